@@ -1,0 +1,135 @@
+use crate::CoreError;
+use serde::{Deserialize, Serialize};
+
+/// A WGS84 position, validated: finite, longitude in [-180, 180], latitude in [-90, 90].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LonLat {
+    lon: f64,
+    lat: f64,
+}
+
+impl LonLat {
+    pub fn new(lon: f64, lat: f64) -> Result<Self, CoreError> {
+        if lon.is_finite()
+            && lat.is_finite()
+            && (-180.0..=180.0).contains(&lon)
+            && (-90.0..=90.0).contains(&lat)
+        {
+            Ok(Self { lon, lat })
+        } else {
+            Err(CoreError::InvalidCoordinate { lon, lat })
+        }
+    }
+    pub fn lon(self) -> f64 {
+        self.lon
+    }
+    pub fn lat(self) -> f64 {
+        self.lat
+    }
+}
+
+/// A validated lon/lat box: finite, within WGS84 range, min ≤ max on both axes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BBox {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+impl BBox {
+    pub fn new(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> Result<Self, CoreError> {
+        let err = |reason| CoreError::InvalidBBox {
+            min_lon,
+            min_lat,
+            max_lon,
+            max_lat,
+            reason,
+        };
+        if ![min_lon, min_lat, max_lon, max_lat]
+            .iter()
+            .all(|v| v.is_finite())
+        {
+            return Err(err("coordinates must be finite numbers"));
+        }
+        if LonLat::new(min_lon, min_lat).is_err() || LonLat::new(max_lon, max_lat).is_err() {
+            return Err(err("corners must be valid WGS84 coordinates"));
+        }
+        if min_lon > max_lon || min_lat > max_lat {
+            return Err(err("min must not exceed max (the box is inverted)"));
+        }
+        Ok(Self {
+            min_lon,
+            min_lat,
+            max_lon,
+            max_lat,
+        })
+    }
+
+    /// Parses `min_lon,min_lat,max_lon,max_lat`.
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        let parts: Vec<f64> = s
+            .split(',')
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| CoreError::InvalidBBox {
+                min_lon: f64::NAN,
+                min_lat: f64::NAN,
+                max_lon: f64::NAN,
+                max_lat: f64::NAN,
+                reason: "expected four comma-separated numbers min_lon,min_lat,max_lon,max_lat",
+            })?;
+        match parts[..] {
+            [a, b, c, d] => Self::new(a, b, c, d),
+            _ => Err(CoreError::InvalidBBox {
+                min_lon: f64::NAN,
+                min_lat: f64::NAN,
+                max_lon: f64::NAN,
+                max_lat: f64::NAN,
+                reason: "expected four comma-separated numbers min_lon,min_lat,max_lon,max_lat",
+            }),
+        }
+    }
+
+    pub fn contains(&self, lon: f64, lat: f64) -> bool {
+        lon >= self.min_lon && lon <= self.max_lon && lat >= self.min_lat && lat <= self.max_lat
+    }
+
+    pub fn intersects(&self, other: &BBox) -> bool {
+        self.min_lon <= other.max_lon
+            && other.min_lon <= self.max_lon
+            && self.min_lat <= other.max_lat
+            && other.min_lat <= self.max_lat
+    }
+
+    pub fn width(&self) -> f64 {
+        self.max_lon - self.min_lon
+    }
+    pub fn height(&self) -> f64 {
+        self.max_lat - self.min_lat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lonlat_rejects_nan_and_out_of_range() {
+        assert!(LonLat::new(f64::NAN, 0.0).is_err());
+        assert!(LonLat::new(0.0, f64::INFINITY).is_err());
+        assert!(LonLat::new(180.1, 0.0).is_err());
+        assert!(LonLat::new(0.0, -90.5).is_err());
+        assert!(LonLat::new(119.0, 25.4).is_ok());
+    }
+
+    #[test]
+    fn bbox_rejects_inverted_and_parses() {
+        assert!(BBox::new(1.0, 0.0, 0.0, 1.0).is_err());
+        let b = BBox::parse("118.9, 25.3,119.1,25.5").unwrap();
+        assert_eq!(b.min_lon, 118.9);
+        assert!(b.contains(119.0, 25.4));
+        assert!(BBox::parse("1,2,3").is_err());
+        assert!(BBox::parse("a,b,c,d").is_err());
+    }
+}

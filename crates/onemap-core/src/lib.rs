@@ -1,0 +1,33 @@
+//! Domain types of onemap, shared by every other crate.
+//!
+//! - [`AreaId`], [`Level`] and [`Area`]: the strict area tree
+//!   district → town → village → grid → unit, gathered in [`AreaTree`].
+//! - [`Layer`]: the named map layers, parsed once at the edge.
+//! - The thematic features: [`Event`] (with its closed-loop [`EventStatus`]),
+//!   [`Ship`], [`HeritagePoint`], [`Homestead`], [`Enterprise`], [`School`].
+//! - [`CityData`]: everything one city is made of, as plain data; the index
+//!   crate turns it into a queryable `City`.
+//! - [`LonLat`], [`BBox`] and [`TileCoord`]: validated coordinates, boxes and
+//!   Web Mercator tiles, with the tile math in [`tile`].
+//!
+//! This crate is deliberately light: it knows no file format, no index and no
+//! HTTP.
+
+mod area;
+mod city;
+mod error;
+mod feature;
+mod geom;
+mod layer;
+pub mod tile;
+
+pub use area::{Area, AreaId, AreaTree, Level};
+pub use city::{CityData, CityMeta, CITY_EXTENT};
+pub use error::CoreError;
+pub use feature::{
+    Enterprise, Event, EventCategory, EventStatus, HeritagePoint, Homestead, HomesteadStatus,
+    ProtectionLevel, School, SchoolKind, Ship, Watch,
+};
+pub use geom::{BBox, LonLat};
+pub use layer::Layer;
+pub use tile::TileCoord;
