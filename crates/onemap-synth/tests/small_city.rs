@@ -1,0 +1,67 @@
+use onemap_core::{EventStatus, Level};
+use onemap_synth::{generate, SynthConfig};
+
+#[test]
+fn small_city_has_the_structure_of_putian() {
+    let cfg = SynthConfig {
+        seed: 7,
+        scale: 0.02,
+        events: None,
+    };
+    let (meta, city) = generate(&cfg).unwrap();
+    let count = |l| city.areas.level(l).len();
+    assert_eq!(count(Level::District), 7);
+    assert_eq!(count(Level::Town), 54);
+    assert_eq!(count(Level::Village) as u32, cfg.villages());
+    assert_eq!(count(Level::Grid) as u32, cfg.grids());
+    assert_eq!(count(Level::Unit) as u32, cfg.units());
+    assert_eq!(city.events.len() as u64, cfg.event_count());
+    assert_eq!(meta.expected["units"], cfg.units() as u64);
+    for name in [
+        "城厢区",
+        "涵江区",
+        "荔城区",
+        "秀屿区",
+        "仙游县",
+        "湄洲岛",
+        "北岸",
+    ] {
+        assert!(
+            city.areas
+                .level(Level::District)
+                .iter()
+                .any(|a| a.name == name),
+            "{name}"
+        );
+    }
+    for name in ["西天尾镇", "北高镇", "黄石镇", "新度镇", "拱辰街道"] {
+        assert!(
+            city.areas.level(Level::Town).iter().any(|a| a.name == name),
+            "{name}"
+        );
+    }
+    for name in ["东星社区", "常溪社区", "屏山村", "大坂村", "东阳村"] {
+        assert!(
+            city.areas
+                .level(Level::Village)
+                .iter()
+                .any(|a| a.name == name),
+            "{name}"
+        );
+    }
+    let closed = city
+        .events
+        .iter()
+        .filter(|e| e.status == EventStatus::Closed)
+        .count();
+    let rate = closed as f64 / city.events.len() as f64;
+    assert!((0.99..=0.999).contains(&rate), "closure rate {rate}");
+    for e in &city.events {
+        assert_eq!(e.closed_at.is_some(), e.status == EventStatus::Closed);
+        assert!(city.areas.get(e.unit).is_some());
+    }
+    assert!(city.ships.len() >= 300);
+    assert!(city.ships.iter().filter(|s| s.in_port).count() > city.ships.len() / 2);
+    assert!(!city.heritage.is_empty() && !city.homesteads.is_empty());
+    assert!(!city.enterprises.is_empty() && !city.schools.is_empty());
+}
