@@ -1,1 +1,61 @@
-//! placeholder
+//! The `onemap` command line.
+//!
+//! Raw arguments are parsed by clap in [`args`]; each subcommand lives in its
+//! own module and returns `anyhow::Result`. [`main`] prints any error as one
+//! line and turns it into a non-zero exit code.
+
+mod args;
+mod progress;
+mod synth;
+mod validate;
+
+use clap::Parser;
+
+pub use args::{Cli, Command};
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // Help and version are not errors.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    init_tracing(cli.verbose);
+    let result = match cli.command {
+        Command::Synth(a) => synth::run(a),
+        Command::Validate(a) => validate::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            1
+        }
+    }
+}
+
+/// The error and its causes on one line: "outer: inner: root".
+fn one_line(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,1 +1,25 @@
-//! placeholder
+//! onemap persistence.
+//!
+//! A city is stored as a *city directory*: one FlatGeobuf file per layer plus
+//! `city.json` (see [`write_city_dir`] and [`read_city_dir`]; the file
+//! schemas are listed in the `fgb` module's source documentation). Files
+//! are written atomically and deterministically (same city, same bytes) and
+//! read back into equal values; any problem with a file is a
+//! [`StoreError`] naming it.
+//!
+//! [`validate_city`] checks that a city is sound (ids, parents, geometry
+//! validity, containment, overlaps, gaps) and reports what it found.
+//!
+//! Later: PostGIS and the embedded store.
+
+mod error;
+mod fgb;
+mod validate;
+
+pub use error::StoreError;
+pub use fgb::{
+    layer_path, meta_path, read_areas, read_city_dir, read_enterprises, read_events, read_heritage,
+    read_homesteads, read_layer, read_meta, read_schools, read_ships, write_city_dir, LayerData,
+    LAYER_EXTENSION, META_FILE,
+};
+pub use validate::{validate_city, Check, Report};

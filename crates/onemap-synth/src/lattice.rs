@@ -76,6 +76,10 @@ impl Lattice {
         self.cols as usize * self.rows as usize
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn col_row(&self, idx: u32) -> (u32, u32) {
         (idx % self.cols, idx / self.cols)
     }

@@ -168,8 +168,8 @@ mod tests {
         assert_eq!(mp[0].0[0].exterior().0.len(), 6 * 3 + 1);
         assert_eq!(mp[1].0[0].exterior().0.len(), 7);
         // The hole of the ring is the centre cell's boundary, reversed.
-        let hole: Vec<_> = mp[0].0[0].interiors()[0].0.iter().copied().collect();
-        let cell: Vec<_> = mp[1].0[0].exterior().0.iter().copied().collect();
+        let hole: Vec<_> = mp[0].0[0].interiors()[0].0.to_vec();
+        let cell: Vec<_> = mp[1].0[0].exterior().0.to_vec();
         let mut rev = cell.clone();
         rev.reverse();
         assert!(hole.iter().all(|c| rev.contains(c)));

@@ -1,0 +1,64 @@
+use crate::args::SynthArgs;
+use crate::progress;
+use anyhow::{bail, Context};
+use onemap_core::Level;
+use onemap_synth::SynthConfig;
+use std::time::Instant;
+
+pub fn run(a: SynthArgs) -> anyhow::Result<i32> {
+    let cfg = SynthConfig {
+        seed: a.seed,
+        scale: a.scale,
+        events: a.events,
+    };
+    cfg.validate()?;
+    let started = Instant::now();
+    let bar = progress::steps(11);
+    let (meta, city) = onemap_synth::generate_with_progress(&cfg, &|step, i, _| {
+        bar.set_position(i);
+        bar.set_message(step.to_string());
+    })?;
+    if a.validate {
+        bar.set_message("validating");
+        let report = onemap_store::validate_city(&meta, &city, &|_| {});
+        if !report.is_ok() {
+            bar.finish_and_clear();
+            eprintln!("{report}");
+            bail!("the generated city is invalid; nothing was written");
+        }
+    }
+    bar.set_position(10);
+    bar.set_message(format!("writing {}", a.out.display()));
+    onemap_store::write_city_dir(&a.out, &meta, &city)
+        .with_context(|| format!("writing the city to {}", a.out.display()))?;
+    bar.finish_and_clear();
+    let c = |l| city.areas.level(l).len();
+    println!(
+        "{} (seed {}, scale {}) written to {} in {:.1} s",
+        meta.name,
+        meta.seed,
+        meta.scale,
+        a.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "  areas: {} districts, {} towns, {} villages, {} grids, {} units",
+        c(Level::District),
+        c(Level::Town),
+        c(Level::Village),
+        c(Level::Grid),
+        c(Level::Unit)
+    );
+    let closed = city.events.iter().filter(|e| !e.status.is_open()).count();
+    println!(
+        "  layers: {} events ({:.2}% closed), {} ships, {} heritage points, {} idle homesteads, {} enterprises, {} schools",
+        city.events.len(),
+        100.0 * closed as f64 / city.events.len().max(1) as f64,
+        city.ships.len(),
+        city.heritage.len(),
+        city.homesteads.len(),
+        city.enterprises.len(),
+        city.schools.len()
+    );
+    Ok(0)
+}

@@ -1,0 +1,97 @@
+use onemap_core::CoreError;
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Everything that can go wrong reading or writing a city directory.
+///
+/// Every message is one line and names the file it is about. When a variant
+/// has a `source`, the message gives the context and the source the
+/// underlying cause (print the chain, e.g. `{:#}` with anyhow, to see both).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("city directory {} does not exist", .path.display())]
+    MissingDir { path: PathBuf },
+
+    #[error("{} is not a directory", .path.display())]
+    NotADirectory { path: PathBuf },
+
+    #[error("missing file {}", .path.display())]
+    MissingFile { path: PathBuf },
+
+    #[error("cannot {action} {}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{}: not a FlatGeobuf file (no FlatGeobuf magic bytes)", .path.display())]
+    NotFlatGeobuf { path: PathBuf },
+
+    /// The file is cut short or its framing is inconsistent.
+    #[error("{}: corrupt file: {reason}", .path.display())]
+    Corrupt { path: PathBuf, reason: String },
+
+    /// A FlatBuffers table (the header or a feature) fails verification.
+    #[error("{}: corrupt FlatGeobuf {what}", .path.display())]
+    InvalidFlatbuffer {
+        path: PathBuf,
+        what: String,
+        #[source]
+        source: flatgeobuf::Error,
+    },
+
+    #[error("{}: CRS is {found}, expected EPSG:4326", .path.display())]
+    WrongCrs { path: PathBuf, found: String },
+
+    #[error("{}: geometry type is {found}, expected {expected}", .path.display())]
+    WrongGeometryType {
+        path: PathBuf,
+        expected: &'static str,
+        found: String,
+    },
+
+    #[error("{}: missing column '{column}'", .path.display())]
+    MissingColumn { path: PathBuf, column: &'static str },
+
+    #[error("{}: column '{column}' has type {found}, expected {expected}", .path.display())]
+    WrongColumnType {
+        path: PathBuf,
+        column: &'static str,
+        expected: &'static str,
+        found: String,
+    },
+
+    /// A feature whose geometry or properties make no sense.
+    #[error("{}: feature #{feature}: {reason}", .path.display())]
+    BadFeature {
+        path: PathBuf,
+        /// Position of the feature in the file (0-based).
+        feature: usize,
+        reason: String,
+    },
+
+    /// A property value the domain rejects (unknown enum name, bad area id).
+    #[error("{}: feature #{feature}: bad value '{value}' in column '{column}'", .path.display())]
+    BadValue {
+        path: PathBuf,
+        feature: usize,
+        column: &'static str,
+        value: String,
+        #[source]
+        source: Box<CoreError>,
+    },
+
+    #[error("{}: invalid city metadata", .path.display())]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// The data handed to the writer cannot be stored as is.
+    #[error("cannot write {}: {reason}", .path.display())]
+    InvalidData { path: PathBuf, reason: String },
+}

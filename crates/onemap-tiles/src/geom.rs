@@ -1,0 +1,297 @@
+//! Geometry in tile pixel space: projection from lon/lat, simplification,
+//! quantization, ring clean-up and MVT orientation.
+//!
+//! The pipeline for a polygon, in [`TileProjection::polygon`]: project every
+//! ring to pixels; reject it if its box misses the clip window; simplify it
+//! whole (so neighbouring tiles simplify it alike); clip; quantize; drop
+//! repeated and collinear points; drop degenerate rings; and only then orient,
+//! because clipping and rounding can both flip or collapse a ring.
+
+use crate::clip::ClipWindow;
+use geo_types::{MultiPolygon, Polygon};
+use onemap_core::tile::lonlat_to_tile_f;
+use onemap_core::TileCoord;
+
+/// Signed area by the surveyor's formula, in the coordinates given. In tile
+/// space (y down) a positive area is clockwise on screen: an MVT exterior.
+pub fn ring_area(ring: &[[f64; 2]]) -> f64 {
+    let n = ring.len();
+    let mut sum = 0.0;
+    for i in 0..n {
+        let (a, b) = (ring[i], ring[(i + 1) % n]);
+        sum += a[0] * b[1] - b[0] * a[1];
+    }
+    sum / 2.0
+}
+
+/// Twice the signed area of an integer ring, exactly.
+pub fn ring_area2_i(ring: &[[i32; 2]]) -> i64 {
+    let n = ring.len();
+    let mut sum = 0i64;
+    for i in 0..n {
+        let (a, b) = (ring[i], ring[(i + 1) % n]);
+        sum += i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1]);
+    }
+    sum
+}
+
+/// Projects lon/lat into the pixel space of one tile and shapes geometry for it.
+#[derive(Debug, Clone, Copy)]
+pub struct TileProjection {
+    tile: TileCoord,
+    extent: f64,
+    window: ClipWindow,
+}
+
+impl TileProjection {
+    pub fn new(tile: TileCoord, extent: u32, buffer: u32) -> Self {
+        Self {
+            tile,
+            extent: f64::from(extent),
+            window: ClipWindow::new(extent, buffer),
+        }
+    }
+
+    pub fn tile(&self) -> TileCoord {
+        self.tile
+    }
+
+    pub fn window(&self) -> ClipWindow {
+        self.window
+    }
+
+    /// Lon/lat to tile pixels (f64; x east, y down; `[0, extent]` is the tile).
+    pub fn project(&self, lon: f64, lat: f64) -> [f64; 2] {
+        let (tx, ty) = lonlat_to_tile_f(lon, lat, self.tile.z());
+        [
+            (tx - f64::from(self.tile.x())) * self.extent,
+            (ty - f64::from(self.tile.y())) * self.extent,
+        ]
+    }
+
+    /// A point in integer tile coordinates, or `None` outside the window.
+    pub fn point(&self, lon: f64, lat: f64) -> Option<[i32; 2]> {
+        let p = self.project(lon, lat);
+        self.window
+            .contains(p)
+            .then(|| [p[0].round() as i32, p[1].round() as i32])
+    }
+
+    /// A multipolygon clipped, simplified (Douglas–Peucker at `tolerance`
+    /// pixels; 0 keeps every vertex) and quantized, as MVT rings: each
+    /// polygon's exterior (positive area) followed by its holes (negative).
+    /// Empty when nothing of it is left in the tile.
+    pub fn polygon(&self, mp: &MultiPolygon<f64>, tolerance: f64) -> Vec<Vec<[i32; 2]>> {
+        let mut rings = Vec::new();
+        for poly in &mp.0 {
+            self.add_polygon(poly, tolerance, &mut rings);
+        }
+        rings
+    }
+
+    fn add_polygon(&self, poly: &Polygon<f64>, tolerance: f64, out: &mut Vec<Vec<[i32; 2]>>) {
+        let Some(exterior) = self.ring(poly.exterior(), tolerance) else {
+            return;
+        };
+        out.push(orient(exterior, true));
+        for hole in poly.interiors() {
+            if let Some(r) = self.ring(hole, tolerance) {
+                out.push(orient(r, false));
+            }
+        }
+    }
+
+    /// One ring through the pipeline; `None` when it leaves nothing with area.
+    fn ring(&self, ls: &geo_types::LineString<f64>, tolerance: f64) -> Option<Vec<[i32; 2]>> {
+        let mut pts: Vec<[f64; 2]> = ls.0.iter().map(|c| self.project(c.x, c.y)).collect();
+        if pts.len() > 1 && pts.first() == pts.last() {
+            pts.pop();
+        }
+        if pts.len() < 3 {
+            return None;
+        }
+        let (min, max) = bounds(&pts);
+        if !self.window.overlaps(min, max) {
+            return None;
+        }
+        if tolerance > 0.0 {
+            pts = simplify_ring(&pts, tolerance);
+        }
+        if !self.window.covers(min, max) {
+            pts = self.window.clip_ring(&pts);
+        }
+        let q: Vec<[i32; 2]> = pts
+            .iter()
+            .map(|p| [p[0].round() as i32, p[1].round() as i32])
+            .collect();
+        clean_ring(q)
+    }
+}
+
+fn bounds(pts: &[[f64; 2]]) -> ([f64; 2], [f64; 2]) {
+    pts.iter().fold(
+        ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]),
+        |(lo, hi), p| {
+            (
+                [lo[0].min(p[0]), lo[1].min(p[1])],
+                [hi[0].max(p[0]), hi[1].max(p[1])],
+            )
+        },
+    )
+}
+
+/// Reverses a ring when its sign does not match its role.
+pub fn orient(mut ring: Vec<[i32; 2]>, exterior: bool) -> Vec<[i32; 2]> {
+    if (ring_area2_i(&ring) > 0) != exterior {
+        ring.reverse();
+    }
+    ring
+}
+
+/// Drops repeated and collinear points of an open integer ring (including
+/// spikes that fold back on themselves); `None` if fewer than three points or
+/// no area remain.
+pub fn clean_ring(mut ring: Vec<[i32; 2]>) -> Option<Vec<[i32; 2]>> {
+    ring.dedup();
+    while ring.len() > 1 && ring.first() == ring.last() {
+        ring.pop();
+    }
+    // Removing one point can make its neighbours collinear, so repeat until stable.
+    loop {
+        let n = ring.len();
+        if n < 3 {
+            return None;
+        }
+        let before = n;
+        let mut kept: Vec<[i32; 2]> = Vec::with_capacity(n);
+        for i in 0..n {
+            let prev = kept.last().copied().unwrap_or(ring[(i + n - 1) % n]);
+            let (cur, next) = (ring[i], ring[(i + 1) % n]);
+            if cur == prev || cross(prev, cur, next) == 0 {
+                continue;
+            }
+            kept.push(cur);
+        }
+        ring = kept;
+        if ring.len() == before {
+            break;
+        }
+    }
+    (ring.len() >= 3 && ring_area2_i(&ring) != 0).then_some(ring)
+}
+
+fn cross(a: [i32; 2], b: [i32; 2], c: [i32; 2]) -> i64 {
+    let (ax, ay) = (i64::from(b[0] - a[0]), i64::from(b[1] - a[1]));
+    let (bx, by) = (i64::from(c[0] - b[0]), i64::from(c[1] - b[1]));
+    ax * by - ay * bx
+}
+
+/// Douglas–Peucker on an open ring: anchored at its first point and the point
+/// farthest from it, so the result keeps the ring's extremes.
+pub fn simplify_ring(ring: &[[f64; 2]], tolerance: f64) -> Vec<[f64; 2]> {
+    let n = ring.len();
+    if n <= 4 {
+        return ring.to_vec();
+    }
+    let far = (1..n)
+        .max_by(|&a, &b| dist2(ring[0], ring[a]).total_cmp(&dist2(ring[0], ring[b])))
+        .unwrap_or(n / 2);
+    let mut keep = vec![false; n + 1];
+    keep[0] = true;
+    keep[far] = true;
+    keep[n] = true;
+    // Index n stands for the closing point (ring[0] again).
+    let at = |i: usize| ring[i % n];
+    let mut stack = vec![(0, far), (far, n)];
+    let tol2 = tolerance * tolerance;
+    while let Some((a, b)) = stack.pop() {
+        if b <= a + 1 {
+            continue;
+        }
+        let (mut best, mut best_d) = (0, -1.0);
+        for i in a + 1..b {
+            let d = seg_dist2(at(i), at(a), at(b));
+            if d > best_d {
+                (best, best_d) = (i, d);
+            }
+        }
+        if best_d > tol2 {
+            keep[best] = true;
+            stack.push((a, best));
+            stack.push((best, b));
+        }
+    }
+    (0..n).filter(|&i| keep[i]).map(|i| ring[i]).collect()
+}
+
+fn dist2(a: [f64; 2], b: [f64; 2]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)
+}
+
+/// Squared distance from `p` to the segment `a`–`b`.
+fn seg_dist2(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    if len2 == 0.0 {
+        return dist2(p, a);
+    }
+    let t = (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0);
+    dist2(p, [a[0] + t * dx, a[1] + t * dy])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_drops_repeats_collinear_and_spikes() {
+        let r = vec![[0, 0], [5, 0], [5, 0], [10, 0], [10, 10], [0, 10], [0, 0]];
+        assert_eq!(
+            clean_ring(r).unwrap(),
+            vec![[0, 0], [10, 0], [10, 10], [0, 10]]
+        );
+        // A spike out and back along one line vanishes.
+        let spike = vec![[0, 0], [10, 0], [10, 10], [10, 20], [10, 10], [0, 10]];
+        let c = clean_ring(spike).unwrap();
+        assert_eq!(ring_area2_i(&c), 200);
+        assert_eq!(c.len(), 4, "{c:?}");
+        assert!(clean_ring(vec![[0, 0], [5, 5], [10, 10]]).is_none());
+        assert!(clean_ring(vec![[0, 0], [1, 0], [0, 0]]).is_none());
+    }
+
+    #[test]
+    fn orient_both_ways() {
+        let cw = vec![[0, 0], [10, 0], [10, 10], [0, 10]];
+        let ccw: Vec<_> = cw.iter().rev().copied().collect();
+        for r in [cw.clone(), ccw.clone()] {
+            assert!(ring_area2_i(&orient(r.clone(), true)) > 0);
+            assert!(ring_area2_i(&orient(r, false)) < 0);
+        }
+    }
+
+    #[test]
+    fn simplify_keeps_shape() {
+        // A square with jittered extra points along its edges.
+        let mut ring = Vec::new();
+        for i in 0..100 {
+            ring.push([i as f64, if i % 2 == 0 { 0.0 } else { 0.3 }]);
+        }
+        ring.extend([[100.0, 0.0], [100.0, 100.0], [0.0, 100.0]]);
+        let s = simplify_ring(&ring, 0.5);
+        assert_eq!(s.len(), 4, "{s:?}");
+        assert!((ring_area(&s) - 10_000.0).abs() < 1.0);
+        assert_eq!(simplify_ring(&ring, 0.1).len(), ring.len());
+    }
+
+    #[test]
+    fn projection_corners() {
+        let t = TileCoord::new(10, 550, 335).unwrap();
+        let p = TileProjection::new(t, 4096, 64);
+        let b = t.bbox();
+        let nw = p.project(b.min_lon, b.max_lat);
+        let se = p.project(b.max_lon, b.min_lat);
+        assert!(nw[0].abs() < 1e-6 && nw[1].abs() < 1e-6, "{nw:?}");
+        assert!((se[0] - 4096.0).abs() < 1e-6 && (se[1] - 4096.0).abs() < 1e-6);
+        assert!(p.point(b.max_lon + 1.0, b.min_lat).is_none());
+    }
+}

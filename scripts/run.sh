@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The main job: build onemap, generate the demo city if it is missing, and
+# show what it holds. Usage: bash scripts/run.sh   (DATA=dir to change where)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="${DATA:-data/generated/putian}"
+
+command -v cargo >/dev/null || { echo "error: cargo (Rust) is required: https://rustup.rs" >&2; exit 1; }
+
+echo "==> building onemap (release)"
+cargo build --release --locked --bin onemap
+
+if [ ! -f "$DATA/city.json" ]; then
+  echo "==> generating the demo city into $DATA (full scale: 130,000 units, 1,000,000 events)"
+  ./target/release/onemap synth --seed 1 --out "$DATA"
+else
+  echo "==> demo city already present in $DATA"
+fi
+
+echo "==> checking the city"
+./target/release/onemap validate "$DATA"
