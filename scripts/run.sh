@@ -9,13 +9,14 @@ command -v cargo >/dev/null || { echo "error: cargo (Rust) is required: https://
 
 echo "==> building onemap (release)"
 cargo build --release --locked --bin onemap
+ONEMAP="${CARGO_TARGET_DIR:-target}/release/onemap"
 
 if [ ! -f "$DATA/city.json" ]; then
   echo "==> generating the demo city into $DATA (full scale: 130,000 units, 1,000,000 events)"
-  ./target/release/onemap synth --seed 1 --out "$DATA"
+  "$ONEMAP" synth --seed 1 --out "$DATA"
 else
   echo "==> demo city already present in $DATA"
 fi
 
 echo "==> checking the city"
-./target/release/onemap validate "$DATA"
+"$ONEMAP" validate "$DATA"

@@ -31,10 +31,11 @@ cargo test --workspace --locked
 
 step "full-scale city: synth and validate (release)"
 cargo build --release --locked --bin onemap
+ONEMAP="${CARGO_TARGET_DIR:-target}/release/onemap"
 TMP_CITY="$(mktemp -d)"
 trap 'rm -rf "$TMP_CITY"' EXIT
-./target/release/onemap synth --seed 1 --out "$TMP_CITY/putian"
-./target/release/onemap validate "$TMP_CITY/putian"
+"$ONEMAP" synth --seed 1 --out "$TMP_CITY/putian"
+"$ONEMAP" validate "$TMP_CITY/putian"
 
 echo
 echo "all tests passed"
