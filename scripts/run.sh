@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: build onemap, generate the demo city if it is missing, and
-# show what it holds. Usage: bash scripts/run.sh   (DATA=dir to change where)
+# serve it to the web viewer. Usage: bash scripts/run.sh   (DATA=dir, BIND=addr)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${DATA:-data/generated/putian}"
@@ -20,3 +20,10 @@ fi
 
 echo "==> checking the city"
 "$ONEMAP" validate "$DATA"
+
+echo "==> installing the viewer's assets (MapLibre GL JS from npm)"
+command -v npm >/dev/null || { echo "error: npm (Node.js) is required for the web viewer" >&2; exit 1; }
+(cd viewer && npm ci --no-audit --no-fund)
+
+echo "==> serving the viewer on http://${BIND:-127.0.0.1:8080}/ (wall display at /wall; Ctrl-C stops)"
+exec ./target/release/onemap serve --data "$DATA" --bind "${BIND:-127.0.0.1:8080}"

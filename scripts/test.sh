@@ -37,5 +37,38 @@ trap 'rm -rf "$TMP_CITY"' EXIT
 "$ONEMAP" synth --seed 1 --out "$TMP_CITY/putian"
 "$ONEMAP" validate "$TMP_CITY/putian"
 
+step "browser tests: Chromium, the viewer's npm packages, a served small city"
+if ! [ -x /usr/bin/chromium ]; then
+  command -v apt-get >/dev/null || fail "Chromium is missing and apt-get is not available to install it"
+  apt-get update -qq || fail "apt-get update failed (Chromium is needed for the browser tests)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null \
+    || fail "could not install Debian's chromium (needed for the browser tests)"
+fi
+[ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing after installing it"
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null \
+    || fail "could not install a Chinese font (fonts-wqy-microhei) for the map labels"
+fi
+command -v node >/dev/null || fail "node is required for the browser tests"
+command -v npm >/dev/null || fail "npm is required for the browser tests"
+(cd viewer && npm ci --no-audit --no-fund) || fail "npm ci in viewer/ failed"
+cargo build --locked --bin onemap
+BROWSER_CITY="$(mktemp -d)"
+SERVER_LOG="$BROWSER_CITY/serve.log"
+./target/debug/onemap synth --scale 0.02 --out "$BROWSER_CITY/city" >/dev/null
+./target/debug/onemap serve --data "$BROWSER_CITY/city" --bind 127.0.0.1:0 >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$TMP_CITY" "$BROWSER_CITY"' EXIT
+for _ in $(seq 1 100); do
+  grep -q '^listening on ' "$SERVER_LOG" && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$SERVER_LOG" >&2; fail "onemap serve exited early"; }
+  sleep 0.2
+done
+ONEMAP_URL="$(sed -n 's/^listening on //p' "$SERVER_LOG" | head -n 1)"
+[ -n "$ONEMAP_URL" ] || { cat "$SERVER_LOG" >&2; fail "onemap serve did not report its address"; }
+ONEMAP_URL="$ONEMAP_URL" node --test viewer/tests/
+kill "$SERVER_PID" 2>/dev/null || true
+wait "$SERVER_PID" 2>/dev/null || true
+
 echo
 echo "all tests passed"

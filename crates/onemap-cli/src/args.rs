@@ -24,6 +24,126 @@ pub enum Command {
     Synth(SynthArgs),
     /// Check a city directory: counts, ids, parents, geometry, containment, overlaps, gaps.
     Validate(ValidateArgs),
+    /// Ask the city a question (JSON out; --table for a readable table).
+    Query(QueryArgs),
+    /// Serve tiles, styles, the query API and the web viewer over HTTP.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// City directory to load.
+    #[arg(long, default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// Address to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Memory budget of the tile cache in MiB (0 disables it).
+    #[arg(long, default_value_t = 256)]
+    pub cache_mb: u64,
+    /// Folder of MapLibre style documents.
+    #[arg(long, default_value = "styles")]
+    pub styles: PathBuf,
+    /// Folder of the web viewer (with node_modules/ after `npm ci`).
+    #[arg(long, default_value = "viewer")]
+    pub viewer: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// City directory to load.
+    #[arg(long, default_value = DEFAULT_DATA, global = true)]
+    pub data: PathBuf,
+    /// Print a readable table instead of JSON (where one makes sense).
+    #[arg(long, global = true)]
+    pub table: bool,
+    #[command(subcommand)]
+    pub command: QueryCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueryCommand {
+    /// The unit, grid, village, town and district at a point (null at sea).
+    Locate {
+        #[arg(allow_negative_numbers = true)]
+        lon: f64,
+        #[arg(allow_negative_numbers = true)]
+        lat: f64,
+    },
+    /// The k features of a point layer nearest to a point, with geodesic distances.
+    Near {
+        /// events, ships, heritage, homesteads, enterprises or schools.
+        layer: String,
+        #[arg(allow_negative_numbers = true)]
+        lon: f64,
+        #[arg(allow_negative_numbers = true)]
+        lat: f64,
+        #[arg(short, default_value_t = 5)]
+        k: usize,
+        /// Only features at most this many metres away.
+        #[arg(long)]
+        max_distance: Option<f64>,
+    },
+    /// Features of a layer in a box, one page at a time.
+    Bbox {
+        layer: String,
+        /// min_lon,min_lat,max_lon,max_lat
+        #[arg(long, allow_hyphen_values = true)]
+        bbox: String,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// The next_cursor of the previous page.
+        #[arg(long)]
+        cursor: Option<String>,
+        /// From this date (YYYY-MM-DD, UTC+8) or Unix time, inclusive.
+        #[arg(long)]
+        from: Option<String>,
+        /// Up to this date or Unix time, exclusive.
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// An area with its figures, leader, breadcrumb and children.
+    Area {
+        id: String,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Event counts by status and category, open count and closure rate, per group.
+    Stats {
+        /// district, town, village, grid, unit, or h3:RES (5..=12).
+        #[arg(long, default_value = "district")]
+        by: String,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        /// Only events under this area (id).
+        #[arg(long)]
+        area: Option<String>,
+        /// Only events in this box: min_lon,min_lat,max_lon,max_lat.
+        #[arg(long, allow_hyphen_values = true)]
+        bbox: Option<String>,
+    },
+    /// Places where the same problem keeps coming back, most reported first.
+    Hotspots {
+        /// Least number of events at one place.
+        #[arg(long, default_value_t = 40)]
+        min_count: u32,
+        /// unit, or h3:RES.
+        #[arg(long, default_value = "h3:11")]
+        place: String,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        /// Comma-separated categories, e.g. sanitation,drainage.
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
 }
 
 #[derive(Debug, Args)]

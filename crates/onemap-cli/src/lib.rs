@@ -6,6 +6,8 @@
 
 mod args;
 mod progress;
+mod query;
+mod serve;
 mod synth;
 mod validate;
 
@@ -28,6 +30,8 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Synth(a) => synth::run(a),
         Command::Validate(a) => validate::run(a),
+        Command::Query(a) => query::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,

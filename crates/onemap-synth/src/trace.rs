@@ -130,13 +130,12 @@ fn rings_to_multipolygon(lat: &Lattice, rings: Vec<Vec<V>>) -> MultiPolygon<f64>
         hole_sets[owner].push(h);
     }
     let to_ls = |r: &[V]| -> LineString<f64> {
-        let mut coords: Vec<Coord<f64>> = r
-            .iter()
-            .map(|&(x, y)| {
-                let (lon, la) = lat.vertex_lonlat(x, y);
-                Coord { x: lon, y: la }
-            })
-            .collect();
+        // Sized exactly: 130,000 units hold millions of vertices.
+        let mut coords: Vec<Coord<f64>> = Vec::with_capacity(r.len() + 1);
+        coords.extend(r.iter().map(|&(x, y)| {
+            let (lon, la) = lat.vertex_lonlat(x, y);
+            Coord { x: lon, y: la }
+        }));
         coords.push(coords[0]);
         LineString(coords)
     };

@@ -125,6 +125,28 @@ impl LayerBuilder<'_> {
         Ok(true)
     }
 
+    /// Adds a polygon feature already clipped, quantized and oriented (see
+    /// [`TileProjection::world_polygons`]); nothing when `rings` is empty.
+    pub fn add_rings(&mut self, id: u64, rings: &[Vec<[i32; 2]>], props: &[(&str, Value)]) -> bool {
+        if rings.is_empty() {
+            return false;
+        }
+        self.enc
+            .add_feature(id, GeomType::Polygon, &encode_rings(rings), props);
+        true
+    }
+
+    /// Adds a point feature already in integer tile coordinates.
+    pub fn add_tile_point(&mut self, id: u64, p: [i32; 2], props: &[(&str, Value)]) {
+        self.enc
+            .add_feature(id, GeomType::Point, &encode_points(&[p]), props);
+    }
+
+    /// The projection of the tile being built.
+    pub fn projection(&self) -> &TileProjection {
+        self.proj
+    }
+
     fn non_finite(&self, id: u64) -> TilesError {
         TilesError::NonFiniteCoordinate {
             layer: self.enc.name().to_string(),

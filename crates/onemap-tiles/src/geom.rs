@@ -8,7 +8,8 @@
 //! because clipping and rounding can both flip or collapse a ring.
 
 use crate::clip::ClipWindow;
-use geo_types::{MultiPolygon, Polygon};
+use geo::BooleanOps;
+use geo_types::{Coord, LineString, MultiPolygon, Polygon, Rect};
 use onemap_core::tile::lonlat_to_tile_f;
 use onemap_core::TileCoord;
 
@@ -90,45 +91,160 @@ impl TileProjection {
     }
 
     fn add_polygon(&self, poly: &Polygon<f64>, tolerance: f64, out: &mut Vec<Vec<[i32; 2]>>) {
-        let Some(exterior) = self.ring(poly.exterior(), tolerance) else {
+        let rings = std::iter::once(poly.exterior())
+            .chain(poly.interiors())
+            .map(|ls| {
+                let mut pts: Vec<[f64; 2]> = ls.0.iter().map(|c| self.project(c.x, c.y)).collect();
+                if pts.len() > 1 && pts.first() == pts.last() {
+                    pts.pop();
+                }
+                if tolerance > 0.0 {
+                    pts = simplify_ring(&pts, tolerance);
+                }
+                pts
+            })
+            .collect();
+        self.polygon_px(rings, out);
+    }
+
+    /// One polygon in tile pixels (open exterior ring, then open holes)
+    /// clipped to the window, quantized, cleaned and oriented. A polygon
+    /// crossing the window's edge is cut with a boolean intersection (not
+    /// ring by ring), so a concave shape leaving and re-entering the tile
+    /// comes out as valid polygons, without zero-width bridges.
+    fn polygon_px(&self, rings: Vec<Vec<[f64; 2]>>, out: &mut Vec<Vec<[i32; 2]>>) {
+        let Some(ext) = rings.first().filter(|r| r.len() >= 3) else {
             return;
         };
-        out.push(orient(exterior, true));
-        for hole in poly.interiors() {
-            if let Some(r) = self.ring(hole, tolerance) {
-                out.push(orient(r, false));
-            }
+        let (min, max) = bounds(ext);
+        if !self.window.overlaps(min, max) {
+            return;
+        }
+        if self.window.covers(min, max) {
+            push_polygon(rings.iter().map(|r| quantize(r)), out);
+            return;
+        }
+        let ls = |r: &Vec<[f64; 2]>| {
+            LineString::from(
+                r.iter()
+                    .map(|p| Coord { x: p[0], y: p[1] })
+                    .collect::<Vec<_>>(),
+            )
+        };
+        // Sutherland–Hodgman first: cheap, and it leaves the boolean operation
+        // only the vertices near the tile (its zero-width bridges along the
+        // window's edges are then resolved by the intersection).
+        let exterior = self.window.clip_ring(ext);
+        if exterior.len() < 3 {
+            return;
+        }
+        let holes = rings[1..]
+            .iter()
+            .map(|r| self.window.clip_ring(r))
+            .filter(|r| r.len() >= 3);
+        let rings: Vec<Vec<[f64; 2]>> = std::iter::once(exterior).chain(holes).collect();
+        // One excursion out of the window leaves one run along its edge and
+        // no bridge (convex shapes such as hexagons always): no need to cut.
+        if self.boundary_runs(&rings[0]) <= 1
+            && rings[1..].iter().all(|h| self.boundary_runs(h) == 0)
+        {
+            push_polygon(rings.iter().map(|r| quantize(r)), out);
+            return;
+        }
+        let poly = Polygon::new(ls(&rings[0]), rings[1..].iter().map(ls).collect());
+        let (a, b) = (self.window.min, self.window.max);
+        let window = Rect::new(Coord { x: a, y: a }, Coord { x: b, y: b }).to_polygon();
+        for p in poly.intersection(&window).0 {
+            let open = |ls: &LineString<f64>| {
+                let mut v: Vec<[f64; 2]> = ls.0.iter().map(|c| [c.x, c.y]).collect();
+                if v.len() > 1 && v.first() == v.last() {
+                    v.pop();
+                }
+                quantize(&v)
+            };
+            push_polygon(
+                std::iter::once(p.exterior()).chain(p.interiors()).map(open),
+                out,
+            );
         }
     }
 
-    /// One ring through the pipeline; `None` when it leaves nothing with area.
-    fn ring(&self, ls: &geo_types::LineString<f64>, tolerance: f64) -> Option<Vec<[i32; 2]>> {
-        let mut pts: Vec<[f64; 2]> = ls.0.iter().map(|c| self.project(c.x, c.y)).collect();
-        if pts.len() > 1 && pts.first() == pts.last() {
-            pts.pop();
+    /// How many separate runs of consecutive points of a clipped ring lie on
+    /// the window's edge.
+    fn boundary_runs(&self, ring: &[[f64; 2]]) -> usize {
+        let w = self.window;
+        let on = |p: &[f64; 2]| p[0] == w.min || p[0] == w.max || p[1] == w.min || p[1] == w.max;
+        let n = ring.len();
+        (0..n)
+            .filter(|&i| on(&ring[i]) && !on(&ring[(i + n - 1) % n]))
+            .count()
+            .max(usize::from(n > 0 && ring.iter().all(on)))
+    }
+
+    /// World coordinates (Web Mercator scaled to `[0, 1]`, y down; see
+    /// [`to_world`]) to tile pixels.
+    #[inline]
+    pub fn world_to_px(&self, w: [f64; 2]) -> [f64; 2] {
+        let n = f64::from(1u32 << self.tile.z());
+        [
+            (w[0] * n - f64::from(self.tile.x())) * self.extent,
+            (w[1] * n - f64::from(self.tile.y())) * self.extent,
+        ]
+    }
+
+    /// A point in world coordinates, in integer tile coordinates, or `None`
+    /// outside the window.
+    #[inline]
+    pub fn world_point(&self, w: [f64; 2]) -> Option<[i32; 2]> {
+        let p = self.world_to_px(w);
+        self.window
+            .contains(p)
+            .then(|| [p[0].round() as i32, p[1].round() as i32])
+    }
+
+    /// Polygons already in world coordinates (each: open exterior ring, then
+    /// open holes; already generalized), clipped and quantized as MVT rings.
+    pub fn world_polygons(&self, polys: &[Vec<Vec<[f64; 2]>>]) -> Vec<Vec<[i32; 2]>> {
+        let mut out = Vec::new();
+        for poly in polys {
+            let rings = poly
+                .iter()
+                .map(|r| r.iter().map(|&w| self.world_to_px(w)).collect())
+                .collect();
+            self.polygon_px(rings, &mut out);
         }
-        if pts.len() < 3 {
-            return None;
-        }
-        let (min, max) = bounds(&pts);
-        if !self.window.overlaps(min, max) {
-            return None;
-        }
-        if tolerance > 0.0 {
-            pts = simplify_ring(&pts, tolerance);
-        }
-        if !self.window.covers(min, max) {
-            pts = self.window.clip_ring(&pts);
-        }
-        let q: Vec<[i32; 2]> = pts
-            .iter()
-            .map(|p| [p[0].round() as i32, p[1].round() as i32])
-            .collect();
-        clean_ring(q)
+        out
     }
 }
 
-fn bounds(pts: &[[f64; 2]]) -> ([f64; 2], [f64; 2]) {
+/// Rounds an open pixel ring to integers.
+fn quantize(r: &[[f64; 2]]) -> Vec<[i32; 2]> {
+    r.iter()
+        .map(|p| [p[0].round() as i32, p[1].round() as i32])
+        .collect()
+}
+
+/// Cleans and orients one polygon's quantized rings (exterior first) into
+/// `out`; nothing when the exterior collapses.
+fn push_polygon(rings: impl Iterator<Item = Vec<[i32; 2]>>, out: &mut Vec<Vec<[i32; 2]>>) {
+    for (i, r) in rings.enumerate() {
+        match clean_ring(r) {
+            Some(r) => out.push(orient(r, i == 0)),
+            None if i == 0 => return,
+            None => {}
+        }
+    }
+}
+
+/// Lon/lat to world coordinates: Web Mercator scaled to `[0, 1]`, x east,
+/// y down (the tile position at zoom 0).
+#[inline]
+pub fn to_world(lon: f64, lat: f64) -> [f64; 2] {
+    let (x, y) = lonlat_to_tile_f(lon, lat, 0);
+    [x, y]
+}
+
+pub(crate) fn bounds(pts: &[[f64; 2]]) -> ([f64; 2], [f64; 2]) {
     pts.iter().fold(
         ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]),
         |(lo, hi), p| {

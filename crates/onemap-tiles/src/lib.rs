@@ -1,9 +1,14 @@
 //! Mapbox Vector Tiles for onemap.
 //!
-//! - [`TileBuilder`] is the entry point: ask it for a [`LayerBuilder`] by
-//!   name, add polygons and points in lon/lat with typed [`Value`]
-//!   attributes, and [`TileBuilder::finish`] gives the encoded tile (or `None`
-//!   when it is empty, for a 204).
+//! - [`TileSource`] serves every tile of a [`onemap_index::City`]: built once
+//!   (areas generalized per zoom band, labels placed, H3 hexagon grids laid
+//!   out), it answers a [`TileRequest`] (a [`LayerSet`], a tile, an event
+//!   filter) with a composite [`Tile`] and its ETag, or `None` for an empty
+//!   tile, through a bounded cache keyed by the data versions the tile reads.
+//!   It also gives TileJSON and a layer catalog.
+//! - [`TileBuilder`] is the low-level entry point: ask it for a
+//!   [`LayerBuilder`] by name, add polygons and points in lon/lat with typed
+//!   [`Value`] attributes, and [`TileBuilder::finish`] gives the encoded tile.
 //! - [`TileProjection`] does the geometry work for one tile: project to tile
 //!   pixels, simplify, clip to the tile plus a buffer ([`ClipWindow`]),
 //!   quantize, clean and orient rings (exterior clockwise on screen).
@@ -15,13 +20,23 @@
 mod builder;
 mod clip;
 mod error;
+mod figures;
 mod geom;
+mod layers;
 mod mvt;
+mod prepared;
+mod render;
 mod rules;
+mod source;
+mod tilejson;
 
 pub use builder::{LayerBuilder, TileBuilder, DEFAULT_BUFFER};
 pub use clip::ClipWindow;
 pub use error::TilesError;
-pub use geom::{ring_area, simplify_ring, TileProjection};
+pub use geom::{ring_area, simplify_ring, to_world, TileProjection};
+pub use layers::{LayerSet, Tile, TileRequest, MAX_SERVE_ZOOM};
 pub use mvt::{encode_points, encode_rings, encode_tile, GeomType, LayerEncoder, Value, EXTENT};
+pub use prepared::{FINEST_BAND, MIN_FEATURE_PX};
 pub use rules::{rule, rule_for, rules, rules_markdown, Aggregation, LayerRule, LABELS};
+pub use source::{CacheStats, TileSource};
+pub use tilejson::fields;

@@ -12,13 +12,16 @@ import sys
 try:
     import mapbox_vector_tile
     from mapbox_vector_tile.Mapbox import vector_tile_pb2
-    from shapely.geometry import shape
+    from shapely.geometry import box, shape
 except ImportError as e:
     sys.stderr.write(
         "onemap-tiles tests need the Python package mapbox-vector-tile "
         "(pip install mapbox-vector-tile): %s\n" % e
     )
     sys.exit(3)
+
+
+TILE = box(0, 0, 4096, 4096)
 
 
 def main():
@@ -50,6 +53,10 @@ def main():
                     "properties": props,
                     "area": g.area,
                     "valid": bool(g.is_valid),
+                    # The part inside the tile proper (no buffer), for area sums.
+                    "area_in_tile": (g if g.is_valid else g.buffer(0)).intersection(TILE).area
+                    if g.area > 0
+                    else 0.0,
                 }
             )
         out[layer.name] = {

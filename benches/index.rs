@@ -1,0 +1,106 @@
+//! Index benchmarks on a deterministic synthetic city (seed 1).
+//!
+//! `cargo bench --bench index` uses the full city (130,000 units, 1,000,000
+//! events); `ONEMAP_BENCH_SCALE=0.1 cargo bench --bench index` a smaller one.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use onemap_core::{BBox, Layer, Level};
+use onemap_index::{City, EventFilter, GroupBy, PageRequest, StatsQuery, TimeWindow};
+use onemap_synth::{generate, SynthConfig, HISTORY_END};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::hint::black_box;
+
+fn scale() -> f64 {
+    std::env::var("ONEMAP_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0)
+}
+
+fn bench_index(c: &mut Criterion) {
+    let cfg = SynthConfig {
+        seed: 1,
+        scale: scale(),
+        events: None,
+    };
+    let (_, data) = generate(&cfg).expect("valid config");
+
+    let mut g = c.benchmark_group("build");
+    g.sample_size(10);
+    g.bench_function("city_from_data", |b| {
+        b.iter(|| City::build(black_box(data.clone())).unwrap())
+    });
+    g.finish();
+
+    let city = City::build(data).unwrap();
+    let e = onemap_core::CITY_EXTENT;
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let points: Vec<(f64, f64)> = (0..100_000)
+        .map(|_| {
+            (
+                rng.random_range(e.min_lon..e.max_lon),
+                rng.random_range(e.min_lat..e.max_lat),
+            )
+        })
+        .collect();
+    let mut g = c.benchmark_group("locate");
+    g.throughput(criterion::Throughput::Elements(points.len() as u64));
+    g.bench_function("100k_uniform_points", |b| {
+        b.iter(|| {
+            points
+                .iter()
+                .filter(|&&(lon, lat)| city.locate_unit(lon, lat).unwrap().is_some())
+                .count()
+        })
+    });
+    g.finish();
+
+    let window = TimeWindow::new(Some(HISTORY_END - 30 * 86_400), Some(HISTORY_END)).unwrap();
+    let mut g = c.benchmark_group("stats_30_days");
+    for (name, by) in [
+        ("unit", GroupBy::Level(Level::Unit)),
+        ("village", GroupBy::Level(Level::Village)),
+        ("h3_8", GroupBy::H3(8)),
+    ] {
+        g.bench_with_input(BenchmarkId::from_parameter(name), &by, |b, &by| {
+            b.iter(|| {
+                city.event_stats(&StatsQuery {
+                    group_by: by,
+                    window,
+                    scope: None,
+                })
+                .unwrap()
+            })
+        });
+    }
+    g.finish();
+
+    // A box around the city centre sized to hold about 1,000 events.
+    let (cx, cy) = (119.01, 25.44);
+    let mut half = 0.002;
+    let filter = EventFilter::default();
+    let count = |h: f64| {
+        let bbox = BBox::new(cx - h, cy - h, cx + h, cy + h).unwrap();
+        city.features_in_bbox(Layer::Events, &bbox, &filter, &PageRequest::first(10_000))
+            .unwrap()
+            .features
+            .len()
+    };
+    while count(half) < 1_000 && half < 0.5 {
+        half *= 1.25;
+    }
+    let bbox = BBox::new(cx - half, cy - half, cx + half, cy + half).unwrap();
+    let n = count(half);
+    let mut g = c.benchmark_group("bbox_events");
+    g.bench_function(BenchmarkId::new("page_of", n), |b| {
+        b.iter(|| {
+            city.features_in_bbox(Layer::Events, &bbox, &filter, &PageRequest::first(10_000))
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_index);
+criterion_main!(benches);

@@ -1,0 +1,286 @@
+//! `onemap query …`: the index's questions on a city directory, answered as
+//! JSON (or a readable table with `--table`).
+
+use crate::args::{QueryArgs, QueryCommand};
+use anyhow::{bail, Context};
+use onemap_core::{AreaId, BBox, EventCategory, Layer, Level};
+use onemap_index::{
+    City, EventFilter, GroupBy, GroupKey, HotspotPlace, HotspotQuery, PageRequest, Scope,
+    StatsQuery, TimeWindow,
+};
+use serde::Serialize;
+use std::time::Instant;
+
+pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
+    // Validate the question before paying for loading the city.
+    let started = Instant::now();
+    let load = || -> anyhow::Result<City> {
+        let (_, data) = onemap_store::read_city_dir(&a.data)
+            .with_context(|| format!("cannot load {}", a.data.display()))?;
+        let city = City::build(data).context("cannot index the city")?;
+        tracing::info!("city loaded in {:.2} s", started.elapsed().as_secs_f64());
+        Ok(city)
+    };
+    match a.command {
+        QueryCommand::Locate { lon, lat } => {
+            onemap_core::LonLat::new(lon, lat)?;
+            let city = load()?;
+            match city.locate(lon, lat)? {
+                Some(loc) if a.table => {
+                    for r in [&loc.district, &loc.town, &loc.village, &loc.grid, &loc.unit] {
+                        println!("{:<9} {:<20} {}", r.level, r.id, r.name);
+                    }
+                }
+                Some(loc) => print_json(&loc)?,
+                None if a.table => println!("outside the city (at sea)"),
+                None => println!("null"),
+            }
+        }
+        QueryCommand::Near {
+            layer,
+            lon,
+            lat,
+            k,
+            max_distance,
+        } => {
+            let layer: Layer = layer.parse()?;
+            let city = load()?;
+            let found = city.nearest(layer, lon, lat, k, max_distance, &EventFilter::default())?;
+            if a.table {
+                println!("{:>12}  {:>10}  name", "id", "metres");
+                for n in &found {
+                    println!(
+                        "{:>12}  {:>10.1}  {}",
+                        n.feature.id,
+                        n.distance_m,
+                        label(&n.feature)
+                    );
+                }
+            } else {
+                print_json(&found)?;
+            }
+        }
+        QueryCommand::Bbox {
+            layer,
+            bbox,
+            limit,
+            cursor,
+            from,
+            to,
+        } => {
+            let layer: Layer = layer.parse()?;
+            let bbox = BBox::parse(&bbox)?;
+            let filter = EventFilter {
+                from: parse_time(from.as_deref())?,
+                to: parse_time(to.as_deref())?,
+                ..Default::default()
+            };
+            let page = PageRequest {
+                limit,
+                cursor: cursor.map(|c| c.parse()).transpose()?,
+            };
+            let city = load()?;
+            print_json(&city.features_in_bbox(layer, &bbox, &filter, &page)?)?;
+        }
+        QueryCommand::Area { id, from, to } => {
+            let id: AreaId = id.parse()?;
+            let window = TimeWindow::new(parse_time(from.as_deref())?, parse_time(to.as_deref())?)?;
+            let city = load()?;
+            print_json(&city.area_details(id, &window)?)?;
+        }
+        QueryCommand::Stats {
+            by,
+            from,
+            to,
+            area,
+            bbox,
+        } => {
+            let group_by = parse_group(&by)?;
+            let window = TimeWindow::new(parse_time(from.as_deref())?, parse_time(to.as_deref())?)?;
+            let scope = match (area, bbox) {
+                (Some(_), Some(_)) => bail!("give --area or --bbox, not both"),
+                (Some(a), None) => Some(Scope::Area(a.parse()?)),
+                (None, Some(b)) => Some(Scope::BBox(BBox::parse(&b)?)),
+                (None, None) => None,
+            };
+            let city = load()?;
+            let report = city.event_stats(&StatsQuery {
+                group_by,
+                window,
+                scope,
+            })?;
+            if a.table {
+                println!(
+                    "{:<28} {:>9} {:>7} {:>9}",
+                    "group", "events", "open", "closed %"
+                );
+                for g in &report.groups {
+                    let name = match &g.key {
+                        GroupKey::Area { id, name, .. } => format!("{name} {id}"),
+                        GroupKey::Cell { cell, .. } => cell.clone(),
+                    };
+                    let f = &g.tally.figures;
+                    let rate = f
+                        .closure_rate
+                        .map(|r| format!("{:.2}", 100.0 * r))
+                        .unwrap_or_else(|| "-".into());
+                    println!("{name:<28} {:>9} {:>7} {rate:>9}", f.total, f.open);
+                }
+                let f = &report.overall.figures;
+                println!("{:<28} {:>9} {:>7}", "all", f.total, f.open);
+            } else {
+                print_json(&report)?;
+            }
+        }
+        QueryCommand::Hotspots {
+            min_count,
+            place,
+            from,
+            to,
+            category,
+            limit,
+        } => {
+            let place = match place.as_str() {
+                "unit" => HotspotPlace::Unit,
+                p => match p.strip_prefix("h3:").map(str::parse::<u8>) {
+                    Some(Ok(r)) => HotspotPlace::H3(r),
+                    _ => bail!("--place must be 'unit' or 'h3:RES', got '{p}'"),
+                },
+            };
+            let categories = category
+                .map(|c| {
+                    c.split(',')
+                        .map(str::parse::<EventCategory>)
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()?;
+            let window = TimeWindow::new(parse_time(from.as_deref())?, parse_time(to.as_deref())?)?;
+            let city = load()?;
+            let spots = city.hotspots(&HotspotQuery {
+                window,
+                place,
+                min_count,
+                categories,
+                scope: None,
+                limit,
+            })?;
+            if a.table {
+                println!(
+                    "{:>6} {:>5}  {:<17} {:<24} where",
+                    "events", "open", "category", "village"
+                );
+                for h in &spots {
+                    let village = h.village.as_ref().map(|v| &*v.name).unwrap_or("-");
+                    println!(
+                        "{:>6} {:>5}  {:<17} {:<24} {:.5},{:.5}",
+                        h.count, h.open, h.category, village, h.lon, h.lat
+                    );
+                }
+            } else {
+                print_json(&spots)?;
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// A short readable label of a feature for tables.
+fn label(f: &onemap_index::Feature) -> String {
+    use onemap_index::Properties as P;
+    match &f.properties {
+        P::Event {
+            category, status, ..
+        } => format!("{category} ({status})"),
+        P::Ship {
+            name, home_port, ..
+        } => format!("{name} ({home_port})"),
+        P::Heritage { name, .. }
+        | P::Enterprise { name, .. }
+        | P::School { name, .. }
+        | P::Area { name, .. } => name.clone(),
+        P::Homestead {
+            area_m2, status, ..
+        } => format!("{area_m2} m² ({status})"),
+    }
+}
+
+fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+/// `village`, `unit`, … or `h3:RES`.
+fn parse_group(s: &str) -> anyhow::Result<GroupBy> {
+    if let Some(r) = s.strip_prefix("h3:") {
+        let r: u8 = r
+            .parse()
+            .with_context(|| format!("bad H3 resolution in --by '{s}'"))?;
+        return Ok(GroupBy::H3(r));
+    }
+    Ok(GroupBy::Level(s.parse::<Level>()?))
+}
+
+/// A date `YYYY-MM-DD` (midnight, China Standard Time, UTC+8) or Unix seconds.
+pub fn parse_time(s: Option<&str>) -> anyhow::Result<Option<i64>> {
+    let Some(s) = s else { return Ok(None) };
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<i64>() {
+        return Ok(Some(secs));
+    }
+    let parts: Vec<&str> = s.split('-').collect();
+    let bad = || anyhow::anyhow!("bad date '{s}': expected YYYY-MM-DD or Unix seconds");
+    let [y, m, d] = parts[..] else {
+        return Err(bad());
+    };
+    let (y, m, d): (i64, u32, u32) = (
+        y.parse().map_err(|_| bad())?,
+        m.parse().map_err(|_| bad())?,
+        d.parse().map_err(|_| bad())?,
+    );
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d == 0 || d > days_in[(m - 1) as usize] {
+        return Err(bad());
+    }
+    Ok(Some(days_from_civil(y, m, d) * 86_400 - 8 * 3600))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_china_standard_time_midnight() {
+        assert_eq!(parse_time(Some("2026-11-01")).unwrap(), Some(1_793_462_400));
+        assert_eq!(parse_time(Some("1970-01-01")).unwrap(), Some(-8 * 3600));
+        assert_eq!(parse_time(Some("2024-02-29")).unwrap(), Some(1_709_136_000));
+        assert_eq!(parse_time(Some("12345")).unwrap(), Some(12345));
+        assert!(parse_time(Some("2023-02-29")).is_err());
+        assert!(parse_time(Some("2026-13-01")).is_err());
+        assert!(parse_time(Some("yesterday")).is_err());
+    }
+}

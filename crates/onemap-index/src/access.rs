@@ -1,0 +1,131 @@
+//! Read-only views of the index's columns for crates that render the city
+//! (tiles): events in storage order, point layers by position, the unit
+//! ancestor tables and spatial lookups by position. Nothing here computes;
+//! it only lends what [`City::build`] already made.
+
+use crate::city::City;
+use crate::filter::{EventMask, TimeWindow};
+use crate::tree::NONE;
+use h3o::CellIndex;
+use onemap_core::{
+    Enterprise, EventCategory, EventStatus, HeritagePoint, Homestead, Layer, Level, School, Ship,
+};
+use std::ops::Range;
+
+/// "Outside every unit" in [`PointColumns::unit`].
+pub const NO_UNIT: u32 = NONE;
+
+/// The columns of one point layer; position `p` indexes every slice.
+#[derive(Debug, Clone, Copy)]
+pub struct PointColumns<'a> {
+    pub ids: &'a [u64],
+    pub lon: &'a [f64],
+    pub lat: &'a [f64],
+    /// The unit position (in `City::areas().level(Level::Unit)`) or [`NO_UNIT`].
+    pub unit: &'a [u32],
+    /// The H3 cell at [`crate::FINE_RESOLUTION`].
+    pub cell: &'a [CellIndex],
+}
+
+/// The event columns, in storage order: ascending `(reported_at, id)`.
+#[derive(Debug, Clone, Copy)]
+pub struct EventColumns<'a> {
+    pub points: PointColumns<'a>,
+    pub reported_at: &'a [i64],
+    /// [`EventCategory`] codes.
+    pub category: &'a [u8],
+    /// [`EventStatus`] codes.
+    pub status: &'a [u8],
+}
+
+/// Event categories and statuses as a bit set over their codes, the test
+/// every filtered count uses.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeMask(EventMask);
+
+impl CodeMask {
+    pub fn new(categories: Option<&[EventCategory]>, statuses: Option<&[EventStatus]>) -> Self {
+        CodeMask(EventMask::new(categories, statuses))
+    }
+
+    #[inline]
+    pub fn accepts(&self, category: u8, status: u8) -> bool {
+        self.0.accepts(category, status)
+    }
+}
+
+impl City {
+    /// The events as columns, in storage order.
+    pub fn event_columns(&self) -> EventColumns<'_> {
+        EventColumns {
+            points: self
+                .columns_of(Layer::Events)
+                .expect("events are a point layer"),
+            reported_at: &self.ev.reported_at,
+            category: &self.ev.category,
+            status: &self.ev.status,
+        }
+    }
+
+    /// The storage positions of the events reported in `window` (a slice,
+    /// since events are stored by time). An inverted window is empty.
+    pub fn event_positions(&self, window: &TimeWindow) -> Range<usize> {
+        self.window_range(window)
+    }
+
+    /// The columns of a point layer (or of homesteads, anchored at an
+    /// interior point); `None` for area layers.
+    pub fn columns_of(&self, layer: Layer) -> Option<PointColumns<'_>> {
+        let ps = self.point_set(layer)?;
+        Some(PointColumns {
+            ids: &ps.ids,
+            lon: &ps.lon,
+            lat: &ps.lat,
+            unit: &ps.unit,
+            cell: &ps.cell,
+        })
+    }
+
+    /// Calls `f` with the position of every point of `layer` whose exact
+    /// position lies in `[min_lon, min_lat, max_lon, max_lat]` (any order).
+    pub fn each_point_in(&self, layer: Layer, b: [f64; 4], mut f: impl FnMut(u32)) {
+        let Some(ps) = self.point_set(layer) else {
+            return;
+        };
+        for e in ps.tree.locate_in_envelope(&ps.envelope(&b)) {
+            let i = e.data as usize;
+            let (x, y) = (ps.lon[i], ps.lat[i]);
+            if x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3] {
+                f(e.data);
+            }
+        }
+    }
+
+    /// For every unit, the position of its ancestor at `level` (the unit
+    /// itself at [`Level::Unit`], given as `None`: the identity).
+    pub fn unit_ancestors(&self, level: Level) -> Option<&[u32]> {
+        self.tables.ancestors(level)
+    }
+
+    /// Ships in position order (the order of [`City::columns_of`]).
+    pub fn ships(&self) -> &[Ship] {
+        &self.ships.items
+    }
+
+    pub fn heritage_points(&self) -> &[HeritagePoint] {
+        &self.heritage.items
+    }
+
+    pub fn enterprises(&self) -> &[Enterprise] {
+        &self.enterprises.items
+    }
+
+    pub fn schools(&self) -> &[School] {
+        &self.schools.items
+    }
+
+    /// Homesteads in position order, with their boundaries.
+    pub fn homesteads(&self) -> &[Homestead] {
+        &self.homesteads.items
+    }
+}

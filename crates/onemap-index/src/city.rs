@@ -1,0 +1,597 @@
+//! The [`City`]: every layer of a [`CityData`] with its indexes, built once.
+
+use crate::feature::{Feature, Properties};
+use crate::locate::{ShapeGrid, Shapes};
+use crate::points::{first_duplicate, PointSet};
+use crate::tree::{Tables, NONE};
+use crate::IndexError;
+use geo::{BoundingRect, InteriorPoint};
+use geo_types::MultiPolygon;
+use onemap_core::{
+    Area, AreaId, AreaTree, BBox, CityData, Enterprise, Event, EventCategory, EventStatus,
+    HeritagePoint, Homestead, Layer, Level, LonLat, School, Ship,
+};
+use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::RTree;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub(crate) type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// "No time": the `closed_at` of an event that is not closed.
+pub(crate) const NO_TIME: i64 = i64::MIN;
+
+/// The event-only columns, in the event layer's storage order: ascending
+/// `(reported_at, id)`, so a time window is a slice.
+#[derive(Debug, Default)]
+pub(crate) struct EventColumns {
+    pub(crate) reported_at: Vec<i64>,
+    pub(crate) closed_at: Vec<i64>,
+    pub(crate) category: Vec<u8>,
+    pub(crate) status: Vec<u8>,
+}
+
+/// A point layer with its source records, in the same (id) order.
+#[derive(Debug)]
+pub(crate) struct Layered<T> {
+    pub(crate) points: PointSet,
+    pub(crate) items: Vec<T>,
+}
+
+/// The whole city in memory, immutable once built: the area tree with its
+/// tables, unit polygons for point location, R-trees per layer and area level,
+/// and every point's unit and H3 cell.
+#[derive(Debug)]
+pub struct City {
+    pub(crate) areas: AreaTree,
+    pub(crate) tables: Tables,
+    /// Unit boundaries as flat rings (shape `i` = unit position `i`), and a
+    /// grid of candidate units, for point location.
+    pub(crate) units: Shapes,
+    pub(crate) grid: ShapeGrid,
+    /// Per level, the bounding boxes of its areas.
+    pub(crate) level_trees: [RTree<BoxEntry>; 5],
+    pub(crate) level_boxes: [Vec<[f64; 4]>; 5],
+    /// Per level, the areas' names, shared by every answer that names them.
+    names: [Vec<Arc<str>>; 5],
+    pub(crate) events: PointSet,
+    pub(crate) ev: EventColumns,
+    pub(crate) ships: Layered<Ship>,
+    pub(crate) heritage: Layered<HeritagePoint>,
+    pub(crate) enterprises: Layered<Enterprise>,
+    pub(crate) schools: Layered<School>,
+    /// Homesteads by id; `points` holds one interior point per homestead.
+    pub(crate) homesteads: Layered<Homestead>,
+    pub(crate) homestead_tree: RTree<BoxEntry>,
+    pub(crate) homestead_boxes: Vec<[f64; 4]>,
+    pub(crate) report: BuildReport,
+}
+
+/// What building found in the data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildReport {
+    /// Events whose given unit did not hold them (unknown, or the point lies
+    /// outside it), re-assigned by location.
+    pub events_relocated: u64,
+    /// Per point layer, features outside every unit.
+    pub unassigned: BTreeMap<Layer, u64>,
+    /// Cells of the point-location grid, and how many of them lie wholly
+    /// inside one unit (points there are located without a polygon test).
+    pub locate_cells: u64,
+    pub locate_cells_in_one_unit: u64,
+}
+
+fn bbox_of(g: &MultiPolygon<f64>) -> Option<[f64; 4]> {
+    g.bounding_rect()
+        .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+}
+
+pub(crate) fn to_bbox(b: [f64; 4]) -> BBox {
+    BBox {
+        min_lon: b[0],
+        min_lat: b[1],
+        max_lon: b[2],
+        max_lat: b[3],
+    }
+}
+
+fn box_tree(boxes: &[[f64; 4]]) -> RTree<BoxEntry> {
+    RTree::bulk_load(
+        boxes
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                GeomWithData::new(
+                    Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]),
+                    i as u32,
+                )
+            })
+            .collect(),
+    )
+}
+
+fn check_point(layer: Layer, id: u64, lon: f64, lat: f64) -> Result<(), IndexError> {
+    LonLat::new(lon, lat).map(|_| ()).map_err(|_| {
+        IndexError::InvalidData(format!(
+            "{layer} feature {id} has an invalid position ({lon}, {lat})"
+        ))
+    })
+}
+
+fn check_unique(layer: Layer, sorted_ids: impl IntoIterator<Item = u64>) -> Result<(), IndexError> {
+    match first_duplicate(sorted_ids) {
+        Some(id) => Err(IndexError::InvalidData(format!(
+            "{layer} id {id} appears more than once"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Locates points among the units.
+struct Locator<'a> {
+    units: &'a Shapes,
+    grid: &'a ShapeGrid,
+}
+
+impl Locator<'_> {
+    fn locate(&self, lon: f64, lat: f64) -> u32 {
+        self.grid.locate(self.units, lon, lat)
+    }
+}
+
+impl City {
+    /// Indexes a city. Fails on data that breaks the model: an area whose
+    /// parent or id does not fit the tree, an empty boundary, a point with an
+    /// invalid position, or a duplicated id within a layer.
+    pub fn build(data: CityData) -> Result<City, IndexError> {
+        let CityData {
+            areas,
+            events,
+            ships,
+            heritage,
+            homesteads,
+            enterprises,
+            schools,
+        } = data;
+        let areas = compact(areas);
+        let tables = Tables::build(&areas)?;
+        let mut level_boxes: [Vec<[f64; 4]>; 5] = Default::default();
+        for level in Level::ALL {
+            level_boxes[level.depth()] = areas
+                .level(level)
+                .par_iter()
+                .map(|a| {
+                    bbox_of(&a.geometry).ok_or_else(|| {
+                        IndexError::InvalidData(format!("{level} {} has an empty boundary", a.id))
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        let names = Level::ALL.map(|l| {
+            areas
+                .level(l)
+                .iter()
+                .map(|a| Arc::from(a.name.as_str()))
+                .collect()
+        });
+        let units = Shapes::new(areas.level(Level::Unit).iter().map(|a| &a.geometry));
+        let grid = ShapeGrid::build(&units, 4.0);
+        let loc = Locator {
+            units: &units,
+            grid: &grid,
+        };
+        let n_units = units.len();
+        let ((level_trees, events), (small, homes)) = rayon::join(
+            || {
+                rayon::join(
+                    || level_boxes.each_ref().map(|b| box_tree(b)),
+                    || build_events(events, &areas, &loc, n_units),
+                )
+            },
+            || {
+                rayon::join(
+                    || {
+                        let ships = point_layer(
+                            Layer::Ships,
+                            ships,
+                            |s| (u64::from(s.mmsi), s.lon, s.lat),
+                            &loc,
+                            n_units,
+                        );
+                        let heritage = point_layer(
+                            Layer::Heritage,
+                            heritage,
+                            |h| (h.id, h.lon, h.lat),
+                            &loc,
+                            n_units,
+                        );
+                        let enterprises = point_layer(
+                            Layer::Enterprises,
+                            enterprises,
+                            |e| (e.id, e.lon, e.lat),
+                            &loc,
+                            n_units,
+                        );
+                        let schools = point_layer(
+                            Layer::Schools,
+                            schools,
+                            |s| (s.id, s.lon, s.lat),
+                            &loc,
+                            n_units,
+                        );
+                        Ok::<_, IndexError>((ships?, heritage?, enterprises?, schools?))
+                    },
+                    || build_homesteads(homesteads, &loc, n_units),
+                )
+            },
+        );
+        let (events, ev, events_relocated) = events?;
+        let (ships, heritage, enterprises, schools) = small?;
+        let (homesteads, homestead_boxes) = homes?;
+        let homestead_tree = box_tree(&homestead_boxes);
+        let (locate_cells, locate_cells_in_one_unit) = grid.cell_counts();
+        let mut report = BuildReport {
+            events_relocated,
+            unassigned: BTreeMap::new(),
+            locate_cells,
+            locate_cells_in_one_unit,
+        };
+        for (layer, ps) in [
+            (Layer::Events, &events),
+            (Layer::Ships, &ships.points),
+            (Layer::Heritage, &heritage.points),
+            (Layer::Homesteads, &homesteads.points),
+            (Layer::Enterprises, &enterprises.points),
+            (Layer::Schools, &schools.points),
+        ] {
+            let outside = ps.len() - ps.unit_start[n_units] as usize;
+            report.unassigned.insert(layer, outside as u64);
+        }
+        Ok(City {
+            areas,
+            tables,
+            units,
+            grid,
+            level_trees,
+            level_boxes,
+            names,
+            events,
+            ev,
+            ships,
+            heritage,
+            enterprises,
+            schools,
+            homesteads,
+            homestead_tree,
+            homestead_boxes,
+            report,
+        })
+    }
+
+    /// The area tree the city was built from.
+    pub fn areas(&self) -> &AreaTree {
+        &self.areas
+    }
+
+    pub fn report(&self) -> &BuildReport {
+        &self.report
+    }
+
+    /// Number of features in a layer.
+    pub fn len(&self, layer: Layer) -> usize {
+        match layer.area_level() {
+            Some(level) => self.areas.level(level).len(),
+            None => self.point_set(layer).map_or(0, PointSet::len),
+        }
+    }
+
+    /// The unit an event was assigned to (None if outside every unit or unknown).
+    pub fn event_unit(&self, id: u64) -> Option<AreaId> {
+        let p = self.events.position(id)?;
+        self.unit_id(self.events.unit[p as usize])
+    }
+
+    /// A feature of any layer by id (an area's code for area layers).
+    pub fn feature(&self, layer: Layer, id: u64) -> Option<Feature> {
+        if let Some(level) = layer.area_level() {
+            let area = AreaId::new(id).ok()?;
+            return match self.areas.position(area)? {
+                (l, pos) if l == level => Some(self.area_feature(level, pos)),
+                _ => None,
+            };
+        }
+        let pos = self.point_set(layer)?.position(id)?;
+        Some(self.point_feature(layer, pos))
+    }
+
+    /// A homestead by id, with its boundary.
+    pub fn homestead(&self, id: u64) -> Option<&Homestead> {
+        let p = self.homesteads.points.position(id)?;
+        self.homesteads.items.get(p as usize)
+    }
+
+    pub(crate) fn point_set(&self, layer: Layer) -> Option<&PointSet> {
+        match layer {
+            Layer::Events => Some(&self.events),
+            Layer::Ships => Some(&self.ships.points),
+            Layer::Heritage => Some(&self.heritage.points),
+            Layer::Enterprises => Some(&self.enterprises.points),
+            Layer::Schools => Some(&self.schools.points),
+            Layer::Homesteads => Some(&self.homesteads.points),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn unit_id(&self, unit: u32) -> Option<AreaId> {
+        (unit != NONE).then(|| self.areas.level(Level::Unit)[unit as usize].id)
+    }
+
+    pub(crate) fn name(&self, level: Level, pos: u32) -> Arc<str> {
+        Arc::clone(&self.names[level.depth()][pos as usize])
+    }
+
+    pub(crate) fn area_at(&self, level: Level, pos: u32) -> &Area {
+        &self.areas.level(level)[pos as usize]
+    }
+
+    /// The level and position of an area id, or `UnknownArea`.
+    pub(crate) fn resolve(&self, id: AreaId) -> Result<(Level, u32), IndexError> {
+        self.areas.position(id).ok_or(IndexError::UnknownArea(id))
+    }
+
+    /// The unit position holding a valid point, or `NONE`.
+    #[inline]
+    pub(crate) fn locate_pos(&self, lon: f64, lat: f64) -> u32 {
+        self.grid.locate(&self.units, lon, lat)
+    }
+
+    /// The feature at position `pos` of a point layer (or homestead).
+    pub(crate) fn point_feature(&self, layer: Layer, pos: u32) -> Feature {
+        let ps = self.point_set(layer).expect("a point layer");
+        let p = pos as usize;
+        let properties = match layer {
+            Layer::Events => Properties::Event {
+                category: EventCategory::from_code(self.ev.category[p]).expect("stored code"),
+                status: EventStatus::from_code(self.ev.status[p]).expect("stored code"),
+                reported_at: self.ev.reported_at[p],
+                closed_at: (self.ev.closed_at[p] != NO_TIME).then_some(self.ev.closed_at[p]),
+            },
+            Layer::Ships => {
+                let s = &self.ships.items[p];
+                Properties::Ship {
+                    name: s.name.clone(),
+                    home_port: s.home_port.clone(),
+                    speed_kn: s.speed_kn,
+                    heading_deg: s.heading_deg,
+                    in_port: s.in_port,
+                    reported_at: s.reported_at,
+                }
+            }
+            Layer::Heritage => {
+                let h = &self.heritage.items[p];
+                Properties::Heritage {
+                    name: h.name.clone(),
+                    level: h.level,
+                    watch: h.watch,
+                }
+            }
+            Layer::Enterprises => {
+                let e = &self.enterprises.items[p];
+                Properties::Enterprise {
+                    name: e.name.clone(),
+                    industry: e.industry.clone(),
+                    employees: e.employees,
+                    large: e.large,
+                }
+            }
+            Layer::Schools => {
+                let s = &self.schools.items[p];
+                Properties::School {
+                    name: s.name.clone(),
+                    kind: s.kind,
+                    students: s.students,
+                }
+            }
+            Layer::Homesteads => {
+                let h = &self.homesteads.items[p];
+                Properties::Homestead {
+                    area_m2: h.area_m2,
+                    status: h.status,
+                    bbox: to_bbox(self.homestead_boxes[p]),
+                }
+            }
+            _ => unreachable!("not a point layer"),
+        };
+        Feature {
+            layer,
+            id: ps.ids[p],
+            lon: ps.lon[p],
+            lat: ps.lat[p],
+            unit: self.unit_id(ps.unit[p]),
+            cell: Some(ps.cell[p].to_string()),
+            properties,
+        }
+    }
+
+    /// The feature of an area.
+    pub(crate) fn area_feature(&self, level: Level, pos: u32) -> Feature {
+        let a = self.area_at(level, pos);
+        let b = self.level_boxes[level.depth()][pos as usize];
+        let (lon, lat) = a
+            .geometry
+            .interior_point()
+            .map_or(((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0), |p| {
+                (p.x(), p.y())
+            });
+        Feature {
+            layer: Layer::for_level(level),
+            id: a.id.get(),
+            lon,
+            lat,
+            unit: None,
+            cell: None,
+            properties: Properties::Area {
+                level,
+                name: a.name.clone(),
+                parent: a.parent,
+                leader: a.leader.clone(),
+                bbox: to_bbox(b),
+            },
+        }
+    }
+}
+
+/// The tree again with every boundary re-allocated to its length, when the
+/// given vectors hold much more than they use (as a generator that grew them
+/// by pushing leaves them): the city keeps its boundaries for good.
+fn compact(areas: AreaTree) -> AreaTree {
+    let (mut used, mut held) = (0usize, 0usize);
+    for a in areas.iter() {
+        for p in &a.geometry.0 {
+            for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+                used += r.0.len();
+                held += r.0.capacity();
+            }
+        }
+    }
+    if held <= used + used / 8 {
+        return areas;
+    }
+    // Cloning allocates exactly what is used.
+    let copies: Vec<Vec<Area>> = Level::ALL
+        .par_iter()
+        .map(|&l| areas.level(l).par_iter().cloned().collect())
+        .collect();
+    drop(areas);
+    AreaTree::from_areas(copies.into_iter().flatten())
+}
+
+/// Sorts events by `(reported_at, id)`, checks them, assigns units and lays
+/// them out as columns. Returns the layer, its event columns and how many
+/// events were re-assigned.
+fn build_events(
+    events: Vec<Event>,
+    areas: &AreaTree,
+    loc: &Locator<'_>,
+    n_units: usize,
+) -> Result<(PointSet, EventColumns, u64), IndexError> {
+    events
+        .par_iter()
+        .try_for_each(|e| check_point(Layer::Events, e.id, e.lon, e.lat))?;
+    // Sort small keys rather than the events themselves, then gather.
+    let mut order: Vec<(i64, u64, u32)> = events
+        .par_iter()
+        .enumerate()
+        .map(|(i, e)| (e.reported_at, e.id, i as u32))
+        .collect();
+    order.par_sort_unstable();
+    let assigned: Vec<(u32, bool)> = order
+        .par_iter()
+        .map(|&(_, _, i)| {
+            let e = &events[i as usize];
+            match areas.position(e.unit) {
+                // The reporter's unit stands when it holds the point, even on a
+                // boundary shared with a unit of smaller id.
+                Some((Level::Unit, u)) if loc.units.contains(u, e.lon, e.lat) => (u, false),
+                _ => (loc.locate(e.lon, e.lat), true),
+            }
+        })
+        .collect();
+    let relocated = assigned.iter().filter(|a| a.1).count() as u64;
+    let unit: Vec<u32> = assigned.into_iter().map(|a| a.0).collect();
+    let mut ev = EventColumns::default();
+    let n = events.len();
+    let (mut ids, mut lon, mut lat) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    ev.reported_at.reserve_exact(n);
+    ev.closed_at.reserve_exact(n);
+    ev.category.reserve_exact(n);
+    ev.status.reserve_exact(n);
+    for &(_, _, i) in &order {
+        let e = &events[i as usize];
+        ids.push(e.id);
+        lon.push(e.lon);
+        lat.push(e.lat);
+        ev.reported_at.push(e.reported_at);
+        ev.closed_at.push(e.closed_at.unwrap_or(NO_TIME));
+        ev.category.push(e.category.code());
+        ev.status.push(e.status.code());
+    }
+    drop(events);
+    let ps = PointSet::build(ids, lon, lat, unit, n_units);
+    check_unique(Layer::Events, ps.by_id.iter().map(|&p| ps.ids[p as usize]))?;
+    Ok((ps, ev, relocated))
+}
+
+fn point_layer<T: Send + Sync>(
+    layer: Layer,
+    mut items: Vec<T>,
+    key: impl Fn(&T) -> (u64, f64, f64) + Sync,
+    loc: &Locator<'_>,
+    n_units: usize,
+) -> Result<Layered<T>, IndexError> {
+    items.par_sort_unstable_by_key(|t| key(t).0);
+    check_unique(layer, items.iter().map(|t| key(t).0))?;
+    let mut ids = Vec::with_capacity(items.len());
+    let mut lon = Vec::with_capacity(items.len());
+    let mut lat = Vec::with_capacity(items.len());
+    for t in &items {
+        let (id, x, y) = key(t);
+        check_point(layer, id, x, y)?;
+        ids.push(id);
+        lon.push(x);
+        lat.push(y);
+    }
+    let unit = lon
+        .par_iter()
+        .zip(lat.par_iter())
+        .map(|(&x, &y)| loc.locate(x, y))
+        .collect();
+    Ok(Layered {
+        points: PointSet::build(ids, lon, lat, unit, n_units),
+        items,
+    })
+}
+
+/// Homesteads by id, anchored at an interior point of their boundary.
+fn build_homesteads(
+    mut items: Vec<Homestead>,
+    loc: &Locator<'_>,
+    n_units: usize,
+) -> Result<(Layered<Homestead>, Vec<[f64; 4]>), IndexError> {
+    items.par_sort_unstable_by_key(|h| h.id);
+    check_unique(Layer::Homesteads, items.iter().map(|h| h.id))?;
+    let anchors: Vec<([f64; 4], f64, f64)> = items
+        .par_iter()
+        .map(|h| {
+            let empty =
+                || IndexError::InvalidData(format!("homestead {} has an empty boundary", h.id));
+            let b = bbox_of(&h.geometry).ok_or_else(empty)?;
+            let p = h.geometry.interior_point().ok_or_else(empty)?;
+            check_point(Layer::Homesteads, h.id, b[0], b[1])?;
+            check_point(Layer::Homesteads, h.id, b[2], b[3])?;
+            Ok((b, p.x(), p.y()))
+        })
+        .collect::<Result<_, IndexError>>()?;
+    let boxes = anchors.iter().map(|a| a.0).collect();
+    let ids = items.iter().map(|h| h.id).collect();
+    let lon: Vec<f64> = anchors.iter().map(|a| a.1).collect();
+    let lat: Vec<f64> = anchors.iter().map(|a| a.2).collect();
+    let unit = lon
+        .par_iter()
+        .zip(lat.par_iter())
+        .map(|(&x, &y)| loc.locate(x, y))
+        .collect();
+    Ok((
+        Layered {
+            points: PointSet::build(ids, lon, lat, unit, n_units),
+            items,
+        },
+        boxes,
+    ))
+}

@@ -1,0 +1,38 @@
+use onemap_core::{AreaId, CoreError, Layer};
+use thiserror::Error;
+
+/// Everything that can go wrong while building a [`crate::City`] or asking it
+/// a question. Bad input is always reported here; it never panics.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum IndexError {
+    /// A coordinate or box failed validation (NaN, out of range, inverted).
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    #[error("unknown area id {0}")]
+    UnknownArea(AreaId),
+    #[error("invalid area id {0}: an area id has 6, 9, 12, 15 or 18 digits")]
+    InvalidAreaId(u64),
+    #[error("H3 resolution {res} is out of range for {what} (expected {min}..={max})")]
+    H3Resolution {
+        res: u8,
+        min: u8,
+        max: u8,
+        what: &'static str,
+    },
+    #[error("limit {limit} is out of range (expected 1..={max})")]
+    Limit { limit: usize, max: usize },
+    #[error("the {query} query does not apply to layer '{layer}'")]
+    NotApplicable { layer: Layer, query: &'static str },
+    #[error("event filters (time window, categories, statuses) apply only to the events layer, not to '{0}'")]
+    FilterNotApplicable(Layer),
+    #[error("invalid time window [{from}, {to}): 'from' must not be after 'to'")]
+    InvalidWindow { from: i64, to: i64 },
+    #[error("invalid distance {0} m: a maximum distance must be a finite number ≥ 0")]
+    InvalidDistance(f64),
+    #[error("invalid polygon: {0}")]
+    InvalidPolygon(String),
+    #[error("invalid cursor '{0}': pass back the cursor a previous page returned")]
+    InvalidCursor(String),
+    #[error("invalid city data: {0}")]
+    InvalidData(String),
+}

@@ -1,0 +1,100 @@
+//! H3 cells: every point carries its cell at [`FINE_RESOLUTION`]; coarser
+//! cells are its parents. H3 cells do not nest exactly, so near a coarse
+//! cell's edge the parent of a point's fine cell may be the neighbour of the
+//! coarse cell that holds the point; grouping by parents keeps every
+//! resolution consistent with the finer ones (a cell's count is the sum of
+//! its children's).
+
+use crate::IndexError;
+use h3o::{CellIndex, LatLng, Resolution};
+
+/// The resolution every point's cell is stored at (about 300 m² per cell).
+pub const FINE_RESOLUTION: u8 = 12;
+
+/// The resolutions event aggregates may be grouped by.
+pub const STATS_RESOLUTIONS: std::ops::RangeInclusive<u8> = 5..=12;
+
+/// The resolutions a hot-spot place may be.
+pub const HOTSPOT_RESOLUTIONS: std::ops::RangeInclusive<u8> = 11..=12;
+
+/// The cell of a valid lon/lat at `res`.
+pub(crate) fn cell_at(lon: f64, lat: f64, res: Resolution) -> CellIndex {
+    LatLng::new(lat, lon)
+        .expect("coordinates are validated before they reach H3")
+        .to_cell(res)
+}
+
+pub(crate) fn fine_cell(lon: f64, lat: f64) -> CellIndex {
+    cell_at(lon, lat, Resolution::Twelve)
+}
+
+/// `res` as an H3 resolution, if it lies in `allowed`.
+pub(crate) fn resolution(
+    res: u8,
+    allowed: std::ops::RangeInclusive<u8>,
+    what: &'static str,
+) -> Result<Resolution, IndexError> {
+    let err = || IndexError::H3Resolution {
+        res,
+        min: *allowed.start(),
+        max: *allowed.end(),
+        what,
+    };
+    if !allowed.contains(&res) {
+        return Err(err());
+    }
+    Resolution::try_from(res).map_err(|_| err())
+}
+
+/// The parent of a fine cell at a resolution not finer than its own.
+#[inline]
+pub(crate) fn coarsen(cell: CellIndex, res: Resolution) -> CellIndex {
+    cell.parent(res)
+        .expect("resolution not finer than the stored one")
+}
+
+/// The centre of a cell as (lon, lat).
+pub(crate) fn center(cell: CellIndex) -> (f64, f64) {
+    let ll = LatLng::from(cell);
+    (ll.lng(), ll.lat())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_cells() {
+        // The h3-js README example: latLngToCell(37.3615593, -122.0553238, 7)
+        // is '87283472bffffff', centred at (37.35171820183272, -122.05032565263946).
+        let c = cell_at(-122.0553238, 37.3615593, Resolution::Seven);
+        assert_eq!(c.to_string(), "87283472bffffff");
+        let (lon, lat) = center(c);
+        assert!((lat - 37.351_718_201_832_72).abs() < 1e-9, "{lat}");
+        assert!((lon + 122.050_325_652_639_46).abs() < 1e-9, "{lon}");
+        // Amsterdam at resolution 9 (a golden value of another H3 port).
+        assert_eq!(
+            cell_at(4.9, 52.37, Resolution::Nine).to_string(),
+            "891969c9b27ffff"
+        );
+        // H3 cells do not nest exactly: the parent of a point's fine cell is
+        // the cell holding the point, or (near a cell edge, as here) a neighbour.
+        let f = fine_cell(-122.0553238, 37.3615593);
+        assert_eq!(f.resolution(), Resolution::Twelve);
+        let parent = coarsen(f, Resolution::Seven);
+        assert_eq!(parent.to_string(), "87283470dffffff");
+        assert_eq!(parent.grid_distance(c).unwrap(), 1);
+        let inner = fine_cell(lon, lat);
+        assert_eq!(coarsen(inner, Resolution::Seven), c);
+    }
+
+    #[test]
+    fn resolution_bounds() {
+        assert!(resolution(5, STATS_RESOLUTIONS, "stats").is_ok());
+        assert!(resolution(12, STATS_RESOLUTIONS, "stats").is_ok());
+        let e = resolution(4, STATS_RESOLUTIONS, "stats").unwrap_err();
+        assert!(e.to_string().contains("5..=12"), "{e}");
+        assert!(resolution(13, STATS_RESOLUTIONS, "stats").is_err());
+        assert!(resolution(10, HOTSPOT_RESOLUTIONS, "hot spots").is_err());
+    }
+}

@@ -1,0 +1,211 @@
+//! Hot spots: places where the same kind of problem keeps being reported.
+
+use crate::city::City;
+use crate::details::AreaRef;
+use crate::filter::{check_limit, EventMask, TimeWindow};
+use crate::h3;
+use crate::stats::{FastMap, Scope};
+use crate::tree::NONE;
+use crate::IndexError;
+use geo::Centroid;
+use onemap_core::{AreaId, EventCategory, EventStatus, Level};
+use serde::{Deserialize, Serialize};
+
+/// What a hot spot's place is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HotspotPlace {
+    /// The unit holding the events.
+    Unit,
+    /// An H3 cell at this resolution (see [`crate::HOTSPOT_RESOLUTIONS`]).
+    H3(u8),
+}
+
+/// Which hot spots to list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HotspotQuery {
+    #[serde(default)]
+    pub window: TimeWindow,
+    pub place: HotspotPlace,
+    /// Groups with fewer events are left out.
+    pub min_count: u32,
+    #[serde(default)]
+    pub categories: Option<Vec<EventCategory>>,
+    #[serde(default)]
+    pub scope: Option<Scope>,
+    /// At most this many hot spots (1..=`MAX_LIMIT`).
+    pub limit: usize,
+}
+
+/// Where a hot spot is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PlaceKey {
+    Unit { id: AreaId },
+    Cell { cell: String, resolution: u8 },
+}
+
+/// One (category, place) group with at least `min_count` events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hotspot {
+    pub category: EventCategory,
+    pub place: PlaceKey,
+    pub count: u64,
+    pub open: u64,
+    pub first_reported_at: i64,
+    pub last_reported_at: i64,
+    /// The place's centroid (the cell's centre, or the unit's centroid).
+    pub lon: f64,
+    pub lat: f64,
+    /// The unit of the place: the unit itself, or the unit holding the
+    /// cell's centre (else the unit of the group's earliest event).
+    pub unit: Option<AreaRef>,
+    pub village: Option<AreaRef>,
+}
+
+/// A group being counted.
+#[derive(Debug, Clone, Copy, Default)]
+struct Acc {
+    count: u32,
+    open: u32,
+    first: u32,
+    last: u32,
+}
+
+impl City {
+    /// Groups events in the window (and scope, and categories) by (category,
+    /// place) and lists the groups with at least `min_count` events, by count
+    /// (descending), then category, then place.
+    pub fn hotspots(&self, q: &HotspotQuery) -> Result<Vec<Hotspot>, IndexError> {
+        q.window.check()?;
+        check_limit(q.limit)?;
+        let res = match q.place {
+            HotspotPlace::Unit => None,
+            HotspotPlace::H3(r) => Some(h3::resolution(
+                r,
+                h3::HOTSPOT_RESOLUTIONS,
+                "hot-spot places",
+            )?),
+        };
+        let scope = self.resolve_scope(q.scope.as_ref())?;
+        let mask = EventMask::new(q.categories.as_deref(), None);
+        let (ev, ps) = (&self.ev, &self.events);
+        struct Group {
+            place: u64,
+            category: u8,
+            count: u64,
+            open: u64,
+            first: u32,
+            last: u32,
+        }
+        let closed = EventStatus::Closed.code();
+        let add = |acc: &mut Acc, p: usize| {
+            if acc.count == 0 {
+                acc.first = p as u32;
+            }
+            acc.count += 1;
+            acc.open += u32::from(ev.status[p] != closed);
+            acc.last = p as u32;
+        };
+        let window = self.window_range(&q.window);
+        let keep =
+            |p: usize| mask.accepts(ev.category[p], ev.status[p]) && self.event_in(&scope, p);
+        // Positions ascend with reported_at, so a group's first and last
+        // positions are its first and last reports.
+        let min = q.min_count.max(1);
+        let group = |place: u64, category: u8, a: Acc| Group {
+            place,
+            category,
+            count: u64::from(a.count),
+            open: u64::from(a.open),
+            first: a.first,
+            last: a.last,
+        };
+        let mut groups: Vec<Group> = match res {
+            None => {
+                // Dense: one slot per (unit, category).
+                let mut slots = vec![Acc::default(); self.areas.level(Level::Unit).len() * 8];
+                for p in window.filter(|&p| keep(p)) {
+                    let u = ps.unit[p];
+                    if u != NONE {
+                        add(&mut slots[u as usize * 8 + ev.category[p] as usize], p);
+                    }
+                }
+                slots
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, a)| a.count >= min)
+                    .map(|(i, a)| group((i / 8) as u64, (i % 8) as u8, a))
+                    .collect()
+            }
+            Some(r) => {
+                let mut map: FastMap<(u64, u8), Acc> = FastMap::default();
+                for p in window.filter(|&p| keep(p)) {
+                    let cell = u64::from(h3::coarsen(ps.cell[p], r));
+                    add(map.entry((cell, ev.category[p])).or_default(), p);
+                }
+                map.into_iter()
+                    .filter(|(_, a)| a.count >= min)
+                    .map(|((c, k), a)| group(c, k, a))
+                    .collect()
+            }
+        };
+        groups.sort_unstable_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then(a.category.cmp(&b.category))
+                .then(a.place.cmp(&b.place))
+        });
+        groups.truncate(q.limit);
+        Ok(groups
+            .into_iter()
+            .map(|g| {
+                let (place, lon, lat, u) = match res {
+                    None => {
+                        let u = g.place as u32;
+                        let a = self.area_at(Level::Unit, u);
+                        let c = a
+                            .geometry
+                            .centroid()
+                            .map_or((f64::NAN, f64::NAN), |c| (c.x(), c.y()));
+                        (PlaceKey::Unit { id: a.id }, c.0, c.1, u)
+                    }
+                    Some(r) => {
+                        let cell = h3o::CellIndex::try_from(g.place).expect("a stored cell");
+                        let (lon, lat) = h3::center(cell);
+                        let u = match self.locate_pos(lon, lat) {
+                            NONE => ps.unit[g.first as usize],
+                            u => u,
+                        };
+                        let key = PlaceKey::Cell {
+                            cell: cell.to_string(),
+                            resolution: u8::from(r),
+                        };
+                        (key, lon, lat, u)
+                    }
+                };
+                let (unit, village) = match u {
+                    NONE => (None, None),
+                    u => (
+                        Some(self.area_ref(Level::Unit, u)),
+                        Some(
+                            self.area_ref(Level::Village, self.tables.ancestor(u, Level::Village)),
+                        ),
+                    ),
+                };
+                Hotspot {
+                    category: EventCategory::from_code(g.category).expect("stored code"),
+                    place,
+                    count: g.count,
+                    open: g.open,
+                    first_reported_at: ev.reported_at[g.first as usize],
+                    last_reported_at: ev.reported_at[g.last as usize],
+                    lon,
+                    lat,
+                    unit,
+                    village,
+                }
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,185 @@
+//! A point layer as columns: ids, positions, the unit and H3 cell of every
+//! point, an R-tree, and two orderings (by id, and grouped by unit).
+
+use crate::h3;
+use crate::tree::NONE;
+use h3o::CellIndex;
+use rayon::prelude::*;
+use rstar::primitives::GeomWithData;
+use rstar::{RTree, AABB};
+
+/// A point in the R-tree: its offset from the layer's origin in `f32` (a
+/// tree node then takes 40 bytes instead of 56), and its position. Rounding
+/// to `f32` is monotonic, so a box converted the same way still holds every
+/// point whose exact position lies in it; callers re-check exact positions.
+pub(crate) type PointEntry = GeomWithData<[f32; 2], u32>;
+
+/// One point layer. Positions (`u32`) index every column.
+#[derive(Debug)]
+pub(crate) struct PointSet {
+    pub(crate) ids: Vec<u64>,
+    pub(crate) lon: Vec<f64>,
+    pub(crate) lat: Vec<f64>,
+    /// The unit position holding each point, or `NONE`.
+    pub(crate) unit: Vec<u32>,
+    /// Each point's H3 cell at the fine resolution.
+    pub(crate) cell: Vec<CellIndex>,
+    /// Positions in ascending id order.
+    pub(crate) by_id: Vec<u32>,
+    /// Positions grouped by unit (ascending id within a unit), unassigned points last.
+    pub(crate) by_unit: Vec<u32>,
+    /// Unit `u`'s points are `by_unit[unit_start[u]..unit_start[u + 1]]`; the
+    /// last entry starts the unassigned ones.
+    pub(crate) unit_start: Vec<u32>,
+    pub(crate) tree: RTree<PointEntry>,
+    /// `[min_lon, min_lat, max_lon, max_lat]` of all points (inverted when empty).
+    pub(crate) extent: [f64; 4],
+    /// What tree coordinates are offsets from.
+    origin: [f64; 2],
+}
+
+impl PointSet {
+    /// Builds the indexes over columns already in their storage order. Ids
+    /// must be unique (checked by the caller).
+    pub(crate) fn build(
+        ids: Vec<u64>,
+        lon: Vec<f64>,
+        lat: Vec<f64>,
+        unit: Vec<u32>,
+        n_units: usize,
+    ) -> Self {
+        let n = ids.len();
+        let mut extent = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for i in 0..n {
+            let (x, y) = (lon[i], lat[i]);
+            extent = [
+                extent[0].min(x),
+                extent[1].min(y),
+                extent[2].max(x),
+                extent[3].max(y),
+            ];
+        }
+        let origin = if n == 0 {
+            [0.0, 0.0]
+        } else {
+            [extent[0], extent[1]]
+        };
+        let rel = |x: f64, y: f64| [(x - origin[0]) as f32, (y - origin[1]) as f32];
+        let ((cell, tree), by_id) = rayon::join(
+            || {
+                rayon::join(
+                    || {
+                        lon.par_iter()
+                            .zip(lat.par_iter())
+                            .map(|(&x, &y)| h3::fine_cell(x, y))
+                            .collect::<Vec<_>>()
+                    },
+                    || {
+                        let entries: Vec<PointEntry> = (0..n)
+                            .map(|i| GeomWithData::new(rel(lon[i], lat[i]), i as u32))
+                            .collect();
+                        RTree::bulk_load(entries)
+                    },
+                )
+            },
+            || {
+                if ids.windows(2).all(|w| w[0] < w[1]) {
+                    return (0..n as u32).collect();
+                }
+                let mut pairs: Vec<(u64, u32)> = ids
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, &id)| (id, i as u32))
+                    .collect();
+                pairs.par_sort_unstable();
+                pairs.into_par_iter().map(|p| p.1).collect::<Vec<u32>>()
+            },
+        );
+        // Counting sort of the id order by unit keeps ids ascending within a unit.
+        let bucket = |u: u32| if u == NONE { n_units } else { u as usize };
+        let mut unit_start = vec![0u32; n_units + 2];
+        for &u in &unit {
+            unit_start[bucket(u) + 1] += 1;
+        }
+        for i in 0..=n_units {
+            unit_start[i + 1] += unit_start[i];
+        }
+        let mut fill = unit_start.clone();
+        let mut by_unit = vec![0u32; n];
+        for &p in &by_id {
+            let b = bucket(unit[p as usize]);
+            by_unit[fill[b] as usize] = p;
+            fill[b] += 1;
+        }
+        unit_start.pop();
+        PointSet {
+            ids,
+            lon,
+            lat,
+            unit,
+            cell,
+            by_id,
+            by_unit,
+            unit_start,
+            tree,
+            extent,
+            origin,
+        }
+    }
+
+    /// A position in tree coordinates.
+    #[inline]
+    pub(crate) fn rel(&self, x: f64, y: f64) -> [f32; 2] {
+        [(x - self.origin[0]) as f32, (y - self.origin[1]) as f32]
+    }
+
+    /// The tree envelope holding every point whose exact position lies in `b`.
+    pub(crate) fn envelope(&self, b: &[f64; 4]) -> AABB<[f32; 2]> {
+        AABB::from_corners(self.rel(b[0], b[1]), self.rel(b[2], b[3]))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Positions of the points assigned to units `units`, ascending id within each unit.
+    pub(crate) fn in_units(&self, units: std::ops::Range<u32>) -> &[u32] {
+        let a = self.unit_start[units.start as usize] as usize;
+        let b = self.unit_start[units.end as usize] as usize;
+        &self.by_unit[a..b]
+    }
+
+    /// The position of the point with this id.
+    pub(crate) fn position(&self, id: u64) -> Option<u32> {
+        let i = self.by_id.partition_point(|&p| self.ids[p as usize] < id);
+        self.by_id
+            .get(i)
+            .copied()
+            .filter(|&p| self.ids[p as usize] == id)
+    }
+
+    /// How far into the id order the first id greater than `after` lies.
+    pub(crate) fn id_rank_after(&self, after: Option<u64>) -> usize {
+        match after {
+            None => 0,
+            Some(a) => self.by_id.partition_point(|&p| self.ids[p as usize] <= a),
+        }
+    }
+}
+
+/// The first duplicated id of an id-sorted sequence, if any.
+pub(crate) fn first_duplicate(sorted: impl IntoIterator<Item = u64>) -> Option<u64> {
+    let mut prev = None;
+    for id in sorted {
+        if prev == Some(id) {
+            return Some(id);
+        }
+        prev = Some(id);
+    }
+    None
+}

@@ -1,0 +1,75 @@
+//! Shared by the integration tests (each uses a different part of it).
+
+#![allow(dead_code)]
+
+pub mod fixture;
+pub mod oracle;
+
+use onemap_core::{CityData, Level};
+use onemap_index::City;
+use oracle::Brute;
+
+/// A built city beside its brute-force twin, with the points tests aim at.
+pub struct World {
+    pub city: City,
+    pub brute: Brute,
+    /// Every vertex of every unit ring.
+    pub vertices: Vec<(f64, f64)>,
+    /// Unit ring edges, as vertex index pairs.
+    pub edges: Vec<(usize, usize)>,
+    /// The units' extent, grown by a margin so some points fall at sea.
+    pub extent: [f64; 4],
+}
+
+impl World {
+    pub fn new(data: CityData) -> Self {
+        let mut vertices = Vec::new();
+        let mut edges = Vec::new();
+        let mut e = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for u in data.areas.level(Level::Unit) {
+            for p in &u.geometry.0 {
+                for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+                    let start = vertices.len();
+                    for c in &ring.0 {
+                        vertices.push((c.x, c.y));
+                        e = [e[0].min(c.x), e[1].min(c.y), e[2].max(c.x), e[3].max(c.y)];
+                    }
+                    for k in start + 1..vertices.len() {
+                        edges.push((k - 1, k));
+                    }
+                }
+            }
+        }
+        let (mx, my) = ((e[2] - e[0]) * 0.1, (e[3] - e[1]) * 0.1);
+        let extent = [e[0] - mx, e[1] - my, e[2] + mx, e[3] + my];
+        let city = City::build(data.clone()).expect("the fixture builds");
+        World {
+            city,
+            brute: Brute::new(data),
+            vertices,
+            edges,
+            extent,
+        }
+    }
+
+    /// A test point: a unit vertex, an edge midpoint, or anywhere around the city.
+    pub fn point(&self, kind: u8, pick: usize, fx: f64, fy: f64) -> (f64, f64) {
+        match kind % 4 {
+            0 => self.vertices[pick % self.vertices.len()],
+            1 => {
+                let (a, b) = self.edges[pick % self.edges.len()];
+                let (p, q) = (self.vertices[a], self.vertices[b]);
+                (p.0 + (q.0 - p.0) * fx, p.1 + (q.1 - p.1) * fx)
+            }
+            _ => (
+                self.extent[0] + (self.extent[2] - self.extent[0]) * fx,
+                self.extent[1] + (self.extent[3] - self.extent[1]) * fy,
+            ),
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The web viewer's files: its own pages and scripts from `viewer/`, and
+//! MapLibre GL JS from `viewer/node_modules` (installed by `npm ci`; never
+//! a CDN).
+
+use crate::error::ApiError;
+use crate::tiles::path_error;
+use crate::AppState;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use std::path::PathBuf;
+
+/// `/`: the viewer.
+pub async fn index(State(state): State<AppState>) -> Result<Response, ApiError> {
+    send(state.viewer_dir.join("index.html"), "no-cache").await
+}
+
+/// `/wall`: the wall display.
+pub async fn wall(State(state): State<AppState>) -> Result<Response, ApiError> {
+    send(state.viewer_dir.join("wall.html"), "no-cache").await
+}
+
+/// `/viewer/{file}`: a file directly in `viewer/` (no folders).
+pub async fn viewer_file(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(file) = path.map_err(path_error)?;
+    let plain = !file.starts_with('.')
+        && file
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    let allowed = matches!(ext(&file), "js" | "mjs" | "css" | "html" | "png" | "svg");
+    if !plain || !allowed {
+        return Err(not_found(&file));
+    }
+    send(state.viewer_dir.join(&file), "no-cache").await
+}
+
+/// `/vendor/{file}`: MapLibre GL JS and its stylesheet.
+pub async fn vendor(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(file) = path.map_err(path_error)?;
+    let dist = state.viewer_dir.join("node_modules/maplibre-gl/dist");
+    let path = match file.as_str() {
+        "maplibre-gl.js" | "maplibre-gl.css" | "maplibre-gl.js.map" => dist.join(&file),
+        _ => return Err(not_found(&file)),
+    };
+    if !path.exists() {
+        return Err(ApiError::not_found(
+            "viewer_not_installed",
+            format!(
+                "{} is missing: run `npm ci` in {}",
+                path.display(),
+                state.viewer_dir.display()
+            ),
+        ));
+    }
+    send(path, "public, max-age=86400").await
+}
+
+fn not_found(file: &str) -> ApiError {
+    ApiError::not_found("not_found", format!("no viewer file '{file}'"))
+}
+
+fn ext(file: &str) -> &str {
+    file.rsplit_once('.').map_or("", |(_, e)| e)
+}
+
+async fn send(path: PathBuf, cache: &'static str) -> Result<Response, ApiError> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let kind = match ext(name) {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "png" => "image/png",
+        "svg" => "image/svg+xml",
+        _ => "application/octet-stream",
+    };
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => Ok((
+            [(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, cache)],
+            bytes,
+        )
+            .into_response()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::not_found(
+            "not_found",
+            format!("no viewer file {}", path.display()),
+        )),
+        Err(e) => Err(ApiError::internal(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
+}

@@ -1,0 +1,194 @@
+//! Prometheus metrics, hand-rolled: request counts by route and status,
+//! latency histograms by route, tile sizes, and the tile cache's figures.
+
+use crate::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+const SIZE_BUCKETS: [f64; 8] = [
+    256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0,
+];
+
+#[derive(Debug, Clone, Default)]
+struct Histogram {
+    /// Cumulative-free counts per bucket; the last slot is +Inf.
+    counts: Vec<u64>,
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    fn observe(&mut self, buckets: &[f64], v: f64) {
+        if self.counts.is_empty() {
+            self.counts = vec![0; buckets.len() + 1];
+        }
+        let i = buckets
+            .iter()
+            .position(|b| v <= *b)
+            .unwrap_or(buckets.len());
+        self.counts[i] += 1;
+        self.sum += v;
+        self.count += 1;
+    }
+
+    fn render(&self, out: &mut String, name: &str, labels: &str, buckets: &[f64]) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        let mut cum = 0;
+        for (i, b) in buckets.iter().enumerate() {
+            cum += self.counts.get(i).copied().unwrap_or(0);
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {cum}");
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
+            self.count
+        );
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Tables {
+    /// (method, route, status) → count.
+    requests: BTreeMap<(String, String, u16), u64>,
+    latency: BTreeMap<String, Histogram>,
+    tile_bytes: Histogram,
+    tiles_empty: u64,
+    tiles_not_modified: u64,
+}
+
+/// The server's counters.
+#[derive(Debug, Default)]
+pub struct Metrics(Mutex<Tables>);
+
+impl Metrics {
+    fn with<R>(&self, f: impl FnOnce(&mut Tables) -> R) -> R {
+        // A poisoned lock only means a panic elsewhere mid-update; the
+        // counters are still usable.
+        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut t)
+    }
+
+    pub fn tile_sent(&self, bytes: usize) {
+        self.with(|t| t.tile_bytes.observe(&SIZE_BUCKETS, bytes as f64));
+    }
+
+    pub fn tile_empty(&self) {
+        self.with(|t| t.tiles_empty += 1);
+    }
+
+    pub fn tile_not_modified(&self) {
+        self.with(|t| t.tiles_not_modified += 1);
+    }
+
+    fn request(&self, method: &str, route: &str, status: u16, secs: f64) {
+        self.with(|t| {
+            *t.requests
+                .entry((method.to_string(), route.to_string(), status))
+                .or_default() += 1;
+            t.latency
+                .entry(route.to_string())
+                .or_default()
+                .observe(&LATENCY_BUCKETS, secs);
+        });
+    }
+}
+
+/// Middleware: counts and times every request by its route pattern.
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_string();
+    let method = req.method().as_str().to_string();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    let secs = started.elapsed().as_secs_f64();
+    state
+        .metrics
+        .request(&method, &route, res.status().as_u16(), secs);
+    res
+}
+
+/// The metrics in the Prometheus text format.
+pub fn render(state: &AppState) -> String {
+    let mut out = String::new();
+    let cache = state.tiles.cache_stats();
+    state.metrics.with(|t| {
+        out.push_str("# HELP onemap_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str("# TYPE onemap_http_requests_total counter\n");
+        for ((method, route, status), n) in &t.requests {
+            let _ = writeln!(
+                out,
+                "onemap_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP onemap_http_request_duration_seconds Time to answer, by route.\n");
+        out.push_str("# TYPE onemap_http_request_duration_seconds histogram\n");
+        for (route, h) in &t.latency {
+            h.render(
+                &mut out,
+                "onemap_http_request_duration_seconds",
+                &format!("route=\"{route}\""),
+                &LATENCY_BUCKETS,
+            );
+        }
+        out.push_str("# HELP onemap_tile_bytes Size of tiles sent (before transfer compression).\n");
+        out.push_str("# TYPE onemap_tile_bytes histogram\n");
+        t.tile_bytes
+            .render(&mut out, "onemap_tile_bytes", "", &SIZE_BUCKETS);
+        let _ = writeln!(out, "# TYPE onemap_tiles_empty_total counter\nonemap_tiles_empty_total {}", t.tiles_empty);
+        let _ = writeln!(
+            out,
+            "# TYPE onemap_tiles_not_modified_total counter\nonemap_tiles_not_modified_total {}",
+            t.tiles_not_modified
+        );
+    });
+    let _ = writeln!(out, "# HELP onemap_tile_cache_hits_total Tile cache hits.\n# TYPE onemap_tile_cache_hits_total counter\nonemap_tile_cache_hits_total {}", cache.hits);
+    let _ = writeln!(out, "# HELP onemap_tile_cache_misses_total Tile cache misses.\n# TYPE onemap_tile_cache_misses_total counter\nonemap_tile_cache_misses_total {}", cache.misses);
+    let _ = writeln!(
+        out,
+        "# TYPE onemap_tile_cache_entries gauge\nonemap_tile_cache_entries {}",
+        cache.entries
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE onemap_tile_cache_bytes gauge\nonemap_tile_cache_bytes {}",
+        cache.bytes
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE onemap_uptime_seconds gauge\nonemap_uptime_seconds {:.3}",
+        state.started.elapsed().as_secs_f64()
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_is_cumulative() {
+        let mut h = Histogram::default();
+        for v in [0.0001, 0.003, 0.003, 9.0] {
+            h.observe(&LATENCY_BUCKETS, v);
+        }
+        let mut s = String::new();
+        h.render(&mut s, "x", "route=\"/a\"", &LATENCY_BUCKETS);
+        assert!(s.contains("x_bucket{route=\"/a\",le=\"0.0005\"} 1"), "{s}");
+        assert!(s.contains("x_bucket{route=\"/a\",le=\"0.005\"} 3"), "{s}");
+        assert!(s.contains("x_bucket{route=\"/a\",le=\"+Inf\"} 4"), "{s}");
+        assert!(s.contains("x_count{route=\"/a\"} 4"), "{s}");
+    }
+}

@@ -1,0 +1,124 @@
+//! What every handler shares: the city, the tile source, the styles, the
+//! search list and the metrics, behind one cheap-to-clone [`AppState`].
+
+use crate::metrics::Metrics;
+use crate::styles::Styles;
+use onemap_core::{AreaId, CityData, Level};
+use onemap_index::City;
+use onemap_tiles::TileSource;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// How the server is set up.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Memory budget of the encoded-tile cache, in bytes (0 disables it).
+    pub cache_bytes: u64,
+    /// Folder of MapLibre style documents (`day.json`, `wall.json`).
+    pub styles_dir: PathBuf,
+    /// Folder of the web viewer (`index.html`, …, and `node_modules/`).
+    pub viewer_dir: PathBuf,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            cache_bytes: 256 << 20,
+            styles_dir: PathBuf::from("styles"),
+            viewer_dir: PathBuf::from("viewer"),
+        }
+    }
+}
+
+/// Figures of the raw data the index does not keep in a handy form: the
+/// latest event time (the wall's "today" is relative to it, since the
+/// synthetic history ends on a fixed date) and the fleet's whereabouts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CityFacts {
+    pub latest_event_at: Option<i64>,
+    pub earliest_event_at: Option<i64>,
+    pub ships_in_port: u64,
+    pub ships_at_sea: u64,
+}
+
+impl CityFacts {
+    pub fn of(data: &CityData) -> Self {
+        let times = data.events.iter().map(|e| e.reported_at);
+        let in_port = data.ships.iter().filter(|s| s.in_port).count() as u64;
+        CityFacts {
+            latest_event_at: times.clone().max(),
+            earliest_event_at: times.min(),
+            ships_in_port: in_port,
+            ships_at_sea: data.ships.len() as u64 - in_port,
+        }
+    }
+}
+
+/// One area as the name search sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct SearchEntry {
+    /// The name, lower-cased.
+    pub key: String,
+    pub digits: String,
+    pub id: AreaId,
+    pub level: Level,
+}
+
+/// What [`AppState`] shares.
+pub struct Inner {
+    pub(crate) city: Arc<City>,
+    pub(crate) tiles: TileSource,
+    pub(crate) facts: CityFacts,
+    pub(crate) styles: Styles,
+    pub(crate) viewer_dir: PathBuf,
+    pub(crate) metrics: Metrics,
+    /// Every area, coarse levels first.
+    pub(crate) search: Vec<SearchEntry>,
+    pub(crate) started: Instant,
+}
+
+/// The shared state of the app; clones share everything.
+#[derive(Clone)]
+pub struct AppState(pub(crate) Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Sets up the state over an indexed city; fails when a style document
+    /// cannot be read.
+    pub fn new(
+        city: Arc<City>,
+        facts: CityFacts,
+        config: &ServerConfig,
+    ) -> Result<Self, crate::ServerError> {
+        let styles = Styles::load(&config.styles_dir)?;
+        let tiles = TileSource::new(city.clone(), config.cache_bytes);
+        let mut search = Vec::new();
+        for level in Level::ALL {
+            for a in city.areas().level(level) {
+                search.push(SearchEntry {
+                    key: a.name.to_lowercase(),
+                    digits: a.id.to_string(),
+                    id: a.id,
+                    level,
+                });
+            }
+        }
+        Ok(AppState(Arc::new(Inner {
+            city,
+            tiles,
+            facts,
+            styles,
+            viewer_dir: config.viewer_dir.clone(),
+            metrics: Metrics::default(),
+            search,
+            started: Instant::now(),
+        })))
+    }
+}

@@ -1,0 +1,298 @@
+//! Tiles, TileJSON, the catalog, styles and glyphs.
+
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use onemap_core::TileCoord;
+use onemap_tiles::{LayerSet, TileRequest, MAX_SERVE_ZOOM};
+use std::io::Write;
+
+/// Tiles may be reused for five minutes, then revalidated by ETag.
+const TILE_CACHE_CONTROL: &str = "public, max-age=300";
+const DOC_CACHE_CONTROL: &str = "public, max-age=60";
+pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
+
+/// `/tiles/{layers}/{z}/{x}/{y}.mvt`
+pub async fn tile(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String, String, String)>, PathRejection>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Path((layers, z, x, y)) = path.map_err(path_error)?;
+    let Some(y) = y.strip_suffix(".mvt") else {
+        return Err(ApiError::not_found(
+            "not_found",
+            format!("tile URLs end in .mvt: /tiles/{layers}/{z}/{x}/{{y}}.mvt"),
+        ));
+    };
+    let tile = parse_tile(&z, &x, y)?;
+    let layers = LayerSet::parse(&layers)?;
+    let filter = params.filter()?;
+    let req = TileRequest {
+        layers,
+        tile,
+        filter,
+    };
+    let worker = state.clone();
+    let made = tokio::task::spawn_blocking(move || worker.tiles.tile(&req))
+        .await
+        .map_err(|e| ApiError::internal(format!("tile task failed: {e}")))??;
+    let Some(made) = made else {
+        state.metrics.tile_empty();
+        return Ok((
+            StatusCode::NO_CONTENT,
+            [(header::CACHE_CONTROL, TILE_CACHE_CONTROL)],
+        )
+            .into_response());
+    };
+    let base = made.etag.trim_matches('"').to_string();
+    let gzip = accepts_gzip(&headers);
+    let etag = if gzip {
+        format!("\"{base}-gz\"")
+    } else {
+        format!("\"{base}\"")
+    };
+    let mut res = if if_none_match(&headers, &base) {
+        state.metrics.tile_not_modified();
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        state.metrics.tile_sent(made.bytes.len());
+        let mut res = if gzip {
+            let body = gzip_bytes(&made.bytes)?;
+            let mut r = Response::new(Body::from(body));
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            r
+        } else {
+            Response::new(Body::from(made.bytes.to_vec()))
+        };
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(MVT_CONTENT_TYPE),
+        );
+        res
+    };
+    let h = res.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(TILE_CACHE_CONTROL),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    Ok(res)
+}
+
+/// `/tiles/{layers}.json`: TileJSON 3.0 whose tile URL carries the same
+/// filters as the request.
+pub async fn tilejson(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    params: Params,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Path(file) = path.map_err(path_error)?;
+    let Some(names) = file.strip_suffix(".json") else {
+        return Err(ApiError::not_found(
+            "not_found",
+            format!("no resource /tiles/{file}: TileJSON is at /tiles/{{layers}}.json"),
+        ));
+    };
+    let layers = LayerSet::parse(names)?;
+    params.filter()?;
+    let query = query
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let template = format!(
+        "{}/tiles/{names}/{{z}}/{{x}}/{{y}}.mvt{query}",
+        base_url(&headers)
+    );
+    let doc = state.tiles.tilejson(&layers, &template);
+    Ok(([(header::CACHE_CONTROL, DOC_CACHE_CONTROL)], Json(doc)).into_response())
+}
+
+/// `/catalog`: the tile layers and their fields.
+pub async fn catalog(State(state): State<AppState>) -> Response {
+    (
+        [(header::CACHE_CONTROL, DOC_CACHE_CONTROL)],
+        Json(state.tiles.catalog()),
+    )
+        .into_response()
+}
+
+/// `/styles/{name}.json`
+pub async fn style(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Path(file) = path.map_err(path_error)?;
+    let name = file.strip_suffix(".json").unwrap_or(&file);
+    let doc = state
+        .styles
+        .resolved(name, &base_url(&headers))
+        .ok_or_else(|| {
+            let known: Vec<&str> = state.styles.names().collect();
+            ApiError::not_found(
+                "unknown_style",
+                format!(
+                    "unknown style '{name}' (known styles: {})",
+                    known.join(", ")
+                ),
+            )
+        })?;
+    Ok(([(header::CACHE_CONTROL, DOC_CACHE_CONTROL)], Json(doc)).into_response())
+}
+
+/// `/fonts/{fontstack}/{range}.pbf`: an empty glyph set. Labels are Chinese
+/// names, which MapLibre draws with the browser's own fonts
+/// (`localIdeographFontFamily`); the style only needs a glyph endpoint to
+/// exist, and the machine has no glyph server to reach.
+pub async fn glyphs() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/x-protobuf"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        Vec::<u8>::new(),
+    )
+        .into_response()
+}
+
+fn parse_tile(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
+    let num = |name: &str, s: &str| {
+        s.parse::<u32>().map_err(|_| {
+            ApiError::bad_request(
+                "bad_tile",
+                format!("tile {name} must be a non-negative integer, got '{s}'"),
+            )
+        })
+    };
+    let (z, x, y) = (num("z", z)?, num("x", x)?, num("y", y)?);
+    if z > u32::from(MAX_SERVE_ZOOM) {
+        return Err(ApiError::bad_request(
+            "invalid_tile",
+            format!("invalid tile {z}/{x}/{y}: zoom must be at most {MAX_SERVE_ZOOM}"),
+        ));
+    }
+    Ok(TileCoord::new(z, x, y)?)
+}
+
+pub(crate) fn path_error(e: PathRejection) -> ApiError {
+    ApiError::bad_request("bad_path", e.body_text())
+}
+
+/// `http://host:port` of the request, from `X-Forwarded-Proto`/`Host`
+/// (empty when the host is missing or not a plain host name, so URLs stay
+/// root-relative rather than pointing anywhere odd).
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
+    let get = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let host = get(header::HOST).filter(|h| {
+        !h.is_empty()
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
+    });
+    let scheme = match get(header::HeaderName::from_static("x-forwarded-proto")) {
+        Some("https") => "https",
+        _ => "http",
+    };
+    host.map(|h| format!("{scheme}://{h}")).unwrap_or_default()
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|part| {
+            let mut it = part.split(';');
+            let coding = it.next().unwrap_or("").trim();
+            let refused = it.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    == Some(0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
+}
+
+/// Whether `If-None-Match` names this tile (in either of its encodings).
+fn if_none_match(headers: &HeaderMap, base: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| {
+            let tag = tag.trim();
+            let tag = tag.strip_prefix("W/").unwrap_or(tag).trim_matches('"');
+            tag == "*" || tag == base || tag.strip_suffix("-gz") == Some(base)
+        })
+}
+
+fn gzip_bytes(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 2 + 64),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(bytes)
+        .and_then(|_| enc.finish())
+        .map_err(|e| ApiError::internal(format!("cannot gzip a tile: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn negotiation() {
+        assert!(accepts_gzip(&headers(&[(
+            "accept-encoding",
+            "br, gzip;q=0.8"
+        )])));
+        assert!(!accepts_gzip(&headers(&[("accept-encoding", "gzip;q=0")])));
+        assert!(!accepts_gzip(&headers(&[("accept-encoding", "identity")])));
+        assert!(!accepts_gzip(&headers(&[])));
+        assert!(if_none_match(
+            &headers(&[("if-none-match", "\"a\", W/\"b-gz\"")]),
+            "b"
+        ));
+        assert!(!if_none_match(&headers(&[("if-none-match", "\"a\"")]), "b"));
+        assert_eq!(
+            base_url(&headers(&[("host", "localhost:8080")])),
+            "http://localhost:8080"
+        );
+        assert_eq!(base_url(&headers(&[("host", "a b/c")])), "");
+    }
+
+    #[test]
+    fn tile_parts() {
+        assert!(parse_tile("5", "26", "13").is_ok());
+        assert_eq!(
+            parse_tile("a", "0", "0").unwrap_err().status,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(parse_tile("3", "8", "0").unwrap_err().code, "invalid_tile");
+        assert_eq!(parse_tile("99", "0", "0").unwrap_err().code, "invalid_tile");
+    }
+}

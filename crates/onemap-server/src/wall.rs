@@ -1,0 +1,104 @@
+//! `/api/wall`: the command-center summary in one answer.
+//!
+//! "Today" is the China Standard Time day of the latest event in the data,
+//! not of the server's clock: the synthetic history ends on a fixed date,
+//! and a wall showing zero events all day would tell nobody anything.
+
+use crate::api::{blocking, js_safe};
+use crate::error::ApiError;
+use crate::params::{cst_date, cst_day_start};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use onemap_core::{Layer, Level};
+use onemap_index::{
+    GroupBy, GroupKey, HotspotPlace, HotspotQuery, Properties, StatsQuery, TimeWindow,
+};
+use serde_json::{json, Value};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const DAY: i64 = 86_400;
+/// Hot spots are the places most reported over this many days.
+const HOTSPOT_DAYS: i64 = 90;
+
+pub async fn wall(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let doc = blocking(&state, summary).await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(js_safe(doc))).into_response())
+}
+
+fn summary(s: &AppState) -> Result<Value, ApiError> {
+    let city = &s.city;
+    let end = s.facts.latest_event_at.unwrap_or(0);
+    let today = cst_day_start(end);
+    let all = city.event_stats(&StatsQuery {
+        group_by: GroupBy::Level(Level::District),
+        window: TimeWindow::ALL,
+        scope: None,
+    })?;
+    let window = |days: i64| TimeWindow {
+        from: Some(today - (days - 1) * DAY),
+        to: Some(today + DAY),
+    };
+    let day = city.event_stats(&StatsQuery {
+        group_by: GroupBy::Level(Level::District),
+        window: window(1),
+        scope: None,
+    })?;
+    let week = city.event_stats(&StatsQuery {
+        group_by: GroupBy::Level(Level::District),
+        window: window(7),
+        scope: None,
+    })?;
+    let districts: Vec<Value> = all
+        .groups
+        .iter()
+        .zip(&day.groups)
+        .map(|(g, d)| {
+            let GroupKey::Area { id, name, .. } = &g.key else {
+                return Value::Null;
+            };
+            let bbox = city
+                .feature(Layer::Districts, id.get())
+                .and_then(|f| match f.properties {
+                    Properties::Area { bbox, .. } => Some(bbox),
+                    _ => None,
+                });
+            json!({
+                "id": id,
+                "name": name,
+                "bbox": bbox,
+                "events": g.tally.figures.total,
+                "open": g.tally.figures.open,
+                "closure_rate": g.tally.figures.closure_rate,
+                "events_today": d.tally.figures.total,
+            })
+        })
+        .collect();
+    let hotspots = city.hotspots(&HotspotQuery {
+        window: window(HOTSPOT_DAYS),
+        place: HotspotPlace::Unit,
+        min_count: 2,
+        categories: None,
+        scope: None,
+        limit: 10,
+    })?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let f = &all.overall.figures;
+    Ok(json!({
+        "generated_at": now,
+        "as_of": s.facts.latest_event_at,
+        "today": { "date": cst_date(today), "from": today, "to": today + DAY },
+        "events_today": day.overall.figures.total,
+        "events_7d": week.overall.figures.total,
+        "events_total": f.total,
+        "open_events": f.open,
+        "closure_rate": f.closure_rate,
+        "ships": { "at_sea": s.facts.ships_at_sea, "in_port": s.facts.ships_in_port },
+        "districts": districts,
+        "hotspots": { "days": HOTSPOT_DAYS, "places": hotspots },
+    }))
+}

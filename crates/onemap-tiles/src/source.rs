@@ -1,0 +1,372 @@
+//! [`TileSource`]: every tile of a [`City`], generalized ahead of time,
+//! rendered on demand and kept in a bounded cache.
+
+use crate::figures::{FilterFigures, HexGrid};
+use crate::geom::to_world;
+use crate::layers::{LayerSet, Tile, TileRequest, MAX_SERVE_ZOOM};
+use crate::prepared::PolygonLayer;
+use crate::rules::{rule_for, rules, LayerRule};
+use crate::{render, TilesError};
+use onemap_core::{EventCategory, EventStatus, Layer, Level};
+use onemap_index::{City, EventFilter};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// How the tile cache is doing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub entries: u64,
+    /// Weighted size: encoded bytes plus a small per-entry overhead.
+    pub bytes: u64,
+}
+
+/// An event filter reduced to what changes counts: the time window and
+/// bit sets of category and status codes (all set when unrestricted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct FilterKey {
+    from: Option<i64>,
+    to: Option<i64>,
+    categories: u32,
+    statuses: u32,
+}
+
+impl FilterKey {
+    fn of(f: &EventFilter) -> Self {
+        let cats = f
+            .categories
+            .as_deref()
+            .unwrap_or(EventCategory::ALL)
+            .iter()
+            .fold(0u32, |m, c| m | 1 << c.code());
+        let sts = f
+            .statuses
+            .as_deref()
+            .unwrap_or(EventStatus::ALL)
+            .iter()
+            .fold(0u32, |m, s| m | 1 << s.code());
+        FilterKey {
+            from: f.from,
+            to: f.to,
+            categories: cats,
+            statuses: sts,
+        }
+    }
+
+    const ALL: FilterKey = FilterKey {
+        from: None,
+        to: None,
+        categories: (1 << 8) - 1,
+        statuses: (1 << 6) - 1,
+    };
+}
+
+/// What a cached tile depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct TileKey {
+    layers: LayerSet,
+    z: u8,
+    x: u32,
+    y: u32,
+    filter: FilterKey,
+    /// The data version of each [`Layer`] the tile reads (0 for the others).
+    versions: [u64; 11],
+}
+
+/// Point positions in world coordinates, per point layer.
+#[derive(Debug, Default)]
+pub(crate) struct WorldPoints {
+    pub(crate) events: Vec<[f64; 2]>,
+    pub(crate) ships: Vec<[f64; 2]>,
+    pub(crate) heritage: Vec<[f64; 2]>,
+    pub(crate) enterprises: Vec<[f64; 2]>,
+    pub(crate) schools: Vec<[f64; 2]>,
+}
+
+/// Serves every tile of a city: composite MVT tiles of any set of layers,
+/// TileJSON, a layer catalog, and a bounded cache with strong ETags.
+pub struct TileSource {
+    pub(crate) city: Arc<City>,
+    /// Per area level, its generalized shapes and label points.
+    pub(crate) areas: [PolygonLayer; 5],
+    pub(crate) homesteads: PolygonLayer,
+    pub(crate) points: WorldPoints,
+    pub(crate) event_hex: HexGrid,
+    pub(crate) enterprise_hex: HexGrid,
+    /// Per hexagon level and slot: `[enterprises, large ones]`.
+    pub(crate) enterprise_counts: Vec<Vec<[u32; 2]>>,
+    figures: moka::sync::Cache<(FilterKey, u64), Arc<FilterFigures>>,
+    cache: moka::sync::Cache<TileKey, Option<Tile>>,
+    versions: [AtomicU64; 11],
+    hits: AtomicU64,
+    misses: AtomicU64,
+    /// Lon/lat bounds of the areas: `[west, south, east, north]`.
+    pub(crate) bounds: [f64; 4],
+}
+
+impl std::fmt::Debug for TileSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TileSource")
+            .field("cache", &self.cache_stats())
+            .finish_non_exhaustive()
+    }
+}
+
+fn layer_index(l: Layer) -> usize {
+    Layer::ALL.iter().position(|&x| x == l).expect("listed")
+}
+
+/// The hexagon resolutions a dense layer's rule uses.
+fn h3_range(rule: &LayerRule) -> (u8, u8) {
+    let rs: Vec<u8> = (0..=MAX_SERVE_ZOOM)
+        .filter_map(|z| rule.h3_resolution(z))
+        .collect();
+    (
+        rs.iter().copied().min().unwrap_or(5),
+        rs.iter().copied().max().unwrap_or(5),
+    )
+}
+
+impl TileSource {
+    /// Prepares a city for serving: generalizes every polygon layer per zoom
+    /// band, places labels, projects points and builds the hexagon grids (in
+    /// parallel). `cache_bytes` bounds the tile cache.
+    pub fn new(city: Arc<City>, cache_bytes: u64) -> TileSource {
+        let area_layer = |level: Level| {
+            let shapes: Vec<_> = city
+                .areas()
+                .level(level)
+                .iter()
+                .map(|a| &a.geometry)
+                .collect();
+            let r = rule_for(Layer::for_level(level));
+            PolygonLayer::build(&shapes, r.minzoom, r.tolerance_px)
+        };
+        let world = |layer: Layer| -> Vec<[f64; 2]> {
+            let c = city.columns_of(layer).expect("a point layer");
+            c.lon
+                .par_iter()
+                .zip(c.lat.par_iter())
+                .map(|(&x, &y)| to_world(x, y))
+                .collect()
+        };
+        let areas = Level::ALL.map(area_layer);
+        let hr = rule_for(Layer::Homesteads);
+        let homestead_shapes: Vec<_> = city.homesteads().iter().map(|h| &h.geometry).collect();
+        let homesteads = PolygonLayer::build(&homestead_shapes, hr.minzoom, hr.tolerance_px);
+        let points = WorldPoints {
+            events: world(Layer::Events),
+            ships: world(Layer::Ships),
+            heritage: world(Layer::Heritage),
+            enterprises: world(Layer::Enterprises),
+            schools: world(Layer::Schools),
+        };
+        let (lo, hi) = h3_range(rule_for(Layer::Events));
+        let event_hex = HexGrid::build(city.event_columns().points.cell, lo, hi);
+        let (lo, hi) = h3_range(rule_for(Layer::Enterprises));
+        let ent_cells = city.columns_of(Layer::Enterprises).expect("points").cell;
+        let enterprise_hex = HexGrid::build(ent_cells, lo, hi);
+        let ents = city.enterprises();
+        let enterprise_counts = enterprise_hex.counts(|p| ents[p].large);
+        let bounds = lonlat_bounds(&areas[0]);
+        let figures = moka::sync::Cache::new(32);
+        let cache = moka::sync::Cache::builder()
+            .max_capacity(cache_bytes)
+            .weigher(|_k: &TileKey, v: &Option<Tile>| {
+                let n = v.as_ref().map_or(0, |t| t.bytes.len() + t.etag.len());
+                u32::try_from(n + 160).unwrap_or(u32::MAX)
+            })
+            .build();
+        let src = TileSource {
+            city,
+            areas,
+            homesteads,
+            points,
+            event_hex,
+            enterprise_hex,
+            enterprise_counts,
+            figures,
+            cache,
+            versions: Default::default(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            bounds,
+        };
+        // The unrestricted figures are what most tiles ask for: count them now.
+        src.figures_for(&EventFilter::default());
+        src
+    }
+
+    pub fn city(&self) -> &Arc<City> {
+        &self.city
+    }
+
+    /// One tile: `None` when it has no feature (answer 204 No Content).
+    pub fn tile(&self, req: &TileRequest) -> Result<Option<Tile>, TilesError> {
+        let z = req.tile.z();
+        if z > MAX_SERVE_ZOOM {
+            return Err(TilesError::ZoomTooDeep {
+                z,
+                max: MAX_SERVE_ZOOM,
+            });
+        }
+        if let (Some(from), Some(to)) = (req.filter.from, req.filter.to) {
+            if from > to {
+                return Err(TilesError::InvalidFilter { from, to });
+            }
+        }
+        let key = self.key(req);
+        if let Some(t) = self.cache.get(&key) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(t);
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let t = self.render(req).map(Tile::new);
+        self.cache.insert(key, t.clone());
+        Ok(t)
+    }
+
+    /// Renders a tile without the cache.
+    pub fn render_uncached(&self, req: &TileRequest) -> Result<Option<Vec<u8>>, TilesError> {
+        if req.tile.z() > MAX_SERVE_ZOOM {
+            return Err(TilesError::ZoomTooDeep {
+                z: req.tile.z(),
+                max: MAX_SERVE_ZOOM,
+            });
+        }
+        Ok(self.render(req))
+    }
+
+    fn render(&self, req: &TileRequest) -> Option<Vec<u8>> {
+        let needs_figures = req.layers.iter().any(|r| {
+            r.visible_at(req.tile.z())
+                && r.layer
+                    .is_some_and(|l| l.area_level().is_some() || l == Layer::Events)
+        });
+        let figures = needs_figures.then(|| self.figures_for(&req.filter));
+        render::render(self, req, figures.as_deref())
+    }
+
+    /// The figures of a filter at the current events version, counted once.
+    pub(crate) fn figures_for(&self, filter: &EventFilter) -> Arc<FilterFigures> {
+        let v = self.version(Layer::Events);
+        self.figures.get_with((FilterKey::of(filter), v), || {
+            Arc::new(FilterFigures::count(&self.city, &self.event_hex, filter))
+        })
+    }
+
+    /// The current data version of a layer.
+    pub fn version(&self, layer: Layer) -> u64 {
+        self.versions[layer_index(layer)].load(Ordering::Acquire)
+    }
+
+    /// Marks a layer's data as changed: cached tiles that read it are no
+    /// longer served (they age out of the cache); tiles of other layers stay.
+    /// Area tiles read events too (their event figures).
+    pub fn bump_version(&self, layer: Layer) -> u64 {
+        self.versions[layer_index(layer)].fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// The cache key of a request: layers, tile, the filter (only when some
+    /// layer reads events) and the versions of the layers read.
+    pub(crate) fn key(&self, req: &TileRequest) -> TileKey {
+        let mut versions = [0u64; 11];
+        let mut reads_events = false;
+        for r in req.layers.iter() {
+            for l in dependencies(r) {
+                versions[layer_index(l)] = self.version(l);
+                reads_events |= l == Layer::Events;
+            }
+        }
+        TileKey {
+            layers: req.layers,
+            z: req.tile.z(),
+            x: req.tile.x(),
+            y: req.tile.y(),
+            filter: if reads_events {
+                FilterKey::of(&req.filter)
+            } else {
+                FilterKey::ALL
+            },
+            versions,
+        }
+    }
+
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.run_pending_tasks();
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            entries: self.cache.entry_count(),
+            bytes: self.cache.weighted_size(),
+        }
+    }
+
+    /// The layer set of every tile layer.
+    pub fn all_layers(&self) -> LayerSet {
+        LayerSet::all()
+    }
+
+    /// Lon/lat bounds of the city: `[west, south, east, north]`.
+    pub fn bounds(&self) -> [f64; 4] {
+        self.bounds
+    }
+}
+
+/// The data layers a tile layer reads.
+pub(crate) fn dependencies(r: &LayerRule) -> Vec<Layer> {
+    match r.layer {
+        Some(l) if l.area_level().is_some() => vec![l, Layer::Events],
+        Some(l) => vec![l],
+        None => rules()
+            .iter()
+            .filter(|r| r.label_from.is_some())
+            .filter_map(|r| r.layer)
+            .collect(),
+    }
+}
+
+fn lonlat_bounds(districts: &PolygonLayer) -> [f64; 4] {
+    let mut w = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for b in &districts.boxes {
+        w = [
+            w[0].min(b[0]),
+            w[1].min(b[1]),
+            w[2].max(b[2]),
+            w[3].max(b[3]),
+        ];
+    }
+    if !w[0].is_finite() {
+        return [-180.0, -85.0, 180.0, 85.0];
+    }
+    let (west, north) = crate::render::world_to_lonlat([w[0], w[1]]);
+    let (east, south) = crate::render::world_to_lonlat([w[2], w[3]]);
+    [west, south, east, north]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_keys_normalize() {
+        let all = EventFilter {
+            categories: Some(EventCategory::ALL.to_vec()),
+            ..Default::default()
+        };
+        assert_eq!(FilterKey::of(&all), FilterKey::ALL);
+        assert_eq!(FilterKey::of(&EventFilter::default()), FilterKey::ALL);
+        let none = EventFilter {
+            statuses: Some(vec![]),
+            ..Default::default()
+        };
+        assert_ne!(FilterKey::of(&none), FilterKey::ALL);
+    }
+}

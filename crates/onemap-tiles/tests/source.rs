@@ -1,0 +1,549 @@
+//! Tiles of a whole (small) generated city from `TileSource`, decoded by an
+//! independent decoder (Python `mapbox-vector-tile` + shapely) and checked
+//! against brute-force scans of the city's plain data.
+
+mod common;
+
+use common::*;
+use geo::{Area, BoundingRect, Contains, Intersects, MapCoords};
+use geo_types::{Coord, MultiPolygon, Point, Rect};
+use onemap_core::tile::{lonlat_to_tile_f, tiles_covering};
+use onemap_core::{BBox, CityData, EventCategory, Layer, Level, TileCoord};
+use onemap_index::{City, EventFilter};
+use onemap_synth::{generate, SynthConfig};
+use onemap_tiles::{
+    rule, rule_for, LayerSet, TileRequest, TileSource, TilesError, DEFAULT_BUFFER, FINEST_BAND,
+    MIN_FEATURE_PX,
+};
+use serde_json::Value as Json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, OnceLock};
+
+/// A polygon layer's shapes by id.
+type Shapes<'a> = Vec<(u64, &'a MultiPolygon<f64>)>;
+
+struct Fixture {
+    data: CityData,
+    src: TileSource,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let (_, data) = generate(&SynthConfig {
+            seed: 7,
+            scale: 0.02,
+            events: None,
+        })
+        .expect("valid config");
+        let city = Arc::new(City::build(data.clone()).expect("a valid city"));
+        Fixture {
+            data,
+            src: TileSource::new(city, 64 << 20),
+        }
+    })
+}
+
+fn req(layers: &str, tile: TileCoord, filter: EventFilter) -> TileRequest {
+    TileRequest {
+        layers: LayerSet::parse(layers).unwrap(),
+        tile,
+        filter,
+    }
+}
+
+fn get(layers: &str, tile: TileCoord, filter: EventFilter) -> Option<Json> {
+    let t = fixture().src.tile(&req(layers, tile, filter)).unwrap()?;
+    Some(decode(&t.bytes))
+}
+
+fn ids(tile: &Json, layer: &str) -> BTreeSet<u64> {
+    tile.get(layer)
+        .map(|l| {
+            l["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["id"].as_u64().unwrap())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Tile pixel position of a lon/lat, computed here from onemap-core alone.
+fn px(tile: TileCoord, lon: f64, lat: f64) -> [f64; 2] {
+    let (tx, ty) = lonlat_to_tile_f(lon, lat, tile.z());
+    [
+        (tx - f64::from(tile.x())) * 4096.0,
+        (ty - f64::from(tile.y())) * 4096.0,
+    ]
+}
+
+fn in_window(p: [f64; 2], margin: f64) -> bool {
+    let (lo, hi) = (
+        -f64::from(DEFAULT_BUFFER) - margin,
+        4096.0 + f64::from(DEFAULT_BUFFER) + margin,
+    );
+    (lo..=hi).contains(&p[0]) && (lo..=hi).contains(&p[1])
+}
+
+/// The lon/lat rectangle of the tile's window grown by `margin` pixels.
+fn window_rect(tile: TileCoord, margin: f64) -> Rect<f64> {
+    let b = f64::from(DEFAULT_BUFFER) + margin;
+    let (w, n) = lonlat_at(tile, -b, -b);
+    let (e, s) = lonlat_at(tile, 4096.0 + b, 4096.0 + b);
+    Rect::new(Coord { x: w, y: s }, Coord { x: e, y: n })
+}
+
+/// Every coordinate inside the tile plus buffer, every geometry valid,
+/// exteriors positive and holes negative (y down), every feature with an id.
+fn assert_valid(tile: &Json, what: &str) {
+    let buf = i64::from(DEFAULT_BUFFER);
+    for (name, layer) in tile.as_object().unwrap() {
+        assert_eq!(layer["extent"], 4096);
+        for f in layer["features"].as_array().unwrap() {
+            assert!(f["has_id"].as_bool().unwrap(), "{what} {name}: no id");
+            assert!(
+                f["valid"].as_bool().unwrap(),
+                "{what} {name} {}: invalid",
+                f["id"]
+            );
+            for [x, y] in coords(f) {
+                assert!(
+                    (-buf..=4096 + buf).contains(&x) && (-buf..=4096 + buf).contains(&y),
+                    "{what} {name}: ({x}, {y}) outside"
+                );
+            }
+            if f["type"] == 3 {
+                for poly in polygons(f) {
+                    assert!(area(&poly[0]) > 0.0, "{what} {name} {}: exterior", f["id"]);
+                    for h in &poly[1..] {
+                        assert!(area(h) < 0.0, "{what} {name} {}: hole", f["id"]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn city_tile(z: u8) -> TileCoord {
+    putian(z)
+}
+
+#[test]
+fn every_geometry_is_valid_and_points_are_selected_exactly() {
+    let f = fixture();
+    let filter = EventFilter::default();
+    for z in [5u8, 8, 10, 12, 14, 16] {
+        let t = city_tile(z);
+        let tile = get("districts,towns,villages,grids,units,events,ships,heritage,homesteads,enterprises,schools,labels", t, filter.clone())
+            .unwrap_or_else(|| panic!("tile {t} has features"));
+        assert_valid(&tile, &t.to_string());
+        // Point layers: exactly the points inside the window.
+        let want = |layer: Layer, pts: Vec<(u64, f64, f64)>| -> BTreeSet<u64> {
+            let r = rule_for(layer);
+            if !r.visible_at(z) || r.h3_resolution(z).is_some() {
+                return BTreeSet::new();
+            }
+            pts.into_iter()
+                .filter(|&(_, lon, lat)| in_window(px(t, lon, lat), 0.0))
+                .map(|(id, _, _)| id)
+                .collect()
+        };
+        let d = &f.data;
+        let cases = [
+            (
+                Layer::Events,
+                d.events
+                    .iter()
+                    .map(|e| (e.id, e.lon, e.lat))
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                Layer::Ships,
+                d.ships
+                    .iter()
+                    .map(|s| (u64::from(s.mmsi), s.lon, s.lat))
+                    .collect(),
+            ),
+            (
+                Layer::Heritage,
+                d.heritage.iter().map(|h| (h.id, h.lon, h.lat)).collect(),
+            ),
+            (
+                Layer::Enterprises,
+                d.enterprises.iter().map(|e| (e.id, e.lon, e.lat)).collect(),
+            ),
+            (
+                Layer::Schools,
+                d.schools.iter().map(|s| (s.id, s.lon, s.lat)).collect(),
+            ),
+        ];
+        for (layer, pts) in cases {
+            let name = layer.as_str();
+            if rule(name).unwrap().h3_resolution(z).is_some() {
+                continue;
+            }
+            assert_eq!(ids(&tile, name), want(layer, pts), "{t} {name}");
+        }
+        // Polygon layers: every polygon meeting the window shrunk by the
+        // simplification margin (and big enough to be drawn) is there; nothing
+        // is there that does not meet the window grown by it.
+        let mut polys: Vec<(&str, Shapes)> = Level::ALL
+            .iter()
+            .map(|&l| {
+                (
+                    Layer::for_level(l).as_str(),
+                    d.areas
+                        .level(l)
+                        .iter()
+                        .map(|a| (a.id.get(), &a.geometry))
+                        .collect(),
+                )
+            })
+            .collect();
+        polys.push((
+            "homesteads",
+            d.homesteads.iter().map(|h| (h.id, &h.geometry)).collect(),
+        ));
+        for (name, shapes) in polys {
+            let r = rule(name).unwrap();
+            let got = ids(&tile, name);
+            if !r.visible_at(z) {
+                assert!(got.is_empty(), "{t} {name}");
+                continue;
+            }
+            let margin = r.tolerance_px + 2.0;
+            let (inner, outer) = (window_rect(t, -margin), window_rect(t, margin));
+            let mut must = BTreeSet::new();
+            let mut may = BTreeSet::new();
+            for (id, g) in shapes {
+                let b = g.bounding_rect().unwrap();
+                let (p0, p1) = (px(t, b.min().x, b.max().y), px(t, b.max().x, b.min().y));
+                let size = (p1[0] - p0[0]).max(p1[1] - p0[1]);
+                if g.intersects(&outer) {
+                    may.insert(id);
+                }
+                if g.intersects(&inner) && (size >= MIN_FEATURE_PX + 1.0 || z >= FINEST_BAND) {
+                    must.insert(id);
+                }
+            }
+            assert!(
+                must.is_subset(&got),
+                "{t} {name}: missing {:?}",
+                must.difference(&got).collect::<Vec<_>>()
+            );
+            assert!(
+                got.is_subset(&may),
+                "{t} {name}: extra {:?}",
+                got.difference(&may).collect::<Vec<_>>()
+            );
+        }
+        // Labels: each inside (or within a pixel of) its area.
+        if let Some(labels) = tile.get("labels") {
+            for l in labels["features"].as_array().unwrap() {
+                let id = l["id"].as_u64().unwrap();
+                let a = d
+                    .areas
+                    .get(onemap_core::AreaId::new(id).unwrap())
+                    .unwrap_or_else(|| panic!("label {id} names no area"));
+                assert!(rule_for(Layer::for_level(a.level)).labelled_at(z));
+                let c = coords(l)[0];
+                let (lon, lat) = lonlat_at(t, c[0] as f64, c[1] as f64);
+                let near = (-1..=1).any(|dx| {
+                    (-1..=1).any(|dy| {
+                        let (lon, lat) = lonlat_at(t, (c[0] + dx) as f64, (c[1] + dy) as f64);
+                        a.geometry.contains(&Point::new(lon, lat))
+                    })
+                });
+                assert!(near, "{t}: label of {id} at ({lon}, {lat}) is outside it");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_polygon_cut_across_tiles_keeps_its_area() {
+    let f = fixture();
+    for (level, z) in [
+        (Level::District, 10u8),
+        (Level::Town, 12),
+        (Level::Village, 14),
+    ] {
+        let a = &f.data.areas.level(level)[0];
+        let world = a.geometry.map_coords(|c| {
+            let (x, y) = lonlat_to_tile_f(c.x, c.y, 0);
+            Coord { x, y }
+        });
+        let want = world.unsigned_area();
+        let b = a.geometry.bounding_rect().unwrap();
+        let bbox = BBox::new(b.min().x, b.min().y, b.max().x, b.max().y).unwrap();
+        let mut got = 0.0;
+        let mut n = 0;
+        let name = Layer::for_level(level).as_str();
+        for t in tiles_covering(&bbox, z) {
+            let Some(tile) = get(name, t, EventFilter::default()) else {
+                continue;
+            };
+            for feat in features(&tile, name)
+                .iter()
+                .filter(|x| x["id"] == a.id.get())
+            {
+                got += feat["area_in_tile"].as_f64().unwrap()
+                    / (4096.0 * f64::from(1u32 << z)).powi(2);
+                n += 1;
+            }
+        }
+        let rel = (got - want).abs() / want;
+        assert!(n > 1, "{name} {} lies in one tile at z{z}", a.id);
+        assert!(
+            rel < 0.01,
+            "{name} {} at z{z}: {got} vs {want} ({rel})",
+            a.id
+        );
+    }
+}
+
+fn filtered_count(filter: &EventFilter) -> u64 {
+    fixture()
+        .data
+        .events
+        .iter()
+        .filter(|e| filter.matches(e))
+        .count() as u64
+}
+
+fn hex_counts(tile: &Json) -> BTreeMap<String, u64> {
+    features(tile, "events")
+        .iter()
+        .map(|f| {
+            let p = &f["properties"];
+            assert_eq!(f["type"], 3, "hexagons are polygons");
+            assert_eq!(p["h3"]["kind"], "string_value");
+            let open = p["open"]["value"].as_u64().unwrap();
+            let count = p["count"]["value"].as_u64().unwrap();
+            assert!(open <= count);
+            (p["h3"]["value"].as_str().unwrap().to_string(), count)
+        })
+        .collect()
+}
+
+#[test]
+fn hexagon_counts_sum_to_the_filtered_event_count() {
+    let f = fixture();
+    let late = f.data.events.iter().map(|e| e.reported_at).max().unwrap() - 200 * 86_400;
+    let filters = [
+        EventFilter::default(),
+        EventFilter {
+            from: Some(late),
+            to: None,
+            categories: Some(vec![EventCategory::Road, EventCategory::Drainage]),
+            statuses: None,
+        },
+    ];
+    for filter in filters {
+        let want = filtered_count(&filter);
+        assert!(want > 0);
+        // One z5 tile holds the whole city.
+        let t5 = putian(5);
+        let all = hex_counts(&get("events", t5, filter.clone()).unwrap());
+        assert_eq!(all.values().sum::<u64>(), want, "z5 {filter:?}");
+        // At z8, hexagons repeat across tiles with the same count; the
+        // distinct ones add up.
+        let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+        let b = f.src.bounds();
+        let bbox = BBox::new(b[0], b[1], b[2], b[3]).unwrap();
+        for t in tiles_covering(&bbox, 8) {
+            let Some(tile) = get("events,districts", t, filter.clone()) else {
+                continue;
+            };
+            if tile.get("events").is_none() {
+                continue;
+            }
+            for (h, c) in hex_counts(&tile) {
+                if let Some(prev) = seen.insert(h.clone(), c) {
+                    assert_eq!(prev, c, "hexagon {h} differs between tiles");
+                }
+            }
+        }
+        assert_eq!(seen.values().sum::<u64>(), want, "z8 {filter:?}");
+        // District figures: the filtered events inside some unit.
+        let tile = get("districts", putian(5), filter.clone()).unwrap();
+        let mut events = 0;
+        for d in features(&tile, "districts") {
+            let p = &d["properties"];
+            let n = p["events"]["value"].as_u64().unwrap();
+            let open = p["open"]["value"].as_u64().unwrap();
+            assert!(open <= n);
+            if n > 0 {
+                let rate = p["closure_rate"]["value"].as_f64().unwrap();
+                assert!((rate - (n - open) as f64 / n as f64).abs() < 1e-9);
+            }
+            events += n;
+        }
+        let in_units = f
+            .data
+            .events
+            .iter()
+            .filter(|e| filter.matches(e) && f.src.city().event_unit(e.id).is_some())
+            .count() as u64;
+        assert_eq!(events, in_units, "{filter:?}");
+    }
+}
+
+#[test]
+fn event_points_follow_the_filter() {
+    let f = fixture();
+    let filter = EventFilter {
+        categories: Some(vec![EventCategory::Sanitation]),
+        ..Default::default()
+    };
+    let t = putian(14);
+    let tile = get("events", t, filter.clone()).expect("events near the centre");
+    for e in features(&tile, "events") {
+        let p = &e["properties"];
+        assert_eq!(p["category"]["value"], "sanitation");
+        assert_eq!(p["reported_at"]["kind"], "int_value");
+        assert_eq!(p["unit_id"]["kind"], "uint_value");
+    }
+    let want: BTreeSet<u64> = f
+        .data
+        .events
+        .iter()
+        .filter(|e| filter.matches(e) && in_window(px(t, e.lon, e.lat), 0.0))
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(ids(&tile, "events"), want);
+}
+
+#[test]
+fn empty_tiles_and_bad_requests() {
+    let src = &fixture().src;
+    let pacific = TileCoord::containing(-150.0, 0.0, 10);
+    assert!(src
+        .tile(&req(
+            "districts,events,labels",
+            pacific,
+            EventFilter::default()
+        ))
+        .unwrap()
+        .is_none());
+    // Below a layer's zooms: empty too.
+    assert!(src
+        .tile(&req("units", putian(9), EventFilter::default()))
+        .unwrap()
+        .is_none());
+    let deep = TileCoord::containing(119.0, 25.43, 19);
+    assert!(matches!(
+        src.tile(&req("districts", deep, EventFilter::default())),
+        Err(TilesError::ZoomTooDeep { z: 19, .. })
+    ));
+    let bad = EventFilter {
+        from: Some(10),
+        to: Some(5),
+        ..Default::default()
+    };
+    assert!(matches!(
+        src.tile(&req("events", putian(10), bad)),
+        Err(TilesError::InvalidFilter { .. })
+    ));
+}
+
+#[test]
+fn cache_hits_and_version_bumps() {
+    // A source of its own, so other tests' requests do not disturb the counts.
+    let f = fixture();
+    let src = TileSource::new(Arc::clone(f.src.city()), 16 << 20);
+    let t = putian(12);
+    let r = |l: &str| req(l, t, EventFilter::default());
+    let a = src.tile(&r("districts,events")).unwrap().unwrap();
+    let s0 = src.cache_stats();
+    let b = src.tile(&r("districts,events")).unwrap().unwrap();
+    let s1 = src.cache_stats();
+    assert_eq!(a, b, "a hit returns identical bytes and ETag");
+    assert!(a.etag.starts_with('"') && a.etag.ends_with('"'));
+    assert_eq!((s1.hits, s1.misses), (s0.hits + 1, s0.misses));
+    assert!(s1.entries >= 1 && s1.bytes >= a.bytes.len() as u64);
+
+    let layers = [
+        "districts",
+        "events",
+        "ships",
+        "heritage",
+        "schools",
+        "labels",
+    ];
+    for l in layers {
+        src.tile(&r(l)).unwrap();
+    }
+    // Which requests miss after a bump: exactly those reading the layer.
+    let misses_after = |bumped: Layer| -> BTreeSet<&str> {
+        src.bump_version(bumped);
+        layers
+            .into_iter()
+            .filter(|l| {
+                let before = src.cache_stats().misses;
+                src.tile(&r(l)).unwrap();
+                src.cache_stats().misses > before
+            })
+            .collect()
+    };
+    assert_eq!(misses_after(Layer::Ships), BTreeSet::from(["ships"]));
+    assert_eq!(misses_after(Layer::Heritage), BTreeSet::from(["heritage"]));
+    // Area tiles carry event figures, so they read events too.
+    assert_eq!(
+        misses_after(Layer::Events),
+        BTreeSet::from(["districts", "events"])
+    );
+    assert_eq!(
+        misses_after(Layer::Districts),
+        BTreeSet::from(["districts", "labels"])
+    );
+    // A filter only splits the cache for layers that read events.
+    let filtered = EventFilter {
+        from: Some(0),
+        ..Default::default()
+    };
+    let before = src.cache_stats().misses;
+    src.tile(&req("ships", t, filtered)).unwrap();
+    assert_eq!(
+        src.cache_stats().misses,
+        before,
+        "ships ignore the event filter"
+    );
+}
+
+#[test]
+fn tilejson_and_catalog() {
+    let src = &fixture().src;
+    let set = LayerSet::parse("districts,events").unwrap();
+    let tj = src.tilejson(&set, "https://example.test/tiles/{layers}/{z}/{x}/{y}");
+    assert_eq!(tj["tilejson"], "3.0.0");
+    assert_eq!(
+        tj["tiles"][0],
+        "https://example.test/tiles/districts,events/{z}/{x}/{y}"
+    );
+    assert_eq!(tj["minzoom"], 5);
+    assert_eq!(tj["maxzoom"], 18);
+    let b: Vec<f64> = tj["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(
+        b[0] > 118.0 && b[2] < 120.5 && b[1] > 24.5 && b[3] < 26.5,
+        "{b:?}"
+    );
+    let vl = tj["vector_layers"].as_array().unwrap();
+    assert_eq!(vl.len(), 2);
+    assert_eq!(vl[0]["id"], "districts");
+    assert_eq!(vl[0]["fields"]["closure_rate"], "Number");
+    assert_eq!(vl[1]["fields"]["h3"], "String");
+    let cat = src.catalog();
+    let layers = cat["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), onemap_tiles::rules().len());
+    let ev = layers.iter().find(|l| l["name"] == "events").unwrap();
+    assert_eq!(ev["points_from"], 14);
+    assert_eq!(ev["fields"]["category"], "String");
+}

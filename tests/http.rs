@@ -1,0 +1,471 @@
+//! End-to-end HTTP tests: the real `onemap` binary serves a small generated
+//! city on an ephemeral port, and a plain HTTP/1.1 client
+//! (`http_support`) checks every endpoint and every error case.
+
+mod http_support;
+
+use http_support::{get, gunzip, mvt_layers, percent, request, start, BIN};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+#[test]
+fn http_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let city = dir.path().join("city");
+    let ok = Command::new(BIN)
+        .args(["synth", "--scale", "0.02", "--out"])
+        .arg(&city)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let server = start(&city);
+    let a = server.addr.as_str();
+
+    service_endpoints(a);
+    tiles(a);
+    queries(a);
+    errors(a);
+    viewer(a);
+    metrics(a);
+}
+
+fn service_endpoints(a: &str) {
+    let h = get(a, "/healthz");
+    assert_eq!(h.status, 200);
+    assert_eq!(h.json()["status"], "ok");
+    assert_eq!(h.json()["layers"]["districts"], 7);
+    let o = get(a, "/api/openapi.json").json();
+    assert_eq!(o["openapi"], "3.1.0");
+    for p in [
+        "/tiles/{layers}/{z}/{x}/{y}.mvt",
+        "/api/areas/{id}",
+        "/api/wall",
+    ] {
+        assert!(o["paths"][p].is_object(), "{p} documented");
+    }
+    let cors = request(
+        a,
+        "GET",
+        "/catalog",
+        &[("Origin", "http://elsewhere.example")],
+    );
+    assert_eq!(cors.header("access-control-allow-origin"), Some("*"));
+    let cat = get(a, "/catalog").json();
+    assert!(cat["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["name"] == "events"));
+    for name in ["day", "wall"] {
+        let s = get(a, &format!("/styles/{name}.json"));
+        assert_eq!(s.status, 200);
+        let s = s.json();
+        assert_eq!(s["version"], 8);
+        let url = s["sources"]["onemap"]["url"].as_str().unwrap();
+        assert!(url.starts_with(&format!("http://{a}/tiles/")), "{url}");
+        assert!(s["glyphs"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("http://{a}/fonts/")));
+    }
+    assert_eq!(get(a, "/fonts/Noto%20Sans%20Regular/0-255.pbf").status, 200);
+    let w = get(a, "/api/wall");
+    assert_eq!(w.status, 200);
+    let w = w.json();
+    assert_eq!(w["today"]["date"], "2026-10-31");
+    assert!(w["events_today"].as_u64().unwrap() > 0);
+    assert!(w["open_events"].as_u64().is_some() && w["closure_rate"].as_f64().unwrap() > 0.5);
+    assert_eq!(
+        w["ships"]["at_sea"].as_u64().unwrap() + w["ships"]["in_port"].as_u64().unwrap(),
+        320
+    );
+    assert_eq!(w["districts"].as_array().unwrap().len(), 7);
+    assert!(!w["hotspots"]["places"].as_array().unwrap().is_empty());
+}
+
+fn tiles(a: &str) {
+    // TileJSON: valid 3.0 with absolute tile URLs carrying the filter.
+    let tj = get(a, "/tiles/districts,events.json?from=2026-01-01");
+    assert_eq!(tj.status, 200);
+    let tj = tj.json();
+    assert_eq!(tj["tilejson"], "3.0.0");
+    let url = tj["tiles"][0].as_str().unwrap();
+    assert_eq!(
+        url,
+        format!("http://{a}/tiles/districts,events/{{z}}/{{x}}/{{y}}.mvt?from=2026-01-01")
+    );
+    assert!(tj["minzoom"].as_u64().unwrap() <= tj["maxzoom"].as_u64().unwrap());
+    let b = tj["bounds"].as_array().unwrap();
+    assert!(b[0].as_f64() < b[2].as_f64() && b[1].as_f64() < b[3].as_f64());
+    let ids: Vec<&str> = tj["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"districts") && ids.contains(&"events"),
+        "{ids:?}"
+    );
+
+    // z8 tile over the city centre (119.0E 25.45N): districts and events.
+    let path = "/tiles/districts,events/8/212/109.mvt";
+    let plain = get(a, path);
+    assert_eq!(plain.status, 200);
+    assert_eq!(
+        plain.header("content-type"),
+        Some("application/vnd.mapbox-vector-tile")
+    );
+    assert!(plain.header("content-encoding").is_none());
+    assert!(plain.header("cache-control").unwrap().contains("max-age"));
+    let layers = mvt_layers(&plain.body);
+    assert!(
+        layers.contains(&"districts".to_string()) && layers.contains(&"events".to_string()),
+        "{layers:?}"
+    );
+    let etag = plain.header("etag").unwrap().to_string();
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"'),
+        "strong ETag {etag}"
+    );
+
+    let gz = request(a, "GET", path, &[("Accept-Encoding", "gzip")]);
+    assert_eq!(gz.status, 200);
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert_eq!(gunzip(&gz.body), plain.body, "gzip carries the same tile");
+    assert!(gz
+        .header("vary")
+        .unwrap()
+        .to_lowercase()
+        .contains("accept-encoding"));
+
+    for (tag, enc) in [
+        (etag.as_str(), "identity"),
+        (gz.header("etag").unwrap(), "gzip"),
+    ] {
+        let nm = request(
+            a,
+            "GET",
+            path,
+            &[("If-None-Match", tag), ("Accept-Encoding", enc)],
+        );
+        assert_eq!(nm.status, 304, "If-None-Match {tag}");
+        assert!(nm.body.is_empty());
+        assert!(nm.header("etag").is_some());
+    }
+    assert_eq!(
+        request(a, "GET", path, &[("If-None-Match", "\"other\"")]).status,
+        200
+    );
+
+    // A filter that keeps nothing changes the tile and its ETag.
+    let filtered = get(
+        a,
+        "/tiles/districts,events/8/212/109.mvt?from=2026-10-01&category=road&status=closed,handled",
+    );
+    assert_eq!(filtered.status, 200);
+    assert_ne!(filtered.header("etag").unwrap(), etag);
+    let iso = get(
+        a,
+        "/tiles/events/8/212/109.mvt?from=2026-10-01T00:00:00%2B08:00&to=2026-10-31T12:00:00Z",
+    );
+    assert!(iso.status == 200 || iso.status == 204);
+
+    // Open sea far from the city: a valid tile with nothing in it.
+    let empty = get(a, "/tiles/districts,events/8/0/0.mvt");
+    assert_eq!(empty.status, 204);
+    assert!(empty.body.is_empty());
+    // HEAD works like GET without a body.
+    assert_eq!(request(a, "HEAD", path, &[]).status, 200);
+}
+
+fn queries(a: &str) {
+    let loc = get(a, "/api/locate?lon=119.0&lat=25.45").json();
+    assert_eq!(loc["district"]["level"], "district");
+    // Unit ids exceed 2^53: sent as strings so browsers keep them exact.
+    let unit = loc["unit"]["id"]
+        .as_str()
+        .expect("unit id as a string")
+        .to_string();
+    let village = loc["village"]["id"].as_u64().unwrap();
+    assert_eq!(
+        get(a, "/api/locate?lon=120.5&lat=24.0").json(),
+        Value::Null,
+        "at sea"
+    );
+
+    let d = get(a, &format!("/api/areas/{village}")).json();
+    assert_eq!(d["area"]["id"], village);
+    assert_eq!(d["breadcrumb"].as_array().unwrap().len(), 2);
+    let children = d["children"].as_array().unwrap();
+    assert!(!children.is_empty());
+    let sum: u64 = children
+        .iter()
+        .map(|c| c["figures"]["total"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, d["figures"]["total"].as_u64().unwrap());
+    let windowed = get(
+        a,
+        &format!("/api/areas/{village}?from=2026-06-01&to=2026-11-01"),
+    )
+    .json();
+    assert!(windowed["figures"]["total"].as_u64() <= d["figures"]["total"].as_u64());
+    assert_eq!(
+        get(a, &format!("/api/areas/{unit}")).json()["area"]["level"],
+        "unit"
+    );
+
+    let name = d["area"]["name"].as_str().unwrap();
+    let found = get(a, &format!("/api/areas/search?q={}", percent(name))).json();
+    assert!(found["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["id"] == village));
+    assert_eq!(
+        get(a, "/api/areas/search?q=nowhere-at-all").json()["areas"],
+        serde_json::json!([])
+    );
+
+    // Features: GeoJSON pages that chain by cursor without overlap.
+    let bbox = "118.4,24.9,119.7,25.8";
+    let p1 = get(a, &format!("/api/features/events?bbox={bbox}&limit=50")).json();
+    assert_eq!(p1["type"], "FeatureCollection");
+    assert_eq!(p1["features"].as_array().unwrap().len(), 50);
+    assert_eq!(p1["features"][0]["geometry"]["type"], "Point");
+    let cursor = p1["next_cursor"].as_str().unwrap();
+    let p2 = get(
+        a,
+        &format!("/api/features/events?bbox={bbox}&limit=50&cursor={cursor}"),
+    )
+    .json();
+    assert!(p2["features"][0]["id"].as_u64() > p1["features"][49]["id"].as_u64());
+    let areas = get(a, &format!("/api/features/villages?area={village}")).json();
+    assert_eq!(areas["features"][0]["geometry"]["type"], "MultiPolygon");
+    let poly = get(
+        a,
+        "/api/features/schools?polygon=118.4%2024.9,119.7%2024.9,119.7%2025.8,118.4%2025.8",
+    )
+    .json();
+    assert!(!poly["features"].as_array().unwrap().is_empty());
+    let none = get(a, "/api/features/events?bbox=120.0,24.0,120.1,24.1").json();
+    assert_eq!(
+        none["features"],
+        serde_json::json!([]),
+        "no results is an empty list"
+    );
+    let one = get(a, "/api/features/events/1");
+    assert_eq!(one.status, 200);
+    assert_eq!(one.json()["properties"]["layer"], "events");
+
+    let near = get(a, "/api/nearest/schools?lon=119.0&lat=25.45&k=3").json();
+    let ds: Vec<f64> = near["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["distance_m"].as_f64().unwrap())
+        .collect();
+    assert_eq!(ds.len(), 3);
+    assert!(ds.windows(2).all(|w| w[0] <= w[1]));
+
+    let st = get(a, "/api/stats?by=district").json();
+    assert_eq!(st["groups"].as_array().unwrap().len(), 7);
+    let h3 = get(a, "/api/stats?by=h3:7&from=2026-01-01").json();
+    assert!(!h3["groups"].as_array().unwrap().is_empty());
+    let scoped = get(a, &format!("/api/stats?by=grid&area={village}")).json();
+    assert_eq!(scoped["groups"].as_array().unwrap().len(), children.len());
+    let hot = get(a, "/api/hotspots?min_count=3&limit=5").json();
+    assert!(hot["hotspots"].as_array().unwrap().len() <= 5);
+    let hot_cell = get(
+        a,
+        "/api/hotspots?place=h3:11&min_count=1&category=drainage,road&limit=3",
+    )
+    .json();
+    assert!(hot_cell["hotspots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["category"] == "drainage" || h["category"] == "road"));
+}
+
+fn errors(a: &str) {
+    let cases: &[(&str, u16, &str)] = &[
+        ("/tiles/districts/19/0/0.mvt", 400, "invalid_tile"),
+        ("/tiles/districts/3/8/0.mvt", 400, "invalid_tile"),
+        ("/tiles/districts/3/0/8.mvt", 400, "invalid_tile"),
+        ("/tiles/districts/a/0/0.mvt", 400, "bad_tile"),
+        ("/tiles/districts/3/x/0.mvt", 400, "bad_tile"),
+        ("/tiles/districts/3/0/-1.mvt", 400, "bad_tile"),
+        ("/tiles/districts/3/0/0.png", 404, "not_found"),
+        ("/tiles/roads/5/26/13.mvt", 404, "unknown_layer"),
+        ("/tiles/roads.json", 404, "unknown_layer"),
+        (
+            "/tiles/districts/8/212/109.mvt?from=yesterday",
+            400,
+            "bad_time",
+        ),
+        (
+            "/tiles/districts/8/212/109.mvt?from=2026-02-30",
+            400,
+            "bad_time",
+        ),
+        (
+            "/tiles/districts/8/212/109.mvt?from=2026-10-01&to=2026-09-01",
+            422,
+            "invalid_window",
+        ),
+        (
+            "/tiles/events/8/212/109.mvt?category=weather",
+            422,
+            "unknown_value",
+        ),
+        (
+            "/tiles/events/8/212/109.mvt?status=lost",
+            422,
+            "unknown_value",
+        ),
+        ("/styles/night.json", 404, "unknown_style"),
+        (
+            "/api/features/roads?bbox=119,25,119.1,25.1",
+            404,
+            "unknown_layer",
+        ),
+        (
+            "/api/features/events?bbox=100,20,119.1,25.1",
+            422,
+            "bbox_too_large",
+        ),
+        ("/api/features/events?bbox=119,25,119.1", 400, "bad_bbox"),
+        (
+            "/api/features/events?bbox=119.1,25,119,25.1",
+            422,
+            "invalid_bbox",
+        ),
+        ("/api/features/events", 400, "missing_parameter"),
+        (
+            "/api/features/events?bbox=119,25,119.1,25.1&limit=0",
+            422,
+            "invalid_limit",
+        ),
+        (
+            "/api/features/events?bbox=119,25,119.1,25.1&limit=ten",
+            400,
+            "bad_number",
+        ),
+        (
+            "/api/features/events?bbox=119,25,119.1,25.1&cursor=abc",
+            400,
+            "invalid_cursor",
+        ),
+        (
+            "/api/features/schools?bbox=119,25,119.1,25.1&category=road",
+            422,
+            "not_applicable",
+        ),
+        ("/api/features/events/999999999", 404, "unknown_feature"),
+        ("/api/locate?lon=200&lat=25", 422, "invalid_coordinate"),
+        ("/api/locate?lon=abc&lat=25", 400, "bad_number"),
+        ("/api/locate?lat=25", 400, "missing_parameter"),
+        (
+            "/api/nearest/districts?lon=119&lat=25",
+            422,
+            "not_applicable",
+        ),
+        (
+            "/api/nearest/events?lon=119&lat=25&max_distance=-5",
+            422,
+            "invalid_distance",
+        ),
+        ("/api/stats?by=country", 422, "unknown_level"),
+        ("/api/stats?by=h3:2", 422, "invalid_resolution"),
+        ("/api/stats?by=h3:x", 400, "bad_number"),
+        (
+            "/api/stats?area=350302&bbox=119,25,119.1,25.1",
+            400,
+            "conflicting_parameters",
+        ),
+        ("/api/hotspots?place=street", 422, "unknown_value"),
+        ("/api/areas/999999", 404, "unknown_area"),
+        ("/api/areas/12345", 400, "invalid_area_id"),
+        ("/api/areas/abc", 400, "invalid_area_id"),
+        ("/api/areas/search", 400, "missing_parameter"),
+        ("/nowhere", 404, "not_found"),
+        ("/vendor/evil.js", 404, "not_found"),
+        ("/viewer/..%2FCargo.toml", 404, "not_found"),
+    ];
+    for (path, status, code) in cases {
+        let r = get(a, path);
+        assert_eq!(r.error(), (*status, code.to_string()), "{path}");
+        assert_eq!(r.header("content-type"), Some("application/json"), "{path}");
+    }
+    let post = request(a, "POST", "/api/wall", &[("Content-Length", "0")]);
+    assert_eq!(post.error(), (405, "method_not_allowed".to_string()));
+}
+
+fn viewer(a: &str) {
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/wall", "text/html"),
+        ("/viewer/app.js", "text/javascript"),
+        ("/viewer/viewer.css", "text/css"),
+    ] {
+        let r = get(a, path);
+        assert_eq!(r.status, 200, "{path}");
+        assert!(
+            r.header("content-type").unwrap().starts_with(kind),
+            "{path}"
+        );
+    }
+    let page = String::from_utf8(get(a, "/").body).unwrap();
+    assert!(
+        page.contains("/vendor/maplibre-gl.js") && !page.contains("https://"),
+        "no CDN"
+    );
+    // MapLibre itself comes from viewer/node_modules after `npm ci`.
+    let lib = get(a, "/vendor/maplibre-gl.js");
+    if Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/viewer/node_modules/maplibre-gl/dist/maplibre-gl.js"
+    ))
+    .exists()
+    {
+        assert_eq!(lib.status, 200);
+        let gz = request(
+            a,
+            "GET",
+            "/vendor/maplibre-gl.css",
+            &[("Accept-Encoding", "gzip")],
+        );
+        assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    } else {
+        assert_eq!(lib.error(), (404, "viewer_not_installed".to_string()));
+    }
+    let api = request(
+        a,
+        "GET",
+        "/api/stats?by=town",
+        &[("Accept-Encoding", "gzip")],
+    );
+    assert_eq!(api.header("content-encoding"), Some("gzip"));
+    let v: Value = serde_json::from_slice(&gunzip(&api.body)).unwrap();
+    assert_eq!(v["groups"].as_array().unwrap().len(), 54);
+}
+
+fn metrics(a: &str) {
+    let m = get(a, "/metrics");
+    assert_eq!(m.status, 200);
+    assert!(m.header("content-type").unwrap().starts_with("text/plain"));
+    let text = String::from_utf8(m.body).unwrap();
+    for needle in [
+        "onemap_http_requests_total{method=\"GET\",route=\"/tiles/{layers}/{z}/{x}/{y}\",status=\"200\"}",
+        "onemap_http_requests_total{method=\"GET\",route=\"/tiles/{layers}/{z}/{x}/{y}\",status=\"304\"}",
+        "onemap_http_request_duration_seconds_bucket{route=\"/api/stats\",le=\"+Inf\"}",
+        "onemap_tile_bytes_count",
+        "onemap_tile_cache_hits_total",
+        "onemap_tile_cache_misses_total",
+    ] {
+        assert!(text.contains(needle), "{needle} in\n{text}");
+    }
+}

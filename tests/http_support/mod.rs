@@ -1,0 +1,215 @@
+//! The plain HTTP/1.1 client and the server process of the end-to-end
+//! tests (written here, so no library hides headers or encodings).
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_onemap");
+
+/// The server process, killed when dropped.
+pub struct Server {
+    child: Child,
+    pub addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start(city: &Path) -> Server {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--data"])
+        .arg(city)
+        .args([
+            "--styles",
+            &format!("{root}/styles"),
+            "--viewer",
+            &format!("{root}/viewer"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start onemap serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    Server { child, addr }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    /// An error answer: its status and code.
+    pub fn error(&self) -> (u16, String) {
+        let v = self.json();
+        assert!(v["error"]["message"].is_string(), "{v}");
+        (
+            self.status,
+            v["error"]["code"].as_str().unwrap().to_string(),
+        )
+    }
+}
+
+pub fn request(addr: &str, method: &str, path: &str, extra: &[(&str, &str)]) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in extra {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
+    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Repeated headers (Vary from CORS and from us) are joined, as RFC 9110 allows.
+    let mut headers: HashMap<String, String> = HashMap::new();
+    for (k, v) in lines.filter_map(|l| l.split_once(':')) {
+        headers
+            .entry(k.trim().to_ascii_lowercase())
+            .and_modify(|old| *old = format!("{old}, {}", v.trim()))
+            .or_insert_with(|| v.trim().to_string());
+    }
+    let mut body = raw[split + 4..].to_vec();
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|t| t.contains("chunked"))
+    {
+        body = dechunk(&body);
+    }
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let eol = b.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(
+            std::str::from_utf8(&b[..eol])
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .trim(),
+            16,
+        )
+        .unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
+        b = &b[eol + 2 + size + 2..];
+    }
+}
+
+pub fn get(addr: &str, path: &str) -> Reply {
+    request(addr, "GET", path, &[])
+}
+
+pub fn gunzip(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(b)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// The layer names of an MVT, read straight off the protobuf (field 3 of
+/// the tile holds layers; field 1 of a layer its name).
+pub fn mvt_layers(tile: &[u8]) -> Vec<String> {
+    fn varint(b: &[u8], i: &mut usize) -> u64 {
+        let (mut v, mut shift) = (0u64, 0);
+        loop {
+            let byte = b[*i];
+            *i += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return v;
+            }
+            shift += 7;
+        }
+    }
+    let mut names = Vec::new();
+    let mut i = 0;
+    while i < tile.len() {
+        let key = varint(tile, &mut i);
+        assert_eq!(key, (3 << 3) | 2, "a tile holds only layers");
+        let len = varint(tile, &mut i) as usize;
+        let layer = &tile[i..i + len];
+        i += len;
+        let mut j = 0;
+        while j < layer.len() {
+            let k = varint(layer, &mut j);
+            match k & 7 {
+                0 => {
+                    varint(layer, &mut j);
+                }
+                2 => {
+                    let l = varint(layer, &mut j) as usize;
+                    if k >> 3 == 1 {
+                        names.push(String::from_utf8(layer[j..j + l].to_vec()).unwrap());
+                    }
+                    j += l;
+                }
+                w => panic!("unexpected wire type {w}"),
+            }
+        }
+    }
+    names
+}
+
+/// Percent-encodes a path/query value (UTF-8 bytes outside unreserved).
+pub fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

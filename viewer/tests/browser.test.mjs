@@ -1,0 +1,157 @@
+// Real-browser tests of the viewer and the wall display: headless Debian
+// Chromium driven by playwright-core, against a running `onemap serve`
+// whose address is in ONEMAP_URL (scripts/test.sh starts one).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.ONEMAP_URL;
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../../artifacts/', import.meta.url));
+if (!BASE) throw new Error('ONEMAP_URL is not set: start `onemap serve` and export ONEMAP_URL=http://host:port');
+
+let browser;
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--use-gl=swiftshader', '--enable-unsafe-swiftshader'],
+  });
+});
+after(async () => { await browser?.close(); });
+
+const api = async (path) => {
+  const res = await fetch(BASE + path);
+  assert.equal(res.status, 200, `${path} → ${res.status}`);
+  return res.json();
+};
+const fmt = new Intl.NumberFormat('en-US');
+
+async function newPage() {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const tiles = [];
+  page.on('response', (r) => { if (r.url().includes('.mvt')) tiles.push({ url: r.url(), status: r.status() }); });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return { page, tiles, errors };
+}
+
+// Resolves when the map has loaded every tile it needs and stopped moving.
+const idle = (page) => page.evaluate(() => new Promise((resolve) => {
+  const m = window.onemap.map;
+  const check = () => (m.loaded() && m.areTilesLoaded() && !m.isMoving() ? resolve() : m.once('idle', check));
+  if (m.loaded() && m.areTilesLoaded() && !m.isMoving()) resolve(); else m.once('idle', check);
+}));
+
+const rendered = (page, layers) => page.evaluate((ls) => {
+  const m = window.onemap.map;
+  return m.queryRenderedFeatures({ layers: ls.filter((l) => m.getLayer(l)) })
+    .map((f) => ({ layer: f.layer.id, props: f.properties }));
+}, layers);
+
+test('viewer: whole city loads, tiles 200, areas and events rendered', async () => {
+  const { page, tiles, errors } = await newPage();
+  const t0 = Date.now();
+  await page.goto(BASE + '/');
+  await page.waitForFunction(() => window.onemap && window.onemap.ready, null, { timeout: 60000 });
+  await idle(page);
+  const firstIdleMs = Date.now() - t0;
+  writeFileSync(ARTIFACTS + 'viewer-timing.json', JSON.stringify({ first_idle_ms: firstIdleMs }, null, 1));
+  console.log(`viewer: whole city idle after ${firstIdleMs} ms`);
+  assert.ok(tiles.length > 0, 'tiles were requested');
+  assert.ok(tiles.some((t) => t.status === 200), 'some tile came back 200');
+  assert.deepEqual(tiles.filter((t) => t.status !== 200 && t.status !== 204), [], 'no tile failed');
+  const areas = await rendered(page, ['districts-fill', 'towns-fill', 'villages-fill']);
+  const events = await rendered(page, ['events-hex', 'events']);
+  assert.ok(areas.length > 0, 'areas rendered');
+  assert.ok(events.length > 0, 'events rendered');
+  await page.screenshot({ path: ARTIFACTS + 'viewer-city.png' });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('viewer: click a village → panel shows /api figures; time filter changes figures and tiles', async () => {
+  const { page, tiles } = await newPage();
+  const found = await api('/api/areas/search?q=' + encodeURIComponent('村') + '&limit=50');
+  const village = found.areas.find((a) => a.level === 'village');
+  assert.ok(village, 'a village to click');
+  const inside = await api(`/api/features/villages?area=${village.id}&limit=1`);
+  const [lon, lat] = inside.features[0].geometry.type === 'Point'
+    ? inside.features[0].geometry.coordinates
+    : [(village.bbox.min_lon + village.bbox.max_lon) / 2, (village.bbox.min_lat + village.bbox.max_lat) / 2];
+  // The API's point inside the village (GeoJSON has its polygon: use the locate answer for the point).
+  const fpoint = await api(`/api/features/villages/${village.id}`);
+  const ring = fpoint.geometry.coordinates[0][0];
+  const probe = await pointInside(ring, village.id, lon, lat);
+  await page.goto(`${BASE}/#map=11/${probe[1]}/${probe[0]}`);
+  await page.waitForFunction(() => window.onemap && window.onemap.ready, null, { timeout: 60000 });
+  await idle(page);
+  const px = await page.evaluate(([x, y]) => { const p = window.onemap.map.project([x, y]); return [p.x, p.y]; }, probe);
+  await page.mouse.click(px[0], px[1]);
+  await page.waitForFunction((id) => window.onemap.details && String(window.onemap.details.area.id) === String(id), village.id, { timeout: 20000 });
+  const all = await api(`/api/areas/${village.id}`);
+  assert.equal(await page.textContent('#panel-name'), all.area.name);
+  assert.equal(await page.textContent('#panel-events'), fmt.format(all.figures.total));
+  assert.equal(await page.textContent('#panel-open'), fmt.format(all.figures.open));
+  const beforeTiles = tiles.length;
+  await page.screenshot({ path: ARTIFACTS + 'viewer-village.png' });
+
+  // A window of the last 60 days of data: fewer events than all time.
+  const wall = await api('/api/wall');
+  const to = wall.today.date;
+  const fromDate = new Date(to + 'T00:00:00Z'); fromDate.setUTCDate(fromDate.getUTCDate() - 59);
+  const from = fromDate.toISOString().slice(0, 10);
+  await page.fill('#from', from);
+  await page.fill('#to', to);
+  await page.click('#apply-time');
+  const toExcl = new Date(to + 'T00:00:00Z'); toExcl.setUTCDate(toExcl.getUTCDate() + 1);
+  const windowed = await api(`/api/areas/${village.id}?from=${from}&to=${toExcl.toISOString().slice(0, 10)}`);
+  assert.ok(windowed.figures.total < all.figures.total, 'the window holds fewer events');
+  await page.waitForFunction((n) => document.getElementById('panel-events').textContent === n,
+    fmt.format(windowed.figures.total), { timeout: 20000 });
+  await idle(page);
+  const after = tiles.slice(beforeTiles);
+  assert.ok(after.length > 0, 'tiles were fetched again');
+  assert.ok(after.every((t) => t.url.includes('from=' + from)), 'new tiles carry the filter');
+  assert.ok(after.every((t) => t.status === 200 || t.status === 204), 'filtered tiles load');
+  const shaded = (await rendered(page, ['villages-fill'])).map((f) => f.props.events);
+  assert.ok(shaded.length > 0 && Math.max(...shaded) <= windowed.figures.total * 50, 'villages rendered with windowed counts');
+  assert.ok(page.url().includes('from=' + from), 'the filter is kept in the URL');
+  await page.screenshot({ path: ARTIFACTS + 'viewer-filtered.png' });
+  await page.close();
+});
+
+// A point inside the village's outer ring near (lon, lat), checked with /api/locate.
+async function pointInside(ring, id, lon, lat) {
+  const candidates = [[lon, lat]];
+  const cx = ring.reduce((s, p) => s + p[0], 0) / ring.length;
+  const cy = ring.reduce((s, p) => s + p[1], 0) / ring.length;
+  candidates.push([cx, cy]);
+  for (const p of ring.slice(0, 40)) candidates.push([(p[0] * 1 + cx * 3) / 4, (p[1] * 1 + cy * 3) / 4]);
+  for (const [x, y] of candidates) {
+    const loc = await api(`/api/locate?lon=${x}&lat=${y}`);
+    if (loc && String(loc.village.id) === String(id)) return [x, y];
+  }
+  throw new Error('no point inside village ' + id);
+}
+
+test('wall: figures appear and keep updating, districts tour', async () => {
+  const { page, errors } = await newPage();
+  await page.setViewportSize({ width: 1600, height: 900 });
+  await page.goto(BASE + '/wall?refresh=1&tour=2');
+  await page.waitForFunction(() => window.onemapWall && window.onemapWall.refreshes >= 1, null, { timeout: 30000 });
+  const summary = await api('/api/wall');
+  assert.equal(await page.textContent('#open-events'), fmt.format(summary.open_events));
+  assert.equal(await page.textContent('#ships-at-sea'), fmt.format(summary.ships.at_sea));
+  const status1 = await page.textContent('#status');
+  await page.waitForFunction(() => window.onemapWall.refreshes >= 3 && window.onemapWall.tours >= 2, null, { timeout: 30000 });
+  assert.notEqual(await page.textContent('#status'), status1, 'the wall updated itself');
+  assert.notEqual(await page.textContent('#tour-name'), '–');
+  assert.ok((await page.$$('#hotspots li')).length > 0, 'problem places listed');
+  await page.screenshot({ path: ARTIFACTS + 'wall.png' });
+  assert.deepEqual(errors, []);
+  await page.close();
+});

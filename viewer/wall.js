@@ -1,0 +1,67 @@
+// The wall display: polls /api/wall and tours the districts, forever.
+// One timer chain per task, DOM nodes reused, each request bounded by a
+// timeout: nothing accumulates over days.
+'use strict';
+(() => {
+  const { num, pct, getJSON } = onemapCommon;
+  const $ = (id) => document.getElementById(id);
+  const opts = new URLSearchParams(location.search);
+  const REFRESH_MS = 1000 * Number(opts.get('refresh') || 30);
+  const TOUR_MS = 1000 * Number(opts.get('tour') || 20);
+
+  const map = new maplibregl.Map({
+    container: 'map', style: '/styles/wall.json', center: [119.0, 25.4], zoom: 8.6,
+    interactive: false, attributionControl: false,
+    localIdeographFontFamily: '"WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif',
+  });
+  const wall = (window.onemapWall = { map, refreshes: 0, tours: 0, summary: null, lastError: null });
+
+  async function refresh() {
+    try {
+      const s = await getJSON('/api/wall', AbortSignal.timeout(10000));
+      wall.summary = s; wall.refreshes++;
+      $('events-today').textContent = num(s.events_today);
+      $('today').textContent = s.today.date;
+      $('open-events').textContent = num(s.open_events);
+      $('closure-rate').textContent = pct(s.closure_rate);
+      $('events-7d').textContent = num(s.events_7d);
+      $('ships-at-sea').textContent = num(s.ships.at_sea);
+      $('ships-in-port').textContent = num(s.ships.in_port);
+      $('hot-days').textContent = `(${s.hotspots.days} days)`;
+      const list = $('hotspots');
+      const rows = s.hotspots.places.slice(0, 8);
+      while (list.children.length > rows.length) list.lastChild.remove();
+      rows.forEach((h, i) => {
+        const li = list.children[i] || list.appendChild(document.createElement('li'));
+        const where = h.unit ? h.unit.name : `${h.lat.toFixed(3)}, ${h.lon.toFixed(3)}`;
+        const em = document.createElement('em'); em.textContent = `${h.count} (${h.open} open)`;
+        li.textContent = '';
+        li.append(em, `${where} · ${h.category.replace('_', ' ')}`);
+      });
+      const st = $('status');
+      st.textContent = `updated ${new Date().toLocaleTimeString()} · #${wall.refreshes}`;
+      st.className = '';
+    } catch (e) {
+      wall.lastError = String(e);
+      $('status').textContent = `stale: ${e.message}`;
+      $('status').className = 'stale';
+    } finally {
+      setTimeout(refresh, REFRESH_MS);
+    }
+  }
+
+  let stop = 0;
+  function tour() {
+    const ds = wall.summary && wall.summary.districts;
+    if (ds && ds.length) {
+      const d = ds[stop++ % ds.length];
+      wall.tours++;
+      $('tour-name').textContent = d.name;
+      $('tour-figures').textContent = `${num(d.events_today)} today · ${num(d.open)} open · ${pct(d.closure_rate)} closed`;
+      if (d.bbox) map.fitBounds([[d.bbox.min_lon, d.bbox.min_lat], [d.bbox.max_lon, d.bbox.max_lat]], { padding: 40, duration: Math.min(4000, TOUR_MS / 2) });
+    }
+    setTimeout(tour, TOUR_MS);
+  }
+  refresh();
+  map.on('load', () => setTimeout(tour, 1000));
+})();
