@@ -14,16 +14,15 @@ ONEMAP="${CARGO_TARGET_DIR:-target}/release/onemap"
 if [ ! -f "$DATA/city.json" ]; then
   echo "==> generating the demo city into $DATA (full scale: 130,000 units, 1,000,000 events)"
   "$ONEMAP" synth --seed 1 --out "$DATA"
+  echo "==> checking the new city"
+  "$ONEMAP" validate "$DATA"
 else
-  echo "==> demo city already present in $DATA"
+  echo "==> demo city already present in $DATA (onemap validate $DATA checks it)"
 fi
-
-echo "==> checking the city"
-"$ONEMAP" validate "$DATA"
 
 echo "==> installing the viewer's assets (MapLibre GL JS from npm)"
 command -v npm >/dev/null || { echo "error: npm (Node.js) is required for the web viewer" >&2; exit 1; }
 (cd viewer && npm ci --no-audit --no-fund)
 
 echo "==> serving the viewer on http://${BIND:-127.0.0.1:8080}/ (wall display at /wall; Ctrl-C stops)"
-exec ./target/release/onemap serve --data "$DATA" --bind "${BIND:-127.0.0.1:8080}"
+exec "$ONEMAP" serve --data "$DATA" --bind "${BIND:-127.0.0.1:8080}"
