@@ -52,11 +52,10 @@ fi
 command -v node >/dev/null || fail "node is required for the browser tests"
 command -v npm >/dev/null || fail "npm is required for the browser tests"
 (cd viewer && npm ci --no-audit --no-fund) || fail "npm ci in viewer/ failed"
-cargo build --locked --bin onemap
 BROWSER_CITY="$(mktemp -d)"
 SERVER_LOG="$BROWSER_CITY/serve.log"
-./target/debug/onemap synth --scale 0.02 --out "$BROWSER_CITY/city" >/dev/null
-./target/debug/onemap serve --data "$BROWSER_CITY/city" --bind 127.0.0.1:0 >"$SERVER_LOG" 2>&1 &
+"$ONEMAP" synth --scale 0.02 --out "$BROWSER_CITY/city" >/dev/null
+"$ONEMAP" serve --data "$BROWSER_CITY/city" --bind 127.0.0.1:0 >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$TMP_CITY" "$BROWSER_CITY"' EXIT
 for _ in $(seq 1 100); do
