@@ -59,6 +59,29 @@ fn bench_index(c: &mut Criterion) {
                 .count()
         })
     });
+    // Points that all lie in some unit: the positions of 100k events.
+    let inland: Vec<(f64, f64)> = city
+        .features_in_bbox(
+            Layer::Events,
+            &BBox::new(e.min_lon, e.min_lat, e.max_lon, e.max_lat).unwrap(),
+            &EventFilter::default(),
+            &PageRequest::first(10_000),
+        )
+        .unwrap()
+        .features
+        .iter()
+        .map(|f| (f.lon, f.lat))
+        .cycle()
+        .take(100_000)
+        .collect();
+    g.bench_function("100k_points_in_units", |b| {
+        b.iter(|| {
+            inland
+                .iter()
+                .filter(|&&(lon, lat)| city.locate_unit(lon, lat).unwrap().is_some())
+                .count()
+        })
+    });
     g.finish();
 
     let window = TimeWindow::new(Some(HISTORY_END - 30 * 86_400), Some(HISTORY_END)).unwrap();
