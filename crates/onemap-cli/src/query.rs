@@ -220,53 +220,15 @@ fn parse_group(s: &str) -> anyhow::Result<GroupBy> {
     Ok(GroupBy::Level(s.parse::<Level>()?))
 }
 
-/// A date `YYYY-MM-DD` (midnight, China Standard Time, UTC+8) or Unix seconds.
+/// A date `YYYY-MM-DD` (midnight, China Standard Time, UTC+8), an ISO 8601
+/// date-time, or Unix seconds.
 pub fn parse_time(s: Option<&str>) -> anyhow::Result<Option<i64>> {
     let Some(s) = s else { return Ok(None) };
-    let s = s.trim();
-    if let Ok(secs) = s.parse::<i64>() {
-        return Ok(Some(secs));
-    }
-    let parts: Vec<&str> = s.split('-').collect();
-    let bad = || anyhow::anyhow!("bad date '{s}': expected YYYY-MM-DD or Unix seconds");
-    let [y, m, d] = parts[..] else {
-        return Err(bad());
-    };
-    let (y, m, d): (i64, u32, u32) = (
-        y.parse().map_err(|_| bad())?,
-        m.parse().map_err(|_| bad())?,
-        d.parse().map_err(|_| bad())?,
-    );
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&m) || d == 0 || d > days_in[(m - 1) as usize] {
-        return Err(bad());
-    }
-    Ok(Some(days_from_civil(y, m, d) * 86_400 - 8 * 3600))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    onemap_core::time::parse_time(s).map(Some).ok_or_else(|| {
+        anyhow::anyhow!(
+            "bad time '{s}': expected YYYY-MM-DD, an ISO 8601 date-time or Unix seconds"
+        )
+    })
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod feature;
 mod geom;
 mod layer;
 pub mod tile;
+pub mod time;
 
 pub use area::{Area, AreaId, AreaTree, Level};
 pub use city::{CityData, CityMeta, CITY_EXTENT};

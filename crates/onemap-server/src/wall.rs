@@ -6,12 +6,12 @@
 
 use crate::api::{blocking, js_safe};
 use crate::error::ApiError;
-use crate::params::{cst_date, cst_day_start};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use onemap_core::time::{cst_date, cst_day_start};
 use onemap_core::{Layer, Level};
 use onemap_index::{
     GroupBy, GroupKey, HotspotPlace, HotspotQuery, Properties, StatsQuery, TimeWindow,
