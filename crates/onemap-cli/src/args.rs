@@ -28,6 +28,39 @@ pub enum Command {
     Query(QueryArgs),
     /// Serve tiles, styles, the query API and the web viewer over HTTP.
     Serve(ServeArgs),
+    /// Work with tiles offline (export an MBTiles or PMTiles archive).
+    Tiles(TilesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TilesArgs {
+    #[command(subcommand)]
+    pub command: TilesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TilesCommand {
+    /// Render every non-empty tile of a zoom range into one archive file.
+    Export(TilesExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TilesExportArgs {
+    /// Archive format: mbtiles or pmtiles.
+    #[arg(long)]
+    pub format: onemap_tiles::ExportFormat,
+    #[arg(long, default_value_t = 0)]
+    pub minzoom: u8,
+    #[arg(long, default_value_t = 14)]
+    pub maxzoom: u8,
+    /// Comma-separated tile layers [default: all].
+    #[arg(long)]
+    pub layers: Option<String>,
+    /// City directory to load.
+    #[arg(long, default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// Output file (written to a temporary file next to it, then renamed).
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

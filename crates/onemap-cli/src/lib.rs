@@ -9,6 +9,7 @@ mod progress;
 mod query;
 mod serve;
 mod synth;
+mod tiles;
 mod validate;
 
 use clap::Parser;
@@ -32,6 +33,7 @@ pub fn main() -> i32 {
         Command::Validate(a) => validate::run(a),
         Command::Query(a) => query::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Tiles(a) => tiles::run(a),
     };
     match result {
         Ok(code) => code,

@@ -14,12 +14,15 @@
 //!   quantize, clean and orient rings (exterior clockwise on screen).
 //! - `mvt`: the hand-written MVT 2.1 protobuf encoder ([`LayerEncoder`],
 //!   [`encode_tile`]); no code generator, no `protoc`.
+//! - [`export`] writes every non-empty tile of a zoom range to an MBTiles or
+//!   PMTiles archive.
 //! - [`rules`]: the one table of per-layer zoom rules (zooms, simplification,
 //!   H3 aggregation, labels), also rendered as Markdown for the docs.
 
 mod builder;
 mod clip;
 mod error;
+mod export;
 mod figures;
 mod geom;
 mod layers;
@@ -33,6 +36,7 @@ mod tilejson;
 pub use builder::{LayerBuilder, TileBuilder, DEFAULT_BUFFER};
 pub use clip::ClipWindow;
 pub use error::TilesError;
+pub use export::{export, export_tiles, ExportError, ExportFormat, ExportOptions, ExportSummary};
 pub use geom::{ring_area, simplify_ring, to_world, TileProjection};
 pub use layers::{LayerSet, Tile, TileRequest, MAX_SERVE_ZOOM};
 pub use mvt::{encode_points, encode_rings, encode_tile, GeomType, LayerEncoder, Value, EXTENT};
