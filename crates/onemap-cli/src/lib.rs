@@ -44,6 +44,17 @@ pub fn main() -> i32 {
     }
 }
 
+/// Reads a city directory and indexes it, with the path in any error.
+fn load_city(dir: &std::path::Path) -> anyhow::Result<onemap_index::City> {
+    use anyhow::Context;
+    let started = std::time::Instant::now();
+    let (_, data) = onemap_store::read_city_dir(dir)
+        .with_context(|| format!("cannot load {}", dir.display()))?;
+    let city = onemap_index::City::build(data).context("cannot index the city")?;
+    tracing::info!("city loaded in {:.2} s", started.elapsed().as_secs_f64());
+    Ok(city)
+}
+
 /// The error and its causes on one line: "outer: inner: root".
 fn one_line(e: &anyhow::Error) -> String {
     e.chain()

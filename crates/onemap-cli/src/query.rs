@@ -5,22 +5,14 @@ use crate::args::{QueryArgs, QueryCommand};
 use anyhow::{bail, Context};
 use onemap_core::{AreaId, BBox, EventCategory, Layer, Level};
 use onemap_index::{
-    City, EventFilter, GroupBy, GroupKey, HotspotPlace, HotspotQuery, PageRequest, Scope,
-    StatsQuery, TimeWindow,
+    EventFilter, GroupBy, GroupKey, HotspotPlace, HotspotQuery, PageRequest, Scope, StatsQuery,
+    TimeWindow,
 };
 use serde::Serialize;
-use std::time::Instant;
 
 pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
-    // Validate the question before paying for loading the city.
-    let started = Instant::now();
-    let load = || -> anyhow::Result<City> {
-        let (_, data) = onemap_store::read_city_dir(&a.data)
-            .with_context(|| format!("cannot load {}", a.data.display()))?;
-        let city = City::build(data).context("cannot index the city")?;
-        tracing::info!("city loaded in {:.2} s", started.elapsed().as_secs_f64());
-        Ok(city)
-    };
+    // Each arm validates its question before paying for loading the city.
+    let load = || crate::load_city(&a.data);
     match a.command {
         QueryCommand::Locate { lon, lat } => {
             onemap_core::LonLat::new(lon, lat)?;

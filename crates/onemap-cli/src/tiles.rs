@@ -3,7 +3,6 @@
 
 use crate::args::{TilesArgs, TilesCommand, TilesExportArgs};
 use anyhow::Context;
-use onemap_index::City;
 use onemap_tiles::{ExportOptions, LayerSet, TileSource};
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,9 +19,7 @@ fn export(a: TilesExportArgs) -> anyhow::Result<i32> {
         None => LayerSet::all(),
     };
     let started = Instant::now();
-    let (_, data) = onemap_store::read_city_dir(&a.data)
-        .with_context(|| format!("cannot load {}", a.data.display()))?;
-    let city = City::build(data).context("cannot index the city")?;
+    let city = crate::load_city(&a.data)?;
     // The export renders each tile once: no cache.
     let source = TileSource::new(Arc::new(city), 0);
     let loaded = started.elapsed();

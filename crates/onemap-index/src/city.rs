@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub(crate) type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+/// An R-tree entry: a box and the position of what it bounds.
+pub type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 /// "No time": the `closed_at` of an event that is not closed.
 pub(crate) const NO_TIME: i64 = i64::MIN;
@@ -97,7 +98,9 @@ pub(crate) fn to_bbox(b: [f64; 4]) -> BBox {
     }
 }
 
-fn box_tree(boxes: &[[f64; 4]]) -> RTree<BoxEntry> {
+/// An R-tree over `[min_lon, min_lat, max_lon, max_lat]` boxes, each entry
+/// carrying its position in `boxes`.
+pub fn box_tree(boxes: &[[f64; 4]]) -> RTree<BoxEntry> {
     RTree::bulk_load(
         boxes
             .iter()

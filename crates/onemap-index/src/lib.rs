@@ -53,7 +53,7 @@ mod tree;
 mod fixture;
 
 pub use access::{CodeMask, EventColumns, PointColumns, NO_UNIT};
-pub use city::{BuildReport, City};
+pub use city::{box_tree, BoxEntry, BuildReport, City};
 pub use details::{AreaDetails, AreaRef, ChildFigures, LayerCounts, Location};
 pub use error::IndexError;
 pub use feature::{Feature, Neighbor, Page, Properties};

@@ -9,8 +9,8 @@ use crate::geom::{bounds, simplify_ring, to_world};
 use crate::mvt::EXTENT;
 use geo::InteriorPoint;
 use geo_types::{LineString, MultiPolygon};
+use onemap_index::{box_tree, BoxEntry};
 use rayon::prelude::*;
-use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 use std::sync::Arc;
 
@@ -26,8 +26,6 @@ pub(crate) type WorldPolygon = Vec<Vec<[f64; 2]>>;
 /// A generalized multipolygon, shared between bands where simplification
 /// changed nothing.
 pub(crate) type Shape = Arc<Vec<WorldPolygon>>;
-
-type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 /// One shape prepared: its world box, label point and bands.
 type Prepared = ([f64; 4], [f64; 2], Vec<Option<Shape>>);
@@ -69,18 +67,7 @@ impl PolygonLayer {
                 band.push(s);
             }
         }
-        let tree = RTree::bulk_load(
-            boxes
-                .iter()
-                .enumerate()
-                .map(|(i, b)| {
-                    GeomWithData::new(
-                        Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]),
-                        i as u32,
-                    )
-                })
-                .collect(),
-        );
+        let tree = box_tree(&boxes);
         PolygonLayer {
             minzoom,
             boxes,
