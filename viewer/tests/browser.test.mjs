@@ -106,12 +106,16 @@ test('viewer: click a village → panel shows /api figures; time filter changes 
   const from = fromDate.toISOString().slice(0, 10);
   await page.fill('#from', from);
   await page.fill('#to', to);
+  // Registered before the click, so a fast reload cannot slip past the wait.
+  const filteredTile = page.waitForResponse((r) => r.url().includes('/tiles/') && r.url().includes('from=' + from),
+    { timeout: 20000 });
   await page.click('#apply-time');
   const toExcl = new Date(to + 'T00:00:00Z'); toExcl.setUTCDate(toExcl.getUTCDate() + 1);
   const windowed = await api(`/api/areas/${village.id}?from=${from}&to=${toExcl.toISOString().slice(0, 10)}`);
   assert.ok(windowed.figures.total < all.figures.total, 'the window holds fewer events');
   await page.waitForFunction((n) => document.getElementById('panel-events').textContent === n,
     fmt.format(windowed.figures.total), { timeout: 20000 });
+  await filteredTile.catch(() => {}); // a missing reload is reported by the assertion below
   await idle(page);
   const after = tiles.slice(beforeTiles);
   assert.ok(after.length > 0, 'tiles were fetched again');
