@@ -121,7 +121,15 @@
   // --- time filter: tiles and panel change together -------------------------
   function applyFilter(refreshPanel = true) {
     const q = filterQuery();
-    map.getSource('onemap').setTiles([`${location.origin}/tiles/${ALL}/{z}/{x}/{y}.mvt${q ? '?' + q : ''}`]);
+    const url = `${location.origin}/tiles/${ALL}/{z}/{x}/{y}.mvt${q ? '?' + q : ''}`;
+    const source = map.getSource('onemap');
+    // MapLibre re-parses (does not refetch) a tile that was still loading when
+    // its URL changed, so such a tile would keep the old filter's data. If any
+    // tile was in flight, set the URL once more when the map is idle: every
+    // tile is loaded then, and all of them are fetched with the new URL.
+    const inFlight = !map.areTilesLoaded();
+    source.setTiles([url]);
+    if (inFlight) map.once('idle', () => { if (source.tiles[0] === url) source.setTiles([url]); });
     updateStops().catch((e) => console.warn(e));
     if (refreshPanel && onemap.details) showArea(onemap.details.area.id, false);
     writeHash();

@@ -96,6 +96,7 @@ test('viewer: click a village → panel shows /api figures; time filter changes 
   assert.equal(await page.textContent('#panel-name'), all.area.name);
   assert.equal(await page.textContent('#panel-events'), fmt.format(all.figures.total));
   assert.equal(await page.textContent('#panel-open'), fmt.format(all.figures.open));
+  await idle(page); // the map has flown to the village and loaded its tiles
   const beforeTiles = tiles.length;
   await page.screenshot({ path: ARTIFACTS + 'viewer-village.png' });
 
