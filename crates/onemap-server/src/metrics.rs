@@ -3,9 +3,10 @@
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -56,11 +57,19 @@ impl Histogram {
     }
 }
 
+/// One route's figures.
+#[derive(Debug, Default)]
+struct RouteStats {
+    /// (method, status) → count; a handful per route, so a short list.
+    counts: Vec<(Method, u16, u64)>,
+    latency: Histogram,
+}
+
 #[derive(Debug, Default)]
 struct Tables {
-    /// (method, route, status) → count.
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<String, Histogram>,
+    /// Route pattern → its figures (looked up by `&str`: no allocation per
+    /// request once a route has been seen).
+    routes: HashMap<String, RouteStats>,
     tile_bytes: Histogram,
     tiles_empty: u64,
     tiles_not_modified: u64,
@@ -90,33 +99,36 @@ impl Metrics {
         self.with(|t| t.tiles_not_modified += 1);
     }
 
-    fn request(&self, method: &str, route: &str, status: u16, secs: f64) {
+    fn request(&self, method: &Method, route: &str, status: u16, secs: f64) {
         self.with(|t| {
-            *t.requests
-                .entry((method.to_string(), route.to_string(), status))
-                .or_default() += 1;
-            t.latency
-                .entry(route.to_string())
-                .or_default()
-                .observe(&LATENCY_BUCKETS, secs);
+            let r = match t.routes.get_mut(route) {
+                Some(r) => r,
+                None => t.routes.entry(route.to_string()).or_default(),
+            };
+            match r
+                .counts
+                .iter_mut()
+                .find(|(m, s, _)| *s == status && m == method)
+            {
+                Some((_, _, n)) => *n += 1,
+                None => r.counts.push((method.clone(), status, 1)),
+            }
+            r.latency.observe(&LATENCY_BUCKETS, secs);
         });
     }
 }
 
 /// Middleware: counts and times every request by its route pattern.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_string();
-    let method = req.method().as_str().to_string();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = req.method().clone();
     let started = Instant::now();
     let res = next.run(req).await;
     let secs = started.elapsed().as_secs_f64();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     state
         .metrics
-        .request(&method, &route, res.status().as_u16(), secs);
+        .request(&method, route, res.status().as_u16(), secs);
     res
 }
 
@@ -127,7 +139,15 @@ pub fn render(state: &AppState) -> String {
     state.metrics.with(|t| {
         out.push_str("# HELP onemap_http_requests_total HTTP requests by method, route and status.\n");
         out.push_str("# TYPE onemap_http_requests_total counter\n");
-        for ((method, route, status), n) in &t.requests {
+        // Sorted, so the text is stable between scrapes.
+        let routes: BTreeMap<&str, &RouteStats> =
+            t.routes.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let mut counts: Vec<(&str, &str, u16, u64)> = routes
+            .iter()
+            .flat_map(|(route, r)| r.counts.iter().map(|(m, s, n)| (m.as_str(), *route, *s, *n)))
+            .collect();
+        counts.sort_unstable();
+        for (method, route, status, n) in counts {
             let _ = writeln!(
                 out,
                 "onemap_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
@@ -135,7 +155,8 @@ pub fn render(state: &AppState) -> String {
         }
         out.push_str("# HELP onemap_http_request_duration_seconds Time to answer, by route.\n");
         out.push_str("# TYPE onemap_http_request_duration_seconds histogram\n");
-        for (route, h) in &t.latency {
+        for (route, r) in &routes {
+            let h = &r.latency;
             h.render(
                 &mut out,
                 "onemap_http_request_duration_seconds",

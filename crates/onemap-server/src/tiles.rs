@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use onemap_core::TileCoord;
 use onemap_tiles::{LayerSet, TileRequest, MAX_SERVE_ZOOM};
-use std::io::Write;
 
 /// Tiles may be reused for five minutes, then revalidated by ETag.
 const TILE_CACHE_CONTROL: &str = "public, max-age=300";
@@ -40,10 +39,16 @@ pub async fn tile(
         tile,
         filter,
     };
-    let worker = state.clone();
-    let made = tokio::task::spawn_blocking(move || worker.tiles.tile(&req))
-        .await
-        .map_err(|e| ApiError::internal(format!("tile task failed: {e}")))??;
+    // A cache hit is answered here; only rendering goes to a blocking thread.
+    let made = match state.tiles.cached(&req)? {
+        Some(hit) => hit,
+        None => {
+            let worker = state.clone();
+            tokio::task::spawn_blocking(move || worker.tiles.tile(&req))
+                .await
+                .map_err(|e| ApiError::internal(format!("tile task failed: {e}")))??
+        }
+    };
     let Some(made) = made else {
         state.metrics.tile_empty();
         return Ok((
@@ -65,13 +70,15 @@ pub async fn tile(
     } else {
         state.metrics.tile_sent(made.bytes.len());
         let mut res = if gzip {
-            let body = gzip_bytes(&made.bytes)?;
+            let body = made
+                .gzipped()
+                .map_err(|e| ApiError::internal(format!("cannot gzip a tile: {e}")))?;
             let mut r = Response::new(Body::from(body));
             r.headers_mut()
                 .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             r
         } else {
-            Response::new(Body::from(made.bytes.to_vec()))
+            Response::new(Body::from(made.bytes.clone()))
         };
         res.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -240,16 +247,6 @@ fn if_none_match(headers: &HeaderMap, base: &str) -> bool {
             let tag = tag.strip_prefix("W/").unwrap_or(tag).trim_matches('"');
             tag == "*" || tag == base || tag.strip_suffix("-gz") == Some(base)
         })
-}
-
-fn gzip_bytes(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let mut enc = flate2::write::GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 2 + 64),
-        flate2::Compression::fast(),
-    );
-    enc.write_all(bytes)
-        .and_then(|_| enc.finish())
-        .map_err(|e| ApiError::internal(format!("cannot gzip a tile: {e}")))
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@ use crate::rules::{rules, LayerRule};
 use crate::TilesError;
 use onemap_core::TileCoord;
 use onemap_index::EventFilter;
+use std::io::Write;
+use std::sync::{Arc, OnceLock};
 
 /// The deepest zoom tiles are made for; clients overzoom beyond it.
 pub const MAX_SERVE_ZOOM: u8 = 18;
@@ -103,11 +105,23 @@ pub struct TileRequest {
 }
 
 /// An encoded tile and its strong ETag (a quoted hash of the bytes).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Clones share one lazily made gzip copy of the bytes, so a cached tile is
+/// compressed once however often it is sent compressed.
+#[derive(Debug, Clone)]
 pub struct Tile {
     pub bytes: bytes::Bytes,
     pub etag: String,
+    gzip: Arc<OnceLock<bytes::Bytes>>,
 }
+
+impl PartialEq for Tile {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes && self.etag == other.etag
+    }
+}
+
+impl Eq for Tile {}
 
 impl Tile {
     pub(crate) fn new(bytes: Vec<u8>) -> Self {
@@ -115,7 +129,23 @@ impl Tile {
         Tile {
             bytes: bytes.into(),
             etag: format!("\"{h:032x}\""),
+            gzip: Arc::default(),
         }
+    }
+
+    /// The tile gzipped (fast level), made on first use and kept with the
+    /// tile (also in the cache).
+    pub fn gzipped(&self) -> std::io::Result<bytes::Bytes> {
+        if let Some(gz) = self.gzip.get() {
+            return Ok(gz.clone());
+        }
+        let mut enc = flate2::write::GzEncoder::new(
+            Vec::with_capacity(self.bytes.len() / 2 + 64),
+            flate2::Compression::fast(),
+        );
+        enc.write_all(&self.bytes)?;
+        let gz = bytes::Bytes::from(enc.finish()?);
+        Ok(self.gzip.get_or_init(|| gz).clone())
     }
 }
 

@@ -175,7 +175,10 @@ impl TileSource {
         let cache = moka::sync::Cache::builder()
             .max_capacity(cache_bytes)
             .weigher(|_k: &TileKey, v: &Option<Tile>| {
-                let n = v.as_ref().map_or(0, |t| t.bytes.len() + t.etag.len());
+                // Half the bytes again for the gzip copy a served tile keeps.
+                let n = v
+                    .as_ref()
+                    .map_or(0, |t| t.bytes.len() * 3 / 2 + t.etag.len());
                 u32::try_from(n + 160).unwrap_or(u32::MAX)
             })
             .build();
@@ -205,6 +208,19 @@ impl TileSource {
 
     /// One tile: `None` when it has no feature (answer 204 No Content).
     pub fn tile(&self, req: &TileRequest) -> Result<Option<Tile>, TilesError> {
+        if let Some(t) = self.cached(req)? {
+            return Ok(t);
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let t = self.render(req).map(Tile::new);
+        self.cache.insert(self.key(req), t.clone());
+        Ok(t)
+    }
+
+    /// The tile if the cache holds it (`Some(None)`: cached as empty), without
+    /// rendering: cheap enough to call on an async thread before handing a
+    /// miss to a blocking one.
+    pub fn cached(&self, req: &TileRequest) -> Result<Option<Option<Tile>>, TilesError> {
         let z = req.tile.z();
         if z > MAX_SERVE_ZOOM {
             return Err(TilesError::ZoomTooDeep {
@@ -217,15 +233,11 @@ impl TileSource {
                 return Err(TilesError::InvalidFilter { from, to });
             }
         }
-        let key = self.key(req);
-        if let Some(t) = self.cache.get(&key) {
+        let hit = self.cache.get(&self.key(req));
+        if hit.is_some() {
             self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(t);
         }
-        self.misses.fetch_add(1, Ordering::Relaxed);
-        let t = self.render(req).map(Tile::new);
-        self.cache.insert(key, t.clone());
-        Ok(t)
+        Ok(hit)
     }
 
     /// Renders a tile without the cache.
