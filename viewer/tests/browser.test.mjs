@@ -160,3 +160,41 @@ test('wall: figures appear and keep updating, districts tour', async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+// Days on a wall, compressed: refresh every 0.2 s and tour every second, so
+// SOAK_SECONDS (default 60) cover as many refreshes as 5 hours of the default
+// 30 s polling, and the tour goes round the districts again and again. After
+// a first full round (MapLibre's tile cache is filled then), the JS heap after
+// garbage collection, DOM nodes and event listeners must stay flat.
+test('wall: runs unattended without growing (heap, DOM, listeners)', async () => {
+  const soakMs = 1000 * Number(process.env.SOAK_SECONDS || 60);
+  const { page, errors } = await newPage();
+  await page.setViewportSize({ width: 1600, height: 900 });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const sample = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
+    const w = await page.evaluate(() => ({ refreshes: window.onemapWall.refreshes, tours: window.onemapWall.tours }));
+    return { heap: m.JSHeapUsedSize, nodes: m.Nodes, listeners: m.JSEventListeners, ...w };
+  };
+  await page.goto(BASE + '/wall?refresh=0.2&tour=1');
+  const districts = (await api('/api/wall')).districts.length;
+  await page.waitForFunction((n) => window.onemapWall && window.onemapWall.tours >= 2 * n, districts, { timeout: 120000 });
+  const first = await sample();
+  await page.waitForTimeout(soakMs);
+  const last = await sample();
+  writeFileSync(ARTIFACTS + 'wall-soak.json', JSON.stringify({ soak_ms: soakMs, first, last }, null, 1));
+  console.log(`wall soak: ${last.refreshes - first.refreshes} refreshes, ${last.tours - first.tours} tours; `
+    + `heap ${(first.heap / 1e6).toFixed(1)} → ${(last.heap / 1e6).toFixed(1)} MB, nodes ${first.nodes} → ${last.nodes}, `
+    + `listeners ${first.listeners} → ${last.listeners}`);
+  // Progress, not pace: how fast timers fire depends on the machine's load.
+  assert.ok(last.refreshes - first.refreshes >= 10, 'the wall kept refreshing');
+  assert.ok(last.tours - first.tours >= districts, 'the tour kept going round');
+  assert.ok(last.heap <= first.heap * 1.2 + 4e6, `JS heap grew: ${first.heap} → ${last.heap} bytes`);
+  assert.ok(last.nodes <= first.nodes + 50, `DOM nodes grew: ${first.nodes} → ${last.nodes}`);
+  assert.ok(last.listeners <= first.listeners + 20, `event listeners grew: ${first.listeners} → ${last.listeners}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
