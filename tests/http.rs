@@ -65,12 +65,10 @@ fn service_endpoints(a: &str) {
         assert_eq!(s["version"], 8);
         let url = s["sources"]["onemap"]["url"].as_str().unwrap();
         assert!(url.starts_with(&format!("http://{a}/tiles/")), "{url}");
-        assert!(s["glyphs"]
-            .as_str()
-            .unwrap()
-            .starts_with(&format!("http://{a}/fonts/")));
+        // No glyph server: MapLibre draws every label glyph with the
+        // browser's fonts (grid names mix Chinese and digits).
+        assert!(s.get("glyphs").is_none(), "{name} names a glyph URL");
     }
-    assert_eq!(get(a, "/fonts/Noto%20Sans%20Regular/0-255.pbf").status, 200);
     let w = get(a, "/api/wall");
     assert_eq!(w.status, 200);
     let w = w.json();

@@ -5,8 +5,7 @@
 //! listener until Ctrl-C or SIGTERM. Routes:
 //!
 //! - tiles: `/tiles/{layers}/{z}/{x}/{y}.mvt`, `/tiles/{layers}.json`
-//!   (TileJSON), `/catalog`, `/styles/{name}.json`, `/fonts/…` (`tiles`,
-//!   `styles`);
+//!   (TileJSON), `/catalog`, `/styles/{name}.json` (`tiles`, `styles`);
 //! - queries under `/api/…` (`api`), the wall summary `/api/wall` (`wall`),
 //!   `/api/openapi.json` (`openapi`);
 //! - `/healthz`, `/metrics` (`metrics`);
@@ -76,7 +75,6 @@ pub fn app(state: AppState) -> Router {
         .route("/tiles/{file}", get(tiles::tilejson))
         .route("/catalog", get(tiles::catalog))
         .route("/styles/{file}", get(tiles::style))
-        .route("/fonts/{stack}/{range}", get(tiles::glyphs))
         .route("/api/locate", get(api::locate))
         .route("/api/features/{layer}", get(api::features))
         .route("/api/features/{layer}/{id}", get(api::feature))

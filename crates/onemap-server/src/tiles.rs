@@ -1,4 +1,4 @@
-//! Tiles, TileJSON, the catalog, styles and glyphs.
+//! Tiles, TileJSON, the catalog and styles.
 
 use crate::error::ApiError;
 use crate::params::Params;
@@ -159,21 +159,6 @@ pub async fn style(
             )
         })?;
     Ok(([(header::CACHE_CONTROL, DOC_CACHE_CONTROL)], Json(doc)).into_response())
-}
-
-/// `/fonts/{fontstack}/{range}.pbf`: an empty glyph set. Labels are Chinese
-/// names, which MapLibre draws with the browser's own fonts
-/// (`localIdeographFontFamily`); the style only needs a glyph endpoint to
-/// exist, and the machine has no glyph server to reach.
-pub async fn glyphs() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "application/x-protobuf"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        Vec::<u8>::new(),
-    )
-        .into_response()
 }
 
 fn parse_tile(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
