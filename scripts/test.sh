@@ -55,6 +55,8 @@ command -v npm >/dev/null || fail "npm is required for the browser tests"
 BROWSER_CITY="$(mktemp -d)"
 SERVER_LOG="$BROWSER_CITY/serve.log"
 "$ONEMAP" synth --scale 0.02 --out "$BROWSER_CITY/city" >/dev/null
+"$ONEMAP" tiles export --format pmtiles --data "$BROWSER_CITY/city" "$BROWSER_CITY/city.pmtiles" 2>/dev/null \
+  || fail "onemap tiles export failed"
 "$ONEMAP" serve --data "$BROWSER_CITY/city" --bind 127.0.0.1:0 >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$TMP_CITY" "$BROWSER_CITY"' EXIT
@@ -65,7 +67,7 @@ for _ in $(seq 1 100); do
 done
 ONEMAP_URL="$(sed -n 's/^listening on //p' "$SERVER_LOG" | head -n 1)"
 [ -n "$ONEMAP_URL" ] || { cat "$SERVER_LOG" >&2; fail "onemap serve did not report its address"; }
-ONEMAP_URL="$ONEMAP_URL" node --test viewer/tests/
+ONEMAP_URL="$ONEMAP_URL" PMTILES_FILE="$BROWSER_CITY/city.pmtiles" node --test viewer/tests/
 kill "$SERVER_PID" 2>/dev/null || true
 wait "$SERVER_PID" 2>/dev/null || true
 
