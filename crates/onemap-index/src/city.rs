@@ -41,11 +41,24 @@ pub(crate) struct Layered<T> {
     pub(crate) items: Vec<T>,
 }
 
-/// The whole city in memory, immutable once built: the area tree with its
-/// tables, unit polygons for point location, R-trees per layer and area level,
-/// and every point's unit and H3 cell.
-#[derive(Debug)]
+/// The whole city in memory: the area tree with its tables, unit polygons for
+/// point location, R-trees per layer and area level, and every point's unit
+/// and H3 cell.
+///
+/// A `City` never changes. Changed events make a new `City`
+/// ([`City::with_events`]) that shares everything but the events with the
+/// old one, so readers keep a consistent snapshot while the next is built.
+#[derive(Debug, Clone)]
 pub struct City {
+    base: Arc<CityBase>,
+    pub(crate) events: Arc<PointSet>,
+    pub(crate) ev: Arc<EventColumns>,
+    pub(crate) report: BuildReport,
+}
+
+/// Everything of a [`City`] but its events, built once.
+#[derive(Debug)]
+pub struct CityBase {
     pub(crate) areas: AreaTree,
     pub(crate) tables: Tables,
     /// Unit boundaries as flat rings (shape `i` = unit position `i`), and a
@@ -57,8 +70,6 @@ pub struct City {
     pub(crate) level_boxes: [Vec<[f64; 4]>; 5],
     /// Per level, the areas' names, shared by every answer that names them.
     names: [Vec<Arc<str>>; 5],
-    pub(crate) events: PointSet,
-    pub(crate) ev: EventColumns,
     pub(crate) ships: Layered<Ship>,
     pub(crate) heritage: Layered<HeritagePoint>,
     pub(crate) enterprises: Layered<Enterprise>,
@@ -67,7 +78,13 @@ pub struct City {
     pub(crate) homesteads: Layered<Homestead>,
     pub(crate) homestead_tree: RTree<BoxEntry>,
     pub(crate) homestead_boxes: Vec<[f64; 4]>,
-    pub(crate) report: BuildReport,
+}
+
+impl std::ops::Deref for City {
+    type Target = CityBase;
+    fn deref(&self) -> &CityBase {
+        &self.base
+    }
 }
 
 /// What building found in the data.
@@ -253,24 +270,129 @@ impl City {
             report.unassigned.insert(layer, outside as u64);
         }
         Ok(City {
-            areas,
-            tables,
-            units,
-            grid,
-            level_trees,
-            level_boxes,
-            names,
-            events,
-            ev,
-            ships,
-            heritage,
-            enterprises,
-            schools,
-            homesteads,
-            homestead_tree,
-            homestead_boxes,
+            base: Arc::new(CityBase {
+                areas,
+                tables,
+                units,
+                grid,
+                level_trees,
+                level_boxes,
+                names,
+                ships,
+                heritage,
+                enterprises,
+                schools,
+                homesteads,
+                homestead_tree,
+                homestead_boxes,
+            }),
+            events: Arc::new(events),
+            ev: Arc::new(ev),
             report,
         })
+    }
+
+    /// A new city whose events are this city's with `changed` applied: an
+    /// event whose id is already present replaces it, any other is added
+    /// (when an id comes several times, the last one counts). Everything
+    /// that is not an event is shared with `self`; the event indexes are
+    /// rebuilt, reusing the units and H3 cells of the events that did not
+    /// change, so the result answers every query exactly as
+    /// [`City::build`] over the changed data would.
+    pub fn with_events(&self, changed: Vec<Event>) -> Result<City, IndexError> {
+        for e in &changed {
+            check_point(Layer::Events, e.id, e.lon, e.lat)?;
+        }
+        // The last change of each id, ordered like the storage: (reported_at, id).
+        let mut last: BTreeMap<u64, Event> = BTreeMap::new();
+        for e in changed {
+            last.insert(e.id, e);
+        }
+        let mut new: Vec<Event> = last.into_values().collect();
+        new.sort_unstable_by_key(|e| (e.reported_at, e.id));
+        let old = &*self.events;
+        let mut dropped = vec![false; old.len()];
+        for e in &new {
+            if let Some(p) = old.position(e.id) {
+                dropped[p as usize] = true;
+            }
+        }
+        let loc = Locator {
+            units: &self.units,
+            grid: &self.grid,
+        };
+        let assigned: Vec<(u32, bool)> = new
+            .par_iter()
+            .map(|e| assign_unit(e, &self.areas, &loc))
+            .collect();
+        let n = old.len() - dropped.iter().filter(|d| **d).count() + new.len();
+        let (mut ids, mut lon, mut lat, mut unit, mut cell) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let mut ev = EventColumns {
+            reported_at: Vec::with_capacity(n),
+            closed_at: Vec::with_capacity(n),
+            category: Vec::with_capacity(n),
+            status: Vec::with_capacity(n),
+        };
+        let (mut i, mut j) = (0usize, 0usize);
+        while i < old.len() || j < new.len() {
+            if i < old.len() && dropped[i] {
+                i += 1;
+                continue;
+            }
+            let take_old = j == new.len()
+                || (i < old.len()
+                    && (self.ev.reported_at[i], old.ids[i]) < (new[j].reported_at, new[j].id));
+            if take_old {
+                ids.push(old.ids[i]);
+                lon.push(old.lon[i]);
+                lat.push(old.lat[i]);
+                unit.push(old.unit[i]);
+                cell.push(old.cell[i]);
+                ev.reported_at.push(self.ev.reported_at[i]);
+                ev.closed_at.push(self.ev.closed_at[i]);
+                ev.category.push(self.ev.category[i]);
+                ev.status.push(self.ev.status[i]);
+                i += 1;
+            } else {
+                let e = &new[j];
+                ids.push(e.id);
+                lon.push(e.lon);
+                lat.push(e.lat);
+                unit.push(assigned[j].0);
+                cell.push(crate::h3::fine_cell(e.lon, e.lat));
+                ev.reported_at.push(e.reported_at);
+                ev.closed_at.push(e.closed_at.unwrap_or(NO_TIME));
+                ev.category.push(e.category.code());
+                ev.status.push(e.status.code());
+                j += 1;
+            }
+        }
+        let n_units = self.units.len();
+        let ps = PointSet::build_with_cells(ids, lon, lat, unit, Some(cell), n_units);
+        let mut report = self.report.clone();
+        report.events_relocated += assigned.iter().filter(|a| a.1).count() as u64;
+        report.unassigned.insert(
+            Layer::Events,
+            (ps.len() - ps.unit_start[n_units] as usize) as u64,
+        );
+        Ok(City {
+            base: Arc::clone(&self.base),
+            events: Arc::new(ps),
+            ev: Arc::new(ev),
+            report,
+        })
+    }
+
+    /// Whether two cities share everything but their events (one was made
+    /// from the other with [`City::with_events`]).
+    pub fn shares_base_with(&self, other: &City) -> bool {
+        Arc::ptr_eq(&self.base, &other.base)
     }
 
     /// The area tree the city was built from.
@@ -317,7 +439,7 @@ impl City {
 
     pub(crate) fn point_set(&self, layer: Layer) -> Option<&PointSet> {
         match layer {
-            Layer::Events => Some(&self.events),
+            Layer::Events => Some(&*self.events),
             Layer::Ships => Some(&self.ships.points),
             Layer::Heritage => Some(&self.heritage.points),
             Layer::Enterprises => Some(&self.enterprises.points),
@@ -492,15 +614,7 @@ fn build_events(
     order.par_sort_unstable();
     let assigned: Vec<(u32, bool)> = order
         .par_iter()
-        .map(|&(_, _, i)| {
-            let e = &events[i as usize];
-            match areas.position(e.unit) {
-                // The reporter's unit stands when it holds the point, even on a
-                // boundary shared with a unit of smaller id.
-                Some((Level::Unit, u)) if loc.units.contains(u, e.lon, e.lat) => (u, false),
-                _ => (loc.locate(e.lon, e.lat), true),
-            }
-        })
+        .map(|&(_, _, i)| assign_unit(&events[i as usize], areas, loc))
         .collect();
     let relocated = assigned.iter().filter(|a| a.1).count() as u64;
     let unit: Vec<u32> = assigned.into_iter().map(|a| a.0).collect();
@@ -529,6 +643,16 @@ fn build_events(
     let ps = PointSet::build(ids, lon, lat, unit, n_units);
     check_unique(Layer::Events, ps.by_id.iter().map(|&p| ps.ids[p as usize]))?;
     Ok((ps, ev, relocated))
+}
+
+/// An event's unit position, and whether it differs from the one it names:
+/// the reporter's unit stands when it holds the point, even on a boundary
+/// shared with a unit of smaller id; otherwise the point is located.
+fn assign_unit(e: &Event, areas: &AreaTree, loc: &Locator<'_>) -> (u32, bool) {
+    match areas.position(e.unit) {
+        Some((Level::Unit, u)) if loc.units.contains(u, e.lon, e.lat) => (u, false),
+        _ => (loc.locate(e.lon, e.lat), true),
+    }
 }
 
 fn point_layer<T: Send + Sync>(

@@ -48,6 +48,19 @@ impl PointSet {
         unit: Vec<u32>,
         n_units: usize,
     ) -> Self {
+        Self::build_with_cells(ids, lon, lat, unit, None, n_units)
+    }
+
+    /// [`PointSet::build`], reusing each point's fine H3 cell when the caller
+    /// has them already (in the same order).
+    pub(crate) fn build_with_cells(
+        ids: Vec<u64>,
+        lon: Vec<f64>,
+        lat: Vec<f64>,
+        unit: Vec<u32>,
+        cells: Option<Vec<CellIndex>>,
+        n_units: usize,
+    ) -> Self {
         let n = ids.len();
         let mut extent = [
             f64::INFINITY,
@@ -74,10 +87,12 @@ impl PointSet {
             || {
                 rayon::join(
                     || {
-                        lon.par_iter()
-                            .zip(lat.par_iter())
-                            .map(|(&x, &y)| h3::fine_cell(x, y))
-                            .collect::<Vec<_>>()
+                        cells.unwrap_or_else(|| {
+                            lon.par_iter()
+                                .zip(lat.par_iter())
+                                .map(|(&x, &y)| h3::fine_cell(x, y))
+                                .collect::<Vec<_>>()
+                        })
                     },
                     || {
                         let entries: Vec<PointEntry> = (0..n)

@@ -19,14 +19,15 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// The cities under test: the 4 × 4 grid of squares, two jittered
-/// lattices, and a small city from the synthetic generator.
+/// lattices, a small city from the synthetic generator, and one whose events
+/// were changed after it was built.
 fn world(which: u8) -> &'static World {
     static W: [OnceLock<World>; WORLDS as usize] = [const { OnceLock::new() }; WORLDS as usize];
     W[(which % WORLDS) as usize].get_or_init(|| match which % WORLDS {
         0 => World::new(build(&FixtureConfig::tiny()).0),
         1 => World::new(build(&FixtureConfig::small(1)).0),
         2 => World::new(build(&FixtureConfig::small(2)).0),
-        _ => {
+        3 => {
             let cfg = SynthConfig {
                 seed: 3,
                 scale: 0.01,
@@ -34,10 +35,19 @@ fn world(which: u8) -> &'static World {
             };
             World::new(generate(&cfg).expect("the generator runs").1)
         }
+        _ => {
+            // Same kind of city, but its events reached through `with_events`.
+            let cfg = SynthConfig {
+                seed: 4,
+                scale: 0.01,
+                events: Some(4_000),
+            };
+            World::changed(generate(&cfg).expect("the generator runs").1)
+        }
     })
 }
 
-const WORLDS: u8 = 4;
+const WORLDS: u8 = 5;
 
 fn all_areas(w: &World) -> Vec<AreaId> {
     w.brute.data.areas.iter().map(|a| a.id).collect()

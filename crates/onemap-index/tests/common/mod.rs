@@ -48,6 +48,65 @@ impl World {
         let (mx, my) = ((e[2] - e[0]) * 0.1, (e[3] - e[1]) * 0.1);
         let extent = [e[0] - mx, e[1] - my, e[2] + mx, e[3] + my];
         let city = City::build(data.clone()).expect("the fixture builds");
+        Self::with_city(data, city, vertices, edges, extent)
+    }
+
+    /// A world whose city did not start with `data`'s events: it was built
+    /// with a quarter of them missing and a tenth of the rest in an earlier
+    /// state (other status, category, position, time), then reached `data`
+    /// through two rounds of [`City::with_events`] — the second repeating
+    /// some ids, of which the last must count.
+    pub fn changed(data: CityData) -> Self {
+        let mut start = data.clone();
+        let n = data.events.len();
+        let mut added = Vec::new();
+        let mut earlier = Vec::new();
+        start.events.clear();
+        for (i, e) in data.events.iter().enumerate() {
+            let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+            if h % 4 == 0 {
+                added.push(e.clone());
+                continue;
+            }
+            if h % 10 == 1 {
+                let mut old = e.clone();
+                old.status = onemap_core::EventStatus::Reported;
+                old.closed_at = None;
+                old.category = onemap_core::EventCategory::ALL[(h as usize / 10) % 8];
+                old.reported_at -= 86_400 * (h as i64 % 40);
+                old.lon += 1e-4;
+                earlier.push(e.clone());
+                start.events.push(old);
+                continue;
+            }
+            start.events.push(e.clone());
+        }
+        assert!(!added.is_empty() && !earlier.is_empty() && start.events.len() < n);
+        let city = City::build(start).expect("the fixture builds");
+        let (first, second) = added.split_at(added.len() / 2);
+        let city = city.with_events(first.to_vec()).expect("events apply");
+        // Round two: the rest of the new events, an intermediate state of the
+        // changed ones, then their final state.
+        let mut batch = second.to_vec();
+        for e in &earlier {
+            let mut mid = e.clone();
+            mid.status = onemap_core::EventStatus::Routed;
+            batch.push(mid);
+        }
+        batch.extend(earlier.iter().cloned());
+        let next = city.with_events(batch).expect("events apply");
+        assert!(next.shares_base_with(&city));
+        let w = World::new(data);
+        Self::with_city(w.brute.data, next, w.vertices, w.edges, w.extent)
+    }
+
+    fn with_city(
+        data: CityData,
+        city: City,
+        vertices: Vec<(f64, f64)>,
+        edges: Vec<(usize, usize)>,
+        extent: [f64; 4],
+    ) -> Self {
         World {
             city,
             brute: Brute::new(data),
