@@ -64,7 +64,7 @@ impl World {
         start.events.clear();
         for (i, e) in data.events.iter().enumerate() {
             let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-            if h % 4 == 0 {
+            if h.is_multiple_of(4) {
                 added.push(e.clone());
                 continue;
             }
