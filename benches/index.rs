@@ -39,6 +39,29 @@ fn bench_index(c: &mut Criterion) {
     g.finish();
 
     let city = City::build(data).unwrap();
+
+    // A reported event and a status change, as the event loop applies them:
+    // a new snapshot sharing all but the events.
+    let mut g = c.benchmark_group("change");
+    g.sample_size(10);
+    let last = city.feature(onemap_core::Layer::Events, 1).expect("event 1");
+    let (lon, lat) = (last.lon, last.lat);
+    let unit = city.locate_unit(lon, lat).unwrap().expect("event 1 is in a unit");
+    let fresh = onemap_core::Event {
+        id: u64::MAX / 2,
+        lon,
+        lat,
+        category: onemap_core::EventCategory::ALL[0],
+        status: onemap_core::EventStatus::Reported,
+        reported_at: 1_800_000_000,
+        closed_at: None,
+        unit,
+    };
+    g.bench_function("with_events_1_new", |b| {
+        b.iter(|| city.with_events(vec![black_box(fresh.clone())]).unwrap())
+    });
+    g.finish();
+
     let e = onemap_core::CITY_EXTENT;
     let mut rng = ChaCha8Rng::seed_from_u64(42);
     let points: Vec<(f64, f64)> = (0..100_000)
