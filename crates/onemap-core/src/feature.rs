@@ -77,6 +77,17 @@ coded_enum!(
     }
 );
 
+coded_enum!(
+    /// Who a bearer token speaks for in the event loop (see [`crate::workflow`]).
+    Role, "role" {
+        UnitLeader = 0 => "unit_leader",
+        TownOffice = 1 => "town_office",
+        Department = 2 => "department",
+        Viewer = 3 => "viewer",
+        ShipFeed = 4 => "ship_feed",
+    }
+);
+
 impl EventStatus {
     pub fn is_open(self) -> bool {
         self != EventStatus::Closed

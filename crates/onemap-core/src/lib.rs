@@ -21,13 +21,14 @@ mod geom;
 mod layer;
 pub mod tile;
 pub mod time;
+pub mod workflow;
 
 pub use area::{Area, AreaId, AreaTree, Level};
 pub use city::{CityData, CityMeta, CITY_EXTENT};
 pub use error::CoreError;
 pub use feature::{
     Enterprise, Event, EventCategory, EventStatus, HeritagePoint, Homestead, HomesteadStatus,
-    ProtectionLevel, School, SchoolKind, Ship, Watch,
+    ProtectionLevel, Role, School, SchoolKind, Ship, Watch,
 };
 pub use geom::{BBox, LonLat};
 pub use layer::Layer;

@@ -1,0 +1,316 @@
+//! The closed event loop and who may move an event along it.
+//!
+//! reported → discussing → routed (to an office or department) → handled →
+//! fed back → closed, and closed → reported again (reopen). Each move belongs
+//! to one role, within that role's scope:
+//!
+//! | move | from → to | who |
+//! |---|---|---|
+//! | report | (new) → reported | unit leader, in a unit of their scope |
+//! | discuss | reported → discussing | town office of the event's town |
+//! | route | discussing → routed | town office of the event's town (names the department) |
+//! | handle | routed → handled | the department it was routed to |
+//! | feed back | handled → fed_back | unit leader of the event's unit |
+//! | close | fed_back → closed | town office of the event's town |
+//! | reopen | closed → reported | town office of the event's town |
+
+use crate::{AreaId, EventStatus, Level, Role};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use thiserror::Error;
+
+/// What a token may act on: an area (and everything inside it), a
+/// department by name, or the whole city (viewers, ship feeds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Area(AreaId),
+    Department(String),
+    City,
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Area(id) => write!(f, "area:{id}"),
+            Scope::Department(d) => write!(f, "department:{d}"),
+            Scope::City => f.write_str("city"),
+        }
+    }
+}
+
+/// Someone acting through a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub role: Role,
+    pub scope: Scope,
+    /// Who the token was issued to (kept in the event's history).
+    pub name: String,
+}
+
+/// Why a move is refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum WorkflowError {
+    /// The move does not exist from the event's status (409 over HTTP).
+    #[error(
+        "an event that is {from} cannot become {to} (from {from} it can only become {allowed})"
+    )]
+    IllegalMove {
+        from: EventStatus,
+        to: EventStatus,
+        allowed: EventStatus,
+    },
+    /// The actor may not make this move on this event (403 over HTTP).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request lacks something the move needs (422 over HTTP).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The one status an event may move to next.
+pub fn next_status(from: EventStatus) -> EventStatus {
+    match from {
+        EventStatus::Reported => EventStatus::Discussing,
+        EventStatus::Discussing => EventStatus::Routed,
+        EventStatus::Routed => EventStatus::Handled,
+        EventStatus::Handled => EventStatus::FedBack,
+        EventStatus::FedBack => EventStatus::Closed,
+        EventStatus::Closed => EventStatus::Reported,
+    }
+}
+
+/// The role that makes the move into `to`.
+pub fn role_for(to: EventStatus) -> Role {
+    match to {
+        EventStatus::Handled => Role::Department,
+        EventStatus::FedBack => Role::UnitLeader,
+        _ => Role::TownOffice,
+    }
+}
+
+/// Whether `scope` covers the unit `unit` (an area scope covers its own
+/// area and everything below it).
+pub fn covers(scope: &Scope, unit: AreaId) -> bool {
+    match scope {
+        Scope::City => true,
+        Scope::Department(_) => false,
+        Scope::Area(a) => a
+            .level()
+            .and_then(|l| unit.ancestor_at(l))
+            .is_some_and(|x| x == *a),
+    }
+}
+
+/// Checks that `actor` may report a new event in `unit`.
+pub fn check_report(actor: &Actor, unit: AreaId) -> Result<(), WorkflowError> {
+    if actor.role != Role::UnitLeader {
+        return Err(WorkflowError::Forbidden(format!(
+            "only a unit leader reports events; this token is a {}",
+            actor.role
+        )));
+    }
+    if !covers(&actor.scope, unit) {
+        return Err(WorkflowError::Forbidden(format!(
+            "unit {unit} is outside this token's scope ({})",
+            actor.scope
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a move of an event in `unit`, now `from` (routed to `routed_to`,
+/// if it was), to `to`; `route_to` is the department a route names.
+pub fn check_move(
+    actor: &Actor,
+    unit: AreaId,
+    from: EventStatus,
+    routed_to: Option<&str>,
+    to: EventStatus,
+    route_to: Option<&str>,
+) -> Result<(), WorkflowError> {
+    let allowed = next_status(from);
+    if to != allowed {
+        return Err(WorkflowError::IllegalMove { from, to, allowed });
+    }
+    let needed = role_for(to);
+    if actor.role != needed {
+        return Err(WorkflowError::Forbidden(format!(
+            "moving an event to {to} is for a {needed}; this token is a {}",
+            actor.role
+        )));
+    }
+    match to {
+        EventStatus::Routed => match route_to.map(str::trim) {
+            Some(d) if !d.is_empty() => {}
+            _ => {
+                return Err(WorkflowError::Invalid(
+                    "routing an event names the office or department it goes to (routed_to)".into(),
+                ))
+            }
+        },
+        _ if route_to.is_some() => {
+            return Err(WorkflowError::Invalid(format!(
+                "routed_to only goes with a move to routed, not to {to}"
+            )))
+        }
+        _ => {}
+    }
+    let in_scope = match (&actor.scope, needed) {
+        (Scope::Department(d), Role::Department) => routed_to == Some(d.as_str()),
+        (scope, Role::TownOffice) => {
+            // A town office acts on its whole town, even with a narrower scope
+            // given as the town's own id.
+            covers(scope, unit) && matches!(scope, Scope::Area(a) if a.level() == Some(Level::Town))
+        }
+        (scope, _) => covers(scope, unit),
+    };
+    if !in_scope {
+        let what = match needed {
+            Role::Department => format!(
+                "the event was routed to {}, not to this token's department ({})",
+                routed_to.unwrap_or("nobody"),
+                actor.scope
+            ),
+            _ => format!(
+                "the event's unit {unit} is outside this token's scope ({})",
+                actor.scope
+            ),
+        };
+        return Err(WorkflowError::Forbidden(what));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, scope: Scope) -> Actor {
+        Actor {
+            role,
+            scope,
+            name: "t".into(),
+        }
+    }
+
+    const UNIT: u64 = 350_302_001_001_001_001;
+
+    #[test]
+    fn the_loop_goes_round_once_with_the_right_roles() {
+        let unit = AreaId::new(UNIT).unwrap();
+        let town = Scope::Area(unit.ancestor_at(Level::Town).unwrap());
+        let leader = Scope::Area(unit.ancestor_at(Level::Grid).unwrap());
+        let dept = Scope::Department("水务局".into());
+        let mut s = EventStatus::Reported;
+        check_report(&actor(Role::UnitLeader, leader.clone()), unit).unwrap();
+        let steps = [
+            (Role::TownOffice, town.clone(), None),
+            (Role::TownOffice, town.clone(), Some("水务局")),
+            (Role::Department, dept, None),
+            (Role::UnitLeader, leader, None),
+            (Role::TownOffice, town.clone(), None),
+            (Role::TownOffice, town, None),
+        ];
+        let mut routed: Option<String> = None;
+        for (role, scope, route) in steps {
+            let to = next_status(s);
+            check_move(&actor(role, scope), unit, s, routed.as_deref(), to, route).unwrap();
+            if let Some(r) = route {
+                routed = Some(r.into());
+            }
+            s = to;
+        }
+        assert_eq!(s, EventStatus::Reported, "reopened");
+    }
+
+    #[test]
+    fn illegal_moves_and_wrong_people_are_refused() {
+        let unit = AreaId::new(UNIT).unwrap();
+        let town = actor(
+            Role::TownOffice,
+            Scope::Area(AreaId::new(350_302_001).unwrap()),
+        );
+        let other_town = actor(
+            Role::TownOffice,
+            Scope::Area(AreaId::new(350_302_002).unwrap()),
+        );
+        // Skipping a step.
+        let e = check_move(
+            &town,
+            unit,
+            EventStatus::Reported,
+            None,
+            EventStatus::Closed,
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(e, WorkflowError::IllegalMove { .. }), "{e}");
+        assert!(e.to_string().contains("discussing"), "{e}");
+        // Another town.
+        let e = check_move(
+            &other_town,
+            unit,
+            EventStatus::Reported,
+            None,
+            EventStatus::Discussing,
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(e, WorkflowError::Forbidden(_)), "{e}");
+        // Route without a department.
+        let e = check_move(
+            &town,
+            unit,
+            EventStatus::Discussing,
+            None,
+            EventStatus::Routed,
+            Some(" "),
+        )
+        .unwrap_err();
+        assert!(matches!(e, WorkflowError::Invalid(_)), "{e}");
+        // The wrong department.
+        let d = actor(Role::Department, Scope::Department("城管局".into()));
+        let e = check_move(
+            &d,
+            unit,
+            EventStatus::Routed,
+            Some("水务局"),
+            EventStatus::Handled,
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(e, WorkflowError::Forbidden(_)), "{e}");
+        // A viewer, and a department reporting.
+        let v = actor(Role::Viewer, Scope::City);
+        assert!(check_report(&v, unit).is_err());
+        assert!(check_report(&d, unit).is_err());
+        // A unit leader of another unit.
+        let l = actor(
+            Role::UnitLeader,
+            Scope::Area(AreaId::new(UNIT + 1).unwrap()),
+        );
+        assert!(check_report(&l, unit).is_err());
+        let e = check_move(
+            &l,
+            unit,
+            EventStatus::Handled,
+            Some("x"),
+            EventStatus::FedBack,
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(e, WorkflowError::Forbidden(_)), "{e}");
+    }
+
+    #[test]
+    fn scopes_cover_their_subtree_only() {
+        let unit = AreaId::new(UNIT).unwrap();
+        for level in Level::ALL {
+            assert!(covers(&Scope::Area(unit.ancestor_at(level).unwrap()), unit));
+        }
+        assert!(!covers(&Scope::Area(AreaId::new(350_303).unwrap()), unit));
+        assert!(!covers(&Scope::Department("x".into()), unit));
+        assert!(covers(&Scope::City, unit));
+    }
+}
