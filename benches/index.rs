@@ -44,9 +44,14 @@ fn bench_index(c: &mut Criterion) {
     // a new snapshot sharing all but the events.
     let mut g = c.benchmark_group("change");
     g.sample_size(10);
-    let last = city.feature(onemap_core::Layer::Events, 1).expect("event 1");
+    let last = city
+        .feature(onemap_core::Layer::Events, 1)
+        .expect("event 1");
     let (lon, lat) = (last.lon, last.lat);
-    let unit = city.locate_unit(lon, lat).unwrap().expect("event 1 is in a unit");
+    let unit = city
+        .locate_unit(lon, lat)
+        .unwrap()
+        .expect("event 1 is in a unit");
     let fresh = onemap_core::Event {
         id: u64::MAX / 2,
         lon,

@@ -10,6 +10,30 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum StoreError {
+    /// The embedded database (a GeoPackage file) failed.
+    #[error("{}: database error while trying to {action}", .path.display())]
+    Database {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// A file that should be onemap's GeoPackage is something else.
+    #[error("{}: {reason}", .path.display())]
+    NotOurDatabase { path: PathBuf, reason: String },
+
+    /// The event loop refuses the change.
+    #[error(transparent)]
+    Workflow(#[from] onemap_core::workflow::WorkflowError),
+
+    #[error("no event {0}")]
+    UnknownEvent(u64),
+
+    /// A stored value no longer parses (edited by hand?).
+    #[error("{}: bad stored value: {reason}", .path.display())]
+    BadStoredValue { path: PathBuf, reason: String },
+
     #[error("city directory {} does not exist", .path.display())]
     MissingDir { path: PathBuf },
 

@@ -12,10 +12,14 @@
 //!
 //! Later: PostGIS and the embedded store.
 
+mod embedded;
 mod error;
 mod fgb;
 mod validate;
 
+pub use embedded::{
+    parse_scope, EmbeddedStore, EventRecord, HistoryEntry, MoveRequest, NewReport, EMBEDDED_FILE,
+};
 pub use error::StoreError;
 pub use fgb::{
     layer_path, meta_path, read_areas, read_city_dir, read_enterprises, read_events, read_heritage,
