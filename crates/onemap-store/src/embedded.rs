@@ -226,12 +226,14 @@ impl EmbeddedStore {
         Ok(id.map_or(0, |i| i as u64))
     }
 
-    /// Records a report as event `id` (or returns the event first reported
-    /// with the same idempotency key, and `false`). One transaction.
+    /// Records a report (or returns the event first reported with the same
+    /// idempotency key, and `false`). One transaction. Its id is the next
+    /// after every id this store gave out, and at least `min_id` (the first
+    /// id after the city's base events).
     pub fn report(
         &self,
         actor: &Actor,
-        id: u64,
+        min_id: u64,
         new: &NewReport,
         now: i64,
     ) -> Result<(EventRecord, bool), StoreError> {
@@ -256,6 +258,10 @@ impl EmbeddedStore {
                 return Ok((rec, false));
             }
         }
+        let max: Option<i64> = tx
+            .query_row("SELECT max(fid) FROM events", [], |r| r.get(0))
+            .map_err(|e| db(&self.path, "record a report", e))?;
+        let id = min_id.max(max.map_or(0, |m| m as u64 + 1));
         let rec = EventRecord {
             event: Event {
                 id,
@@ -644,6 +650,10 @@ mod tests {
                 .unwrap();
             assert!(!created, "same idempotency key → same event");
             assert_eq!(again, rec);
+            let (other, _) = s
+                .report(&leader, 2_000_001, &report(Some("k2")), 102)
+                .unwrap();
+            assert_eq!(other.event.id, 2_000_002, "ids follow the store's own");
             let mv = |to, routed: Option<&str>| MoveRequest {
                 to,
                 routed_to: routed.map(String::from),
@@ -695,8 +705,9 @@ mod tests {
             ]
         );
         assert_eq!(history[2].routed_to.as_deref(), Some("水务局"));
-        assert_eq!(s.events().unwrap(), vec![rec.event.clone()]);
-        assert_eq!(s.max_event_id().unwrap(), 2_000_001);
+        assert_eq!(s.events().unwrap()[0], rec.event);
+        assert_eq!(s.events().unwrap().len(), 2, "{:?}", s.events().unwrap());
+        assert_eq!(s.max_event_id().unwrap(), 2_000_002);
     }
 
     #[test]
