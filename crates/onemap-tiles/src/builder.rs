@@ -138,8 +138,7 @@ impl LayerBuilder<'_> {
 
     /// Adds a point feature already in integer tile coordinates.
     pub fn add_tile_point(&mut self, id: u64, p: [i32; 2], props: &[(&str, Value)]) {
-        self.enc
-            .add_feature(id, GeomType::Point, &encode_points(&[p]), props);
+        self.enc.add_point(id, p, props);
     }
 
     /// The projection of the tile being built.

@@ -248,16 +248,18 @@ fn events(src: &TileSource, req: &TileRequest, w: [f64; 4], lb: &mut LayerBuilde
         };
         let cat = EventCategory::from_code(c).map_or("other", EventCategory::as_str);
         let st = EventStatus::from_code(s).map_or("reported", EventStatus::as_str);
-        let mut props: Vec<(&str, Value)> = vec![
+        let u = ev.points.unit[i];
+        let props = [
             ("category", cat.into()),
             ("status", st.into()),
             ("reported_at", Value::Int(ev.reported_at[i])),
+            (
+                "unit_id",
+                Value::UInt(units.get(u as usize).map_or(0, |a| a.id.get())),
+            ),
         ];
-        let u = ev.points.unit[i];
-        if u != NO_UNIT {
-            props.push(("unit_id", Value::UInt(units[u as usize].id.get())));
-        }
-        lb.add_tile_point(ev.points.ids[i], px, &props);
+        let n = if u == NO_UNIT { 3 } else { 4 };
+        lb.add_tile_point(ev.points.ids[i], px, &props[..n]);
     }
 }
 
