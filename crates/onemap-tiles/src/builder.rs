@@ -131,8 +131,7 @@ impl LayerBuilder<'_> {
         if rings.is_empty() {
             return false;
         }
-        self.enc
-            .add_feature(id, GeomType::Polygon, &encode_rings(rings), props);
+        self.enc.add_rings(id, rings, props);
         true
     }
 

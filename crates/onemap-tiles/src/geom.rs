@@ -75,7 +75,7 @@ impl TileProjection {
         let p = self.project(lon, lat);
         self.window
             .contains(p)
-            .then(|| [p[0].round() as i32, p[1].round() as i32])
+            .then(|| [round_px(p[0]), round_px(p[1])])
     }
 
     /// A multipolygon clipped, simplified (Douglas–Peucker at `tolerance`
@@ -199,7 +199,7 @@ impl TileProjection {
         let p = self.world_to_px(w);
         self.window
             .contains(p)
-            .then(|| [p[0].round() as i32, p[1].round() as i32])
+            .then(|| [round_px(p[0]), round_px(p[1])])
     }
 
     /// Polygons already in world coordinates (each: open exterior ring, then
@@ -241,35 +241,58 @@ impl TileProjection {
     /// one zone only the first and last stay: a large polygon touching the
     /// tile keeps only the vertices near it, plus a few per zone change.
     fn world_ring_px(&self, r: &[[f64; 2]]) -> Vec<[f64; 2]> {
-        let n = r.len();
+        let mut px: Vec<[f64; 2]> = r.iter().map(|&w| self.world_to_px(w)).collect();
+        let n = px.len();
         if n < 3 {
-            return r.iter().map(|&w| self.world_to_px(w)).collect();
+            return px;
         }
-        let mut out = Vec::with_capacity(n.min(256));
-        let mut prev_zone = self.zone(self.world_to_px(r[n - 1]));
-        let mut cur = self.world_to_px(r[0]);
-        let mut cur_zone = self.zone(cur);
+        let (lo, hi) = bounds(&px);
+        if self.window.covers(lo, hi) || !self.window.overlaps(lo, hi) {
+            return px; // nothing to clip, or nothing to keep: decided whole
+        }
+        // Compacted in place: a point is read before anything is written
+        // at or after its index.
+        let first_zone = self.zone(px[0]);
+        let mut prev_zone = self.zone(px[n - 1]);
+        let mut cur_zone = first_zone;
+        let mut kept = 0;
         for i in 0..n {
-            let next = self.world_to_px(r[(i + 1) % n]);
-            let next_zone = self.zone(next);
+            let cur = px[i];
+            let next_zone = if i + 1 < n {
+                self.zone(px[i + 1])
+            } else {
+                first_zone
+            };
             if cur_zone == INSIDE || cur_zone != prev_zone || cur_zone != next_zone {
-                out.push(cur);
+                px[kept] = cur;
+                kept += 1;
             }
             prev_zone = cur_zone;
-            (cur, cur_zone) = (next, next_zone);
+            cur_zone = next_zone;
         }
-        out
+        px.truncate(kept);
+        px
     }
 }
 
 /// The zone of points inside the window (see [`TileProjection::zone`]).
 const INSIDE: u8 = 4;
 
+/// Rounds a pixel coordinate to the nearest integer, halves away from zero
+/// (as `f64::round`, without its libm call on baseline x86-64; the window
+/// keeps coordinates far inside `i32`, and `as` saturates anyway).
+#[inline]
+pub(crate) fn round_px(x: f64) -> i32 {
+    if x >= 0.0 {
+        (x + 0.5) as i32
+    } else {
+        -((0.5 - x) as i32)
+    }
+}
+
 /// Rounds an open pixel ring to integers.
 fn quantize(r: &[[f64; 2]]) -> Vec<[i32; 2]> {
-    r.iter()
-        .map(|p| [p[0].round() as i32, p[1].round() as i32])
-        .collect()
+    r.iter().map(|p| [round_px(p[0]), round_px(p[1])]).collect()
 }
 
 /// Cleans and orients one polygon's quantized rings (exterior first) into
@@ -320,24 +343,30 @@ pub fn clean_ring(mut ring: Vec<[i32; 2]>) -> Option<Vec<[i32; 2]>> {
     while ring.len() > 1 && ring.first() == ring.last() {
         ring.pop();
     }
-    // Removing one point can make its neighbours collinear, so repeat until stable.
+    // Removing one point can make its neighbours collinear, so repeat until
+    // stable; each pass compacts the ring in place.
     loop {
         let n = ring.len();
         if n < 3 {
             return None;
         }
-        let before = n;
-        let mut kept: Vec<[i32; 2]> = Vec::with_capacity(n);
+        let (first, last) = (ring[0], ring[n - 1]);
+        let mut kept = 0;
         for i in 0..n {
-            let prev = kept.last().copied().unwrap_or(ring[(i + n - 1) % n]);
-            let (cur, next) = (ring[i], ring[(i + 1) % n]);
+            // The previous kept point (or, before any, the ring's last one);
+            // the next point as it was before this pass (`ring[0]` may have
+            // been overwritten by then).
+            let prev = if kept > 0 { ring[kept - 1] } else { last };
+            let cur = ring[i];
+            let next = if i + 1 < n { ring[i + 1] } else { first };
             if cur == prev || cross(prev, cur, next) == 0 {
                 continue;
             }
-            kept.push(cur);
+            ring[kept] = cur;
+            kept += 1;
         }
-        ring = kept;
-        if ring.len() == before {
+        ring.truncate(kept);
+        if kept == n {
             break;
         }
     }
@@ -421,6 +450,15 @@ mod tests {
         assert_eq!(c.len(), 4, "{c:?}");
         assert!(clean_ring(vec![[0, 0], [5, 5], [10, 10]]).is_none());
         assert!(clean_ring(vec![[0, 0], [1, 0], [0, 0]]).is_none());
+    }
+
+    #[test]
+    fn round_px_is_round() {
+        for x in [
+            0.0, 0.4, 0.5, 0.6, 1.5, 2.5, -0.4, -0.5, -0.6, -1.5, -64.0, 4159.7, -63.2,
+        ] {
+            assert_eq!(round_px(x), x.round() as i32, "{x}");
+        }
     }
 
     #[test]

@@ -262,7 +262,19 @@ pub fn encode_points(points: &[[i32; 2]]) -> Vec<u32> {
 /// Encodes polygon rings: each ring is open (its first point is not repeated),
 /// has at least three points and is already oriented.
 pub fn encode_rings(rings: &[Vec<[i32; 2]>]) -> Vec<u32> {
-    let mut g = GeomEncoder::default();
+    let mut out = Vec::new();
+    encode_rings_into(rings, &mut out);
+    out
+}
+
+/// [`encode_rings`] into a buffer (cleared first).
+fn encode_rings_into(rings: &[Vec<[i32; 2]>], out: &mut Vec<u32>) {
+    out.clear();
+    out.reserve(rings.iter().map(|r| 2 * r.len() + 3).sum());
+    let mut g = GeomEncoder {
+        out: std::mem::take(out),
+        cursor: (0, 0),
+    };
     for ring in rings.iter().filter(|r| r.len() >= 3) {
         g.out.push(command(MOVE_TO, 1));
         g.param(ring[0]);
@@ -272,7 +284,7 @@ pub fn encode_rings(rings: &[Vec<[i32; 2]>]) -> Vec<u32> {
         }
         g.out.push(command(CLOSE_PATH, 1));
     }
-    g.out
+    *out = g.out;
 }
 
 /// One layer being encoded: its features, plus key and value tables shared by
@@ -388,6 +400,14 @@ impl LayerEncoder {
         f.packed_field(4, geometry);
         self.feature_count += 1;
         self.tags = tags;
+    }
+
+    /// Appends a polygon feature of rings as [`encode_rings`] takes them.
+    pub fn add_rings(&mut self, id: u64, rings: &[Vec<[i32; 2]>], props: &[(&str, Value<'_>)]) {
+        let mut g = std::mem::take(&mut self.geom);
+        encode_rings_into(rings, &mut g);
+        self.add_feature(id, GeomType::Polygon, &g, props);
+        self.geom = g;
     }
 
     /// Appends a one-point feature at `p` (integer tile coordinates).

@@ -80,7 +80,7 @@ pub(crate) fn render(
                         let hits = event_hits(src, req, w);
                         match dense(rule, z, hits.len()) {
                             Some(r) => hex(r, &mut lb),
-                            None => events(src, &hits, &mut lb),
+                            None => events(src, hits, &mut lb),
                         }
                     }
                 }
@@ -250,7 +250,8 @@ fn hexagons(
 }
 
 /// Positions of the events of the request's filter whose point lies in the
-/// window (the tile plus its buffer), ascending.
+/// window (the tile plus its buffer), in no order (counted before sorting:
+/// a tile over the density limit draws hexagons instead).
 fn event_hits(src: &TileSource, req: &TileRequest, w: [f64; 4]) -> Vec<u32> {
     let city = &src.city;
     let ev = city.event_columns();
@@ -269,7 +270,6 @@ fn event_hits(src: &TileSource, req: &TileRequest, w: [f64; 4]) -> Vec<u32> {
             hits.push(p);
         }
     });
-    hits.sort_unstable();
     hits
 }
 
@@ -293,11 +293,12 @@ fn point_hits(src: &TileSource, layer: Layer, tile: TileCoord, w: [f64; 4]) -> V
     hits
 }
 
-fn events(src: &TileSource, hits: &[u32], lb: &mut LayerBuilder<'_>) {
+fn events(src: &TileSource, mut hits: Vec<u32>, lb: &mut LayerBuilder<'_>) {
+    hits.sort_unstable();
     let city = &src.city;
     let ev = city.event_columns();
     let units = city.areas().level(Level::Unit);
-    for &p in hits {
+    for p in hits {
         let i = p as usize;
         let (c, s) = (ev.category[i], ev.status[i]);
         let Some(px) = lb.projection().world_point(src.points.events[i]) else {

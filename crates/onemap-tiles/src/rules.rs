@@ -36,7 +36,9 @@ pub struct LayerRule {
     pub minzoom: u8,
     /// The deepest zoom tiles are made for; clients overzoom beyond it.
     pub maxzoom: u8,
-    /// Douglas–Peucker tolerance in tile pixels (extent 4096); 0 for points.
+    /// Douglas–Peucker tolerance in tile pixels (extent 4096; a 512-pixel
+    /// screen tile shows 8 of them per screen pixel, and geojson-vt defaults
+    /// to 3); 0 for points.
     pub tolerance_px: f64,
     /// For area layers: the zoom from which their names appear in [`LABELS`].
     pub label_from: Option<u8>,
@@ -93,17 +95,17 @@ const fn points(name: &'static str, layer: Layer, minzoom: u8, dense: bool) -> L
 
 /// The table. Area layers come coarse to fine, then points, then labels.
 static RULES: [LayerRule; 12] = [
-    area("districts", Layer::Districts, 0, 1.0, 6),
-    area("towns", Layer::Towns, 8, 1.0, 10),
-    area("villages", Layer::Villages, 10, 0.75, 12),
-    area("grids", Layer::Grids, 12, 0.5, 14),
-    area("units", Layer::Units, 14, 0.5, 16),
+    area("districts", Layer::Districts, 0, 2.0, 6),
+    area("towns", Layer::Towns, 8, 2.0, 10),
+    area("villages", Layer::Villages, 10, 1.5, 12),
+    area("grids", Layer::Grids, 12, 1.0, 14),
+    area("units", Layer::Units, 14, 1.0, 16),
     LayerRule {
         name: "homesteads",
         layer: Some(Layer::Homesteads),
         minzoom: 15,
         maxzoom: 18,
-        tolerance_px: 0.25,
+        tolerance_px: 0.5,
         label_from: None,
         aggregation: None,
     },
@@ -281,6 +283,6 @@ mod tests {
         let md = rules_markdown();
         assert_eq!(md.lines().count(), rules().len() + 2);
         assert!(md.contains("| events | 5–18 | 0 | – | z5–7 → res 5; z8 → res 6; z9–10 → res 7; z11–12 → res 8; z13 → res 9; points from z14, but res 10 in a tile of more than 4096 points |"), "{md}");
-        assert!(md.contains("| districts | 0–18 | 1 | z6 | – |"), "{md}");
+        assert!(md.contains("| districts | 0–18 | 2 | z6 | – |"), "{md}");
     }
 }
