@@ -1,5 +1,5 @@
 //! Times each layer of one tile, uncached, for profiling:
-//! `cargo run --release -p onemap-tiles --example layer_times -- SCALE Z X Y`.
+//! `cargo run --release -p onemap-tiles --example layer_times -- SCALE Z X Y [LAYER [RUNS]]`.
 use onemap_core::TileCoord;
 use onemap_index::{City, EventFilter};
 use onemap_tiles::{rules, LayerSet, TileRequest, TileSource};
@@ -17,7 +17,9 @@ fn main() {
     let src = TileSource::new(Arc::new(City::build(data).unwrap()), 0);
     let n = |i: usize| a[i].parse().unwrap();
     let t = TileCoord::new(n(2), n(3), n(4)).unwrap();
-    for r in rules() {
+    let only = a.get(5);
+    let runs: u32 = a.get(6).map_or(300, |s| s.parse().unwrap());
+    for r in rules().iter().filter(|r| only.is_none_or(|o| o == r.name)) {
         let req = TileRequest {
             layers: LayerSet::parse(r.name).unwrap(),
             tile: t,
@@ -25,13 +27,13 @@ fn main() {
         };
         let start = Instant::now();
         let mut len = 0;
-        for _ in 0..300 {
+        for _ in 0..runs {
             len = src.render_uncached(&req).unwrap().map_or(0, |b| b.len());
         }
         println!(
             "{:<12} {:>9.1?} {:>8} bytes",
             r.name,
-            start.elapsed() / 300,
+            start.elapsed() / runs,
             len
         );
     }

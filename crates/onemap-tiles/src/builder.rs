@@ -131,15 +131,13 @@ impl LayerBuilder<'_> {
         if rings.is_empty() {
             return false;
         }
-        self.enc
-            .add_feature(id, GeomType::Polygon, &encode_rings(rings), props);
+        self.enc.add_rings(id, rings, props);
         true
     }
 
     /// Adds a point feature already in integer tile coordinates.
     pub fn add_tile_point(&mut self, id: u64, p: [i32; 2], props: &[(&str, Value)]) {
-        self.enc
-            .add_feature(id, GeomType::Point, &encode_points(&[p]), props);
+        self.enc.add_point(id, p, props);
     }
 
     /// The projection of the tile being built.

@@ -75,7 +75,7 @@ impl TileProjection {
         let p = self.project(lon, lat);
         self.window
             .contains(p)
-            .then(|| [p[0].round() as i32, p[1].round() as i32])
+            .then(|| [round_px(p[0]), round_px(p[1])])
     }
 
     /// A multipolygon clipped, simplified (Douglas–Peucker at `tolerance`
@@ -199,7 +199,7 @@ impl TileProjection {
         let p = self.world_to_px(w);
         self.window
             .contains(p)
-            .then(|| [p[0].round() as i32, p[1].round() as i32])
+            .then(|| [round_px(p[0]), round_px(p[1])])
     }
 
     /// Polygons already in world coordinates (each: open exterior ring, then
@@ -207,21 +207,92 @@ impl TileProjection {
     pub fn world_polygons(&self, polys: &[Vec<Vec<[f64; 2]>>]) -> Vec<Vec<[i32; 2]>> {
         let mut out = Vec::new();
         for poly in polys {
-            let rings = poly
-                .iter()
-                .map(|r| r.iter().map(|&w| self.world_to_px(w)).collect())
-                .collect();
+            let rings = poly.iter().map(|r| self.world_ring_px(r)).collect();
             self.polygon_px(rings, &mut out);
         }
         out
+    }
+
+    /// The outside zone of a pixel point in the 3×3 grid the window's edge
+    /// lines cut the plane into; [`INSIDE`] for the window itself.
+    #[inline]
+    fn zone(&self, p: [f64; 2]) -> u8 {
+        let w = self.window;
+        let z = |v: f64| {
+            if v < w.min {
+                0
+            } else if v > w.max {
+                2
+            } else {
+                1
+            }
+        };
+        z(p[0]) * 3 + z(p[1])
+    }
+
+    /// A world ring in tile pixels, less the vertices that cannot change its
+    /// clipped result: a vertex whose neighbours lie in the same outside zone
+    /// as itself. Sutherland–Hodgman sees such a vertex either inside an
+    /// edge's half-plane together with its neighbours (passed through, then
+    /// dropped by a later edge, with no crossing point computed from it) or
+    /// outside it together with them (dropped, and the segments around it
+    /// yield no point, as the shortcut between its neighbours yields none),
+    /// so the clipped ring is the same, bit for bit. Of a run of vertices in
+    /// one zone only the first and last stay: a large polygon touching the
+    /// tile keeps only the vertices near it, plus a few per zone change.
+    fn world_ring_px(&self, r: &[[f64; 2]]) -> Vec<[f64; 2]> {
+        let mut px: Vec<[f64; 2]> = r.iter().map(|&w| self.world_to_px(w)).collect();
+        let n = px.len();
+        if n < 3 {
+            return px;
+        }
+        let (lo, hi) = bounds(&px);
+        if self.window.covers(lo, hi) || !self.window.overlaps(lo, hi) {
+            return px; // nothing to clip, or nothing to keep: decided whole
+        }
+        // Compacted in place: a point is read before anything is written
+        // at or after its index.
+        let first_zone = self.zone(px[0]);
+        let mut prev_zone = self.zone(px[n - 1]);
+        let mut cur_zone = first_zone;
+        let mut kept = 0;
+        for i in 0..n {
+            let cur = px[i];
+            let next_zone = if i + 1 < n {
+                self.zone(px[i + 1])
+            } else {
+                first_zone
+            };
+            if cur_zone == INSIDE || cur_zone != prev_zone || cur_zone != next_zone {
+                px[kept] = cur;
+                kept += 1;
+            }
+            prev_zone = cur_zone;
+            cur_zone = next_zone;
+        }
+        px.truncate(kept);
+        px
+    }
+}
+
+/// The zone of points inside the window (see [`TileProjection::zone`]).
+const INSIDE: u8 = 4;
+
+/// Rounds a pixel coordinate to the nearest integer, halves away from zero
+/// (as `f64::round`, without its libm call on baseline x86-64; the window
+/// keeps coordinates far inside `i32`, and `as` saturates anyway).
+#[inline]
+pub(crate) fn round_px(x: f64) -> i32 {
+    if x >= 0.0 {
+        (x + 0.5) as i32
+    } else {
+        -((0.5 - x) as i32)
     }
 }
 
 /// Rounds an open pixel ring to integers.
 fn quantize(r: &[[f64; 2]]) -> Vec<[i32; 2]> {
-    r.iter()
-        .map(|p| [p[0].round() as i32, p[1].round() as i32])
-        .collect()
+    r.iter().map(|p| [round_px(p[0]), round_px(p[1])]).collect()
 }
 
 /// Cleans and orients one polygon's quantized rings (exterior first) into
@@ -272,24 +343,30 @@ pub fn clean_ring(mut ring: Vec<[i32; 2]>) -> Option<Vec<[i32; 2]>> {
     while ring.len() > 1 && ring.first() == ring.last() {
         ring.pop();
     }
-    // Removing one point can make its neighbours collinear, so repeat until stable.
+    // Removing one point can make its neighbours collinear, so repeat until
+    // stable; each pass compacts the ring in place.
     loop {
         let n = ring.len();
         if n < 3 {
             return None;
         }
-        let before = n;
-        let mut kept: Vec<[i32; 2]> = Vec::with_capacity(n);
+        let (first, last) = (ring[0], ring[n - 1]);
+        let mut kept = 0;
         for i in 0..n {
-            let prev = kept.last().copied().unwrap_or(ring[(i + n - 1) % n]);
-            let (cur, next) = (ring[i], ring[(i + 1) % n]);
+            // The previous kept point (or, before any, the ring's last one);
+            // the next point as it was before this pass (`ring[0]` may have
+            // been overwritten by then).
+            let prev = if kept > 0 { ring[kept - 1] } else { last };
+            let cur = ring[i];
+            let next = if i + 1 < n { ring[i + 1] } else { first };
             if cur == prev || cross(prev, cur, next) == 0 {
                 continue;
             }
-            kept.push(cur);
+            ring[kept] = cur;
+            kept += 1;
         }
-        ring = kept;
-        if ring.len() == before {
+        ring.truncate(kept);
+        if kept == n {
             break;
         }
     }
@@ -376,6 +453,15 @@ mod tests {
     }
 
     #[test]
+    fn round_px_is_round() {
+        for x in [
+            0.0, 0.4, 0.5, 0.6, 1.5, 2.5, -0.4, -0.5, -0.6, -1.5, -64.0, 4159.7, -63.2,
+        ] {
+            assert_eq!(round_px(x), x.round() as i32, "{x}");
+        }
+    }
+
+    #[test]
     fn orient_both_ways() {
         let cw = vec![[0, 0], [10, 0], [10, 10], [0, 10]];
         let ccw: Vec<_> = cw.iter().rev().copied().collect();
@@ -397,6 +483,62 @@ mod tests {
         assert_eq!(s.len(), 4, "{s:?}");
         assert!((ring_area(&s) - 10_000.0).abs() < 1.0);
         assert_eq!(simplify_ring(&ring, 0.1).len(), ring.len());
+    }
+
+    /// Star-shaped rings (valid, possibly concave) around `c` with radii `rs`
+    /// (world units) at evenly spread angles.
+    fn star(c: [f64; 2], rs: &[f64]) -> Vec<[f64; 2]> {
+        let n = rs.len() as f64;
+        rs.iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let a = i as f64 / n * std::f64::consts::TAU;
+                [c[0] + r * a.cos(), c[1] + r * a.sin()]
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// Dropping the vertices inside one outside zone changes nothing:
+        /// the clipped ring equals the clip of every vertex, bit for bit,
+        /// and so does the whole polygon pipeline.
+        #[test]
+        fn zone_reduction_clips_the_same(
+            cx in -0.5f64..1.5, cy in -0.5f64..1.5,
+            rs in proptest::collection::vec(0.05f64..1.2, 3..400),
+            hole in proptest::bool::ANY,
+        ) {
+            let t = TileCoord::new(0, 0, 0).unwrap();
+            let p = TileProjection::new(t, 4096, 64);
+            let ext = star([cx, cy], &rs);
+            let full: Vec<[f64; 2]> = ext.iter().map(|&w| p.world_to_px(w)).collect();
+            let reduced = p.world_ring_px(&ext);
+            proptest::prop_assert!(reduced.len() <= full.len());
+            proptest::prop_assert_eq!(p.window.clip_ring(&full), p.window.clip_ring(&reduced));
+            let mut poly = vec![ext];
+            if hole {
+                let small: Vec<f64> = rs.iter().map(|r| r.min(0.04)).collect();
+                poly.push(star([cx, cy], &small).into_iter().rev().collect());
+            }
+            let mut want = Vec::new();
+            p.polygon_px(
+                poly.iter().map(|r| r.iter().map(|&w| p.world_to_px(w)).collect()).collect(),
+                &mut want,
+            );
+            proptest::prop_assert_eq!(p.world_polygons(&[poly]), want);
+        }
+    }
+
+    #[test]
+    fn zone_reduction_drops_far_vertices() {
+        // A ring going far round the tile: only the corners of each zone run stay.
+        let t = TileCoord::new(4, 3, 3).unwrap();
+        let p = TileProjection::new(t, 4096, 64);
+        let rs = vec![0.3; 1000];
+        let ext = star([0.25, 0.25], &rs);
+        let reduced = p.world_ring_px(&ext);
+        assert!(reduced.len() < 50, "{}", reduced.len());
+        assert_eq!(p.world_polygons(&[vec![ext]]).len(), 1);
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub use geom::{ring_area, simplify_ring, to_world, TileProjection};
 pub use layers::{LayerSet, Tile, TileRequest, MAX_SERVE_ZOOM};
 pub use mvt::{encode_points, encode_rings, encode_tile, GeomType, LayerEncoder, Value, EXTENT};
 pub use prepared::{FINEST_BAND, MIN_FEATURE_PX};
-pub use rules::{rule, rule_for, rules, rules_markdown, Aggregation, LayerRule, LABELS};
+pub use rules::{
+    rule, rule_for, rules, rules_markdown, Aggregation, LayerRule, LABELS, MAX_TILE_POINTS,
+};
 pub use source::{CacheStats, TileSource};
 pub use tilejson::fields;

@@ -7,7 +7,9 @@
 //! Geometry arrives already clipped, quantized and oriented (see `geom`); this
 //! module only turns integer tile coordinates into command streams.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The tile extent every layer is written with.
 pub const EXTENT: u32 = 4096;
@@ -16,10 +18,11 @@ pub const EXTENT: u32 = 4096;
 ///
 /// `From` picks the kind for plain Rust values: `i64`/`i32` → `Int`,
 /// `u64`/`u32` → `UInt`, `f64` → `Double`, `f32` → `Float`. Use `SInt`
-/// explicitly for values that are often negative.
+/// explicitly for values that are often negative. A string borrowed from
+/// `&str` is not copied unless it is new to the layer's value table.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    String(String),
+pub enum Value<'a> {
+    String(Cow<'a, str>),
     Float(f32),
     Double(f64),
     Int(i64),
@@ -28,78 +31,115 @@ pub enum Value {
     Bool(bool),
 }
 
-impl From<&str> for Value {
-    fn from(v: &str) -> Self {
-        Value::String(v.to_string())
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(v: &'a str) -> Self {
+        Value::String(Cow::Borrowed(v))
     }
 }
-impl From<String> for Value {
+impl From<String> for Value<'_> {
     fn from(v: String) -> Self {
-        Value::String(v)
+        Value::String(Cow::Owned(v))
     }
 }
-impl From<f32> for Value {
+impl From<f32> for Value<'_> {
     fn from(v: f32) -> Self {
         Value::Float(v)
     }
 }
-impl From<f64> for Value {
+impl From<f64> for Value<'_> {
     fn from(v: f64) -> Self {
         Value::Double(v)
     }
 }
-impl From<i64> for Value {
+impl From<i64> for Value<'_> {
     fn from(v: i64) -> Self {
         Value::Int(v)
     }
 }
-impl From<i32> for Value {
+impl From<i32> for Value<'_> {
     fn from(v: i32) -> Self {
         Value::Int(v.into())
     }
 }
-impl From<u64> for Value {
+impl From<u64> for Value<'_> {
     fn from(v: u64) -> Self {
         Value::UInt(v)
     }
 }
-impl From<u32> for Value {
+impl From<u32> for Value<'_> {
     fn from(v: u32) -> Self {
         Value::UInt(v.into())
     }
 }
-impl From<bool> for Value {
+impl From<bool> for Value<'_> {
     fn from(v: bool) -> Self {
         Value::Bool(v)
     }
 }
 
-/// A hashable identity for a [`Value`]: floats by their bits, so equal values
-/// share one entry in the layer's value table and NaN does not break the map.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum ValueKey {
-    String(String),
-    Float(u32),
-    Double(u64),
-    Int(i64),
-    UInt(u64),
-    SInt(i64),
-    Bool(bool),
-}
-
-impl From<&Value> for ValueKey {
-    fn from(v: &Value) -> Self {
-        match v {
-            Value::String(s) => ValueKey::String(s.clone()),
-            Value::Float(f) => ValueKey::Float(f.to_bits()),
-            Value::Double(f) => ValueKey::Double(f.to_bits()),
-            Value::Int(i) => ValueKey::Int(*i),
-            Value::UInt(u) => ValueKey::UInt(*u),
-            Value::SInt(i) => ValueKey::SInt(*i),
-            Value::Bool(b) => ValueKey::Bool(*b),
-        }
+/// A hashable identity for a non-string [`Value`]: its kind and its bits
+/// (floats by their bits, so equal values share one entry in the layer's
+/// value table and NaN does not break the map).
+fn scalar_key(v: &Value<'_>) -> (u8, u64) {
+    match v {
+        Value::String(_) => (0, 0),
+        Value::Float(f) => (1, u64::from(f.to_bits())),
+        Value::Double(f) => (2, f.to_bits()),
+        Value::Int(i) => (3, *i as u64),
+        Value::UInt(u) => (4, *u),
+        Value::SInt(i) => (5, *i as u64),
+        Value::Bool(b) => (6, u64::from(*b)),
     }
 }
+
+/// A small fast hasher (the multiply-rotate of rustc's FxHash) for the value
+/// tables: their keys are short and not attacker-chosen collisions matter
+/// little here (a tile holds at most tens of thousands of values).
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Fx {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(FX_K);
+    }
+}
+
+impl Hasher for Fx {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 /// The MVT geometry type of a feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,12 +185,33 @@ impl Writer {
         if values.is_empty() {
             return;
         }
-        let mut inner = Writer::default();
+        self.tag(field, LEN);
+        self.varint(packed_len(values) as u64);
         for &v in values {
-            inner.varint(u64::from(v));
+            self.varint(u64::from(v));
         }
-        self.bytes_field(field, &inner.buf);
     }
+}
+
+/// The number of bytes of a varint.
+#[inline]
+fn varint_len(v: u64) -> usize {
+    // 1 byte per started group of 7 bits; 0 takes one byte.
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+/// The payload length of a packed repeated `uint32` field.
+fn packed_len(values: &[u32]) -> usize {
+    values.iter().map(|&v| varint_len(u64::from(v))).sum()
+}
+
+/// The length of a packed field with its tag and length prefix (0 if empty).
+fn packed_field_len(values: &[u32]) -> usize {
+    if values.is_empty() {
+        return 0;
+    }
+    let n = packed_len(values);
+    1 + varint_len(n as u64) + n
 }
 
 /// Zigzag-encodes a signed delta for a geometry parameter.
@@ -201,7 +262,19 @@ pub fn encode_points(points: &[[i32; 2]]) -> Vec<u32> {
 /// Encodes polygon rings: each ring is open (its first point is not repeated),
 /// has at least three points and is already oriented.
 pub fn encode_rings(rings: &[Vec<[i32; 2]>]) -> Vec<u32> {
-    let mut g = GeomEncoder::default();
+    let mut out = Vec::new();
+    encode_rings_into(rings, &mut out);
+    out
+}
+
+/// [`encode_rings`] into a buffer (cleared first).
+fn encode_rings_into(rings: &[Vec<[i32; 2]>], out: &mut Vec<u32>) {
+    out.clear();
+    out.reserve(rings.iter().map(|r| 2 * r.len() + 3).sum());
+    let mut g = GeomEncoder {
+        out: std::mem::take(out),
+        cursor: (0, 0),
+    };
     for ring in rings.iter().filter(|r| r.len() >= 3) {
         g.out.push(command(MOVE_TO, 1));
         g.param(ring[0]);
@@ -211,7 +284,7 @@ pub fn encode_rings(rings: &[Vec<[i32; 2]>]) -> Vec<u32> {
         }
         g.out.push(command(CLOSE_PATH, 1));
     }
-    g.out
+    *out = g.out;
 }
 
 /// One layer being encoded: its features, plus key and value tables shared by
@@ -222,10 +295,14 @@ pub struct LayerEncoder {
     extent: u32,
     features: Writer,
     feature_count: usize,
+    /// Few per layer: looked up by a linear scan, faster than hashing.
     keys: Vec<String>,
-    key_index: HashMap<String, u32>,
-    values: Vec<Value>,
-    value_index: HashMap<ValueKey, u32>,
+    values: Vec<Value<'static>>,
+    strings: FxMap<String, u32>,
+    scalars: FxMap<(u8, u64), u32>,
+    /// Scratch buffers reused by every feature.
+    tags: Vec<u32>,
+    geom: Vec<u32>,
 }
 
 impl LayerEncoder {
@@ -236,9 +313,11 @@ impl LayerEncoder {
             features: Writer::default(),
             feature_count: 0,
             keys: Vec::new(),
-            key_index: HashMap::new(),
             values: Vec::new(),
-            value_index: HashMap::new(),
+            strings: FxMap::default(),
+            scalars: FxMap::default(),
+            tags: Vec::new(),
+            geom: Vec::new(),
         }
     }
 
@@ -255,23 +334,35 @@ impl LayerEncoder {
     }
 
     fn key(&mut self, k: &str) -> u32 {
-        if let Some(&i) = self.key_index.get(k) {
-            return i;
+        if let Some(i) = self.keys.iter().position(|x| x == k) {
+            return i as u32;
         }
-        let i = self.keys.len() as u32;
         self.keys.push(k.to_string());
-        self.key_index.insert(k.to_string(), i);
-        i
+        (self.keys.len() - 1) as u32
     }
 
-    fn value(&mut self, v: &Value) -> u32 {
-        let key = ValueKey::from(v);
-        if let Some(&i) = self.value_index.get(&key) {
-            return i;
+    fn value(&mut self, v: &Value<'_>) -> u32 {
+        let next = self.values.len() as u32;
+        if let Value::String(s) = v {
+            if let Some(&i) = self.strings.get(s.as_ref()) {
+                return i;
+            }
+            self.strings.insert(s.to_string(), next);
+            self.values.push(Value::String(Cow::Owned(s.to_string())));
+            return next;
         }
-        let i = self.values.len() as u32;
-        self.values.push(v.clone());
-        self.value_index.insert(key, i);
+        let i = *self.scalars.entry(scalar_key(v)).or_insert(next);
+        if i == next {
+            self.values.push(match v {
+                Value::String(_) => unreachable!("strings are handled above"),
+                Value::Float(f) => Value::Float(*f),
+                Value::Double(f) => Value::Double(*f),
+                Value::Int(x) => Value::Int(*x),
+                Value::UInt(x) => Value::UInt(*x),
+                Value::SInt(x) => Value::SInt(*x),
+                Value::Bool(b) => Value::Bool(*b),
+            });
+        }
         i
     }
 
@@ -282,26 +373,50 @@ impl LayerEncoder {
         id: u64,
         geom_type: GeomType,
         geometry: &[u32],
-        props: &[(&str, Value)],
+        props: &[(&str, Value<'_>)],
     ) {
-        let mut tags = Vec::with_capacity(props.len() * 2);
-        let mut seen = Vec::with_capacity(props.len());
+        let mut tags = std::mem::take(&mut self.tags);
+        tags.clear();
         for (k, v) in props {
             let ki = self.key(k);
-            if seen.contains(&ki) {
+            if tags.iter().step_by(2).any(|&t| t == ki) {
                 continue;
             }
-            seen.push(ki);
             let vi = self.value(v);
             tags.extend([ki, vi]);
         }
-        let mut f = Writer::default();
+        let len = 1
+            + varint_len(id)
+            + packed_field_len(&tags)
+            + 1
+            + varint_len(geom_type as u64)
+            + packed_field_len(geometry);
+        let f = &mut self.features;
+        f.tag(2, LEN);
+        f.varint(len as u64);
         f.uint_field(1, id);
         f.packed_field(2, &tags);
         f.uint_field(3, geom_type as u64);
         f.packed_field(4, geometry);
-        self.features.bytes_field(2, &f.buf);
         self.feature_count += 1;
+        self.tags = tags;
+    }
+
+    /// Appends a polygon feature of rings as [`encode_rings`] takes them.
+    pub fn add_rings(&mut self, id: u64, rings: &[Vec<[i32; 2]>], props: &[(&str, Value<'_>)]) {
+        let mut g = std::mem::take(&mut self.geom);
+        encode_rings_into(rings, &mut g);
+        self.add_feature(id, GeomType::Polygon, &g, props);
+        self.geom = g;
+    }
+
+    /// Appends a one-point feature at `p` (integer tile coordinates).
+    pub fn add_point(&mut self, id: u64, p: [i32; 2], props: &[(&str, Value<'_>)]) {
+        let mut g = std::mem::take(&mut self.geom);
+        g.clear();
+        g.extend([command(MOVE_TO, 1), zigzag32(p[0]), zigzag32(p[1])]);
+        self.add_feature(id, GeomType::Point, &g, props);
+        self.geom = g;
     }
 
     /// The encoded `Layer` message (without the enclosing tile field tag).
@@ -313,16 +428,25 @@ impl LayerEncoder {
         for k in &self.keys {
             w.bytes_field(3, k.as_bytes());
         }
+        let mut val = Writer::default();
         for v in &self.values {
-            w.bytes_field(4, &encode_value(v));
+            val.buf.clear();
+            encode_value_into(&mut val, v);
+            w.bytes_field(4, &val.buf);
         }
         w.uint_field(5, u64::from(self.extent));
         w.buf
     }
 }
 
-fn encode_value(v: &Value) -> Vec<u8> {
+#[cfg(test)]
+fn encode_value(v: &Value<'_>) -> Vec<u8> {
     let mut w = Writer::default();
+    encode_value_into(&mut w, v);
+    w.buf
+}
+
+fn encode_value_into(w: &mut Writer, v: &Value<'_>) {
     match v {
         Value::String(s) => w.bytes_field(1, s.as_bytes()),
         Value::Float(f) => {
@@ -339,12 +463,12 @@ fn encode_value(v: &Value) -> Vec<u8> {
         Value::SInt(i) => w.uint_field(6, zigzag64(*i)),
         Value::Bool(b) => w.uint_field(7, u64::from(*b)),
     }
-    w.buf
 }
 
 /// Encodes a `Tile` message from its layers, skipping empty ones.
 pub fn encode_tile<'a>(layers: impl IntoIterator<Item = &'a LayerEncoder>) -> Vec<u8> {
     let mut w = Writer::default();
+    w.buf.reserve(1024);
     for layer in layers.into_iter().filter(|l| !l.is_empty()) {
         w.bytes_field(3, &layer.encode());
     }
@@ -413,10 +537,40 @@ mod tests {
     }
 
     #[test]
+    fn add_point_is_add_feature_of_one_point() {
+        let props = [("a", Value::from("x")), ("b", Value::Int(-3))];
+        let (mut a, mut b) = (
+            LayerEncoder::new("l", EXTENT),
+            LayerEncoder::new("l", EXTENT),
+        );
+        for (i, p) in [[5, 7], [-64, 4160], [0, 0]].into_iter().enumerate() {
+            a.add_point(i as u64, p, &props);
+            b.add_feature(i as u64, GeomType::Point, &encode_points(&[p]), &props);
+        }
+        assert_eq!(encode_tile([&a]), encode_tile([&b]));
+        assert_eq!(a.values.len(), 2);
+    }
+
+    #[test]
     fn varints() {
         let mut w = Writer::default();
         w.varint(300);
         assert_eq!(w.buf, vec![0xAC, 0x02]);
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut w = Writer::default();
+            w.varint(v);
+            assert_eq!(varint_len(v), w.buf.len(), "{v}");
+        }
         assert_eq!(encode_value(&Value::Int(-1)).len(), 11);
         assert_eq!(encode_value(&Value::SInt(-1)), vec![0x30, 0x01]);
     }

@@ -4,6 +4,7 @@
 
 use crate::builder::{LayerBuilder, TileBuilder, DEFAULT_BUFFER};
 use crate::figures::{FilterFigures, HexGrid};
+use crate::geom::TileProjection;
 use crate::layers::TileRequest;
 use crate::mvt::{Value, EXTENT};
 use crate::prepared::PolygonLayer;
@@ -68,29 +69,50 @@ pub(crate) fn render(
             continue;
         }
         match layer {
-            Layer::Events => match rule.h3_resolution(z) {
-                Some(r) => {
-                    let figs = figs.expect("figures are counted for events");
-                    hexagons(&src.event_hex, &figs.hexagons, r, "open", w, &mut lb);
+            Layer::Events => {
+                let figs = figs.expect("figures are counted for events");
+                let hex = |r, lb: &mut LayerBuilder<'_>| {
+                    hexagons(&src.event_hex, &figs.hexagons, r, "open", w, lb);
+                };
+                match rule.h3_resolution(z) {
+                    Some(r) => hex(r, &mut lb),
+                    None => {
+                        let hits = event_hits(src, req, w);
+                        match dense(rule, z, hits.len()) {
+                            Some(r) => hex(r, &mut lb),
+                            None => events(src, hits, &mut lb),
+                        }
+                    }
                 }
-                None => events(src, req, w, &mut lb),
-            },
-            Layer::Enterprises => match rule.h3_resolution(z) {
-                Some(r) => hexagons(
-                    &src.enterprise_hex,
-                    &src.enterprise_counts,
-                    r,
-                    "large",
-                    w,
-                    &mut lb,
-                ),
-                None => points(src, layer, w, &mut lb),
-            },
+            }
+            Layer::Enterprises => {
+                let hex = |r, lb: &mut LayerBuilder<'_>| {
+                    let counts = &src.enterprise_counts;
+                    hexagons(&src.enterprise_hex, counts, r, "large", w, lb);
+                };
+                match rule.h3_resolution(z) {
+                    Some(r) => hex(r, &mut lb),
+                    None => {
+                        let hits = point_hits(src, layer, tile, w);
+                        match dense(rule, z, hits.len()) {
+                            Some(r) => hex(r, &mut lb),
+                            None => points(src, layer, &hits, &mut lb),
+                        }
+                    }
+                }
+            }
             Layer::Homesteads => homesteads(src, z, w, &mut lb),
-            _ => points(src, layer, w, &mut lb),
+            _ => points(src, layer, &point_hits(src, layer, tile, w), &mut lb),
         }
     }
     b.finish()
+}
+
+/// The H3 resolution to draw a dense point layer's tile with when its
+/// `n` points are over the density limit of the rules; `None`: points.
+fn dense(rule: &LayerRule, z: u8, n: usize) -> Option<u8> {
+    rule.density_limit(z)
+        .and_then(|(max, res)| (n > max).then_some(res))
 }
 
 /// Positions of a polygon layer meeting the window, ascending.
@@ -227,41 +249,79 @@ fn hexagons(
     }
 }
 
-fn events(src: &TileSource, req: &TileRequest, w: [f64; 4], lb: &mut LayerBuilder<'_>) {
+/// Positions of the events of the request's filter whose point lies in the
+/// window (the tile plus its buffer), in no order (counted before sorting:
+/// a tile over the density limit draws hexagons instead).
+fn event_hits(src: &TileSource, req: &TileRequest, w: [f64; 4]) -> Vec<u32> {
     let city = &src.city;
     let ev = city.event_columns();
     let f = &req.filter;
     let window = city.event_positions(&f.window());
     let mask = CodeMask::new(f.categories.as_deref(), f.statuses.as_deref());
-    let units = city.areas().level(Level::Unit);
+    // The same test as the tile's projection, so the count is what is drawn.
+    let proj = TileProjection::new(req.tile, EXTENT, DEFAULT_BUFFER);
     let mut hits = Vec::new();
-    city.each_point_in(Layer::Events, lonlat_box(w), |p| hits.push(p));
+    city.each_point_in(Layer::Events, lonlat_box(w), |p| {
+        let i = p as usize;
+        if window.contains(&i)
+            && mask.accepts(ev.category[i], ev.status[i])
+            && proj.world_point(src.points.events[i]).is_some()
+        {
+            hits.push(p);
+        }
+    });
+    hits
+}
+
+/// Positions of a point layer's points in the window, ascending.
+fn point_hits(src: &TileSource, layer: Layer, tile: TileCoord, w: [f64; 4]) -> Vec<u32> {
+    let proj = TileProjection::new(tile, EXTENT, DEFAULT_BUFFER);
+    let world = match layer {
+        Layer::Ships => &src.points.ships,
+        Layer::Heritage => &src.points.heritage,
+        Layer::Enterprises => &src.points.enterprises,
+        Layer::Schools => &src.points.schools,
+        _ => return Vec::new(),
+    };
+    let mut hits = Vec::new();
+    src.city.each_point_in(layer, lonlat_box(w), |p| {
+        if proj.world_point(world[p as usize]).is_some() {
+            hits.push(p);
+        }
+    });
     hits.sort_unstable();
+    hits
+}
+
+fn events(src: &TileSource, mut hits: Vec<u32>, lb: &mut LayerBuilder<'_>) {
+    hits.sort_unstable();
+    let city = &src.city;
+    let ev = city.event_columns();
+    let units = city.areas().level(Level::Unit);
     for p in hits {
         let i = p as usize;
         let (c, s) = (ev.category[i], ev.status[i]);
-        if !window.contains(&i) || !mask.accepts(c, s) {
-            continue;
-        }
         let Some(px) = lb.projection().world_point(src.points.events[i]) else {
             continue;
         };
         let cat = EventCategory::from_code(c).map_or("other", EventCategory::as_str);
         let st = EventStatus::from_code(s).map_or("reported", EventStatus::as_str);
-        let mut props: Vec<(&str, Value)> = vec![
+        let u = ev.points.unit[i];
+        let props = [
             ("category", cat.into()),
             ("status", st.into()),
             ("reported_at", Value::Int(ev.reported_at[i])),
+            (
+                "unit_id",
+                Value::UInt(units.get(u as usize).map_or(0, |a| a.id.get())),
+            ),
         ];
-        let u = ev.points.unit[i];
-        if u != NO_UNIT {
-            props.push(("unit_id", Value::UInt(units[u as usize].id.get())));
-        }
-        lb.add_tile_point(ev.points.ids[i], px, &props);
+        let n = if u == NO_UNIT { 3 } else { 4 };
+        lb.add_tile_point(ev.points.ids[i], px, &props[..n]);
     }
 }
 
-fn points(src: &TileSource, layer: Layer, w: [f64; 4], lb: &mut LayerBuilder<'_>) {
+fn points(src: &TileSource, layer: Layer, hits: &[u32], lb: &mut LayerBuilder<'_>) {
     let city = &src.city;
     let (world, ids) = match layer {
         Layer::Ships => (&src.points.ships, city.columns_of(layer)),
@@ -271,10 +331,7 @@ fn points(src: &TileSource, layer: Layer, w: [f64; 4], lb: &mut LayerBuilder<'_>
         _ => return,
     };
     let Some(cols) = ids else { return };
-    let mut hits = Vec::new();
-    city.each_point_in(layer, lonlat_box(w), |p| hits.push(p));
-    hits.sort_unstable();
-    for p in hits {
+    for &p in hits {
         let i = p as usize;
         let Some(px) = lb.projection().world_point(world[i]) else {
             continue;

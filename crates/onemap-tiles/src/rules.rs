@@ -17,6 +17,13 @@ pub struct Aggregation {
     /// `(max zoom, H3 resolution)` steps, in increasing zoom: a zoom uses the
     /// resolution of the first step whose max zoom it does not exceed.
     pub resolutions: &'static [(u8, u8)],
+    /// The density limit from `points_from` on: a tile whose window (tile
+    /// plus buffer) holds more than this many points (after the request's
+    /// filter) draws them as hexagons of [`Aggregation::dense_resolution`]
+    /// instead, the way tippecanoe drops or clusters its densest features,
+    /// so no tile grows past a few hundred kilobytes or milliseconds.
+    pub max_points: usize,
+    pub dense_resolution: u8,
 }
 
 /// The rule of one tile layer.
@@ -29,7 +36,9 @@ pub struct LayerRule {
     pub minzoom: u8,
     /// The deepest zoom tiles are made for; clients overzoom beyond it.
     pub maxzoom: u8,
-    /// Douglas–Peucker tolerance in tile pixels (extent 4096); 0 for points.
+    /// Douglas–Peucker tolerance in tile pixels (extent 4096; a 512-pixel
+    /// screen tile shows 8 of them per screen pixel, and geojson-vt defaults
+    /// to 3); 0 for points.
     pub tolerance_px: f64,
     /// For area layers: the zoom from which their names appear in [`LABELS`].
     pub label_from: Option<u8>,
@@ -38,6 +47,12 @@ pub struct LayerRule {
 
 /// The H3 steps shared by the dense point layers (events, enterprises).
 const DENSE_H3: &[(u8, u8)] = &[(7, 5), (8, 6), (10, 7), (12, 8), (13, 9)];
+/// At most this many points in one tile of a dense layer (see
+/// [`Aggregation::max_points`]): about 60 KB of events.
+pub const MAX_TILE_POINTS: usize = 4096;
+/// The hexagons of a tile over the density limit: edges of about 66 m,
+/// some 300 hexagons across a z14 tile.
+const DENSE_TILE_H3: u8 = 10;
 
 const fn area(
     name: &'static str,
@@ -69,6 +84,8 @@ const fn points(name: &'static str, layer: Layer, minzoom: u8, dense: bool) -> L
             Some(Aggregation {
                 points_from: 14,
                 resolutions: DENSE_H3,
+                max_points: MAX_TILE_POINTS,
+                dense_resolution: DENSE_TILE_H3,
             })
         } else {
             None
@@ -78,17 +95,17 @@ const fn points(name: &'static str, layer: Layer, minzoom: u8, dense: bool) -> L
 
 /// The table. Area layers come coarse to fine, then points, then labels.
 static RULES: [LayerRule; 12] = [
-    area("districts", Layer::Districts, 5, 1.0, 8),
-    area("towns", Layer::Towns, 8, 1.0, 10),
-    area("villages", Layer::Villages, 10, 0.75, 12),
-    area("grids", Layer::Grids, 12, 0.5, 14),
-    area("units", Layer::Units, 14, 0.5, 16),
+    area("districts", Layer::Districts, 0, 2.0, 6),
+    area("towns", Layer::Towns, 8, 2.0, 10),
+    area("villages", Layer::Villages, 10, 1.5, 12),
+    area("grids", Layer::Grids, 12, 1.0, 14),
+    area("units", Layer::Units, 14, 1.0, 16),
     LayerRule {
         name: "homesteads",
         layer: Some(Layer::Homesteads),
         minzoom: 15,
         maxzoom: 18,
-        tolerance_px: 0.25,
+        tolerance_px: 0.5,
         label_from: None,
         aggregation: None,
     },
@@ -100,7 +117,7 @@ static RULES: [LayerRule; 12] = [
     LayerRule {
         name: LABELS,
         layer: None,
-        minzoom: 8,
+        minzoom: 6,
         maxzoom: 18,
         tolerance_px: 0.0,
         label_from: None,
@@ -145,6 +162,25 @@ impl LayerRule {
             .map(|&(_, res)| res)
     }
 
+    /// Where the layer is drawn as points at zoom `z`: the density limit and
+    /// the H3 resolution of a tile over it (`None` for a layer without
+    /// aggregation, or where it is hexagons anyway, or not drawn).
+    pub fn density_limit(&self, z: u8) -> Option<(usize, u8)> {
+        let agg = self.aggregation?;
+        (self.visible_at(z) && z >= agg.points_from)
+            .then_some((agg.max_points, agg.dense_resolution))
+    }
+
+    /// Every H3 resolution the layer's hexagons use, ascending.
+    pub fn h3_resolutions(&self) -> Vec<u8> {
+        let mut rs: Vec<u8> = (0..=self.maxzoom)
+            .filter_map(|z| self.h3_resolution(z).or(self.density_limit(z).map(|d| d.1)))
+            .collect();
+        rs.sort_unstable();
+        rs.dedup();
+        rs
+    }
+
     /// Whether names of this area layer appear in [`LABELS`] at zoom `z`.
     pub fn labelled_at(&self, z: u8) -> bool {
         self.label_from.is_some_and(|from| z >= from)
@@ -175,7 +211,10 @@ pub fn rules_markdown() -> String {
                         from = to + 1;
                     }
                 }
-                parts.push(format!("points from z{}", a.points_from));
+                parts.push(format!(
+                    "points from z{}, but res {} in a tile of more than {} points",
+                    a.points_from, a.dense_resolution, a.max_points
+                ));
                 parts.join("; ")
             }
         };
@@ -230,13 +269,20 @@ mod tests {
         want.extend([None; 5]);
         assert_eq!(got, want);
         assert_eq!(rule("ships").unwrap().h3_resolution(9), None);
+        let dense: Vec<_> = (0..=18).map(|z| ev.density_limit(z)).collect();
+        let mut want = vec![None; 14];
+        want.extend([Some((MAX_TILE_POINTS, 10)); 5]);
+        assert_eq!(dense, want);
+        assert_eq!(ev.h3_resolutions(), vec![5, 6, 7, 8, 9, 10]);
+        assert_eq!(rule("ships").unwrap().density_limit(16), None);
+        assert!(rule("ships").unwrap().h3_resolutions().is_empty());
     }
 
     #[test]
     fn markdown_lists_every_layer() {
         let md = rules_markdown();
         assert_eq!(md.lines().count(), rules().len() + 2);
-        assert!(md.contains("| events | 5–18 | 0 | – | z5–7 → res 5; z8 → res 6; z9–10 → res 7; z11–12 → res 8; z13 → res 9; points from z14 |"), "{md}");
-        assert!(md.contains("| districts | 5–18 | 1 | z8 | – |"), "{md}");
+        assert!(md.contains("| events | 5–18 | 0 | – | z5–7 → res 5; z8 → res 6; z9–10 → res 7; z11–12 → res 8; z13 → res 9; points from z14, but res 10 in a tile of more than 4096 points |"), "{md}");
+        assert!(md.contains("| districts | 0–18 | 2 | z6 | – |"), "{md}");
     }
 }

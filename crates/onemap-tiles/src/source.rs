@@ -118,14 +118,12 @@ fn layer_index(l: Layer) -> usize {
     Layer::ALL.iter().position(|&x| x == l).expect("listed")
 }
 
-/// The hexagon resolutions a dense layer's rule uses.
+/// The range of hexagon resolutions a dense layer's rule uses.
 fn h3_range(rule: &LayerRule) -> (u8, u8) {
-    let rs: Vec<u8> = (0..=MAX_SERVE_ZOOM)
-        .filter_map(|z| rule.h3_resolution(z))
-        .collect();
+    let rs = rule.h3_resolutions();
     (
-        rs.iter().copied().min().unwrap_or(5),
-        rs.iter().copied().max().unwrap_or(5),
+        rs.first().copied().unwrap_or(5),
+        rs.last().copied().unwrap_or(5),
     )
 }
 

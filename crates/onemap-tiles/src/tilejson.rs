@@ -144,6 +144,10 @@ impl TileSource {
                     "simplify_px": r.tolerance_px,
                     "labels_from": r.label_from,
                     "points_from": r.aggregation.map(|a| a.points_from),
+                    "dense_tiles": r.aggregation.map(|a| json!({
+                        "max_points": a.max_points,
+                        "resolution": a.dense_resolution,
+                    })),
                     "hexagons": hex,
                     "fields": fields_json(r),
                 })

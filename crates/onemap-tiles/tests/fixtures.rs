@@ -140,7 +140,7 @@ fn fixtures_053_to_055_clipped_squares() {
             .add_polygon(
                 1,
                 &mp,
-                &[("type", Value::String(label.as_str().unwrap().to_string()))],
+                &[("type", Value::from(label.as_str().unwrap().to_string()))],
             )
             .unwrap();
         assert_same(&builder.finish().unwrap(), id);

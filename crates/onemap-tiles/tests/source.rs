@@ -13,7 +13,7 @@ use onemap_index::{City, EventFilter};
 use onemap_synth::{generate, SynthConfig};
 use onemap_tiles::{
     rule, rule_for, LayerSet, TileRequest, TileSource, TilesError, DEFAULT_BUFFER, FINEST_BAND,
-    MIN_FEATURE_PX,
+    MAX_TILE_POINTS, MIN_FEATURE_PX,
 };
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -181,10 +181,21 @@ fn every_geometry_is_valid_and_points_are_selected_exactly() {
         ];
         for (layer, pts) in cases {
             let name = layer.as_str();
-            if rule(name).unwrap().h3_resolution(z).is_some() {
+            let r = rule(name).unwrap();
+            if r.h3_resolution(z).is_some() {
                 continue;
             }
-            assert_eq!(ids(&tile, name), want(layer, pts), "{t} {name}");
+            let want = want(layer, pts);
+            match r.density_limit(z) {
+                // Over the density limit: hexagons (see dense_tiles_draw_hexagons).
+                Some((max, _)) if want.len() > max => {
+                    assert!(
+                        features(&tile, name).iter().all(|f| f["type"] == 3),
+                        "{t} {name}"
+                    );
+                }
+                _ => assert_eq!(ids(&tile, name), want, "{t} {name}"),
+            }
         }
         // Polygon layers: every polygon meeting the window shrunk by the
         // simplification margin (and big enough to be drawn) is there; nothing
@@ -413,7 +424,121 @@ fn event_points_follow_the_filter() {
         .filter(|e| filter.matches(e) && in_window(px(t, e.lon, e.lat), 0.0))
         .map(|e| e.id)
         .collect();
+    assert!(!want.is_empty() && want.len() <= MAX_TILE_POINTS);
     assert_eq!(ids(&tile, "events"), want);
+}
+
+/// A city of few units and many events, so some z14 tiles hold more events
+/// than the density limit of the rules.
+fn dense_fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let (_, data) = generate(&SynthConfig {
+            seed: 3,
+            scale: 0.02,
+            events: Some(800_000),
+        })
+        .expect("valid config");
+        let city = Arc::new(City::build(data.clone()).expect("a valid city"));
+        Fixture {
+            data,
+            src: TileSource::new(city, 0),
+        }
+    })
+}
+
+#[test]
+fn dense_tiles_draw_hexagons() {
+    let f = dense_fixture();
+    let rule = rule("events").unwrap();
+    let z = 14;
+    let (max, res) = rule.density_limit(z).expect("a density limit at z14");
+    let res = h3o::Resolution::try_from(res).unwrap();
+    // The densest z14 tile.
+    let mut per_tile: BTreeMap<TileCoord, usize> = BTreeMap::new();
+    for e in &f.data.events {
+        *per_tile
+            .entry(TileCoord::containing(e.lon, e.lat, z))
+            .or_default() += 1;
+    }
+    let (&t, _) = per_tile
+        .iter()
+        .max_by_key(|&(t, n)| (*n, std::cmp::Reverse(*t)))
+        .unwrap();
+    // The hexagon of an event, as the index groups events (the parent of its
+    // finest cell).
+    let cell = |lon: f64, lat: f64| -> String {
+        let fine = h3o::Resolution::try_from(onemap_index::FINE_RESOLUTION).unwrap();
+        h3o::LatLng::new(lat, lon)
+            .unwrap()
+            .to_cell(fine)
+            .parent(res)
+            .unwrap()
+            .to_string()
+    };
+    let late = f.data.events.iter().map(|e| e.reported_at).max().unwrap() - 400 * 86_400;
+    let filters = [
+        EventFilter::default(),
+        EventFilter {
+            categories: Some(vec![EventCategory::Road]),
+            ..Default::default()
+        },
+        EventFilter {
+            from: Some(late),
+            categories: Some(vec![EventCategory::Road, EventCategory::Sanitation]),
+            ..Default::default()
+        },
+    ];
+    let (mut saw_hex, mut saw_points) = (false, false);
+    let mut sizes = Vec::new();
+    for filter in filters {
+        let in_window: Vec<_> = f
+            .data
+            .events
+            .iter()
+            .filter(|e| filter.matches(e) && in_window(px(t, e.lon, e.lat), 0.0))
+            .collect();
+        let tile = dense_get(f, t, filter.clone());
+        sizes.push(in_window.len());
+        if in_window.len() <= max {
+            // Under the limit: the points themselves.
+            saw_points = true;
+            let want: BTreeSet<u64> = in_window.iter().map(|e| e.id).collect();
+            assert_eq!(tile.map(|t| ids(&t, "events")).unwrap_or_default(), want);
+            continue;
+        }
+        saw_hex = true;
+        let tile = tile.expect("a tile over the limit has hexagons");
+        assert_valid(&tile, &t.to_string());
+        let hexes = hex_counts(&tile);
+        // Each hexagon counts the filtered events of its cell, wherever they are.
+        let mut want: BTreeMap<String, u64> = BTreeMap::new();
+        for e in f.data.events.iter().filter(|e| filter.matches(e)) {
+            let c = cell(e.lon, e.lat);
+            if hexes.contains_key(&c) {
+                *want.entry(c).or_default() += 1;
+            }
+        }
+        assert_eq!(hexes, want, "{filter:?}");
+        // Every event that would have been drawn is in one of them.
+        for e in &in_window {
+            assert!(
+                hexes.contains_key(&cell(e.lon, e.lat)),
+                "event {} not covered",
+                e.id
+            );
+        }
+        assert!(hexes.values().sum::<u64>() >= in_window.len() as u64);
+    }
+    assert!(
+        saw_hex && saw_points,
+        "the fixture exercises both sides of the limit: {t} {sizes:?}"
+    );
+}
+
+fn dense_get(f: &Fixture, t: TileCoord, filter: EventFilter) -> Option<Json> {
+    let tile = f.src.tile(&req("events", t, filter)).unwrap()?;
+    Some(decode(&tile.bytes))
 }
 
 #[test]
@@ -523,7 +648,8 @@ fn tilejson_and_catalog() {
         tj["tiles"][0],
         "https://example.test/tiles/districts,events/{z}/{x}/{y}"
     );
-    assert_eq!(tj["minzoom"], 5);
+    // Districts start at z0, so a world-zoomed map shows the city.
+    assert_eq!(tj["minzoom"], 0);
     assert_eq!(tj["maxzoom"], 18);
     let b: Vec<f64> = tj["bounds"]
         .as_array()
