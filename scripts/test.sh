@@ -20,6 +20,28 @@ command -v python3 >/dev/null || fail "python3 is required (tiles are decoded by
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore mapbox-vector-tile shapely \
   || fail "could not install mapbox-vector-tile and shapely from PyPI"
 
+# Everything started below is stopped and removed on exit, however we exit.
+PG_DIR=""
+TMP_CITY=""
+BROWSER_CITY=""
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+  [ -n "$PG_DIR" ] && bash scripts/pg-test-cluster.sh stop "$PG_DIR" 2>/dev/null
+  rm -rf "$TMP_CITY" "$BROWSER_CITY"
+  return 0
+}
+trap cleanup EXIT
+
+step "PostGIS: install postgresql-15-postgis-3 if missing, start a throwaway cluster"
+bash scripts/pg-test-cluster.sh install \
+  || fail "PostGIS is needed by the PostGIS tests and could not be installed (see above)"
+PG_DIR="$(mktemp -d -t onemap-pg.XXXXXX)"
+ONEMAP_TEST_POSTGRES="$(bash scripts/pg-test-cluster.sh start "$PG_DIR")" \
+  || fail "could not start the throwaway PostGIS cluster in $PG_DIR"
+export ONEMAP_TEST_POSTGRES
+echo "ONEMAP_TEST_POSTGRES=$ONEMAP_TEST_POSTGRES"
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -33,9 +55,19 @@ step "full-scale city: synth and validate (release)"
 cargo build --release --locked --bin onemap
 ONEMAP="${CARGO_TARGET_DIR:-target}/release/onemap"
 TMP_CITY="$(mktemp -d)"
-trap 'rm -rf "$TMP_CITY"' EXIT
 "$ONEMAP" synth --seed 1 --out "$TMP_CITY/putian"
 "$ONEMAP" validate "$TMP_CITY/putian"
+
+step "full-scale city through PostGIS: migrate, import, export, byte-identical files"
+PG_CITY="${ONEMAP_TEST_POSTGRES%/*}/onemap_full_city"
+/usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 "$ONEMAP_TEST_POSTGRES" -c 'CREATE DATABASE onemap_full_city' \
+  || fail "could not create the database onemap_full_city"
+"$ONEMAP" db migrate --postgres "$PG_CITY"
+"$ONEMAP" import --postgres "$PG_CITY" "$TMP_CITY/putian"
+"$ONEMAP" export --postgres "$PG_CITY" "$TMP_CITY/exported"
+for f in "$TMP_CITY"/putian/*; do
+  cmp "$f" "$TMP_CITY/exported/$(basename "$f")" || fail "$(basename "$f") differs after import and export"
+done
 
 step "browser tests: Chromium, the viewer's npm packages, a served small city"
 if ! [ -x /usr/bin/chromium ]; then
@@ -59,7 +91,6 @@ SERVER_LOG="$BROWSER_CITY/serve.log"
   || fail "onemap tiles export failed"
 "$ONEMAP" serve --data "$BROWSER_CITY/city" --bind 127.0.0.1:0 >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
-trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$TMP_CITY" "$BROWSER_CITY"' EXIT
 for _ in $(seq 1 100); do
   grep -q '^listening on ' "$SERVER_LOG" && break
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$SERVER_LOG" >&2; fail "onemap serve exited early"; }

@@ -25,10 +25,17 @@ impl Drop for Server {
 }
 
 pub fn start(city: &Path) -> Server {
+    start_with(&["--data", city.to_str().expect("a UTF-8 path")])
+}
+
+/// Starts `onemap serve` on a free port with `source` (`--data DIR` or
+/// `--postgres URL`).
+#[allow(dead_code)] // tests/http.rs serves only from files
+pub fn start_with(source: &[&str]) -> Server {
     let root = env!("CARGO_MANIFEST_DIR");
     let mut child = Command::new(BIN)
-        .args(["serve", "--bind", "127.0.0.1:0", "--data"])
-        .arg(city)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(source)
         .args([
             "--styles",
             &format!("{root}/styles"),

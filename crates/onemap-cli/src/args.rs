@@ -30,6 +30,50 @@ pub enum Command {
     Serve(ServeArgs),
     /// Work with tiles offline (export an MBTiles or PMTiles archive).
     Tiles(TilesArgs),
+    /// Manage the PostGIS database (migrate its schema).
+    Db(DbArgs),
+    /// Import a city directory into PostGIS, in one transaction (binary COPY).
+    Import(ImportArgs),
+    /// Export the city in PostGIS into a city directory (FlatGeobuf + city.json).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create or update the schema (idempotent: applies only missing migrations).
+    Migrate {
+        /// Database URL, e.g. postgres://user:password@host:5432/onemap
+        #[arg(long)]
+        postgres: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Database URL, e.g. postgres://user:password@host:5432/onemap
+    #[arg(long)]
+    pub postgres: String,
+    /// Replace a city already in the database (in the same transaction)
+    /// instead of refusing.
+    #[arg(long)]
+    pub replace: bool,
+    /// City directory written by `onemap synth` or `onemap export`.
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Database URL, e.g. postgres://user:password@host:5432/onemap
+    #[arg(long)]
+    pub postgres: String,
+    /// Output directory (created if missing; its layer files are replaced atomically).
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +112,10 @@ pub struct ServeArgs {
     /// City directory to load.
     #[arg(long, default_value = DEFAULT_DATA)]
     pub data: PathBuf,
+    /// Load the city from this PostGIS database instead of a directory
+    /// (e.g. postgres://user:password@host:5432/onemap).
+    #[arg(long, conflicts_with = "data")]
+    pub postgres: Option<String>,
     /// Address to listen on (port 0 picks a free port; the bound address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub bind: String,

@@ -5,6 +5,7 @@
 //! line and turns it into a non-zero exit code.
 
 mod args;
+mod pg;
 mod progress;
 mod query;
 mod serve;
@@ -34,6 +35,9 @@ pub fn main() -> i32 {
         Command::Query(a) => query::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Tiles(a) => tiles::run(a),
+        Command::Db(a) => pg::db(a),
+        Command::Import(a) => pg::import(a),
+        Command::Export(a) => pg::export(a),
     };
     match result {
         Ok(code) => code,

@@ -29,7 +29,7 @@ mod wall;
 
 pub use error::ApiError;
 pub use params::parse_time;
-pub use state::{AppState, CityFacts, ServerConfig};
+pub use state::{AppState, CityFacts, ServerConfig, StoreHandle};
 
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -136,12 +136,16 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
         .iter()
         .map(|l| (l.as_str().to_string(), city.len(*l).into()))
         .collect();
+    // The city is served from memory either way; a store that cannot be
+    // reached makes the server degraded, not down.
+    let (store, reachable) = state.store.status();
     (
         [(header::CACHE_CONTROL, "no-store")],
         Json(serde_json::json!({
-            "status": "ok",
+            "status": if reachable { "ok" } else { "degraded" },
             "uptime_s": state.started.elapsed().as_secs(),
             "layers": counts,
+            "store": store,
         })),
     )
         .into_response()

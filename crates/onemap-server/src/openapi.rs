@@ -134,7 +134,7 @@ pub fn document() -> Value {
             "/api/areas/{id}": op("An area: figures, leader, breadcrumb, children", area, json_, &[400, 404, 422]),
             "/api/areas/search": op("Areas whose name contains q", vec![q("q", "string", "Text to look for (required)."), q("limit", "integer", "At most (default 20).")], json_, &[400, 422]),
             "/api/wall": op("The wall display summary", vec![], json_, &[]),
-            "/healthz": op("Liveness and the loaded city's counts", vec![], json_, &[]),
+            "/healthz": op("Liveness, the loaded city's counts and its store (status degraded when the database cannot be reached)", vec![], json_, &[]),
             "/metrics": op("Prometheus metrics", vec![], "text/plain", &[]),
         },
         "components": {"schemas": {"Error": {

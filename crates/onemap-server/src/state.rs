@@ -19,6 +19,60 @@ pub struct ServerConfig {
     pub styles_dir: PathBuf,
     /// Folder of the web viewer (`index.html`, …, and `node_modules/`).
     pub viewer_dir: PathBuf,
+    /// Where the city came from (reported by `/healthz`).
+    pub store: StoreHandle,
+}
+
+/// The store the city was loaded from.
+#[derive(Debug, Clone, Default)]
+pub enum StoreHandle {
+    /// Built in memory (tests).
+    #[default]
+    Memory,
+    /// A city directory.
+    Files {
+        path: PathBuf,
+        /// Time to read and index it.
+        load_seconds: f64,
+    },
+    /// A PostGIS database, with the connection the city was loaded over.
+    Postgis {
+        store: Arc<onemap_store::PgStore>,
+        /// Time to read and index the city.
+        load_seconds: f64,
+    },
+}
+
+impl StoreHandle {
+    /// The store as `/healthz` shows it, and whether it is reachable.
+    pub fn status(&self) -> (serde_json::Value, bool) {
+        match self {
+            StoreHandle::Memory => (serde_json::json!({ "kind": "memory" }), true),
+            StoreHandle::Files { path, load_seconds } => (
+                serde_json::json!({
+                    "kind": "files",
+                    "path": path.display().to_string(),
+                    "load_seconds": load_seconds,
+                }),
+                true,
+            ),
+            StoreHandle::Postgis {
+                store,
+                load_seconds,
+            } => {
+                let connected = !store.is_closed();
+                (
+                    serde_json::json!({
+                        "kind": "postgis",
+                        "target": store.target(),
+                        "connected": connected,
+                        "load_seconds": load_seconds,
+                    }),
+                    connected,
+                )
+            }
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -27,6 +81,7 @@ impl Default for ServerConfig {
             cache_bytes: 256 << 20,
             styles_dir: PathBuf::from("styles"),
             viewer_dir: PathBuf::from("viewer"),
+            store: StoreHandle::Memory,
         }
     }
 }
@@ -76,6 +131,7 @@ pub struct Inner {
     /// Every area, coarse levels first.
     pub(crate) search: Vec<SearchEntry>,
     pub(crate) started: Instant,
+    pub(crate) store: StoreHandle,
 }
 
 /// The shared state of the app; clones share everything.
@@ -119,6 +175,7 @@ impl AppState {
             metrics: Metrics::default(),
             search,
             started: Instant::now(),
+            store: config.store.clone(),
         })))
     }
 }

@@ -10,11 +10,16 @@
 //! [`validate_city`] checks that a city is sound (ids, parents, geometry
 //! validity, containment, overlaps, gaps) and reports what it found.
 //!
-//! Later: PostGIS and the embedded store.
+//! [`postgres`] keeps a city in PostGIS, the system of record in
+//! production: schema migrations, whole-city import and load with binary
+//! COPY. Nothing above this crate writes SQL.
+//!
+//! Later: the embedded store.
 
 mod embedded;
 mod error;
 mod fgb;
+pub mod postgres;
 mod validate;
 
 pub use embedded::{
@@ -26,4 +31,5 @@ pub use fgb::{
     read_homesteads, read_layer, read_meta, read_schools, read_ships, write_city_dir, LayerData,
     LAYER_EXTENSION, META_FILE,
 };
+pub use postgres::{ImportMode, PgError, PgStore};
 pub use validate::{validate_city, Check, Report};

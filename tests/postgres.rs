@@ -1,0 +1,287 @@
+//! End-to-end: the `onemap` binary moves a city into PostGIS and out again
+//! (`db migrate`, `import`, `export`), serves it from PostGIS, and fails
+//! with one-line errors on bad input.
+//!
+//! Needs `ONEMAP_TEST_POSTGRES`, the URL of a PostgreSQL server with PostGIS
+//! whose user may create databases (`scripts/test.sh` starts a throwaway one;
+//! by hand: `export ONEMAP_TEST_POSTGRES="$(bash scripts/pg-test-cluster.sh
+//! start /tmp/onemap-pg)"`). Without it the tests fail, never skip.
+
+#[allow(dead_code)] // helpers the HTTP tests use and these do not
+mod http_support;
+
+use http_support::{get, start_with, BIN};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+const ENV: &str = "ONEMAP_TEST_POSTGRES";
+
+fn server_url() -> String {
+    match std::env::var(ENV) {
+        Ok(u) if !u.trim().is_empty() => u,
+        _ => panic!(
+            "{ENV} is not set: the PostGIS tests need a PostgreSQL server with PostGIS \
+             (CI={}). Run `bash scripts/test.sh`, or start a throwaway cluster with \
+             `export {ENV}=\"$(bash scripts/pg-test-cluster.sh start /tmp/onemap-pg)\"`",
+            std::env::var("CI").unwrap_or_else(|_| "unset".into())
+        ),
+    }
+}
+
+/// `url` with its database replaced by `db`.
+fn with_db(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").expect("a postgres:// URL") + 3;
+    let host_part = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    format!("{host_part}/{db}{query}")
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// Runs SQL on the test server's maintenance database.
+fn admin(sql: &str) {
+    let url = server_url();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+        tokio::spawn(conn);
+        client
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    });
+}
+
+/// A fresh empty database, dropped at the end (when the test passes).
+struct TestDb {
+    url: String,
+    name: String,
+}
+
+impl TestDb {
+    fn new() -> TestDb {
+        let name = format!(
+            "onemap_cli_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        admin(&format!("DROP DATABASE IF EXISTS {name}"));
+        admin(&format!("CREATE DATABASE {name}"));
+        TestDb {
+            url: with_db(&server_url(), &name),
+            name,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            admin(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+fn onemap(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run onemap")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Runs onemap, expecting success; returns its output.
+fn ok(args: &[&str]) -> String {
+    let o = onemap(args);
+    assert!(o.status.success(), "onemap {args:?} failed: {}", text(&o));
+    text(&o)
+}
+
+/// Runs onemap, expecting failure with one `error:` line on stderr.
+fn fails(args: &[&str]) -> String {
+    let o = onemap(args);
+    assert!(
+        !o.status.success(),
+        "onemap {args:?} should fail: {}",
+        text(&o)
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).trim().to_string();
+    assert!(err.starts_with("error: "), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    err
+}
+
+fn synth(dir: &Path, seed: &str) {
+    ok(&[
+        "synth",
+        "--seed",
+        seed,
+        "--scale",
+        "0.02",
+        "--events",
+        "5000",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+}
+
+fn dir_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn synth_import_export_round_trips_byte_for_byte() {
+    let db = TestDb::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("c"),
+    );
+    let (a_s, b_s, c_s) = (
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        c.to_str().unwrap(),
+    );
+    synth(&a, "4");
+    synth(&c, "9");
+
+    let first = ok(&["db", "migrate", "--postgres", &db.url]);
+    assert!(first.contains("applied migration(s) 1"), "{first}");
+    let second = ok(&["db", "migrate", "--postgres", &db.url]);
+    assert!(second.contains("already at version"), "{second}");
+
+    let out = ok(&["import", "--postgres", &db.url, a_s]);
+    assert!(
+        out.contains("imported") && out.contains("5000 events"),
+        "{out}"
+    );
+    ok(&["export", "--postgres", &db.url, b_s]);
+    let (fa, fb) = (dir_files(&a), dir_files(&b));
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (name, bytes) in &fa {
+        assert!(bytes == &fb[name], "{name} differs after import and export");
+    }
+    let v = ok(&["validate", b_s]);
+    assert!(v.contains("city is valid"), "{v}");
+
+    // A second city is refused without --replace, and replaces with it.
+    let err = fails(&["import", "--postgres", &db.url, c_s]);
+    assert!(
+        err.contains("already holds a city") && err.contains("--replace"),
+        "{err}"
+    );
+    ok(&["export", "--postgres", &db.url, b_s]);
+    assert_eq!(dir_files(&b), fa, "a refused import changed the database");
+    ok(&["import", "--replace", "--postgres", &db.url, c_s]);
+    ok(&["export", "--postgres", &db.url, b_s]);
+    assert_eq!(dir_files(&b), dir_files(&c));
+}
+
+#[test]
+fn bad_input_gives_one_line_errors() {
+    let db = TestDb::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let out_s = out.to_str().unwrap();
+
+    let err = fails(&["db", "migrate", "--postgres", "nonsense"]);
+    assert!(err.contains("invalid PostgreSQL URL"), "{err}");
+    let err = fails(&[
+        "export",
+        "--postgres",
+        "postgres://postgres@127.0.0.1:1/x",
+        out_s,
+    ]);
+    assert!(
+        err.contains("cannot connect to PostgreSQL at 127.0.0.1:1/x"),
+        "{err}"
+    );
+    let missing = tmp.path().join("no-such-city");
+    let err = fails(&["import", "--postgres", &db.url, missing.to_str().unwrap()]);
+    assert!(
+        err.contains("no-such-city") && err.contains("does not exist"),
+        "{err}"
+    );
+
+    // Before `db migrate`: import and export say what to do, and write nothing.
+    let city = tmp.path().join("city");
+    synth(&city, "2");
+    let err = fails(&["import", "--postgres", &db.url, city.to_str().unwrap()]);
+    assert!(err.contains("onemap db migrate"), "{err}");
+    let err = fails(&["export", "--postgres", &db.url, out_s]);
+    assert!(err.contains("onemap db migrate"), "{err}");
+    assert!(!out.exists());
+    // Migrated but empty: nothing to export.
+    ok(&["db", "migrate", "--postgres", &db.url]);
+    let err = fails(&["export", "--postgres", &db.url, out_s]);
+    assert!(err.contains("holds no city"), "{err}");
+    assert!(!out.exists());
+    let err = fails(&["serve", "--postgres", &db.url, "--bind", "127.0.0.1:0"]);
+    assert!(err.contains("holds no city"), "{err}");
+}
+
+#[test]
+fn serve_loads_the_city_from_postgis() {
+    let db = TestDb::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let city = tmp.path().join("city");
+    synth(&city, "6");
+    ok(&["db", "migrate", "--postgres", &db.url]);
+    ok(&["import", "--postgres", &db.url, city.to_str().unwrap()]);
+
+    let from_db = start_with(&["--postgres", &db.url]);
+    let from_files = start_with(&["--data", city.to_str().unwrap()]);
+    let h = get(&from_db.addr, "/healthz");
+    assert_eq!(h.status, 200);
+    let h = h.json();
+    assert_eq!(h["status"], "ok", "{h}");
+    assert_eq!(h["store"]["kind"], "postgis", "{h}");
+    assert_eq!(h["store"]["connected"], true, "{h}");
+    let target = h["store"]["target"].as_str().unwrap();
+    assert!(target.ends_with(&format!("/{}", db.name)), "{h}");
+    assert!(!target.contains("postgres@"), "no user or password: {h}");
+    let f = get(&from_files.addr, "/healthz").json();
+    assert_eq!(f["store"]["kind"], "files", "{f}");
+    assert_eq!(h["layers"], f["layers"]);
+    assert_eq!(h["layers"]["events"], 5000);
+    for path in [
+        "/api/stats?by=town",
+        "/api/wall",
+        "/api/locate?lon=119.01&lat=25.44",
+    ] {
+        let (a, b) = (get(&from_db.addr, path), get(&from_files.addr, path));
+        assert_eq!(a.status, 200, "{path}");
+        assert_eq!(a.body, b.body, "{path} differs between PostGIS and files");
+    }
+}
