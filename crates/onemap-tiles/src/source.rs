@@ -76,32 +76,40 @@ pub(crate) struct TileKey {
 }
 
 /// Point positions in world coordinates, per point layer.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct WorldPoints {
-    pub(crate) events: Vec<[f64; 2]>,
-    pub(crate) ships: Vec<[f64; 2]>,
-    pub(crate) heritage: Vec<[f64; 2]>,
-    pub(crate) enterprises: Vec<[f64; 2]>,
-    pub(crate) schools: Vec<[f64; 2]>,
+    pub(crate) events: Arc<Vec<[f64; 2]>>,
+    pub(crate) ships: Arc<Vec<[f64; 2]>>,
+    pub(crate) heritage: Arc<Vec<[f64; 2]>>,
+    pub(crate) enterprises: Arc<Vec<[f64; 2]>>,
+    pub(crate) schools: Arc<Vec<[f64; 2]>>,
 }
 
 /// Serves every tile of a city: composite MVT tiles of any set of layers,
 /// TileJSON, a layer catalog, and a bounded cache with strong ETags.
+///
+/// A source serves one [`City`] snapshot. When events change,
+/// [`TileSource::with_city`] makes the next source: it shares the prepared
+/// areas and the other layers, the tile cache and its counters, and carries
+/// a new events version, so cached tiles that read events are not served
+/// again while every other cached tile still is.
 pub struct TileSource {
     pub(crate) city: Arc<City>,
     /// Per area level, its generalized shapes and label points.
-    pub(crate) areas: [PolygonLayer; 5],
-    pub(crate) homesteads: PolygonLayer,
+    pub(crate) areas: Arc<[PolygonLayer; 5]>,
+    pub(crate) homesteads: Arc<PolygonLayer>,
     pub(crate) points: WorldPoints,
-    pub(crate) event_hex: HexGrid,
-    pub(crate) enterprise_hex: HexGrid,
+    pub(crate) event_hex: Arc<HexGrid>,
+    pub(crate) enterprise_hex: Arc<HexGrid>,
     /// Per hexagon level and slot: `[enterprises, large ones]`.
-    pub(crate) enterprise_counts: Vec<Vec<[u32; 2]>>,
+    pub(crate) enterprise_counts: Arc<Vec<Vec<[u32; 2]>>>,
+    /// Shared by every source made from this one (moka handles share).
     figures: moka::sync::Cache<(FilterKey, u64), Arc<FilterFigures>>,
     cache: moka::sync::Cache<TileKey, Option<Tile>>,
+    /// This source's data versions (a later source has later ones).
     versions: [AtomicU64; 11],
-    hits: AtomicU64,
-    misses: AtomicU64,
+    hits: Arc<AtomicU64>,
+    misses: Arc<AtomicU64>,
     /// Lon/lat bounds of the areas: `[west, south, east, north]`.
     pub(crate) bounds: [f64; 4],
 }
@@ -155,19 +163,19 @@ impl TileSource {
         let homestead_shapes: Vec<_> = city.homesteads().iter().map(|h| &h.geometry).collect();
         let homesteads = PolygonLayer::build(&homestead_shapes, hr.minzoom, hr.tolerance_px);
         let points = WorldPoints {
-            events: world(Layer::Events),
-            ships: world(Layer::Ships),
-            heritage: world(Layer::Heritage),
-            enterprises: world(Layer::Enterprises),
-            schools: world(Layer::Schools),
+            events: Arc::new(world(Layer::Events)),
+            ships: Arc::new(world(Layer::Ships)),
+            heritage: Arc::new(world(Layer::Heritage)),
+            enterprises: Arc::new(world(Layer::Enterprises)),
+            schools: Arc::new(world(Layer::Schools)),
         };
-        let (lo, hi) = h3_range(rule_for(Layer::Events));
-        let event_hex = HexGrid::build(city.event_columns().points.cell, lo, hi);
+        let event_hex = Arc::new(event_hex_grid(&city));
         let (lo, hi) = h3_range(rule_for(Layer::Enterprises));
         let ent_cells = city.columns_of(Layer::Enterprises).expect("points").cell;
         let enterprise_hex = HexGrid::build(ent_cells, lo, hi);
         let ents = city.enterprises();
-        let enterprise_counts = enterprise_hex.counts(|p| ents[p].large);
+        let enterprise_counts = Arc::new(enterprise_hex.counts(|p| ents[p].large));
+        let enterprise_hex = Arc::new(enterprise_hex);
         let bounds = lonlat_bounds(&areas[0]);
         let figures = moka::sync::Cache::new(32);
         let cache = moka::sync::Cache::builder()
@@ -182,8 +190,8 @@ impl TileSource {
             .build();
         let src = TileSource {
             city,
-            areas,
-            homesteads,
+            areas: Arc::new(areas),
+            homesteads: Arc::new(homesteads),
             points,
             event_hex,
             enterprise_hex,
@@ -191,8 +199,8 @@ impl TileSource {
             figures,
             cache,
             versions: Default::default(),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            hits: Arc::default(),
+            misses: Arc::default(),
             bounds,
         };
         // The unrestricted figures are what most tiles ask for: count them now.
@@ -202,6 +210,53 @@ impl TileSource {
 
     pub fn city(&self) -> &Arc<City> {
         &self.city
+    }
+
+    /// The source for `city`, a snapshot made from this source's city by
+    /// [`City::with_events`]: only the events are prepared again (projected
+    /// and put in hexagons); everything else, the cache included, is shared.
+    /// Panics if `city` does not share its base with this source's city.
+    pub fn with_city(&self, city: Arc<City>) -> TileSource {
+        assert!(
+            city.shares_base_with(&self.city),
+            "with_city takes a snapshot of the same city"
+        );
+        let c = city.columns_of(Layer::Events).expect("a point layer");
+        let events: Vec<[f64; 2]> = c
+            .lon
+            .par_iter()
+            .zip(c.lat.par_iter())
+            .map(|(&x, &y)| to_world(x, y))
+            .collect();
+        let event_hex = Arc::new(event_hex_grid(&city));
+        let versions: [AtomicU64; 11] = std::array::from_fn(|i| {
+            let v = self.versions[i].load(Ordering::Acquire);
+            AtomicU64::new(if Layer::ALL[i] == Layer::Events {
+                v + 1
+            } else {
+                v
+            })
+        });
+        let src = TileSource {
+            city,
+            areas: Arc::clone(&self.areas),
+            homesteads: Arc::clone(&self.homesteads),
+            points: WorldPoints {
+                events: Arc::new(events),
+                ..self.points.clone()
+            },
+            event_hex,
+            enterprise_hex: Arc::clone(&self.enterprise_hex),
+            enterprise_counts: Arc::clone(&self.enterprise_counts),
+            figures: self.figures.clone(),
+            cache: self.cache.clone(),
+            versions,
+            hits: Arc::clone(&self.hits),
+            misses: Arc::clone(&self.misses),
+            bounds: self.bounds,
+        };
+        src.figures_for(&EventFilter::default());
+        src
     }
 
     /// One tile: `None` when it has no feature (answer 204 No Content).
@@ -323,6 +378,12 @@ impl TileSource {
     pub fn bounds(&self) -> [f64; 4] {
         self.bounds
     }
+}
+
+/// The hexagon grid of the events of a city.
+fn event_hex_grid(city: &City) -> HexGrid {
+    let (lo, hi) = h3_range(rule_for(Layer::Events));
+    HexGrid::build(city.event_columns().points.cell, lo, hi)
 }
 
 /// The data layers a tile layer reads.

@@ -639,6 +639,71 @@ fn cache_hits_and_version_bumps() {
 }
 
 #[test]
+fn a_new_city_snapshot_changes_event_tiles_only() {
+    let f = fixture();
+    let src = TileSource::new(Arc::clone(f.src.city()), 16 << 20);
+    let t = putian(14);
+    let r = |l: &str| req(l, t, EventFilter::default());
+    // A new event in the middle of the tile, in the unit found there.
+    let b = t.bbox();
+    let (lon, lat) = ((b.min_lon + b.max_lon) / 2.0, (b.min_lat + b.max_lat) / 2.0);
+    let city = src.city();
+    let unit = city
+        .locate_unit(lon, lat)
+        .unwrap()
+        .expect("the tile's middle is in the city");
+    let id = f.data.events.iter().map(|e| e.id).max().unwrap() + 1;
+    let event = onemap_core::Event {
+        id,
+        lon,
+        lat,
+        category: EventCategory::Drainage,
+        status: onemap_core::EventStatus::Reported,
+        reported_at: 1_800_000_000,
+        closed_at: None,
+        unit,
+    };
+    let before = get_from(&src, "events", t).expect("events near Putian");
+    assert!(!ids(&before, "events").contains(&id));
+    src.tile(&r("ships,heritage,schools")).unwrap();
+    let next = src.with_city(Arc::new(city.with_events(vec![event]).unwrap()));
+    let after = get_from(&next, "events", t).expect("events near Putian");
+    let (b_ids, a_ids) = (ids(&before, "events"), ids(&after, "events"));
+    if b_ids.len() < MAX_TILE_POINTS {
+        assert_eq!(a_ids.len(), b_ids.len() + 1);
+        assert!(a_ids.contains(&id), "the new event is drawn");
+    } else {
+        assert_eq!(
+            hex_counts(&after).values().sum::<u64>(),
+            hex_counts(&before).values().sum::<u64>() + 1
+        );
+    }
+    // The old source still serves its own snapshot, from the shared cache.
+    assert_eq!(get_from(&src, "events", t), Some(before));
+    // Layers that do not read events stay cached across the snapshots.
+    let misses = next.cache_stats().misses;
+    next.tile(&r("ships,heritage,schools")).unwrap();
+    assert_eq!(
+        next.cache_stats().misses,
+        misses,
+        "ships, heritage, schools: a hit"
+    );
+    next.tile(&r("districts")).unwrap();
+    assert_eq!(
+        next.cache_stats().misses,
+        misses + 1,
+        "area figures read events"
+    );
+}
+
+fn get_from(src: &TileSource, layers: &str, tile: TileCoord) -> Option<Json> {
+    let t = src
+        .tile(&req(layers, tile, EventFilter::default()))
+        .unwrap()?;
+    Some(decode(&t.bytes))
+}
+
+#[test]
 fn tilejson_and_catalog() {
     let src = &fixture().src;
     let set = LayerSet::parse("districts,events").unwrap();
