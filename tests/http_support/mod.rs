@@ -84,13 +84,40 @@ impl Reply {
 }
 
 pub fn request(addr: &str, method: &str, path: &str, extra: &[(&str, &str)]) -> Reply {
+    request_body(addr, method, path, extra, None)
+}
+
+/// A request with a JSON body.
+#[allow(dead_code)] // only some tests post
+pub fn post(addr: &str, path: &str, token: Option<&str>, body: &str) -> Reply {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut extra = vec![("Content-Type", "application/json")];
+    if let Some(a) = &auth {
+        extra.push(("Authorization", a.as_str()));
+    }
+    request_body(addr, "POST", path, &extra, Some(body))
+}
+
+pub fn request_body(
+    addr: &str,
+    method: &str,
+    path: &str,
+    extra: &[(&str, &str)],
+    body: Option<&str>,
+) -> Reply {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in extra {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
+    if let Some(b) = body {
+        req.push_str(&format!("Content-Length: {}\r\n", b.len()));
+    }
     req.push_str("\r\n");
+    if let Some(b) = body {
+        req.push_str(b);
+    }
     s.write_all(req.as_bytes()).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();

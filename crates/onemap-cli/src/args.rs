@@ -28,6 +28,8 @@ pub enum Command {
     Query(QueryArgs),
     /// Serve tiles, styles, the query API and the web viewer over HTTP.
     Serve(ServeArgs),
+    /// Issue bearer tokens for the event loop.
+    Token(TokenArgs),
     /// Work with tiles offline (export an MBTiles or PMTiles archive).
     Tiles(TilesArgs),
     /// Manage the PostGIS database (migrate its schema).
@@ -128,6 +130,39 @@ pub struct ServeArgs {
     /// Folder of the web viewer (with node_modules/ after `npm ci`).
     #[arg(long, default_value = "viewer")]
     pub viewer: PathBuf,
+    /// The embedded store (a GeoPackage file) that keeps reported events,
+    /// their moves and the tokens [default: onemap.gpkg in the city directory].
+    #[arg(long, conflicts_with = "postgres")]
+    pub store: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a bearer token for the event loop; it is printed once and only
+    /// its hash is kept.
+    Create {
+        /// unit_leader, town_office, department, viewer or ship_feed.
+        #[arg(long)]
+        role: String,
+        /// area:ID (a unit leader's units, a town office's town), department:NAME, or city.
+        #[arg(long)]
+        scope: String,
+        /// Who the token is for (kept in every change they make).
+        #[arg(long)]
+        name: String,
+        /// City directory whose store keeps the token.
+        #[arg(long, default_value = DEFAULT_DATA)]
+        data: PathBuf,
+        /// The store file [default: onemap.gpkg in the city directory].
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -35,7 +35,32 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         };
         let read = started.elapsed();
         let facts = CityFacts::of(&data);
-        let city = City::build(data).context("cannot index the city")?;
+        let mut city = City::build(data).context("cannot index the city")?;
+        // The embedded store keeps what the event loop changed: lay it over
+        // the base events. (Over PostGIS the loop is not served yet.)
+        let events = match pg {
+            Some(_) => None,
+            None => {
+                let path = store_path(&a.data, a.store.as_deref());
+                let store = onemap_store::EmbeddedStore::open(&path)
+                    .with_context(|| format!("cannot open the store {}", path.display()))?;
+                let min_id = city.max_id(onemap_core::Layer::Events).map_or(1, |m| m + 1);
+                let changed = store
+                    .events()
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                if !changed.is_empty() {
+                    eprintln!(
+                        "{} event(s) changed since the city's files, from {}",
+                        changed.len(),
+                        path.display()
+                    );
+                    city = city.with_events(changed).with_context(|| {
+                        format!("cannot apply the events of {}", path.display())
+                    })?;
+                }
+                Some((Arc::new(store), min_id))
+            }
+        };
         let load = started.elapsed();
         let load_seconds = load.as_secs_f64();
         let store = match pg {
@@ -53,6 +78,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             styles_dir: a.styles,
             viewer_dir: a.viewer,
             store,
+            events,
         };
         let state =
             AppState::new(Arc::new(city), facts, &config).context("cannot set up the server")?;
@@ -74,5 +100,49 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         onemap_server::serve(listener, state).await?;
         Ok::<_, anyhow::Error>(())
     })?;
+    Ok(0)
+}
+
+/// The embedded store's file: given, or `onemap.gpkg` in the city directory.
+fn store_path(data: &std::path::Path, given: Option<&std::path::Path>) -> std::path::PathBuf {
+    given.map_or_else(
+        || data.join(onemap_store::EMBEDDED_FILE),
+        std::path::Path::to_path_buf,
+    )
+}
+
+/// `onemap token create`: prints a new token on stdout.
+pub fn token(a: crate::args::TokenArgs) -> anyhow::Result<i32> {
+    let crate::args::TokenCommand::Create {
+        role,
+        scope,
+        name,
+        data,
+        store,
+    } = a.command;
+    let role: onemap_core::Role = role.parse()?;
+    let scope = onemap_store::parse_scope(&scope).ok_or_else(|| {
+        anyhow::anyhow!("invalid scope '{scope}': use area:ID, department:NAME or city")
+    })?;
+    let name = name.trim();
+    anyhow::ensure!(!name.is_empty(), "--name must not be empty");
+    if !data.is_dir() && store.is_none() {
+        anyhow::bail!(
+            "city directory {} does not exist (generate one with `onemap synth`, or give --store)",
+            data.display()
+        );
+    }
+    let path = store_path(&data, store.as_deref());
+    let s = onemap_store::EmbeddedStore::open(&path)
+        .with_context(|| format!("cannot open the store {}", path.display()))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let token = s.create_token(role, &scope, name, now)?;
+    eprintln!(
+        "token for {name} ({role}, {scope}) stored in {}; it is shown only now:",
+        path.display()
+    );
+    println!("{token}");
     Ok(0)
 }

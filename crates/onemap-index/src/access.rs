@@ -3,12 +3,13 @@
 //! ancestor tables and spatial lookups by position. Nothing here computes;
 //! it only lends what [`City::build`] already made.
 
-use crate::city::City;
+use crate::city::{City, NO_TIME};
 use crate::filter::{EventMask, TimeWindow};
 use crate::tree::NONE;
 use h3o::CellIndex;
 use onemap_core::{
-    Enterprise, EventCategory, EventStatus, HeritagePoint, Homestead, Layer, Level, School, Ship,
+    Enterprise, Event, EventCategory, EventStatus, HeritagePoint, Homestead, Layer, Level, School,
+    Ship,
 };
 use std::ops::Range;
 
@@ -65,6 +66,33 @@ impl City {
             category: &self.ev.category,
             status: &self.ev.status,
         }
+    }
+
+    /// An event by id as a record (None if unknown, or if it lies outside
+    /// every unit and so has no unit to name).
+    pub fn event(&self, id: u64) -> Option<Event> {
+        let p = self.events.position(id)? as usize;
+        Some(Event {
+            id,
+            lon: self.events.lon[p],
+            lat: self.events.lat[p],
+            category: EventCategory::from_code(self.ev.category[p])?,
+            status: EventStatus::from_code(self.ev.status[p])?,
+            reported_at: self.ev.reported_at[p],
+            closed_at: (self.ev.closed_at[p] != NO_TIME).then_some(self.ev.closed_at[p]),
+            unit: self.unit_id(self.events.unit[p])?,
+        })
+    }
+
+    /// The earliest and latest report times of the events (None if none).
+    pub fn event_time_range(&self) -> Option<(i64, i64)> {
+        Some((*self.ev.reported_at.first()?, *self.ev.reported_at.last()?))
+    }
+
+    /// The largest id of a point layer (None if empty or not a point layer).
+    pub fn max_id(&self, layer: Layer) -> Option<u64> {
+        let ps = self.point_set(layer)?;
+        ps.by_id.last().map(|&p| ps.ids[p as usize])
     }
 
     /// The storage positions of the events reported in `window` (a slice,

@@ -59,7 +59,7 @@ pub async fn locate(State(state): State<AppState>, p: Params) -> ApiResult {
         p.required_number::<f64>("lon")?,
         p.required_number::<f64>("lat")?,
     );
-    to_json(&state.city.locate(lon, lat)?)
+    to_json(&state.city().locate(lon, lat)?)
 }
 
 /// `/api/features/{layer}?bbox=|area=|polygon=`: one page of GeoJSON.
@@ -93,14 +93,14 @@ pub async fn features(
     }
     blocking(&state, move |s| {
         let found = if let Some(b) = bbox {
-            s.city.features_in_bbox(layer, &b, &filter, &page)?
+            s.city().features_in_bbox(layer, &b, &filter, &page)?
         } else if let Some(a) = area {
-            s.city.features_in_area(layer, a, &filter, &page)?
+            s.city().features_in_area(layer, a, &filter, &page)?
         } else {
             let poly = polygon.expect("one scope is given");
-            s.city.features_in_polygon(layer, &poly, &filter, &page)?
+            s.city().features_in_polygon(layer, &poly, &filter, &page)?
         };
-        Ok(Json(js_safe(geojson::page(&s.city, &found))))
+        Ok(Json(js_safe(geojson::page(&s.city(), &found))))
     })
     .await
 }
@@ -118,13 +118,13 @@ pub async fn feature(
             format!("feature id must be digits, got '{id}'"),
         )
     })?;
-    let f = state.city.feature(layer, id).ok_or_else(|| {
+    let f = state.city().feature(layer, id).ok_or_else(|| {
         ApiError::not_found(
             "unknown_feature",
             format!("no feature {id} in layer '{layer}'"),
         )
     })?;
-    Ok(Json(js_safe(geojson::feature(&state.city, &f))))
+    Ok(Json(js_safe(geojson::feature(&state.city(), &f))))
 }
 
 /// `/api/nearest/{layer}?lon=&lat=&k=&max_distance=`
@@ -143,8 +143,8 @@ pub async fn nearest(
     let max = p.number::<f64>("max_distance")?;
     let filter = p.filter()?;
     blocking(&state, move |s| {
-        let found = s.city.nearest(layer, lon, lat, k, max, &filter)?;
-        Ok(Json(js_safe(geojson::neighbors(&s.city, &found))))
+        let found = s.city().nearest(layer, lon, lat, k, max, &filter)?;
+        Ok(Json(js_safe(geojson::neighbors(&s.city(), &found))))
     })
     .await
 }
@@ -158,7 +158,7 @@ pub async fn stats(State(state): State<AppState>, p: Params) -> ApiResult {
     let window = p.window()?;
     let scope = scope(&p)?;
     blocking(&state, move |s| {
-        to_json(&s.city.event_stats(&StatsQuery {
+        to_json(&s.city().event_stats(&StatsQuery {
             group_by,
             window,
             scope,
@@ -188,7 +188,7 @@ pub async fn hotspots(State(state): State<AppState>, p: Params) -> ApiResult {
         limit: p.number::<usize>("limit")?.unwrap_or(20),
     };
     blocking(&state, move |s| {
-        to_json(&json!({ "hotspots": s.city.hotspots(&q)? }))
+        to_json(&json!({ "hotspots": s.city().hotspots(&q)? }))
     })
     .await
 }
@@ -202,7 +202,10 @@ pub async fn area(
     let Path(id) = path.map_err(path_error)?;
     let id = parse_area_id(&id)?;
     let window = p.window()?;
-    blocking(&state, move |s| to_json(&s.city.area_details(id, &window)?)).await
+    blocking(&state, move |s| {
+        to_json(&s.city().area_details(id, &window)?)
+    })
+    .await
 }
 
 /// `/api/areas/search?q=&limit=`: areas whose name (or id) contains `q`,
@@ -217,7 +220,8 @@ pub async fn search(State(state): State<AppState>, p: Params) -> ApiResult {
         ));
     }
     blocking(&state, move |s| {
-        let areas = s.city.areas();
+        let city = s.city();
+        let areas = city.areas();
         let hits: Vec<Value> = s
             .search
             .iter()
@@ -236,7 +240,7 @@ pub async fn search(State(state): State<AppState>, p: Params) -> ApiResult {
                     cur = pa.parent;
                 }
                 path.reverse();
-                let f = s.city.feature(Layer::for_level(e.level), e.id.get());
+                let f = s.city().feature(Layer::for_level(e.level), e.id.get());
                 let bbox = f.and_then(|f| match f.properties {
                     onemap_index::Properties::Area { bbox, .. } => Some(bbox),
                     _ => None,

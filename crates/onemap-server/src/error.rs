@@ -8,8 +8,10 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use onemap_core::workflow::WorkflowError;
 use onemap_core::CoreError;
 use onemap_index::IndexError;
+use onemap_store::StoreError;
 use onemap_tiles::TilesError;
 
 /// An error answer: status, stable code and a message for people.
@@ -110,6 +112,45 @@ impl From<IndexError> for ApiError {
             IndexError::InvalidData(_) => Self::internal(msg),
         }
     }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        let msg = e.to_string();
+        match e {
+            StoreError::Workflow(w) => w.into(),
+            StoreError::UnknownEvent(_) => Self::not_found("unknown_event", msg),
+            other => {
+                tracing::error!("store error: {:#}", anyhow_chain(&other));
+                Self::internal(format!("the store failed: {}", anyhow_chain(&other)))
+            }
+        }
+    }
+}
+
+impl From<WorkflowError> for ApiError {
+    fn from(e: WorkflowError) -> Self {
+        let msg = e.to_string();
+        match e {
+            WorkflowError::IllegalMove { .. } => {
+                Self::new(StatusCode::CONFLICT, "illegal_move", msg)
+            }
+            WorkflowError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "forbidden", msg),
+            WorkflowError::Invalid(_) => Self::unprocessable("invalid_move", msg),
+        }
+    }
+}
+
+/// An error with its causes, `a: b: c`.
+fn anyhow_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
 }
 
 impl From<TilesError> for ApiError {

@@ -19,6 +19,7 @@ mod api;
 mod assets;
 mod error;
 mod geojson;
+mod live;
 mod metrics;
 mod openapi;
 mod params;
@@ -33,7 +34,7 @@ pub use state::{AppState, CityFacts, ServerConfig, StoreHandle};
 
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use std::path::PathBuf;
 use tower_http::compression::CompressionLayer;
@@ -63,8 +64,13 @@ pub enum ServerError {
 pub fn app(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::GET, Method::HEAD])
-        .allow_headers([header::IF_NONE_MATCH])
+        .allow_methods([Method::GET, Method::HEAD, Method::POST])
+        .allow_headers([
+            header::IF_NONE_MATCH,
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
         .expose_headers([header::ETAG]);
     Router::new()
         .route("/", get(assets::index))
@@ -84,6 +90,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/areas/search", get(api::search))
         .route("/api/areas/{id}", get(api::area))
         .route("/api/wall", get(wall::wall))
+        .route("/api/events", post(live::report))
+        .route("/api/events/{id}", get(live::get_event))
+        .route("/api/events/{id}/transitions", post(live::transition))
         .route("/api/openapi.json", get(openapi_doc))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
@@ -131,7 +140,7 @@ async fn shutdown_signal() {
 }
 
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    let city = &state.city;
+    let city = state.city();
     let counts: serde_json::Map<String, serde_json::Value> = onemap_core::Layer::ALL
         .iter()
         .map(|l| (l.as_str().to_string(), city.len(*l).into()))
@@ -174,6 +183,6 @@ async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        "only GET and HEAD are served",
+        "this route does not take that method (reads are GET or HEAD; the event loop POSTs)",
     )
 }

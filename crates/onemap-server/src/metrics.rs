@@ -135,7 +135,7 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 /// The metrics in the Prometheus text format.
 pub fn render(state: &AppState) -> String {
     let mut out = String::new();
-    let cache = state.tiles.cache_stats();
+    let cache = state.tiles().cache_stats();
     state.metrics.with(|t| {
         out.push_str("# HELP onemap_http_requests_total HTTP requests by method, route and status.\n");
         out.push_str("# TYPE onemap_http_requests_total counter\n");

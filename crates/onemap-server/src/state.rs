@@ -1,10 +1,13 @@
 //! What every handler shares: the city, the tile source, the styles, the
 //! search list and the metrics, behind one cheap-to-clone [`AppState`].
 
+use crate::live::EventLoop;
 use crate::metrics::Metrics;
 use crate::styles::Styles;
+use arc_swap::ArcSwap;
 use onemap_core::{AreaId, CityData, Level};
 use onemap_index::City;
+use onemap_store::EmbeddedStore;
 use onemap_tiles::TileSource;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,6 +24,9 @@ pub struct ServerConfig {
     pub viewer_dir: PathBuf,
     /// Where the city came from (reported by `/healthz`).
     pub store: StoreHandle,
+    /// Where reported events and their moves are kept, and the first event
+    /// id it may give out (after the city's base events); `None`: read-only.
+    pub events: Option<(Arc<EmbeddedStore>, u64)>,
 }
 
 /// The store the city was loaded from.
@@ -82,28 +88,23 @@ impl Default for ServerConfig {
             styles_dir: PathBuf::from("styles"),
             viewer_dir: PathBuf::from("viewer"),
             store: StoreHandle::Memory,
+            events: None,
         }
     }
 }
 
 /// Figures of the raw data the index does not keep in a handy form: the
-/// latest event time (the wall's "today" is relative to it, since the
-/// synthetic history ends on a fixed date) and the fleet's whereabouts.
+/// fleet's whereabouts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CityFacts {
-    pub latest_event_at: Option<i64>,
-    pub earliest_event_at: Option<i64>,
     pub ships_in_port: u64,
     pub ships_at_sea: u64,
 }
 
 impl CityFacts {
     pub fn of(data: &CityData) -> Self {
-        let times = data.events.iter().map(|e| e.reported_at);
         let in_port = data.ships.iter().filter(|s| s.in_port).count() as u64;
         CityFacts {
-            latest_event_at: times.clone().max(),
-            earliest_event_at: times.min(),
             ships_in_port: in_port,
             ships_at_sea: data.ships.len() as u64 - in_port,
         }
@@ -122,8 +123,11 @@ pub(crate) struct SearchEntry {
 
 /// What [`AppState`] shares.
 pub struct Inner {
-    pub(crate) city: Arc<City>,
-    pub(crate) tiles: TileSource,
+    /// The tiles of the current city snapshot, and through them the city:
+    /// one swap moves both to the next snapshot.
+    tiles: ArcSwap<TileSource>,
+    /// The event loop, when the server keeps changes (see [`crate::live`]).
+    pub(crate) events: Option<EventLoop>,
     pub(crate) facts: CityFacts,
     pub(crate) styles: Styles,
     pub(crate) viewer_dir: PathBuf,
@@ -155,6 +159,10 @@ impl AppState {
     ) -> Result<Self, crate::ServerError> {
         let styles = Styles::load(&config.styles_dir)?;
         let tiles = TileSource::new(city.clone(), config.cache_bytes);
+        let events = config
+            .events
+            .clone()
+            .map(|(store, min_id)| EventLoop::new(store, min_id));
         let mut search = Vec::new();
         for level in Level::ALL {
             for a in city.areas().level(level) {
@@ -167,8 +175,8 @@ impl AppState {
             }
         }
         Ok(AppState(Arc::new(Inner {
-            city,
-            tiles,
+            tiles: ArcSwap::from_pointee(tiles),
+            events,
             facts,
             styles,
             viewer_dir: config.viewer_dir.clone(),
@@ -177,5 +185,22 @@ impl AppState {
             started: Instant::now(),
             store: config.store.clone(),
         })))
+    }
+}
+
+impl Inner {
+    /// The current city snapshot.
+    pub fn city(&self) -> Arc<City> {
+        Arc::clone(self.tiles.load().city())
+    }
+
+    /// The tile source of the current snapshot.
+    pub fn tiles(&self) -> Arc<TileSource> {
+        self.tiles.load_full()
+    }
+
+    /// Makes `tiles` (and its city) current.
+    pub(crate) fn publish(&self, tiles: TileSource) {
+        self.tiles.store(Arc::new(tiles));
     }
 }

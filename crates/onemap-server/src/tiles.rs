@@ -40,11 +40,11 @@ pub async fn tile(
         filter,
     };
     // A cache hit is answered here; only rendering goes to a blocking thread.
-    let made = match state.tiles.cached(&req)? {
+    let made = match state.tiles().cached(&req)? {
         Some(hit) => hit,
         None => {
             let worker = state.clone();
-            tokio::task::spawn_blocking(move || worker.tiles.tile(&req))
+            tokio::task::spawn_blocking(move || worker.tiles().tile(&req))
                 .await
                 .map_err(|e| ApiError::internal(format!("tile task failed: {e}")))??
         }
@@ -124,7 +124,7 @@ pub async fn tilejson(
         "{}/tiles/{names}/{{z}}/{{x}}/{{y}}.mvt{query}",
         base_url(&headers)
     );
-    let doc = state.tiles.tilejson(&layers, &template);
+    let doc = state.tiles().tilejson(&layers, &template);
     Ok(([(header::CACHE_CONTROL, DOC_CACHE_CONTROL)], Json(doc)).into_response())
 }
 
@@ -132,7 +132,7 @@ pub async fn tilejson(
 pub async fn catalog(State(state): State<AppState>) -> Response {
     (
         [(header::CACHE_CONTROL, DOC_CACHE_CONTROL)],
-        Json(state.tiles.catalog()),
+        Json(state.tiles().catalog()),
     )
         .into_response()
 }

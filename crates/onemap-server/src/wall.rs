@@ -29,8 +29,9 @@ pub async fn wall(State(state): State<AppState>) -> Result<Response, ApiError> {
 }
 
 fn summary(s: &AppState) -> Result<Value, ApiError> {
-    let city = &s.city;
-    let end = s.facts.latest_event_at.unwrap_or(0);
+    let city = s.city();
+    let latest = city.event_time_range().map(|r| r.1);
+    let end = latest.unwrap_or(0);
     let today = cst_day_start(end);
     let all = city.event_stats(&StatsQuery {
         group_by: GroupBy::Level(Level::District),
@@ -90,7 +91,7 @@ fn summary(s: &AppState) -> Result<Value, ApiError> {
     let f = &all.overall.figures;
     Ok(json!({
         "generated_at": now,
-        "as_of": s.facts.latest_event_at,
+        "as_of": latest,
         "today": { "date": cst_date(today), "from": today, "to": today + DAY },
         "events_today": day.overall.figures.total,
         "events_7d": week.overall.figures.total,

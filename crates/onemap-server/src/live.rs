@@ -1,0 +1,381 @@
+//! The closed event loop over HTTP: report an event, move it along the loop,
+//! read it with its history.
+//!
+//! Writes need a bearer token (`onemap token create`); reads stay public.
+//! A change is committed to the store first; only then is it applied to the
+//! in-memory city — a new snapshot ([`onemap_index::City::with_events`]) and
+//! the tile source made from it — and only then answered, so the client that
+//! made a change sees it in the next tile, figure or hot spot it asks for.
+//! Changes that arrive while a snapshot is being built are applied together
+//! in the next one.
+
+use crate::api::js_safe;
+use crate::error::ApiError;
+use crate::tiles::path_error;
+use crate::AppState;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use onemap_core::workflow::Actor;
+use onemap_core::{AreaId, Event, EventCategory, EventStatus, Layer, Level};
+use onemap_store::{EmbeddedStore, MoveRequest, NewReport};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The longest description kept.
+const MAX_DESCRIPTION: usize = 2000;
+/// The longest idempotency key, note or department name.
+const MAX_SHORT: usize = 200;
+
+/// The store and the queue of changes waiting for the next snapshot.
+pub(crate) struct EventLoop {
+    store: Arc<EmbeddedStore>,
+    /// The first id after the city's base events.
+    min_id: u64,
+    pending: Mutex<Vec<Event>>,
+    /// Held while a snapshot is built: one at a time, in order.
+    building: tokio::sync::Mutex<()>,
+}
+
+impl EventLoop {
+    pub(crate) fn new(store: Arc<EmbeddedStore>, min_id: u64) -> Self {
+        EventLoop {
+            store,
+            min_id,
+            pending: Mutex::default(),
+            building: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+fn event_loop(state: &AppState) -> Result<&EventLoop, ApiError> {
+    state.events.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "read_only",
+            "this server keeps no changes (it was started without a store for the event loop)",
+        )
+    })
+}
+
+/// Applies committed changes to the in-memory city; returns once a snapshot
+/// holding `changed` is being served.
+async fn apply(state: &AppState, changed: Event) -> Result<(), ApiError> {
+    let lp = event_loop(state)?;
+    lp.pending
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(changed);
+    let _turn = lp.building.lock().await;
+    let batch = std::mem::take(&mut *lp.pending.lock().unwrap_or_else(|p| p.into_inner()));
+    if batch.is_empty() {
+        // An earlier turn took this change and has published it.
+        return Ok(());
+    }
+    let s = state.clone();
+    let n = batch.len();
+    let started = std::time::Instant::now();
+    let tiles = tokio::task::spawn_blocking(move || {
+        let tiles = s.tiles();
+        let city = tiles.city().with_events(batch)?;
+        Ok::<_, ApiError>(tiles.with_city(Arc::new(city)))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("applying a change failed: {e}")))??;
+    state.publish(tiles);
+    tracing::info!(
+        "applied {n} changed event(s) in {:.0} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+/// The actor behind the request's bearer token: 401 without a valid one.
+async fn actor(state: &AppState, headers: &HeaderMap) -> Result<Actor, ApiError> {
+    let lp = event_loop(state)?;
+    let unauthorized =
+        |msg: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", msg.to_string());
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthorized("changes need a bearer token (Authorization: Bearer …; `onemap token create` issues one)"))?
+        .to_string();
+    let store = Arc::clone(&lp.store);
+    let found = tokio::task::spawn_blocking(move || store.actor(&token))
+        .await
+        .map_err(|e| ApiError::internal(format!("token lookup failed: {e}")))??;
+    found.ok_or_else(|| unauthorized("unknown bearer token"))
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    b.map(|Json(v)| v).map_err(|r| {
+        let status = r.status();
+        let code = if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            "unsupported_media_type"
+        } else {
+            "bad_body"
+        };
+        ApiError::new(status, code, r.body_text())
+    })
+}
+
+fn short(name: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
+    match v {
+        Some(s) if s.chars().count() > MAX_SHORT => Err(ApiError::unprocessable(
+            "too_long",
+            format!("{name} is longer than {MAX_SHORT} characters"),
+        )),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        other => Ok(other),
+    }
+}
+
+/// An id given as a JSON number or a string (18-digit unit ids are strings
+/// in our answers, since JavaScript numbers cannot hold them).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum IdValue {
+    Number(u64),
+    Text(String),
+}
+
+impl IdValue {
+    fn get(&self) -> Option<u64> {
+        match self {
+            IdValue::Number(n) => Some(*n),
+            IdValue::Text(s) => s.trim().parse().ok(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportBody {
+    lon: Option<f64>,
+    lat: Option<f64>,
+    unit: Option<IdValue>,
+    category: String,
+    description: String,
+    idempotency_key: Option<String>,
+}
+
+/// `POST /api/events`: a unit leader reports an event at a point or in a
+/// unit. 201 with the event (and `Location`); 200 with the first event when
+/// the idempotency key was used before.
+pub async fn report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    b: Result<Json<ReportBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let b = body(b)?;
+    let who = actor(&state, &headers).await?;
+    let category: EventCategory = b.category.parse()?;
+    let description = b.description.trim().to_string();
+    if description.is_empty() || description.chars().count() > MAX_DESCRIPTION {
+        return Err(ApiError::unprocessable(
+            "invalid_description",
+            format!("description must be 1 to {MAX_DESCRIPTION} characters"),
+        ));
+    }
+    let header_key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let key = short("idempotency_key", b.idempotency_key.or(header_key))?;
+    let city = state.city();
+    let given_unit = match &b.unit {
+        None => None,
+        Some(v) => {
+            let id = v
+                .get()
+                .and_then(|n| AreaId::new(n).ok())
+                .filter(|a| a.level() == Some(Level::Unit))
+                .ok_or_else(|| {
+                    ApiError::unprocessable(
+                        "invalid_unit",
+                        "unit must be the 18-digit id of a unit",
+                    )
+                })?;
+            if city.feature(Layer::Units, id.get()).is_none() {
+                return Err(ApiError::unprocessable(
+                    "unknown_unit",
+                    format!("no unit {id} in this city"),
+                ));
+            }
+            Some(id)
+        }
+    };
+    let (lon, lat, unit) = match (b.lon, b.lat, given_unit) {
+        (Some(lon), Some(lat), given) => {
+            let located = city.locate_unit(lon, lat)?.ok_or_else(|| {
+                ApiError::unprocessable(
+                    "outside_city",
+                    format!("({lon}, {lat}) is not inside any unit of the city"),
+                )
+            })?;
+            if let Some(u) = given.filter(|u| *u != located) {
+                return Err(ApiError::unprocessable(
+                    "unit_mismatch",
+                    format!("({lon}, {lat}) lies in unit {located}, not in unit {u}"),
+                ));
+            }
+            (lon, lat, located)
+        }
+        (None, None, Some(u)) => {
+            // The unit's own anchor point, inside its boundary.
+            let f = city
+                .feature(Layer::Units, u.get())
+                .ok_or_else(|| ApiError::internal("unit vanished"))?;
+            (f.lon, f.lat, u)
+        }
+        _ => {
+            return Err(ApiError::unprocessable(
+                "missing_location",
+                "give lon and lat, or a unit id, or both",
+            ))
+        }
+    };
+    let lp = event_loop(&state)?;
+    let min_id = lp
+        .min_id
+        .max(city.max_id(Layer::Events).map_or(1, |m| m + 1));
+    let store = Arc::clone(&lp.store);
+    let new = NewReport {
+        lon,
+        lat,
+        unit,
+        category,
+        description,
+        idempotency_key: key,
+    };
+    let (rec, created) =
+        tokio::task::spawn_blocking(move || store.report(&who, min_id, &new, now()))
+            .await
+            .map_err(|e| ApiError::internal(format!("report failed: {e}")))??;
+    if created {
+        apply(&state, rec.event.clone()).await?;
+    }
+    let id = rec.event.id;
+    let doc = one_event(&state, id).await?;
+    let mut res = (
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(doc),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/events/{id}")) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveBody {
+    to: String,
+    routed_to: Option<String>,
+    note: Option<String>,
+}
+
+/// `POST /api/events/{id}/transitions`: moves an event one step along the
+/// loop (`{"to": "discussing"}`, `{"to": "routed", "routed_to": "…"}`, …).
+pub async fn transition(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    b: Result<Json<MoveBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let id = event_id(path)?;
+    let b = body(b)?;
+    let who = actor(&state, &headers).await?;
+    let to: EventStatus = b.to.parse()?;
+    let mv = MoveRequest {
+        to,
+        routed_to: short("routed_to", b.routed_to)?,
+        note: short("note", b.note)?,
+    };
+    let city = state.city();
+    let base = city.event(id);
+    let lp = event_loop(&state)?;
+    let store = Arc::clone(&lp.store);
+    let rec =
+        tokio::task::spawn_blocking(move || store.transition(&who, id, base.as_ref(), &mv, now()))
+            .await
+            .map_err(|e| ApiError::internal(format!("move failed: {e}")))??;
+    apply(&state, rec.event).await?;
+    Ok(Json(one_event(&state, id).await?).into_response())
+}
+
+/// `GET /api/events/{id}`: the event, what the loop added to it, and its
+/// history (empty for an event no one has moved through this server).
+pub async fn get_event(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let id = event_id(path)?;
+    Ok(Json(one_event(&state, id).await?))
+}
+
+fn event_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError> {
+    let Path(raw) = path.map_err(path_error)?;
+    raw.parse().map_err(|_| {
+        ApiError::bad_request(
+            "bad_event_id",
+            format!("event ids are positive integers, got '{raw}'"),
+        )
+    })
+}
+
+async fn one_event(state: &AppState, id: u64) -> Result<Value, ApiError> {
+    let stored = match &state.events {
+        Some(lp) => {
+            let store = Arc::clone(&lp.store);
+            tokio::task::spawn_blocking(move || store.event(id))
+                .await
+                .map_err(|e| ApiError::internal(format!("read failed: {e}")))??
+        }
+        None => None,
+    };
+    let city = state.city();
+    let unit_of_city = city.event_unit(id);
+    let doc = match stored {
+        Some((rec, history)) => json!({
+            "event": rec.event,
+            "description": rec.description,
+            "reporter": rec.reporter,
+            "routed_to": rec.routed_to,
+            "assigned_unit": unit_of_city,
+            "history": history,
+        }),
+        None => {
+            let e = city
+                .event(id)
+                .ok_or_else(|| ApiError::not_found("unknown_event", format!("no event {id}")))?;
+            json!({
+                "event": e,
+                "description": null,
+                "reporter": null,
+                "routed_to": null,
+                "assigned_unit": unit_of_city,
+                "history": [],
+            })
+        }
+    };
+    Ok(js_safe(doc))
+}

@@ -1,0 +1,360 @@
+//! The closed event loop end to end, over the embedded store: the real
+//! `onemap` binary issues tokens and serves a small generated city; reports
+//! and moves go through HTTP, show up in queries and tiles at once, are
+//! refused when illegal or out of scope, and survive a restart.
+
+mod http_support;
+
+use http_support::{get, post, start, BIN};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn token(city: &Path, role: &str, scope: &str, name: &str) -> String {
+    let out = Command::new(BIN)
+        .args([
+            "token", "create", "--role", role, "--scope", scope, "--name", name, "--data",
+        ])
+        .arg(city)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "token create failed");
+    let t = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(t.starts_with("om_") && t.len() > 40, "{t}");
+    t
+}
+
+/// An id as our JSON gives it (large ids are strings).
+fn id_of(v: &Value) -> u64 {
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or_else(|| panic!("not an id: {v}"))
+}
+
+/// The ids in a tile's `events` layer, decoded by Python's
+/// mapbox-vector-tile (not our code).
+fn event_ids_in_tile(a: &str, tile: &str) -> Vec<u64> {
+    use std::io::Write;
+    let r = get(a, &format!("/tiles/events/{tile}.mvt"));
+    if r.status == 204 {
+        return Vec::new();
+    }
+    assert_eq!(r.status, 200);
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/onemap-tiles/tests/decode_mvt.py"
+    );
+    let mut child = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 with mapbox-vector-tile decodes tiles");
+    child.stdin.take().unwrap().write_all(&r.body).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the decoder failed");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["events"]["features"]
+        .as_array()
+        .map(|f| f.iter().map(|x| x["id"].as_u64().unwrap()).collect())
+        .unwrap_or_default()
+}
+
+/// The z16 tile holding a point, as `z/x/y`.
+fn tile_at(lon: f64, lat: f64) -> String {
+    let n = 2f64.powi(16);
+    let x = ((lon + 180.0) / 360.0 * n).floor();
+    let r = lat.to_radians();
+    let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+    format!("16/{x}/{y}")
+}
+
+fn area_total(a: &str, id: u64) -> u64 {
+    get(a, &format!("/api/areas/{id}")).json()["figures"]["total"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn the_event_loop_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let city = dir.path().join("city");
+    let ok = Command::new(BIN)
+        .args(["synth", "--scale", "0.02", "--out"])
+        .arg(&city)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+
+    // A point inside the city, and the areas holding it.
+    let server = start(&city);
+    let a = server.addr.as_str();
+    let (lon, lat) = (119.0, 25.45);
+    let loc = get(a, &format!("/api/locate?lon={lon}&lat={lat}")).json();
+    let unit = id_of(&loc["unit"]["id"]);
+    let grid = id_of(&loc["grid"]["id"]);
+    let town = id_of(&loc["town"]["id"]);
+    let other_town = get(a, "/api/areas/search?q=%E9%95%87&limit=50").json()["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["level"] == "town")
+        .map(|x| id_of(&x["id"]))
+        .find(|t| *t != town)
+        .expect("another town");
+    drop(server);
+
+    let leader = token(&city, "unit_leader", &format!("area:{grid}"), "网格长 李");
+    let far_leader = token(&city, "unit_leader", &format!("area:{other_town}"), "别处");
+    let office = token(&city, "town_office", &format!("area:{town}"), "街道办");
+    let far_office = token(
+        &city,
+        "town_office",
+        &format!("area:{other_town}"),
+        "别的街道办",
+    );
+    let water = token(&city, "department", "department:水务局", "水务局");
+    let roads = token(&city, "department", "department:交通局", "交通局");
+    let viewer = token(&city, "viewer", "city", "大屏");
+    let bad = Command::new(BIN)
+        .args([
+            "token", "create", "--role", "mayor", "--scope", "city", "--name", "x", "--data",
+        ])
+        .arg(&city)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unit_leader"));
+
+    let server = start(&city);
+    let a = server.addr.as_str();
+    let unit_before = area_total(a, unit);
+    let tile = tile_at(lon, lat);
+    let tile_before = event_ids_in_tile(a, &tile);
+    let town_before = area_total(a, town);
+
+    // Who may report, and with what.
+    let report = json!({"lon": lon, "lat": lat, "category": "drainage",
+        "description": "下水道堵塞, 路面积水", "idempotency_key": "r-1"})
+    .to_string();
+    assert_eq!(
+        post(a, "/api/events", None, &report).error(),
+        (401, "unauthorized".into())
+    );
+    assert_eq!(
+        post(a, "/api/events", Some("om_forged"), &report).error().0,
+        401
+    );
+    assert_eq!(
+        post(a, "/api/events", Some(&viewer), &report).error(),
+        (403, "forbidden".into())
+    );
+    assert_eq!(
+        post(a, "/api/events", Some(&far_leader), &report).error(),
+        (403, "forbidden".into())
+    );
+    assert_eq!(
+        post(a, "/api/events", Some(&leader), "{not json").error().0,
+        400
+    );
+    let e = |body: Value| post(a, "/api/events", Some(&leader), &body.to_string()).error();
+    assert_eq!(
+        e(json!({"lon": lon, "lat": lat, "category": "flooding", "description": "x"})),
+        (422, "unknown_value".into())
+    );
+    assert_eq!(
+        e(json!({"lon": 122.5, "lat": 25.0, "category": "road", "description": "x"})),
+        (422, "outside_city".into())
+    );
+    assert_eq!(
+        e(json!({"lon": lon, "lat": lat, "category": "road", "description": "  "})),
+        (422, "invalid_description".into())
+    );
+    assert_eq!(
+        e(json!({"category": "road", "description": "x"})),
+        (422, "missing_location".into())
+    );
+    assert_eq!(
+        e(json!({"lon": lon, "lat": lat, "unit": (unit + 1).to_string(), "category": "road", "description": "x"})).0,
+        422
+    );
+
+    let r = post(a, "/api/events", Some(&leader), &report);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let made = r.json();
+    let id = id_of(&made["event"]["id"]);
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/api/events/{id}").as_str())
+    );
+    assert_eq!(made["event"]["status"], "reported");
+    assert_eq!(id_of(&made["event"]["unit"]), unit);
+    assert_eq!(made["reporter"], "网格长 李");
+    // The same key again: the same event, not a second one.
+    let again = post(a, "/api/events", Some(&leader), &report);
+    assert_eq!(again.status, 200);
+    assert_eq!(id_of(&again.json()["event"]["id"]), id);
+    // Visible at once: figures, features, the event itself.
+    assert_eq!(area_total(a, unit), unit_before + 1);
+    assert_eq!(area_total(a, town), town_before + 1);
+    let tile_after = event_ids_in_tile(a, &tile);
+    assert!(
+        !tile_before.contains(&id) && tile_after.contains(&id),
+        "the tile shows the new event"
+    );
+    assert_eq!(tile_after.len(), tile_before.len() + 1);
+    let near = get(a, &format!("/api/nearest/events?lon={lon}&lat={lat}&k=1")).json();
+    assert_eq!(id_of(&near["features"][0]["id"]), id, "{near}");
+    // A report by unit id alone lands inside that unit.
+    let by_unit = post(
+        a,
+        "/api/events",
+        Some(&leader),
+        &json!({"unit": unit.to_string(), "category": "sanitation", "description": "垃圾堆放"})
+            .to_string(),
+    );
+    assert_eq!(by_unit.status, 201);
+    assert_eq!(id_of(&by_unit.json()["event"]["unit"]), unit);
+    assert_eq!(area_total(a, unit), unit_before + 2);
+
+    // The loop, with every wrong move refused on the way.
+    let path = format!("/api/events/{id}/transitions");
+    let mv = |tok: &str, body: Value| post(a, &path, Some(tok), &body.to_string());
+    assert_eq!(
+        mv(&office, json!({"to": "closed"})).error(),
+        (409, "illegal_move".into())
+    );
+    assert_eq!(
+        mv(&far_office, json!({"to": "discussing"})).error(),
+        (403, "forbidden".into())
+    );
+    assert_eq!(
+        mv(&leader, json!({"to": "discussing"})).error(),
+        (403, "forbidden".into())
+    );
+    assert_eq!(mv(&office, json!({"to": "teleported"})).error().0, 422);
+    assert_eq!(
+        post(a, &path, None, &json!({"to": "discussing"}).to_string())
+            .error()
+            .0,
+        401
+    );
+    assert_eq!(mv(&office, json!({"to": "discussing"})).status, 200);
+    assert_eq!(
+        mv(&office, json!({"to": "routed"})).error(),
+        (422, "invalid_move".into())
+    );
+    assert_eq!(
+        mv(&office, json!({"to": "routed", "routed_to": "水务局"})).status,
+        200
+    );
+    assert_eq!(
+        mv(&roads, json!({"to": "handled"})).error(),
+        (403, "forbidden".into())
+    );
+    assert_eq!(
+        mv(&water, json!({"to": "handled", "note": "已疏通"})).status,
+        200
+    );
+    assert_eq!(
+        mv(&far_leader, json!({"to": "fed_back"})).error(),
+        (403, "forbidden".into())
+    );
+    assert_eq!(mv(&leader, json!({"to": "fed_back"})).status, 200);
+    let open_before = get(a, &format!("/api/areas/{unit}")).json()["figures"]["open"]
+        .as_u64()
+        .unwrap();
+    let closed = mv(&office, json!({"to": "closed"}));
+    assert_eq!(closed.status, 200);
+    assert_eq!(closed.json()["event"]["status"], "closed");
+    let open_after = get(a, &format!("/api/areas/{unit}")).json()["figures"]["open"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(open_after + 1, open_before, "closing shows in the figures");
+    assert_eq!(
+        post(
+            a,
+            "/api/events/999999999999/transitions",
+            Some(&office),
+            r#"{"to":"discussing"}"#
+        )
+        .error()
+        .0,
+        404
+    );
+    assert_eq!(get(a, "/api/events/abc").error().0, 400);
+    assert_eq!(get(a, "/api/events/999999999999").error().0, 404);
+    drop(server);
+
+    // A restart loses nothing.
+    let server = start(&city);
+    let a = server.addr.as_str();
+    let got = get(a, &format!("/api/events/{id}")).json();
+    assert_eq!(got["event"]["status"], "closed");
+    assert_eq!(got["routed_to"], "水务局");
+    let steps: Vec<&str> = got["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "reported",
+            "discussing",
+            "routed",
+            "handled",
+            "fed_back",
+            "closed"
+        ]
+    );
+    assert_eq!(got["history"][3]["note"], "已疏通");
+    assert_eq!(got["history"][3]["actor"], "水务局");
+    assert_eq!(area_total(a, unit), unit_before + 2);
+    // Reopening is the town office's, and goes back to reported.
+    let reopened = post(
+        a,
+        &format!("/api/events/{id}/transitions"),
+        Some(&office),
+        r#"{"to":"reported"}"#,
+    );
+    assert_eq!(reopened.status, 200);
+    assert_eq!(reopened.json()["event"]["status"], "reported");
+    // A base event (from the city's files) can be moved too.
+    let base = get(
+        a,
+        &format!("/api/features/events?bbox=118.4,24.9,119.7,25.8&status=reported&limit=1"),
+    )
+    .json();
+    if let Some(f) = base["features"].as_array().and_then(|f| f.first()) {
+        let bid = id_of(&f["id"]);
+        let in_town = get(
+            a,
+            &format!(
+                "/api/locate?lon={}&lat={}",
+                f["geometry"]["coordinates"][0], f["geometry"]["coordinates"][1]
+            ),
+        )
+        .json();
+        let btown = id_of(&in_town["town"]["id"]);
+        let t = token(&city, "town_office", &format!("area:{btown}"), "另一街道办");
+        let r = post(
+            a,
+            &format!("/api/events/{bid}/transitions"),
+            Some(&t),
+            r#"{"to":"discussing"}"#,
+        );
+        // The token was issued after this server started: still valid, it is looked up per request.
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            get(a, &format!("/api/events/{bid}")).json()["history"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
