@@ -81,8 +81,17 @@ async fn apply(state: &AppState, changed: Event) -> Result<(), ApiError> {
     let started = std::time::Instant::now();
     let tiles = tokio::task::spawn_blocking(move || {
         let tiles = s.tiles();
+        // Where the changed events were and are: only those districts' tiles
+        // that read events are rendered again.
+        let mut places: Vec<(f64, f64)> = batch.iter().map(|e| (e.lon, e.lat)).collect();
+        places.extend(
+            batch
+                .iter()
+                .filter_map(|e| tiles.city().event(e.id))
+                .map(|e| (e.lon, e.lat)),
+        );
         let city = tiles.city().with_events(batch)?;
-        Ok::<_, ApiError>(tiles.with_city(Arc::new(city)))
+        Ok::<_, ApiError>(tiles.with_changed_events(Arc::new(city), places))
     })
     .await
     .map_err(|e| ApiError::internal(format!("applying a change failed: {e}")))??;

@@ -5,8 +5,11 @@ use crate::figures::{FilterFigures, HexGrid};
 use crate::geom::to_world;
 use crate::layers::{LayerSet, Tile, TileRequest, MAX_SERVE_ZOOM};
 use crate::prepared::PolygonLayer;
+use crate::render::world_window;
 use crate::rules::{rule_for, rules, LayerRule};
+use crate::DEFAULT_BUFFER;
 use crate::{render, TilesError};
+use onemap_core::TileCoord;
 use onemap_core::{EventCategory, EventStatus, Layer, Level};
 use onemap_index::{City, EventFilter};
 use rayon::prelude::*;
@@ -108,6 +111,16 @@ pub struct TileSource {
     cache: moka::sync::Cache<TileKey, Option<Tile>>,
     /// This source's data versions (a later source has later ones).
     versions: [AtomicU64; 11],
+    /// Per district, its world box grown by [`REGION_MARGIN`]: a changed
+    /// event can only change tiles that meet the box of its district.
+    region_boxes: Arc<Vec<[f64; 4]>>,
+    /// Per district, the version of its events; the last entry counts
+    /// changes outside every district (and [`TileSource::bump_version`]),
+    /// which every tile reading events depends on.
+    region_versions: Arc<Vec<u64>>,
+    /// [`TileSource::bump_version`] calls for events: every tile reading
+    /// events depends on them.
+    event_bumps: AtomicU64,
     hits: Arc<AtomicU64>,
     misses: Arc<AtomicU64>,
     /// Lon/lat bounds of the areas: `[west, south, east, north]`.
@@ -188,8 +201,26 @@ impl TileSource {
                 u32::try_from(n + 160).unwrap_or(u32::MAX)
             })
             .build();
+        let region_boxes = Arc::new(
+            areas[0]
+                .boxes
+                .iter()
+                .map(|b| {
+                    [
+                        b[0] - REGION_MARGIN,
+                        b[1] - REGION_MARGIN,
+                        b[2] + REGION_MARGIN,
+                        b[3] + REGION_MARGIN,
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+        let region_versions = Arc::new(vec![0; region_boxes.len() + 1]);
         let src = TileSource {
             city,
+            region_boxes,
+            region_versions,
+            event_bumps: AtomicU64::new(0),
             areas: Arc::new(areas),
             homesteads: Arc::new(homesteads),
             points,
@@ -217,6 +248,44 @@ impl TileSource {
     /// and put in hexagons); everything else, the cache included, is shared.
     /// Panics if `city` does not share its base with this source's city.
     pub fn with_city(&self, city: Arc<City>) -> TileSource {
+        let mut regions = (*self.region_versions).clone();
+        *regions.last_mut().expect("the outside entry") += 1;
+        self.next_source(city, regions)
+    }
+
+    /// [`TileSource::with_city`] when only the events at `places` (lon/lat:
+    /// where changed events were before and are now) changed: only tiles
+    /// that read events and meet the districts holding those places are
+    /// rendered again; other cached tiles, area tiles of other districts
+    /// included, are still served.
+    pub fn with_changed_events(
+        &self,
+        city: Arc<City>,
+        places: impl IntoIterator<Item = (f64, f64)>,
+    ) -> TileSource {
+        let mut regions = (*self.region_versions).clone();
+        let outside = regions.len() - 1;
+        let mut touched = vec![false; regions.len()];
+        for (lon, lat) in places {
+            let district = self
+                .city
+                .locate_unit(lon, lat)
+                .ok()
+                .flatten()
+                .and_then(|u| u.ancestor_at(Level::District))
+                .and_then(|d| match self.city.areas().position(d) {
+                    Some((Level::District, p)) => Some(p as usize),
+                    _ => None,
+                });
+            touched[district.unwrap_or(outside)] = true;
+        }
+        for (v, t) in regions.iter_mut().zip(&touched) {
+            *v += u64::from(*t);
+        }
+        self.next_source(city, regions)
+    }
+
+    fn next_source(&self, city: Arc<City>, regions: Vec<u64>) -> TileSource {
         assert!(
             city.shares_base_with(&self.city),
             "with_city takes a snapshot of the same city"
@@ -251,6 +320,9 @@ impl TileSource {
             figures: self.figures.clone(),
             cache: self.cache.clone(),
             versions,
+            region_boxes: Arc::clone(&self.region_boxes),
+            region_versions: Arc::new(regions),
+            event_bumps: AtomicU64::new(self.event_bumps.load(Ordering::Acquire)),
             hits: Arc::clone(&self.hits),
             misses: Arc::clone(&self.misses),
             bounds: self.bounds,
@@ -331,7 +403,26 @@ impl TileSource {
     /// longer served (they age out of the cache); tiles of other layers stay.
     /// Area tiles read events too (their event figures).
     pub fn bump_version(&self, layer: Layer) -> u64 {
+        if layer == Layer::Events {
+            self.event_bumps.fetch_add(1, Ordering::AcqRel);
+        }
         self.versions[layer_index(layer)].fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// What the cached tiles reading events at `tile` depend on: the event
+    /// versions of the districts whose (grown) box meets the tile, and of
+    /// the outside. Versions only grow, so the sum grows whenever one of
+    /// them does.
+    fn events_key(&self, tile: TileCoord) -> u64 {
+        let w = world_window(tile, DEFAULT_BUFFER);
+        let mut sum = self.event_bumps.load(Ordering::Acquire)
+            + self.region_versions.last().copied().unwrap_or(0);
+        for (b, v) in self.region_boxes.iter().zip(self.region_versions.iter()) {
+            if b[0] <= w[2] && w[0] <= b[2] && b[1] <= w[3] && w[1] <= b[3] {
+                sum += v;
+            }
+        }
+        sum
     }
 
     /// The cache key of a request: layers, tile, the filter (only when some
@@ -341,9 +432,15 @@ impl TileSource {
         let mut reads_events = false;
         for r in req.layers.iter() {
             for l in dependencies(r) {
-                versions[layer_index(l)] = self.version(l);
-                reads_events |= l == Layer::Events;
+                if l == Layer::Events {
+                    reads_events = true;
+                } else {
+                    versions[layer_index(l)] = self.version(l);
+                }
             }
+        }
+        if reads_events {
+            versions[layer_index(Layer::Events)] = self.events_key(req.tile);
         }
         TileKey {
             layers: req.layers,
@@ -379,6 +476,11 @@ impl TileSource {
         self.bounds
     }
 }
+
+/// How far (in world units, about 0.36° here) a district's box is grown
+/// for the tiles its events can touch: more than the largest event hexagon
+/// drawn, and the tile buffer.
+const REGION_MARGIN: f64 = 0.001;
 
 /// The hexagon grid of the events of a city.
 fn event_hex_grid(city: &City) -> HexGrid {

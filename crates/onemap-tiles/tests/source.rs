@@ -696,6 +696,67 @@ fn a_new_city_snapshot_changes_event_tiles_only() {
     );
 }
 
+#[test]
+fn changed_events_re_render_only_their_districts_tiles() {
+    let f = fixture();
+    let src = TileSource::new(Arc::clone(f.src.city()), 16 << 20);
+    let city = src.city();
+    let districts = &f.data.areas.level(Level::District);
+    let bbox = |g: &MultiPolygon<f64>| g.bounding_rect().unwrap();
+    // An event of the island district, and a village far west of it.
+    let island = districts
+        .iter()
+        .find(|d| d.name == "湄洲岛")
+        .expect("湄洲岛");
+    let ib = bbox(&island.geometry);
+    let event = f
+        .data
+        .events
+        .iter()
+        .find(|e| e.unit.ancestor_at(Level::District) == Some(island.id))
+        .expect("an event on the island")
+        .clone();
+    let far = f
+        .data
+        .areas
+        .level(Level::Village)
+        .iter()
+        .find(|v| bbox(&v.geometry).max().x < ib.min().x - 0.5)
+        .expect("a village far west of the island");
+    let c = bbox(&far.geometry).center();
+    let far_tile = TileCoord::containing(c.x, c.y, 12);
+    let near_tile = TileCoord::containing(event.lon, event.lat, 12);
+    let layers = "villages,grids,events";
+    let r = |t| req(layers, t, EventFilter::default());
+    src.tile(&r(far_tile)).unwrap();
+    src.tile(&r(near_tile)).unwrap();
+    let mut moved = event.clone();
+    moved.status = onemap_core::EventStatus::Closed;
+    moved.closed_at = Some(event.reported_at + 3600);
+    let next_city = Arc::new(city.with_events(vec![moved.clone()]).unwrap());
+    let next = src.with_changed_events(next_city, [(event.lon, event.lat)]);
+    let misses = next.cache_stats().misses;
+    let far_again = next.tile(&r(far_tile)).unwrap();
+    assert_eq!(
+        next.cache_stats().misses,
+        misses,
+        "a far district's tile stays cached"
+    );
+    assert_eq!(far_again, src.tile(&r(far_tile)).unwrap());
+    next.tile(&r(near_tile)).unwrap();
+    assert_eq!(
+        next.cache_stats().misses,
+        misses + 1,
+        "the changed district's tile is rendered again"
+    );
+    // And what the far tile shows is what a fresh source renders.
+    let fresh = TileSource::new(Arc::clone(next.city()), 0);
+    assert_eq!(
+        fresh.render_uncached(&r(far_tile)).unwrap(),
+        far_again.map(|t| t.bytes.to_vec())
+    );
+}
+
 fn get_from(src: &TileSource, layers: &str, tile: TileCoord) -> Option<Json> {
     let t = src
         .tile(&req(layers, tile, EventFilter::default()))
