@@ -373,7 +373,7 @@ async fn row(
 
 fn tick(progress: Progress<'_>, table: &'static str, sent: &mut u64) {
     *sent += 1;
-    if *sent % REPORT_EVERY == 0 {
+    if sent.is_multiple_of(REPORT_EVERY) {
         progress(table, REPORT_EVERY);
     }
 }
