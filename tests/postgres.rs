@@ -284,4 +284,28 @@ fn serve_loads_the_city_from_postgis() {
         assert_eq!(a.status, 200, "{path}");
         assert_eq!(a.body, b.body, "{path} differs between PostGIS and files");
     }
+
+    // The database connection goes away: the city keeps being served from
+    // memory and /healthz says the server is degraded.
+    admin(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = '{}' AND application_name = 'onemap'",
+        db.name
+    ));
+    let mut h = get(&from_db.addr, "/healthz").json();
+    for _ in 0..50 {
+        if h["status"] == "degraded" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        h = get(&from_db.addr, "/healthz").json();
+    }
+    assert_eq!(h["status"], "degraded", "{h}");
+    assert_eq!(h["store"]["connected"], false, "{h}");
+    let (a, b) = (
+        get(&from_db.addr, "/api/stats?by=town"),
+        get(&from_files.addr, "/api/stats?by=town"),
+    );
+    assert_eq!(a.status, 200);
+    assert_eq!(a.body, b.body);
 }

@@ -135,6 +135,26 @@ fn assert_same_city(a: &CityData, b: &CityData) {
     assert_eq!(a.schools, b.schools);
 }
 
+/// Every index and constraint of the public schema, as the server defines them.
+async fn schema_snapshot(url: &str) -> Vec<String> {
+    let c = sql(url).await;
+    let mut out: Vec<String> = c
+        .query(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'
+             UNION ALL
+             SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+             FROM pg_constraint WHERE connamespace = 'public'::regnamespace",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    out.sort();
+    out
+}
+
 fn no_progress() -> impl FnMut(&'static str, u64) + Send {
     |_, _| {}
 }
@@ -240,6 +260,8 @@ async fn import_then_export_gives_byte_identical_files() {
 
     let mut store = db.store().await;
     store.migrate().await.unwrap();
+    let schema = schema_snapshot(&db.url).await;
+    assert!(schema.len() > 40, "{schema:?}");
     let mut reported = BTreeMap::<&str, u64>::new();
     let mut progress = |t: &'static str, n: u64| *reported.entry(t).or_default() += n;
     store
@@ -247,6 +269,8 @@ async fn import_then_export_gives_byte_identical_files() {
         .await
         .unwrap();
     assert_eq!(reported["events"], city.events.len() as u64);
+    // The bulk load put back every index and constraint it took off.
+    assert_eq!(schema_snapshot(&db.url).await, schema);
     assert_eq!(
         reported["units"],
         city.areas.level(onemap_core::Level::Unit).len() as u64
@@ -299,6 +323,7 @@ async fn import_refuses_a_non_empty_database_and_replaces_atomically() {
     assert!(matches!(e, PgError::NotMigrated { found: 0, .. }), "{e}");
     assert!(e.to_string().contains("onemap db migrate"), "{e}");
     store.migrate().await.unwrap();
+    let schema = schema_snapshot(&db.url).await;
     let e = store.load(&mut no_progress()).await.unwrap_err();
     assert!(matches!(e, PgError::NoCity), "{e}");
 
@@ -345,6 +370,7 @@ async fn import_refuses_a_non_empty_database_and_replaces_atomically() {
     let (meta_now, now) = db.store().await.load(&mut no_progress()).await.unwrap();
     assert_eq!(meta_now, meta_a);
     assert_same_city(&city_a, &now);
+    assert_eq!(schema_snapshot(&db.url).await, schema);
 
     // A good replacement swaps the whole city.
     store
@@ -354,6 +380,7 @@ async fn import_refuses_a_non_empty_database_and_replaces_atomically() {
     let (meta_now, now) = db.store().await.load(&mut no_progress()).await.unwrap();
     assert_eq!(meta_now, meta_b);
     assert_same_city(&city_b, &now);
+    assert_eq!(schema_snapshot(&db.url).await, schema);
     drop(store);
     db.drop_db().await;
 }

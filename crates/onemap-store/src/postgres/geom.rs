@@ -86,13 +86,13 @@ mod tests {
 
     #[test]
     fn encodes_ewkb_with_srid_and_decodes_back_exactly() {
-        let bytes = ewkb(Geom4326::Point(119.123456789012345, 25.1));
+        let bytes = ewkb(Geom4326::Point(119.123_456_789_012_34, 25.1));
         // Little endian, type Point with the SRID flag, SRID 4326.
         assert_eq!(&bytes[..9], &[1, 1, 0, 0, 0x20, 0xE6, 0x10, 0, 0]);
         let back = Geometry::from_wkb(&mut bytes.as_slice(), WkbDialect::Ewkb).unwrap();
         assert_eq!(
             back,
-            Geometry::Point(geo_types::Point::new(119.123456789012345, 25.1))
+            Geometry::Point(geo_types::Point::new(119.123_456_789_012_34, 25.1))
         );
 
         let outer =

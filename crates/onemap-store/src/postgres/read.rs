@@ -242,7 +242,7 @@ where
         let r = r.map_err(|e| PgError::sql(format!("copy from {}", table.name), e))?;
         each(&r)?;
         n += 1;
-        if n % REPORT_EVERY == 0 {
+        if n.is_multiple_of(REPORT_EVERY) {
             progress(table.name, REPORT_EVERY);
         }
     }

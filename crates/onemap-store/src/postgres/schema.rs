@@ -16,9 +16,7 @@
 //! town level never walks 130,000 unit boundaries; and each table is one
 //! layer, as in the files, the tiles and the URLs.
 
-use onemap_core::{
-    EventCategory, EventStatus, HomesteadStatus, Layer, Level, ProtectionLevel, SchoolKind, Watch,
-};
+use onemap_core::{Layer, Level};
 
 /// A column's SQL type, as the binary COPY protocol needs to know it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -431,6 +429,9 @@ CREATE INDEX events_reported_at_idx ON events (reported_at);
 /// column (a test checks each appears in the SQL).
 #[cfg(test)]
 pub(crate) fn enum_names() -> Vec<(&'static str, Vec<&'static str>)> {
+    use onemap_core::{
+        EventCategory, EventStatus, HomesteadStatus, ProtectionLevel, SchoolKind, Watch,
+    };
     vec![
         (
             "category",
