@@ -326,7 +326,7 @@ fn the_event_loop_end_to_end() {
     // A base event (from the city's files) can be moved too.
     let base = get(
         a,
-        &format!("/api/features/events?bbox=118.4,24.9,119.7,25.8&status=reported&limit=1"),
+        "/api/features/events?bbox=118.4,24.9,119.7,25.8&status=reported&limit=1",
     )
     .json();
     if let Some(f) = base["features"].as_array().and_then(|f| f.first()) {

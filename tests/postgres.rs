@@ -7,7 +7,6 @@
 //! by hand: `export ONEMAP_TEST_POSTGRES="$(bash scripts/pg-test-cluster.sh
 //! start /tmp/onemap-pg)"`). Without it the tests fail, never skip.
 
-#[allow(dead_code)] // helpers the HTTP tests use and these do not
 mod http_support;
 
 use http_support::{get, start_with, BIN};

@@ -1,6 +1,9 @@
 //! The plain HTTP/1.1 client and the server process of the end-to-end
 //! tests (written here, so no library hides headers or encodings).
 
+// Each test file that includes this module uses a different part of it.
+#![allow(dead_code)]
+
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -30,7 +33,6 @@ pub fn start(city: &Path) -> Server {
 
 /// Starts `onemap serve` on a free port with `source` (`--data DIR` or
 /// `--postgres URL`).
-#[allow(dead_code)] // tests/http.rs serves only from files
 pub fn start_with(source: &[&str]) -> Server {
     let root = env!("CARGO_MANIFEST_DIR");
     let mut child = Command::new(BIN)
@@ -88,7 +90,6 @@ pub fn request(addr: &str, method: &str, path: &str, extra: &[(&str, &str)]) -> 
 }
 
 /// A request with a JSON body.
-#[allow(dead_code)] // only some tests post
 pub fn post(addr: &str, path: &str, token: Option<&str>, body: &str) -> Reply {
     let auth = token.map(|t| format!("Bearer {t}"));
     let mut extra = vec![("Content-Type", "application/json")];
