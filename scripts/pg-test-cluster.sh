@@ -28,16 +28,17 @@ postgis_installed() {
 }
 
 install() {
-  [ -x "$PG_BIN/initdb" ] || fail "PostgreSQL 15 is not installed ($PG_BIN/initdb is missing)"
-  if postgis_installed; then
+  if [ -x "$PG_BIN/initdb" ] && postgis_installed; then
     return 0
   fi
-  command -v apt-get >/dev/null || fail "PostGIS is missing and apt-get is not available to install $POSTGIS_PACKAGE"
-  [ "$(id -u)" = 0 ] || fail "PostGIS is missing; install it as root: apt-get install -y $POSTGIS_PACKAGE"
+  # The PostGIS package pulls in PostgreSQL 15 itself on a fresh machine.
+  command -v apt-get >/dev/null || fail "PostgreSQL 15 + PostGIS are missing and apt-get is not available to install $POSTGIS_PACKAGE"
+  [ "$(id -u)" = 0 ] || fail "PostgreSQL 15 + PostGIS are missing; install them as root: apt-get install -y $POSTGIS_PACKAGE"
   say "installing $POSTGIS_PACKAGE"
   apt-get update -qq >&2 || fail "apt-get update failed (needed to install $POSTGIS_PACKAGE)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$POSTGIS_PACKAGE" >&2 \
     || fail "could not install $POSTGIS_PACKAGE with apt-get"
+  [ -x "$PG_BIN/initdb" ] || fail "$POSTGIS_PACKAGE is installed but $PG_BIN/initdb is still missing"
   postgis_installed || fail "$POSTGIS_PACKAGE is installed but postgis.control is still missing"
 }
 
