@@ -117,16 +117,32 @@ impl City {
     /// Calls `f` with the position of every point of `layer` whose exact
     /// position lies in `[min_lon, min_lat, max_lon, max_lat]` (any order).
     pub fn each_point_in(&self, layer: Layer, b: [f64; 4], mut f: impl FnMut(u32)) {
+        let _ = self.try_each_point_in(layer, b, |p| {
+            f(p);
+            std::ops::ControlFlow::Continue(())
+        });
+    }
+
+    /// [`City::each_point_in`] that stops as soon as `f` breaks (the R-tree
+    /// is walked lazily, so the rest is never visited): for "are there more
+    /// than N points here?" without counting them all.
+    pub fn try_each_point_in(
+        &self,
+        layer: Layer,
+        b: [f64; 4],
+        mut f: impl FnMut(u32) -> std::ops::ControlFlow<()>,
+    ) -> std::ops::ControlFlow<()> {
         let Some(ps) = self.point_set(layer) else {
-            return;
+            return std::ops::ControlFlow::Continue(());
         };
         for e in ps.tree.locate_in_envelope(&ps.envelope(&b)) {
             let i = e.data as usize;
             let (x, y) = (ps.lon[i], ps.lat[i]);
             if x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3] {
-                f(e.data);
+                f(e.data)?;
             }
         }
+        std::ops::ControlFlow::Continue(())
     }
 
     /// For every unit, the position of its ancestor at `level` (the unit

@@ -612,3 +612,31 @@ fn city_is_shareable() {
     );
     assert!(m.events > 3000 * 60, "{m:?}");
 }
+
+#[test]
+fn try_each_point_in_stops_where_asked() {
+    use std::ops::ControlFlow;
+    let w = world(3);
+    let everywhere = [-180.0, -90.0, 180.0, 90.0];
+    let mut all = Vec::new();
+    w.city
+        .each_point_in(Layer::Events, everywhere, |p| all.push(p));
+    assert_eq!(all.len(), w.city.len(Layer::Events));
+    let set: std::collections::BTreeSet<u32> = all.iter().copied().collect();
+    for cap in [1, 10, all.len() - 1, all.len(), all.len() + 5] {
+        let mut got = Vec::new();
+        let flow = w.city.try_each_point_in(Layer::Events, everywhere, |p| {
+            got.push(p);
+            if got.len() >= cap {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        assert_eq!(got.len(), cap.min(all.len()), "cap {cap}");
+        assert_eq!(flow.is_break(), cap <= all.len(), "cap {cap}");
+        assert!(got.iter().all(|p| set.contains(p)));
+        let distinct: std::collections::BTreeSet<u32> = got.iter().copied().collect();
+        assert_eq!(distinct.len(), got.len());
+    }
+}

@@ -13,6 +13,7 @@ use crate::source::TileSource;
 use onemap_core::tile::{mercator_to_lonlat, ORIGIN_SHIFT};
 use onemap_core::{EventCategory, EventStatus, Layer, Level, TileCoord};
 use onemap_index::{CodeMask, NO_UNIT};
+use std::ops::ControlFlow;
 
 /// The tile plus its buffer, in world coordinates `[min_x, min_y, max_x, max_y]`.
 pub(crate) fn world_window(tile: TileCoord, buffer: u32) -> [f64; 4] {
@@ -77,7 +78,7 @@ pub(crate) fn render(
                 match rule.h3_resolution(z) {
                     Some(r) => hex(r, &mut lb),
                     None => {
-                        let hits = event_hits(src, req, w);
+                        let hits = event_hits(src, req, w, cap(rule, z));
                         match dense(rule, z, hits.len()) {
                             Some(r) => hex(r, &mut lb),
                             None => events(src, hits, &mut lb),
@@ -93,7 +94,7 @@ pub(crate) fn render(
                 match rule.h3_resolution(z) {
                     Some(r) => hex(r, &mut lb),
                     None => {
-                        let hits = point_hits(src, layer, tile, w);
+                        let hits = point_hits(src, layer, tile, w, cap(rule, z));
                         match dense(rule, z, hits.len()) {
                             Some(r) => hex(r, &mut lb),
                             None => points(src, layer, &hits, &mut lb),
@@ -102,10 +103,20 @@ pub(crate) fn render(
                 }
             }
             Layer::Homesteads => homesteads(src, z, w, &mut lb),
-            _ => points(src, layer, &point_hits(src, layer, tile, w), &mut lb),
+            _ => {
+                let hits = point_hits(src, layer, tile, w, usize::MAX);
+                points(src, layer, &hits, &mut lb);
+            }
         }
     }
     b.finish()
+}
+
+/// How many points of a layer to look for in a tile: one more than its
+/// density limit says may be drawn (enough to know it is over).
+fn cap(rule: &LayerRule, z: u8) -> usize {
+    rule.density_limit(z)
+        .map_or(usize::MAX, |(max, _)| max.saturating_add(1))
 }
 
 /// The H3 resolution to draw a dense point layer's tile with when its
@@ -250,9 +261,10 @@ fn hexagons(
 }
 
 /// Positions of the events of the request's filter whose point lies in the
-/// window (the tile plus its buffer), in no order (counted before sorting:
-/// a tile over the density limit draws hexagons instead).
-fn event_hits(src: &TileSource, req: &TileRequest, w: [f64; 4]) -> Vec<u32> {
+/// window (the tile plus its buffer), in no order, but at most `cap` of them:
+/// a tile over the density limit draws hexagons, so its points need not all
+/// be found (the R-tree walk stops at the cap).
+fn event_hits(src: &TileSource, req: &TileRequest, w: [f64; 4], cap: usize) -> Vec<u32> {
     let city = &src.city;
     let ev = city.event_columns();
     let f = &req.filter;
@@ -261,20 +273,31 @@ fn event_hits(src: &TileSource, req: &TileRequest, w: [f64; 4]) -> Vec<u32> {
     // The same test as the tile's projection, so the count is what is drawn.
     let proj = TileProjection::new(req.tile, EXTENT, DEFAULT_BUFFER);
     let mut hits = Vec::new();
-    city.each_point_in(Layer::Events, lonlat_box(w), |p| {
+    let _ = city.try_each_point_in(Layer::Events, lonlat_box(w), |p| {
         let i = p as usize;
         if window.contains(&i)
             && mask.accepts(ev.category[i], ev.status[i])
             && proj.world_point(src.points.events[i]).is_some()
         {
             hits.push(p);
+            if hits.len() >= cap {
+                return ControlFlow::Break(());
+            }
         }
+        ControlFlow::Continue(())
     });
     hits
 }
 
-/// Positions of a point layer's points in the window, ascending.
-fn point_hits(src: &TileSource, layer: Layer, tile: TileCoord, w: [f64; 4]) -> Vec<u32> {
+/// Positions of a point layer's points in the window, at most `cap` of
+/// them (see [`event_hits`]), ascending.
+fn point_hits(
+    src: &TileSource,
+    layer: Layer,
+    tile: TileCoord,
+    w: [f64; 4],
+    cap: usize,
+) -> Vec<u32> {
     let proj = TileProjection::new(tile, EXTENT, DEFAULT_BUFFER);
     let world = match layer {
         Layer::Ships => &src.points.ships,
@@ -284,10 +307,14 @@ fn point_hits(src: &TileSource, layer: Layer, tile: TileCoord, w: [f64; 4]) -> V
         _ => return Vec::new(),
     };
     let mut hits = Vec::new();
-    src.city.each_point_in(layer, lonlat_box(w), |p| {
+    let _ = src.city.try_each_point_in(layer, lonlat_box(w), |p| {
         if proj.world_point(world[p as usize]).is_some() {
             hits.push(p);
+            if hits.len() >= cap {
+                return ControlFlow::Break(());
+            }
         }
+        ControlFlow::Continue(())
     });
     hits.sort_unstable();
     hits

@@ -279,6 +279,16 @@ mod tests {
     }
 
     #[test]
+    fn architecture_md_has_the_table() {
+        let doc = include_str!("../../../ARCHITECTURE.md");
+        let md = rules_markdown();
+        assert!(
+            doc.contains(&md),
+            "ARCHITECTURE.md lacks the rules table:\n{md}"
+        );
+    }
+
+    #[test]
     fn markdown_lists_every_layer() {
         let md = rules_markdown();
         assert_eq!(md.lines().count(), rules().len() + 2);
