@@ -26,10 +26,11 @@ TMP_CITY=""
 BROWSER_CITY=""
 SERVER_PID=""
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
-  [ -n "$PG_DIR" ] && bash scripts/pg-test-cluster.sh stop "$PG_DIR" 2>/dev/null
+  # Every step may fail (the server may be gone already) without ending the cleanup.
+  set +e
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; fi
+  if [ -n "$PG_DIR" ]; then bash scripts/pg-test-cluster.sh stop "$PG_DIR"; fi
   rm -rf "$TMP_CITY" "$BROWSER_CITY"
-  return 0
 }
 trap cleanup EXIT
 

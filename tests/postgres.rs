@@ -259,7 +259,8 @@ fn serve_loads_the_city_from_postgis() {
     ok(&["db", "migrate", "--postgres", &db.url]);
     ok(&["import", "--postgres", &db.url, city.to_str().unwrap()]);
 
-    let from_db = start_with(&["--postgres", &db.url]);
+    let from_db = start_with(&["--postgres", &db.url, "--reconnect-secs", "0"]);
+    let reconnecting = start_with(&["--postgres", &db.url, "--reconnect-secs", "1"]);
     let from_files = start_with(&["--data", city.to_str().unwrap()]);
     let h = get(&from_db.addr, "/healthz");
     assert_eq!(h.status, 200);
@@ -307,4 +308,20 @@ fn serve_loads_the_city_from_postgis() {
     );
     assert_eq!(a.status, 200);
     assert_eq!(a.body, b.body);
+
+    // A server that reconnects is back to ok, with a new connection.
+    let mut r = get(&reconnecting.addr, "/healthz").json();
+    for _ in 0..100 {
+        if r["store"]["reconnects"].as_u64() >= Some(1) && r["status"] == "ok" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        r = get(&reconnecting.addr, "/healthz").json();
+    }
+    assert_eq!(r["status"], "ok", "{r}");
+    assert_eq!(r["store"]["connected"], true, "{r}");
+    assert!(r["store"]["reconnects"].as_u64() >= Some(1), "{r}");
+    // The server without reconnection stays degraded.
+    let h = get(&from_db.addr, "/healthz").json();
+    assert_eq!(h["status"], "degraded", "{h}");
 }

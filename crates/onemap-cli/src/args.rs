@@ -118,6 +118,10 @@ pub struct ServeArgs {
     /// (e.g. postgres://user:password@host:5432/onemap).
     #[arg(long, conflicts_with = "data")]
     pub postgres: Option<String>,
+    /// With --postgres: seconds between checks of the database connection,
+    /// reconnecting when it was lost (0: never reconnect).
+    #[arg(long, default_value_t = 2)]
+    pub reconnect_secs: u64,
     /// Address to listen on (port 0 picks a free port; the bound address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub bind: String,

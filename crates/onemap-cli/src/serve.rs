@@ -5,7 +5,7 @@ use crate::args::ServeArgs;
 use anyhow::Context;
 use onemap_index::City;
 use onemap_server::{AppState, CityFacts, ServerConfig, StoreHandle};
-use onemap_store::PgStore;
+use onemap_store::{PgLink, PgStore};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,7 +25,11 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
                     .await
                     .with_context(|| format!("cannot load the city from {}", store.target()))?;
                 let source = format!("PostGIS {}", store.target());
-                (data, source, Some(Arc::new(store)))
+                let link = PgLink::new(store, url)?;
+                if a.reconnect_secs > 0 {
+                    link.spawn_reconnect(std::time::Duration::from_secs(a.reconnect_secs));
+                }
+                (data, source, Some(link))
             }
             None => {
                 let (_, data) = onemap_store::read_city_dir(&a.data)
@@ -64,10 +68,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         let load = started.elapsed();
         let load_seconds = load.as_secs_f64();
         let store = match pg {
-            Some(store) => StoreHandle::Postgis {
-                store,
-                load_seconds,
-            },
+            Some(link) => StoreHandle::Postgis { link, load_seconds },
             None => StoreHandle::Files {
                 path: a.data.clone(),
                 load_seconds,

@@ -41,9 +41,9 @@ pub enum StoreHandle {
         /// Time to read and index it.
         load_seconds: f64,
     },
-    /// A PostGIS database, with the connection the city was loaded over.
+    /// A PostGIS database, with the (reconnecting) link the city was loaded over.
     Postgis {
-        store: Arc<onemap_store::PgStore>,
+        link: Arc<onemap_store::PgLink>,
         /// Time to read and index the city.
         load_seconds: f64,
     },
@@ -62,16 +62,14 @@ impl StoreHandle {
                 }),
                 true,
             ),
-            StoreHandle::Postgis {
-                store,
-                load_seconds,
-            } => {
-                let connected = !store.is_closed();
+            StoreHandle::Postgis { link, load_seconds } => {
+                let connected = link.is_connected();
                 (
                     serde_json::json!({
                         "kind": "postgis",
-                        "target": store.target(),
+                        "target": link.target(),
                         "connected": connected,
+                        "reconnects": link.reconnects(),
                         "load_seconds": load_seconds,
                     }),
                     connected,

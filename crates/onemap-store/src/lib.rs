@@ -31,5 +31,5 @@ pub use fgb::{
     read_homesteads, read_layer, read_meta, read_schools, read_ships, write_city_dir, LayerData,
     LAYER_EXTENSION, META_FILE,
 };
-pub use postgres::{ImportMode, PgError, PgStore};
+pub use postgres::{ImportMode, PgError, PgLink, PgStore};
 pub use validate::{validate_city, Check, Report};

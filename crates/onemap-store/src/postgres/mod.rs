@@ -23,6 +23,7 @@ pub use error::PgError;
 pub use schema::{schema_version, Migration, MIGRATIONS};
 
 use onemap_core::{CityData, Layer};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Config, NoTls};
@@ -270,6 +271,85 @@ pub fn registry() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
             (t.name, cols)
         })
         .collect()
+}
+
+/// A connection that comes back by itself: holds the current [`PgStore`]
+/// and, with [`PgLink::spawn_reconnect`], replaces it with a new one when
+/// the database goes away and returns.
+pub struct PgLink {
+    config: Config,
+    target: String,
+    current: std::sync::RwLock<Arc<PgStore>>,
+    reconnects: std::sync::atomic::AtomicU64,
+}
+
+impl PgLink {
+    /// Wraps a connected store; `url` is the URL it was connected with.
+    pub fn new(store: PgStore, url: &str) -> Result<Arc<PgLink>, PgError> {
+        let config = parse_url(url)?;
+        Ok(Arc::new(PgLink {
+            target: store.target.clone(),
+            config,
+            current: std::sync::RwLock::new(Arc::new(store)),
+            reconnects: std::sync::atomic::AtomicU64::new(0),
+        }))
+    }
+
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The current connection (possibly closed).
+    pub fn store(&self) -> Arc<PgStore> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Whether the current connection is open.
+    pub fn is_connected(&self) -> bool {
+        !self.store().is_closed()
+    }
+
+    /// How many times the link has reconnected.
+    pub fn reconnects(&self) -> u64 {
+        self.reconnects.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Checks the connection every `every` and reconnects when it is
+    /// closed (trying again at the next check when the database is still
+    /// away). Runs until the task is aborted.
+    pub fn spawn_reconnect(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        let link = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if link.is_connected() {
+                    continue;
+                }
+                let mut config = link.config.clone();
+                match PgStore::connect_with(&mut config).await {
+                    Ok(store) => {
+                        *link.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(store);
+                        link.reconnects
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        tracing::info!("reconnected to PostgreSQL at {}", link.target);
+                    }
+                    Err(e) => tracing::warn!("{e}"),
+                }
+            }
+        })
+    }
+}
+
+impl std::fmt::Debug for PgLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgLink")
+            .field("target", &self.target)
+            .field("connected", &self.is_connected())
+            .finish()
+    }
 }
 
 /// Rows a city makes in the layer tables (for a progress total).
