@@ -161,9 +161,9 @@ test('wall: figures appear and keep updating, districts tour', async () => {
   await page.close();
 });
 
-// Days on a wall, compressed: refresh every 0.2 s and tour every second, so
-// SOAK_SECONDS (default 60) cover as many refreshes as 5 hours of the default
-// 30 s polling, and the tour goes round the districts again and again. After
+// Hours on a wall, compressed: refresh every 0.2 s and tour every second
+// (instead of 30 s and 20 s) for SOAK_SECONDS (default 60), so the tour goes
+// round the districts again and again. After
 // a first full round (MapLibre's tile cache is filled then), the JS heap after
 // garbage collection, DOM nodes and event listeners must stay flat.
 test('wall: runs unattended without growing (heap, DOM, listeners)', async () => {
