@@ -120,6 +120,193 @@ pub fn moved(last: &Ship, r: &PositionReport) -> Ship {
     }
 }
 
+/// Radius of a port area around its berths, metres. Berthed ships lie
+/// within 150 m of their port point (see onemap-synth), so the circle holds
+/// them all with room for the harbour mouth.
+pub const PORT_RADIUS_M: f64 = 400.0;
+
+/// Half the side of a restricted zone, metres.
+pub const ZONE_HALF_SIDE_M: f64 = 1_500.0;
+
+/// A port area: a circle of [`PORT_RADIUS_M`] around its berths, as a
+/// polygon of 32 vertices.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PortArea {
+    pub name: String,
+    pub lon: f64,
+    pub lat: f64,
+    /// Closed ring, lon/lat.
+    pub ring: Vec<[f64; 2]>,
+}
+
+/// A restricted zone at sea (a polygon).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Zone {
+    pub name: String,
+    /// Closed ring, lon/lat.
+    pub ring: Vec<[f64; 2]>,
+}
+
+/// A ship leaving or entering a port area.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortCrossing {
+    pub mmsi: u32,
+    pub port: String,
+    pub arrival: bool,
+    pub time: i64,
+}
+
+/// A ship entering a restricted zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ZoneAlert {
+    pub mmsi: u32,
+    pub zone: String,
+    pub time: i64,
+}
+
+/// Even-odd point-in-ring test.
+fn in_ring(ring: &[[f64; 2]], lon: f64, lat: f64) -> bool {
+    let mut inside = false;
+    let n = ring.len();
+    if n < 3 {
+        return false;
+    }
+    let mut j = n - 1;
+    for i in 0..n {
+        let ([xi, yi], [xj, yj]) = (ring[i], ring[j]);
+        if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
+}
+
+/// Metres per degree of longitude and latitude at `lat`.
+fn metres_per_degree(lat: f64) -> (f64, f64) {
+    let m = 6_371_008.8_f64.to_radians();
+    (m * lat.to_radians().cos(), m)
+}
+
+/// The port areas and restricted zones ships are watched against.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Geofence {
+    pub ports: Vec<PortArea>,
+    pub zones: Vec<Zone>,
+}
+
+impl Geofence {
+    /// Derives the geofence from the fleet as generated (deterministic):
+    /// each home port's area is a circle of [`PORT_RADIUS_M`] around the
+    /// mean position of its ships berthed in port; three restricted zones
+    /// are squares of 2 × [`ZONE_HALF_SIDE_M`] centred on the positions of
+    /// the at-sea ships with the lowest MMSIs of the first three ports (at
+    /// open sea, as the generator places them), named 禁区1…3.
+    pub fn from_fleet(ships: &[Ship]) -> Geofence {
+        let mut sums: std::collections::BTreeMap<&str, (f64, f64, u32)> = Default::default();
+        for s in ships.iter().filter(|s| s.in_port) {
+            let e = sums.entry(&s.home_port).or_default();
+            *e = (e.0 + s.lon, e.1 + s.lat, e.2 + 1);
+        }
+        let ports: Vec<PortArea> = sums
+            .into_iter()
+            .map(|(name, (x, y, n))| {
+                let (lon, lat) = (x / f64::from(n), y / f64::from(n));
+                let (mx, my) = metres_per_degree(lat);
+                let mut ring: Vec<[f64; 2]> = (0..32)
+                    .map(|k| {
+                        let a = f64::from(k) * std::f64::consts::TAU / 32.0;
+                        [
+                            lon + PORT_RADIUS_M * a.cos() / mx,
+                            lat + PORT_RADIUS_M * a.sin() / my,
+                        ]
+                    })
+                    .collect();
+                ring.push(ring[0]);
+                PortArea {
+                    name: name.to_string(),
+                    lon,
+                    lat,
+                    ring,
+                }
+            })
+            .collect();
+        let mut zones = Vec::new();
+        for p in ports.iter().take(3) {
+            let Some(s) = ships
+                .iter()
+                .filter(|s| !s.in_port && s.home_port == p.name)
+                .min_by_key(|s| s.mmsi)
+            else {
+                continue;
+            };
+            let (mx, my) = metres_per_degree(s.lat);
+            let (dx, dy) = (ZONE_HALF_SIDE_M / mx, ZONE_HALF_SIDE_M / my);
+            zones.push(Zone {
+                name: format!("禁区{}", zones.len() + 1),
+                ring: vec![
+                    [s.lon - dx, s.lat - dy],
+                    [s.lon + dx, s.lat - dy],
+                    [s.lon + dx, s.lat + dy],
+                    [s.lon - dx, s.lat + dy],
+                    [s.lon - dx, s.lat - dy],
+                ],
+            });
+        }
+        Geofence { ports, zones }
+    }
+
+    /// The port area holding a position.
+    pub fn port_at(&self, lon: f64, lat: f64) -> Option<&PortArea> {
+        self.ports.iter().find(|p| in_ring(&p.ring, lon, lat))
+    }
+
+    /// The restricted zone holding a position.
+    pub fn zone_at(&self, lon: f64, lat: f64) -> Option<&Zone> {
+        self.zones.iter().find(|z| in_ring(&z.ring, lon, lat))
+    }
+
+    /// What a move from `before` to `after` (the same ship) crosses:
+    /// `after.in_port` is set from its position; a change of `in_port` is a
+    /// departure (from the port `before` lay in, else its home port) or an
+    /// arrival; entering a restricted zone it was not in raises an alert.
+    pub fn step(
+        &self,
+        before: &Ship,
+        after: &mut Ship,
+    ) -> (Option<PortCrossing>, Option<ZoneAlert>) {
+        let port = self.port_at(after.lon, after.lat);
+        after.in_port = port.is_some();
+        let crossing = match (before.in_port, port) {
+            (false, Some(p)) => Some(PortCrossing {
+                mmsi: after.mmsi,
+                port: p.name.clone(),
+                arrival: true,
+                time: after.reported_at,
+            }),
+            (true, None) => Some(PortCrossing {
+                mmsi: after.mmsi,
+                port: self
+                    .port_at(before.lon, before.lat)
+                    .map_or_else(|| before.home_port.clone(), |p| p.name.clone()),
+                arrival: false,
+                time: after.reported_at,
+            }),
+            _ => None,
+        };
+        let was = self.zone_at(before.lon, before.lat).map(|z| &z.name);
+        let alert = match self.zone_at(after.lon, after.lat) {
+            Some(z) if was != Some(&z.name) => Some(ZoneAlert {
+                mmsi: after.mmsi,
+                zone: z.name.clone(),
+                time: after.reported_at,
+            }),
+            _ => None,
+        };
+        (crossing, alert)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +391,70 @@ mod tests {
         // One minute of latitude is a nautical mile.
         let d = distance_m(119.0, 25.0, 119.0, 25.0 + 1.0 / 60.0);
         assert!((d - NM).abs() < 5.0, "{d}");
+    }
+
+    #[test]
+    fn scripted_tracks_cross_ports_and_zones() {
+        let mut a = ship();
+        a.mmsi = 1;
+        let mut b = ship();
+        b.mmsi = 2;
+        b.lon = 119.101;
+        let mut c = ship();
+        c.mmsi = 3;
+        c.home_port = "东港".into();
+        c.lon = 119.3;
+        c.lat = 25.3;
+        let mut sea = ship();
+        sea.mmsi = 4;
+        sea.in_port = false;
+        sea.lon = 119.2;
+        sea.lat = 25.1;
+        let g = Geofence::from_fleet(&[a.clone(), b.clone(), c.clone(), sea.clone()]);
+        assert_eq!(g.ports.len(), 2);
+        let p = g.port_at(119.1005, 25.2).expect("the berths are in port");
+        assert_eq!(p.name, "湄洲港");
+        assert_eq!(g.zones.len(), 1, "only 湄洲港 has a ship at sea");
+        assert!(g.zone_at(119.2, 25.1).is_some());
+        // Ship 1: out of port, through open sea, into the zone, around in
+        // it, out, back into the zone, then home. Positions every 10 min.
+        let track = [
+            (119.1, 25.2),    // in port
+            (119.12, 25.18),  // departed
+            (119.17, 25.13),  // at sea, outside the zone
+            (119.2, 25.1),    // zone: alert
+            (119.201, 25.1),  // still in the zone: no alert
+            (119.25, 25.1),   // out
+            (119.2, 25.1),    // in again: alert
+            (119.15, 25.15),  // at sea
+            (119.1, 25.2),    // arrived
+            (119.1002, 25.2), // still in port
+        ];
+        let mut cur = a.clone();
+        let (mut crossings, mut alerts) = (Vec::new(), Vec::new());
+        for (k, &(lon, lat)) in track.iter().enumerate() {
+            let mut next = cur.clone();
+            next.lon = lon;
+            next.lat = lat;
+            next.reported_at = 1_000 + 600 * k as i64;
+            let (x, al) = g.step(&cur, &mut next);
+            crossings.extend(x);
+            alerts.extend(al);
+            cur = next;
+        }
+        let dep = |t, arrival| PortCrossing {
+            mmsi: 1,
+            port: "湄洲港".into(),
+            arrival,
+            time: t,
+        };
+        assert_eq!(crossings, vec![dep(1_600, false), dep(5_800, true)]);
+        let alert = |t| ZoneAlert {
+            mmsi: 1,
+            zone: "禁区1".into(),
+            time: t,
+        };
+        assert_eq!(alerts, vec![alert(2_800), alert(4_600)]);
+        assert!(cur.in_port);
     }
 }
