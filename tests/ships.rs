@@ -280,3 +280,81 @@ fn ships_end_to_end() {
     let v = post(a, "/api/ships/positions", Some(&feed), &again.to_string()).json();
     assert_eq!(v["stale"], 1, "{v}");
 }
+
+#[test]
+fn the_simulator_moves_the_fleet() {
+    let dir = tempfile::tempdir().unwrap();
+    let city = dir.path().join("city");
+    let ok = Command::new(BIN)
+        .args(["synth", "--scale", "0.02", "--out"])
+        .arg(&city)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let feed = token(&city, "ship_feed", "feed");
+    let viewer = token(&city, "viewer", "大屏");
+    let server = start(&city);
+    let a = server.addr.as_str();
+    let before = get(a, "/api/ships").json();
+    let url = format!("http://{a}");
+    let sim = |tok: &str, url: &str| {
+        Command::new(BIN)
+            .args(["simulate", "ships", "--url", url, "--token", tok])
+            .args([
+                "--rate",
+                "20",
+                "--speedup",
+                "1200",
+                "--batches",
+                "3",
+                "--seed",
+                "5",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = sim(&feed, &url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = get(a, "/api/ships").json();
+    let (b, f) = (
+        before["ships"].as_array().unwrap(),
+        after["ships"].as_array().unwrap(),
+    );
+    assert_eq!(b.len(), f.len());
+    let t0 = b
+        .iter()
+        .map(|s| s["reported_at"].as_i64().unwrap())
+        .max()
+        .unwrap();
+    // Every ship reported three times, 60 simulated seconds apart, without a
+    // single refusal; the ships at sea moved.
+    assert!(f
+        .iter()
+        .all(|s| s["reported_at"].as_i64() == Some(t0 + 1 + 3 * 60)));
+    let moved = b
+        .iter()
+        .zip(f)
+        .filter(|(x, y)| x["in_port"] == false && (x["lon"] != y["lon"] || x["lat"] != y["lat"]))
+        .count();
+    let at_sea = b.iter().filter(|x| x["in_port"] == false).count();
+    assert!(at_sea > 0 && moved == at_sea, "{moved} of {at_sea} moved");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("stale 0, jumps 0, rejected 0"), "{text}");
+    // Clear one-line errors.
+    let refused = sim(&viewer, &url);
+    assert!(!refused.status.success());
+    let e = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        e.contains("refused the token") && e.trim().lines().count() <= 2,
+        "{e}"
+    );
+    drop(server);
+    let gone = sim(&feed, &url);
+    assert!(!gone.status.success());
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("cannot reach the server"));
+}
