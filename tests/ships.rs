@@ -345,6 +345,19 @@ fn the_simulator_moves_the_fleet() {
     assert!(at_sea > 0 && moved == at_sea, "{moved} of {at_sea} moved");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("stale 0, jumps 0, rejected 0"), "{text}");
+    // The wall counts the fleet as it is now, per port too.
+    let wall = get(a, "/api/wall").json();
+    let sea_now = get(a, "/api/ships?state=at_sea").json()["count"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(wall["ships"]["at_sea"].as_u64(), Some(sea_now));
+    let per_port: u64 = wall["ships"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["at_sea"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_port, sea_now);
     // Clear one-line errors.
     let refused = sim(&viewer, &url);
     assert!(!refused.status.success());

@@ -129,7 +129,6 @@ pub struct Inner {
     /// The event loop, when the server keeps changes (see [`crate::live`]).
     pub(crate) events: Option<EventLoop>,
     pub(crate) ships: crate::ships::ShipLive,
-    pub(crate) facts: CityFacts,
     pub(crate) styles: Styles,
     pub(crate) viewer_dir: PathBuf,
     pub(crate) metrics: Metrics,
@@ -155,7 +154,8 @@ impl AppState {
     /// cannot be read.
     pub fn new(
         city: Arc<City>,
-        facts: CityFacts,
+        // The ship counts of the wall now come from the live snapshot.
+        _facts: CityFacts,
         config: &ServerConfig,
     ) -> Result<Self, crate::ServerError> {
         let styles = Styles::load(&config.styles_dir)?;
@@ -212,7 +212,6 @@ impl AppState {
             tiles: ArcSwap::from_pointee(tiles),
             events,
             ships: crate::ships::ShipLive::new(geofence),
-            facts,
             styles,
             viewer_dir: config.viewer_dir.clone(),
             metrics: Metrics::default(),
