@@ -98,7 +98,7 @@ fn summary(s: &AppState) -> Result<Value, ApiError> {
         "events_total": f.total,
         "open_events": f.open,
         "closure_rate": f.closure_rate,
-        "ships": ships_now(&s),
+        "ships": ships_now(s),
         "districts": districts,
         "hotspots": { "days": HOTSPOT_DAYS, "places": hotspots },
     }))
