@@ -470,23 +470,76 @@ pub async fn crossings(
     Ok(Json(json!({"days": rows, "crossings": list})))
 }
 
+/// A stream message as (event name, JSON data): every item in order, and
+/// `lagged` with the number missed when the receiver fell behind the buffer.
+fn messages(
+    rx: broadcast::Receiver<Arc<StreamItem>>,
+) -> impl futures_util::Stream<Item = (&'static str, String)> {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        let msg = match rx.recv().await {
+            Ok(item) => (
+                item.name(),
+                serde_json::to_string(&*item).unwrap_or_else(|_| "{}".into()),
+            ),
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                ("lagged", json!({ "missed": n }).to_string())
+            }
+            Err(broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((msg, rx))
+    })
+}
+
 /// `GET /api/ships/stream`: server-sent events of every applied position,
 /// departure, arrival and alert, in order. A client that falls more than
 /// the buffer behind gets a `lagged` event with how many it missed.
 pub async fn stream(State(state): State<AppState>) -> impl IntoResponse {
-    let rx = state.ships.stream.subscribe();
-    let s = futures_util::stream::unfold(rx, |mut rx| async move {
-        let ev = match rx.recv().await {
-            Ok(item) => SseEvent::default()
-                .event(item.name())
-                .json_data(&*item)
-                .unwrap_or_else(|_| SseEvent::default().comment("unencodable")),
-            Err(broadcast::error::RecvError::Lagged(n)) => SseEvent::default()
-                .event("lagged")
-                .data(json!({"missed": n}).to_string()),
-            Err(broadcast::error::RecvError::Closed) => return None,
-        };
-        Some((Ok::<_, Infallible>(ev), rx))
-    });
+    use futures_util::StreamExt;
+    let s = messages(state.ships.stream.subscribe())
+        .map(|(name, data)| Ok::<_, Infallible>(SseEvent::default().event(name).data(data)));
     Sse::new(s).keep_alive(KeepAlive::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+
+    fn pos(seq: u64) -> Arc<StreamItem> {
+        Arc::new(StreamItem::Alert {
+            seq,
+            mmsi: 1,
+            zone: "禁区1".into(),
+            time: seq as i64,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_lagging_client_is_told_then_continues_in_order() {
+        let (tx, rx) = broadcast::channel(4);
+        let mut m = Box::pin(messages(rx));
+        tx.send(pos(1)).unwrap();
+        let (name, data) = m.next().await.unwrap();
+        assert_eq!(name, "alert");
+        assert_eq!(serde_json::from_str::<Value>(&data).unwrap()["seq"], 1);
+        // Ten more while the client is not reading: the buffer holds four.
+        for seq in 2..=11 {
+            tx.send(pos(seq)).unwrap();
+        }
+        let (name, data) = m.next().await.unwrap();
+        assert_eq!(name, "lagged");
+        assert_eq!(serde_json::from_str::<Value>(&data).unwrap()["missed"], 6);
+        let mut seqs = Vec::new();
+        for _ in 0..4 {
+            let (_, data) = m.next().await.unwrap();
+            seqs.push(
+                serde_json::from_str::<Value>(&data).unwrap()["seq"]
+                    .as_u64()
+                    .unwrap(),
+            );
+        }
+        assert_eq!(seqs, vec![8, 9, 10, 11]);
+        drop(tx);
+        assert!(m.next().await.is_none());
+    }
 }
