@@ -244,6 +244,58 @@ fn ships_end_to_end() {
         }
     }
 
+    // Into a restricted zone: an alert, in the answer and on the stream.
+    let fence = get(a, "/api/ships/geofence").json();
+    let zone = fence["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["kind"] == "zone")
+        .expect("a restricted zone")
+        .clone();
+    let ring = zone["geometry"]["coordinates"][0].as_array().unwrap();
+    let (zx, zy) = (
+        (ring[0][0].as_f64().unwrap() + ring[2][0].as_f64().unwrap()) / 2.0,
+        (ring[0][1].as_f64().unwrap() + ring[2][1].as_f64().unwrap()) / 2.0,
+    );
+    let sea = at_sea["ships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let d = (s["lon"].as_f64().unwrap() - zx).hypot(s["lat"].as_f64().unwrap() - zy);
+            (d, s)
+        })
+        .filter(|(d, _)| *d > 0.03)
+        .min_by(|x, y| x.0.total_cmp(&y.0))
+        .expect("a ship at sea outside the zone")
+        .1
+        .clone();
+    let sm = sea["mmsi"].as_u64().unwrap();
+    let st = sea["reported_at"].as_i64().unwrap() + 6 * 3600;
+    let into = json!([{"mmsi": sm, "time": st, "lon": zx, "lat": zy, "speed_kn": 8.0, "course_deg": 10.0},
+        {"mmsi": sm, "time": st + 60, "lon": zx + 0.001, "lat": zy, "speed_kn": 8.0, "course_deg": 90.0}]);
+    let v = post(a, "/api/ships/positions", Some(&feed), &into.to_string()).json();
+    assert_eq!(v["applied"], 2, "{v}");
+    let alerts = v["alerts"].as_array().unwrap();
+    assert_eq!(
+        alerts.len(),
+        1,
+        "one alert on entering, none for moving inside: {v}"
+    );
+    assert_eq!(alerts[0]["zone"], zone["properties"]["name"]);
+    assert_eq!(alerts[0]["time"].as_i64(), Some(st));
+    for rx in [&s1, &s2] {
+        let names: Vec<String> = (0..3)
+            .map(|_| {
+                rx.recv_timeout(Duration::from_secs(30))
+                    .expect("a stream event")
+                    .0
+            })
+            .collect();
+        assert_eq!(names, ["position", "alert", "position"]);
+    }
+
     // The ship now, with its track.
     let s = get(a, &format!("/api/ships/{mmsi}")).json();
     assert_eq!(

@@ -106,6 +106,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/ships/positions", post(ships::positions))
         .route("/api/ships/crossings", get(ships::crossings))
         .route("/api/ships/stream", get(ships::stream))
+        .route("/api/ships/geofence", get(ships::geofence))
         .route("/api/ships/{mmsi}", get(ships::get))
         .route("/api/openapi.json", get(openapi_doc))
         .route("/healthz", get(healthz))

@@ -137,6 +137,7 @@ pub fn document() -> Value {
             "/api/ships": op("The fleet now (positions are posted to POST /api/ships/positions with a ship_feed token)", vec![q("port", "string", "Home port."), q("state", "string", "in_port or at_sea.")], json_, &[400, 422]),
             "/api/ships/{mmsi}": op("A ship now, with its track over the 24 h up to its last report as a GeoJSON LineString", vec![path("mmsi", "The ship's MMSI.")], json_, &[400, 404]),
             "/api/ships/crossings": op("Departures and arrivals per port per day (China time)", vec![q("port", "string", "Port name."), q("from", "string", "Start of the window."), q("to", "string", "End of the window (exclusive).")], json_, &[400, 422]),
+            "/api/ships/geofence": op("Port areas and restricted zones as GeoJSON polygons (kind port or zone)", vec![], "application/geo+json", &[]),
             "/api/ships/stream": op("Server-sent events: position, departure, arrival, alert (each with a rising seq), lagged", vec![], "text/event-stream", &[]),
             "/healthz": op("Liveness, the loaded city's counts and its store (status degraded when the database cannot be reached)", vec![], json_, &[]),
             "/metrics": op("Prometheus metrics", vec![], "text/plain", &[]),

@@ -413,6 +413,23 @@ pub async fn get(
     Ok(Json(v))
 }
 
+/// `GET /api/ships/geofence`: the port areas and restricted zones as a
+/// GeoJSON FeatureCollection of polygons (`kind`: `port` or `zone`).
+pub async fn geofence(State(state): State<AppState>) -> Json<Value> {
+    let g = &state.ships.geofence;
+    let poly = |kind: &str, name: &str, ring: &[[f64; 2]]| {
+        json!({"type": "Feature", "properties": {"kind": kind, "name": name},
+               "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    };
+    let features: Vec<Value> = g
+        .ports
+        .iter()
+        .map(|p| poly("port", &p.name, &p.ring))
+        .chain(g.zones.iter().map(|z| poly("zone", &z.name, &z.ring)))
+        .collect();
+    Json(json!({"type": "FeatureCollection", "features": features}))
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CrossingParams {
