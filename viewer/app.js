@@ -7,7 +7,7 @@
   const SWITCHES = {
     areas: AREA_LEVELS.flatMap((l) => [l + '-fill', l + '-line']),
     events: ['events-hex', 'events'],
-    ships: ['live-ships', 'ship-track'], heritage: ['heritage'], homesteads: ['homesteads'],
+    ships: ['live-ships', 'ship-track', 'geofence'], heritage: ['heritage'], homesteads: ['homesteads'],
     enterprises: ['enterprises-hex', 'enterprises'], schools: ['schools'], labels: ['labels'],
   };
   const $ = (id) => document.getElementById(id);
@@ -100,6 +100,10 @@
     }
     map.addSource('live-ships', { type: 'geojson', data: shipsData(performance.now()) });
     map.addSource('ship-track', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    map.addSource('geofence', { type: 'geojson', data: await getJSON('/api/ships/geofence') });
+    map.addLayer({ id: 'geofence', type: 'fill', source: 'geofence',
+      paint: { 'fill-color': ['match', ['get', 'kind'], 'zone', '#d7301f', '#0b6fa4'], 'fill-opacity': 0.2,
+        'fill-outline-color': ['match', ['get', 'kind'], 'zone', '#d7301f', '#0b6fa4'] } });
     map.addLayer({ id: 'ship-track', type: 'line', source: 'ship-track',
       paint: { 'line-color': '#0b6fa4', 'line-width': 2, 'line-dasharray': [2, 1] } });
     map.addLayer({ id: 'live-ships', type: 'circle', source: 'live-ships',
