@@ -90,6 +90,9 @@ SERVER_LOG="$BROWSER_CITY/serve.log"
 "$ONEMAP" synth --scale 0.02 --out "$BROWSER_CITY/city" >/dev/null
 "$ONEMAP" tiles export --format pmtiles --data "$BROWSER_CITY/city" "$BROWSER_CITY/city.pmtiles" 2>/dev/null \
   || fail "onemap tiles export failed"
+ONEMAP_SHIP_TOKEN="$("$ONEMAP" token create --role ship_feed --scope city --name browser-test --data "$BROWSER_CITY/city")" \
+  || fail "onemap token create failed"
+export ONEMAP_SHIP_TOKEN
 "$ONEMAP" serve --data "$BROWSER_CITY/city" --bind 127.0.0.1:0 >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do

@@ -7,7 +7,7 @@
   const SWITCHES = {
     areas: AREA_LEVELS.flatMap((l) => [l + '-fill', l + '-line']),
     events: ['events-hex', 'events'],
-    ships: ['ships'], heritage: ['heritage'], homesteads: ['homesteads'],
+    ships: ['live-ships', 'ship-track', 'geofence'], heritage: ['heritage'], homesteads: ['homesteads'],
     enterprises: ['enterprises-hex', 'enterprises'], schools: ['schools'], labels: ['labels'],
   };
   const $ = (id) => document.getElementById(id);
@@ -59,6 +59,9 @@
       const cat = await getJSON('/catalog');
       if (cat.bounds) map.fitBounds([[cat.bounds[0], cat.bounds[1]], [cat.bounds[2], cat.bounds[3]]], { padding: 30, duration: 0 });
     }
+    // The tile layer draws ships as loaded; the live layer moves them.
+    if (map.getLayer('ships')) map.setLayoutProperty('ships', 'visibility', 'none');
+    try { await startShips(); } catch (e) { console.warn('live ships', e); }
     buildSwitches();
     $('from').value = state.from; $('to').value = state.to;
     document.querySelector(`input[name=shade][value=${state.shade}]`).checked = true;
@@ -66,6 +69,86 @@
     if (state.area) showArea(state.area, false);
     onemap.ready = true;
   });
+
+  // --- live ships: /api/ships, then its SSE stream, animated ----------------
+  const ships = new Map(); // mmsi -> { from, to, t0, props }
+  const ANIM_MS = 900;
+  const at = (s, now) => {
+    const k = Math.max(0, Math.min(1, (now - s.t0) / ANIM_MS));
+    return [s.from[0] + (s.to[0] - s.from[0]) * k, s.from[1] + (s.to[1] - s.from[1]) * k];
+  };
+  function shipsData(now) {
+    const features = [];
+    for (const [mmsi, s] of ships)
+      features.push({ type: 'Feature', id: mmsi, geometry: { type: 'Point', coordinates: at(s, now) }, properties: s.props });
+    return { type: 'FeatureCollection', features };
+  }
+  let animating = false;
+  function frame() {
+    const src = map.getSource('live-ships');
+    const now = performance.now();
+    if (src) src.setData(shipsData(now));
+    if ([...ships.values()].some((s) => now - s.t0 < ANIM_MS)) requestAnimationFrame(frame);
+    else animating = false;
+  }
+  function kick() { if (!animating) { animating = true; requestAnimationFrame(frame); } }
+  async function startShips() {
+    const r = await getJSON('/api/ships');
+    for (const s of r.ships) {
+      ships.set(s.mmsi, { from: [s.lon, s.lat], to: [s.lon, s.lat], t0: 0,
+        props: { mmsi: s.mmsi, name: s.name, home_port: s.home_port, heading: s.course_deg, speed_kn: s.speed_kn, in_port: s.in_port } });
+    }
+    map.addSource('live-ships', { type: 'geojson', data: shipsData(performance.now()) });
+    map.addSource('ship-track', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    map.addSource('geofence', { type: 'geojson', data: await getJSON('/api/ships/geofence') });
+    map.addLayer({ id: 'geofence', type: 'fill', source: 'geofence',
+      paint: { 'fill-color': ['match', ['get', 'kind'], 'zone', '#d7301f', '#0b6fa4'], 'fill-opacity': 0.2,
+        'fill-outline-color': ['match', ['get', 'kind'], 'zone', '#d7301f', '#0b6fa4'] } });
+    map.addLayer({ id: 'ship-track', type: 'line', source: 'ship-track',
+      paint: { 'line-color': '#0b6fa4', 'line-width': 2, 'line-dasharray': [2, 1] } });
+    map.addLayer({ id: 'live-ships', type: 'circle', source: 'live-ships',
+      paint: { 'circle-radius': 4, 'circle-color': ['case', ['get', 'in_port'], '#7f8c8d', '#0b6fa4'],
+        'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1 } });
+    onemap.ships = ships; onemap.shipReports = 0;
+    const es = (onemap.shipStream = new EventSource('/api/ships/stream'));
+    es.addEventListener('position', (e) => {
+      const d = JSON.parse(e.data);
+      const s = ships.get(d.mmsi);
+      if (!s) return;
+      const now = performance.now();
+      s.from = at(s, now); s.to = [d.lon, d.lat]; s.t0 = now;
+      Object.assign(s.props, { heading: d.course_deg, speed_kn: d.speed_kn, in_port: d.in_port });
+      onemap.shipReports++;
+      kick();
+    });
+    // A client that fell behind reloads the fleet rather than drift.
+    es.addEventListener('lagged', async () => {
+      const r = await getJSON('/api/ships');
+      const now = performance.now();
+      for (const x of r.ships) {
+        const s = ships.get(x.mmsi);
+        if (s) { s.from = at(s, now); s.to = [x.lon, x.lat]; s.t0 = now; s.props.in_port = x.in_port; }
+      }
+      kick();
+    });
+  }
+  async function showShip(mmsi) {
+    const s = await getJSON(`/api/ships/${mmsi}`);
+    onemap.details = null;
+    $('panel').hidden = false;
+    $('breadcrumb').textContent = '';
+    $('panel-name').textContent = s.name;
+    $('panel-sub').textContent = `ship ${s.mmsi} · ${s.home_port}`;
+    $('panel-events').textContent = `${s.speed_kn.toFixed(1)} kn`;
+    $('panel-open').textContent = `${Math.round(s.course_deg)}°`;
+    $('panel-rate').textContent = s.in_port ? `in port${s.port ? ' ' + s.port : ''}` : 'at sea';
+    $('panel-leader').textContent = new Date(s.reported_at * 1000).toLocaleString();
+    $('panel-extra').textContent = `track: ${s.track.geometry.coordinates.length} positions in the 24 h up to the last report`;
+    $('panel-children').tHead.innerHTML = ''; $('panel-children').tBodies[0].textContent = '';
+    map.getSource('ship-track').setData(s.track);
+    onemap.shipDetails = s;
+  }
+  onemap.showShip = showShip;
 
   // --- layers and shading ----------------------------------------------------
   function buildSwitches() {
@@ -197,13 +280,14 @@
   }
 
   map.on('click', async (e) => {
-    const layers = map.getStyle().layers.map((l) => l.id).filter((id) => /-fill$|^events|^ships|^heritage|^schools|^enterprises|^homesteads/.test(id));
+    const layers = map.getStyle().layers.map((l) => l.id).filter((id) => /-fill$|^events|^live-ships|^heritage|^schools|^enterprises|^homesteads/.test(id));
     const hits = map.queryRenderedFeatures(e.point, { layers });
     if (!hits.length) return;
     // Points first, then areas (the drill-down), then hexagons and homesteads.
     const point = hits.find((f) => f.layer.type === 'circle');
     const area = hits.find((f) => f.layer.id.endsWith('-fill'));
     const top = point || area || hits[0];
+    if (top.layer.id === 'live-ships') return showShip(top.properties.mmsi);
     if (top !== area) return showFeature(top);
     // Area ids of units exceed 2^53: ask the server which area is here.
     const loc = await getJSON(`/api/locate?lon=${e.lngLat.lng}&lat=${e.lngLat.lat}`);

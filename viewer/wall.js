@@ -27,6 +27,13 @@
       $('events-7d').textContent = num(s.events_7d);
       $('ships-at-sea').textContent = num(s.ships.at_sea);
       $('ships-in-port').textContent = num(s.ships.in_port);
+      const ports = $('ports');
+      const pr = s.ships.ports || [];
+      while (ports.children.length > pr.length) ports.lastChild.remove();
+      pr.forEach((p, i) => {
+        const li = ports.children[i] || ports.appendChild(document.createElement('li'));
+        li.textContent = `${p.port} · ${num(p.at_sea)} at sea · ${num(p.in_port)} in port`;
+      });
       $('hot-days').textContent = `(${s.hotspots.days} days)`;
       const list = $('hotspots');
       const rows = s.hotspots.places.slice(0, 8);
@@ -61,6 +68,25 @@
       if (d.bbox) map.fitBounds([[d.bbox.min_lon, d.bbox.min_lat], [d.bbox.max_lon, d.bbox.max_lat]], { padding: 40, duration: Math.min(4000, TOUR_MS / 2) });
     }
     setTimeout(tour, TOUR_MS);
+  }
+  // Alerts and crossings as they happen (EventSource reconnects by itself);
+  // the latest eight are shown.
+  wall.alerts = [];
+  const stream = new EventSource('/api/ships/stream');
+  for (const kind of ['alert', 'departure', 'arrival']) {
+    stream.addEventListener(kind, (e) => {
+      const d = JSON.parse(e.data);
+      const what = kind === 'alert' ? `⚠ ${d.mmsi} entered ${d.zone}` : `${d.mmsi} ${kind === 'arrival' ? 'arrived at' : 'left'} ${d.port}`;
+      wall.alerts.unshift({ kind, text: what, time: d.time });
+      wall.alerts.length = Math.min(wall.alerts.length, 8);
+      const list = $('alerts');
+      while (list.children.length > wall.alerts.length) list.lastChild.remove();
+      wall.alerts.forEach((a, i) => {
+        const li = list.children[i] || list.appendChild(document.createElement('li'));
+        li.textContent = `${new Date(a.time * 1000).toLocaleTimeString()} ${a.text}`;
+        li.className = a.kind === 'alert' ? 'alert' : '';
+      });
+    });
   }
   refresh();
   map.on('load', () => setTimeout(tour, 1000));

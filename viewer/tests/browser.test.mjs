@@ -198,3 +198,49 @@ test('wall: runs unattended without growing (heap, DOM, listeners)', async () =>
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('viewer: a ship moves after positions are posted', async () => {
+  const token = process.env.ONEMAP_SHIP_TOKEN;
+  assert.ok(token, 'ONEMAP_SHIP_TOKEN (a ship_feed token for the served city) is not set');
+  const { page, errors } = await newPage();
+  await page.goto(BASE + '/');
+  await page.waitForFunction(() => window.onemap && window.onemap.ready && window.onemap.ships, null, { timeout: 60000 });
+  const ship = (await api('/api/ships?state=at_sea')).ships[0];
+  assert.ok(ship, 'a ship at sea');
+  const shown = (m) => page.evaluate((mmsi) => {
+    const f = window.onemap.map.querySourceFeatures('live-ships').find((x) => x.properties.mmsi === mmsi);
+    return f && f.geometry.coordinates;
+  }, m);
+  await page.waitForFunction((m) => window.onemap.map.querySourceFeatures('live-ships').some((x) => x.properties.mmsi === m),
+    ship.mmsi, { timeout: 30000 });
+  const before = await shown(ship.mmsi);
+  // Source features come back quantized to the map's tiles: within 2e-4°
+  // (about 20 m), far less than the 550 m move below.
+  const TOL = 2e-4;
+  assert.ok(Math.abs(before[0] - ship.lon) < TOL && Math.abs(before[1] - ship.lat) < TOL, `${before} vs ${ship.lon},${ship.lat}`);
+  // 0.005° north (about 550 m) a minute later: 18 knots, a plausible move.
+  const lat = ship.lat + 0.005;
+  const res = await fetch(BASE + '/api/ships/positions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify([{ mmsi: ship.mmsi, time: ship.reported_at + 60, lon: ship.lon, lat, speed_kn: 18, course_deg: 0 }]),
+  });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).applied, 1);
+  // The stream brings the report; the dot glides there and stops on it.
+  await page.waitForFunction(({ m, lat, tol }) => {
+    const f = window.onemap.map.querySourceFeatures('live-ships').find((x) => x.properties.mmsi === m);
+    return f && Math.abs(f.geometry.coordinates[1] - lat) < tol;
+  }, { m: ship.mmsi, lat, tol: TOL }, { timeout: 30000 });
+  const after = await shown(ship.mmsi);
+  assert.ok(Math.abs(after[0] - ship.lon) < TOL && after[1] - before[1] > 0.004, `${before} → ${after}`);
+  assert.ok(await page.evaluate(() => window.onemap.shipReports >= 1));
+  // A click on the ship shows its details and track.
+  await page.evaluate((m) => window.onemap.showShip(m), ship.mmsi);
+  await page.waitForFunction(() => window.onemap.shipDetails, null, { timeout: 10000 });
+  assert.equal(await page.textContent('#panel-name'), ship.name);
+  const track = await page.evaluate(() => window.onemap.shipDetails.track.geometry.coordinates.length);
+  assert.ok(track >= 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -38,6 +38,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Export the city in PostGIS into a city directory (FlatGeobuf + city.json).
     Export(ExportArgs),
+    /// Simulate live feeds against a running server (the fishing fleet).
+    Simulate(crate::simulate::SimulateArgs),
 }
 
 #[derive(Debug, Args)]

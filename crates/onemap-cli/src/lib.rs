@@ -9,6 +9,7 @@ mod pg;
 mod progress;
 mod query;
 mod serve;
+mod simulate;
 mod synth;
 mod tiles;
 mod validate;
@@ -39,6 +40,7 @@ pub fn main() -> i32 {
         Command::Db(a) => pg::db(a),
         Command::Import(a) => pg::import(a),
         Command::Export(a) => pg::export(a),
+        Command::Simulate(a) => simulate::run(a),
     };
     match result {
         Ok(code) => code,

@@ -19,6 +19,7 @@ mod error;
 mod feature;
 mod geom;
 mod layer;
+pub mod ships;
 pub mod tile;
 pub mod time;
 pub mod workflow;

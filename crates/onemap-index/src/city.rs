@@ -47,12 +47,16 @@ pub(crate) struct Layered<T> {
 ///
 /// A `City` never changes. Changed events make a new `City`
 /// ([`City::with_events`]) that shares everything but the events with the
-/// old one, so readers keep a consistent snapshot while the next is built.
+/// old one, and changed ships likewise ([`City::with_ships`]), so readers
+/// keep a consistent snapshot while the next is built.
 #[derive(Debug, Clone)]
 pub struct City {
     base: Arc<CityBase>,
     pub(crate) events: Arc<PointSet>,
     pub(crate) ev: Arc<EventColumns>,
+    /// The ships, apart from the base like the events: positions change
+    /// often ([`City::with_ships`]).
+    pub(crate) ships: Arc<Layered<Ship>>,
     pub(crate) report: BuildReport,
 }
 
@@ -70,7 +74,6 @@ pub struct CityBase {
     pub(crate) level_boxes: [Vec<[f64; 4]>; 5],
     /// Per level, the areas' names, shared by every answer that names them.
     names: [Vec<Arc<str>>; 5],
-    pub(crate) ships: Layered<Ship>,
     pub(crate) heritage: Layered<HeritagePoint>,
     pub(crate) enterprises: Layered<Enterprise>,
     pub(crate) schools: Layered<School>,
@@ -278,7 +281,6 @@ impl City {
                 level_trees,
                 level_boxes,
                 names,
-                ships,
                 heritage,
                 enterprises,
                 schools,
@@ -288,6 +290,7 @@ impl City {
             }),
             events: Arc::new(events),
             ev: Arc::new(ev),
+            ships: Arc::new(ships),
             report,
         })
     }
@@ -385,12 +388,71 @@ impl City {
             base: Arc::clone(&self.base),
             events: Arc::new(ps),
             ev: Arc::new(ev),
+            ships: Arc::clone(&self.ships),
             report,
         })
     }
 
-    /// Whether two cities share everything but their events (one was made
-    /// from the other with [`City::with_events`]).
+    /// A new city whose ships are this city's with `changed` applied: a ship
+    /// whose MMSI is already present replaces it (its position, speed,
+    /// heading, port state), any other is added (when an MMSI comes several
+    /// times, the last one counts). Everything else is shared with `self`;
+    /// the ship layer is rebuilt (a few hundred points), so the result
+    /// answers every query exactly as [`City::build`] over the changed data.
+    pub fn with_ships(&self, changed: Vec<Ship>) -> Result<City, IndexError> {
+        for s in &changed {
+            check_point(Layer::Ships, u64::from(s.mmsi), s.lon, s.lat)?;
+        }
+        let mut all: BTreeMap<u32, Ship> = self
+            .ships
+            .items
+            .iter()
+            .map(|s| (s.mmsi, s.clone()))
+            .collect();
+        for s in changed {
+            all.insert(s.mmsi, s);
+        }
+        let loc = Locator {
+            units: &self.units,
+            grid: &self.grid,
+        };
+        let n_units = self.units.len();
+        let ships = point_layer(
+            Layer::Ships,
+            all.into_values().collect(),
+            |s| (u64::from(s.mmsi), s.lon, s.lat),
+            &loc,
+            n_units,
+        )?;
+        let mut report = self.report.clone();
+        report.unassigned.insert(
+            Layer::Ships,
+            (ships.points.len() - ships.points.unit_start[n_units] as usize) as u64,
+        );
+        Ok(City {
+            base: Arc::clone(&self.base),
+            events: Arc::clone(&self.events),
+            ev: Arc::clone(&self.ev),
+            ships: Arc::new(ships),
+            report,
+        })
+    }
+
+    /// Whether two snapshots hold the very same events (neither was made
+    /// from the other by [`City::with_events`]).
+    pub fn same_events(&self, other: &City) -> bool {
+        Arc::ptr_eq(&self.events, &other.events)
+    }
+
+    /// Whether two snapshots hold the very same ships (neither was made
+    /// from the other by [`City::with_ships`]).
+    pub fn same_ships(&self, other: &City) -> bool {
+        Arc::ptr_eq(&self.ships, &other.ships)
+    }
+
+    /// Whether two cities share everything but their events and ships (one
+    /// was made from the other with [`City::with_events`] or
+    /// [`City::with_ships`]).
     pub fn shares_base_with(&self, other: &City) -> bool {
         Arc::ptr_eq(&self.base, &other.base)
     }

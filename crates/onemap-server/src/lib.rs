@@ -8,6 +8,9 @@
 //!   (TileJSON), `/catalog`, `/styles/{name}.json` (`tiles`, `styles`);
 //! - queries under `/api/…` (`api`), the wall summary `/api/wall` (`wall`),
 //!   `/api/openapi.json` (`openapi`);
+//! - the event loop `POST /api/events…` (`live`) and live ships
+//!   `/api/ships…`: position reports, the fleet, tracks, crossings and an
+//!   SSE stream (`ships`);
 //! - `/healthz`, `/metrics` (`metrics`);
 //! - the viewer `/`, the wall display `/wall`, their files under `/viewer/`
 //!   and MapLibre under `/vendor/` (`assets`).
@@ -17,12 +20,14 @@
 
 mod api;
 mod assets;
+mod auth;
 mod error;
 mod geojson;
 mod live;
 mod metrics;
 mod openapi;
 mod params;
+mod ships;
 mod state;
 mod styles;
 mod tiles;
@@ -56,6 +61,10 @@ pub enum ServerError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("cannot read the ship positions of the store")]
+    Store(#[from] onemap_store::StoreError),
+    #[error("cannot apply the stored ship positions")]
+    Index(#[source] onemap_index::IndexError),
     #[error("the server stopped")]
     Serve(#[source] std::io::Error),
 }
@@ -93,6 +102,12 @@ pub fn app(state: AppState) -> Router {
         .route("/api/events", post(live::report))
         .route("/api/events/{id}", get(live::get_event))
         .route("/api/events/{id}/transitions", post(live::transition))
+        .route("/api/ships", get(ships::list))
+        .route("/api/ships/positions", post(ships::positions))
+        .route("/api/ships/crossings", get(ships::crossings))
+        .route("/api/ships/stream", get(ships::stream))
+        .route("/api/ships/geofence", get(ships::geofence))
+        .route("/api/ships/{mmsi}", get(ships::get))
         .route("/api/openapi.json", get(openapi_doc))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))

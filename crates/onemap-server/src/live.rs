@@ -33,12 +33,12 @@ const MAX_SHORT: usize = 200;
 
 /// The store and the queue of changes waiting for the next snapshot.
 pub(crate) struct EventLoop {
-    store: Arc<EmbeddedStore>,
+    pub(crate) store: Arc<EmbeddedStore>,
     /// The first id after the city's base events.
     min_id: u64,
     pending: Mutex<Vec<Event>>,
     /// Held while a snapshot is built: one at a time, in order.
-    building: tokio::sync::Mutex<()>,
+    pub(crate) building: tokio::sync::Mutex<()>,
 }
 
 impl EventLoop {
@@ -52,7 +52,7 @@ impl EventLoop {
     }
 }
 
-fn event_loop(state: &AppState) -> Result<&EventLoop, ApiError> {
+pub(crate) fn event_loop(state: &AppState) -> Result<&EventLoop, ApiError> {
     state.events.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -105,22 +105,7 @@ async fn apply(state: &AppState, changed: Event) -> Result<(), ApiError> {
 
 /// The actor behind the request's bearer token: 401 without a valid one.
 async fn actor(state: &AppState, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    let lp = event_loop(state)?;
-    let unauthorized =
-        |msg: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", msg.to_string());
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| unauthorized("changes need a bearer token (Authorization: Bearer …; `onemap token create` issues one)"))?
-        .to_string();
-    let store = Arc::clone(&lp.store);
-    let found = tokio::task::spawn_blocking(move || store.actor(&token))
-        .await
-        .map_err(|e| ApiError::internal(format!("token lookup failed: {e}")))??;
-    found.ok_or_else(|| unauthorized("unknown bearer token"))
+    crate::auth::bearer_actor(&event_loop(state)?.store, headers).await
 }
 
 fn now() -> i64 {
@@ -129,7 +114,7 @@ fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     b.map(|Json(v)| v).map_err(|r| {
         let status = r.status();
         let code = if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {

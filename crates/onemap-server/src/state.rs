@@ -126,7 +126,7 @@ pub struct Inner {
     tiles: ArcSwap<TileSource>,
     /// The event loop, when the server keeps changes (see [`crate::live`]).
     pub(crate) events: Option<EventLoop>,
-    pub(crate) facts: CityFacts,
+    pub(crate) ships: crate::ships::ShipLive,
     pub(crate) styles: Styles,
     pub(crate) viewer_dir: PathBuf,
     pub(crate) metrics: Metrics,
@@ -152,10 +152,44 @@ impl AppState {
     /// cannot be read.
     pub fn new(
         city: Arc<City>,
-        facts: CityFacts,
+        // The ship counts of the wall now come from the live snapshot.
+        _facts: CityFacts,
         config: &ServerConfig,
     ) -> Result<Self, crate::ServerError> {
         let styles = Styles::load(&config.styles_dir)?;
+        // Port areas and zones come from the fleet as generated; then the
+        // positions the store recorded since are laid over it.
+        let geofence = onemap_core::ships::Geofence::from_fleet(city.ships());
+        let city = match &config.events {
+            Some((store, _)) => {
+                let latest = store.latest_ship_positions()?;
+                let fleet = city.ships();
+                let changed: Vec<onemap_core::Ship> = latest
+                    .iter()
+                    .filter_map(|p| {
+                        let i = fleet.binary_search_by_key(&p.mmsi, |s| s.mmsi).ok()?;
+                        Some(onemap_core::Ship {
+                            lon: p.lon,
+                            lat: p.lat,
+                            speed_kn: p.speed_kn,
+                            heading_deg: p.course_deg,
+                            in_port: p.in_port,
+                            reported_at: p.time,
+                            ..fleet[i].clone()
+                        })
+                    })
+                    .collect();
+                if changed.is_empty() {
+                    city
+                } else {
+                    Arc::new(
+                        city.with_ships(changed)
+                            .map_err(crate::ServerError::Index)?,
+                    )
+                }
+            }
+            None => city,
+        };
         let tiles = TileSource::new(city.clone(), config.cache_bytes);
         let events = config
             .events
@@ -175,7 +209,7 @@ impl AppState {
         Ok(AppState(Arc::new(Inner {
             tiles: ArcSwap::from_pointee(tiles),
             events,
-            facts,
+            ships: crate::ships::ShipLive::new(geofence),
             styles,
             viewer_dir: config.viewer_dir.clone(),
             metrics: Metrics::default(),

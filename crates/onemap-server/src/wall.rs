@@ -98,8 +98,30 @@ fn summary(s: &AppState) -> Result<Value, ApiError> {
         "events_total": f.total,
         "open_events": f.open,
         "closure_rate": f.closure_rate,
-        "ships": { "at_sea": s.facts.ships_at_sea, "in_port": s.facts.ships_in_port },
+        "ships": ships_now(s),
         "districts": districts,
         "hotspots": { "days": HOTSPOT_DAYS, "places": hotspots },
     }))
+}
+
+/// The fleet now (the current snapshot, live positions included): at sea and
+/// in port, overall and per home port.
+fn ships_now(s: &crate::AppState) -> Value {
+    let city = s.city();
+    let mut per: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+    for sh in city.ships() {
+        let e = per.entry(sh.home_port.as_str()).or_default();
+        if sh.in_port {
+            e.1 += 1;
+        } else {
+            e.0 += 1;
+        }
+    }
+    let at_sea: u64 = per.values().map(|v| v.0).sum();
+    let in_port: u64 = per.values().map(|v| v.1).sum();
+    let ports: Vec<Value> = per
+        .into_iter()
+        .map(|(p, (a, i))| json!({"port": p, "at_sea": a, "in_port": i}))
+        .collect();
+    json!({"at_sea": at_sea, "in_port": in_port, "ports": ports})
 }

@@ -1,6 +1,8 @@
 //! The embedded store: one GeoPackage (SQLite) file that keeps what the
 //! event loop changes — reported events, every transition, and the bearer
-//! tokens — so a demo without PostGIS loses nothing on restart. QGIS and GDAL
+//! tokens, and the ships' position history and port crossings (`ship_positions`, a
+//! point feature table, and `ship_crossings`; schema version 2) — so a demo
+//! without PostGIS loses nothing on restart. QGIS and GDAL
 //! open the file directly (`events` is a point feature table in EPSG:4326).
 //!
 //! The city's base data stays in its FlatGeobuf files; this file holds only
@@ -24,7 +26,24 @@ pub const EMBEDDED_FILE: &str = "onemap.gpkg";
 /// GeoPackage's SQLite application id ("GPKG") and version 1.3.
 const GPKG_APPLICATION_ID: i32 = 0x4750_4B47;
 const GPKG_VERSION: i32 = 10300;
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+
+/// Version 2: the ship-position history (a point feature table) and the
+/// ships' port crossings. A version-1 file gets these tables on open.
+const SCHEMA_V2: &str = "
+CREATE TABLE ship_positions (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT, geom BLOB NOT NULL, mmsi INTEGER NOT NULL,
+  time INTEGER NOT NULL, speed_kn REAL NOT NULL, course_deg REAL NOT NULL,
+  in_port INTEGER NOT NULL);
+CREATE INDEX ship_positions_mmsi ON ship_positions(mmsi, time);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
+  VALUES ('ship_positions', 'features', 'ship_positions', 'applied ship position reports', 4326);
+INSERT INTO gpkg_geometry_columns VALUES ('ship_positions', 'geom', 'POINT', 4326, 0, 0);
+CREATE TABLE ship_crossings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, mmsi INTEGER NOT NULL, port TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('departure', 'arrival')), time INTEGER NOT NULL);
+CREATE INDEX ship_crossings_port ON ship_crossings(port, time);
+";
 
 const SCHEMA: &str = "
 CREATE TABLE gpkg_spatial_ref_sys (
@@ -102,6 +121,27 @@ pub struct NewReport {
     pub idempotency_key: Option<String>,
 }
 
+/// An applied ship position, as recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ShipPosition {
+    pub mmsi: u32,
+    pub time: i64,
+    pub lon: f64,
+    pub lat: f64,
+    pub speed_kn: f32,
+    pub course_deg: f32,
+    pub in_port: bool,
+}
+
+/// A ship leaving (`arrival: false`) or entering a port area.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Crossing {
+    pub mmsi: u32,
+    pub port: String,
+    pub arrival: bool,
+    pub time: i64,
+}
+
 /// A requested move.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MoveRequest {
@@ -152,7 +192,7 @@ impl EmbeddedStore {
             .transaction()
             .map_err(|e| db(&self.path, "create the store", e))?;
         tx.execute_batch(&format!(
-            "PRAGMA application_id = {GPKG_APPLICATION_ID}; PRAGMA user_version = {GPKG_VERSION};{SCHEMA}"
+            "PRAGMA application_id = {GPKG_APPLICATION_ID}; PRAGMA user_version = {GPKG_VERSION};{SCHEMA}{SCHEMA_V2}"
         ))
         .and_then(|_| {
             tx.execute(
@@ -184,6 +224,10 @@ impl EmbeddedStore {
             })?;
         match version {
             Some(SCHEMA_VERSION) => Ok(()),
+            Some(1) => {
+                drop(conn);
+                self.migrate_v1()
+            }
             v => Err(StoreError::NotOurDatabase {
                 path: self.path.clone(),
                 reason: format!(
@@ -192,6 +236,157 @@ impl EmbeddedStore {
                 ),
             }),
         }
+    }
+
+    /// Version 1 → 2: adds the ship tables, in one transaction.
+    fn migrate_v1(&self) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction()
+            .map_err(|e| db(&self.path, "migrate the store", e))?;
+        tx.execute_batch(SCHEMA_V2)
+            .and_then(|_| {
+                tx.execute(
+                    "INSERT INTO onemap_schema (version) VALUES (?1)",
+                    [SCHEMA_VERSION],
+                )
+            })
+            .map_err(|e| db(&self.path, "migrate the store", e))?;
+        tx.commit()
+            .map_err(|e| db(&self.path, "migrate the store", e))?;
+        tracing::info!(
+            "{}: store schema migrated 1 → 2 (ship tables)",
+            self.path.display()
+        );
+        Ok(())
+    }
+
+    /// Records applied ship positions and the port crossings they caused,
+    /// all in one transaction (all or nothing).
+    pub fn record_ships(
+        &self,
+        positions: &[ShipPosition],
+        crossings: &[Crossing],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction()
+            .map_err(|e| db(&self.path, "record ship positions", e))?;
+        {
+            let mut ins = tx
+                .prepare_cached("INSERT INTO ship_positions (geom, mmsi, time, speed_kn, course_deg, in_port) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .map_err(|e| db(&self.path, "record ship positions", e))?;
+            for p in positions {
+                ins.execute(params![
+                    gpkg_point(p.lon, p.lat),
+                    p.mmsi,
+                    p.time,
+                    f64::from(p.speed_kn),
+                    f64::from(p.course_deg),
+                    p.in_port
+                ])
+                .map_err(|e| db(&self.path, "record ship positions", e))?;
+            }
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT INTO ship_crossings (mmsi, port, kind, time) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(|e| db(&self.path, "record ship crossings", e))?;
+            for c in crossings {
+                let kind = if c.arrival { "arrival" } else { "departure" };
+                ins.execute(params![c.mmsi, c.port, kind, c.time])
+                    .map_err(|e| db(&self.path, "record ship crossings", e))?;
+            }
+        }
+        tx.commit()
+            .map_err(|e| db(&self.path, "record ship positions", e))
+    }
+
+    /// Every ship's latest recorded position (to lay over the city's ships
+    /// at start-up), by MMSI.
+    pub fn latest_ship_positions(&self) -> Result<Vec<ShipPosition>, StoreError> {
+        self.positions(
+            "SELECT p.mmsi, p.time, p.geom, p.speed_kn, p.course_deg, p.in_port FROM ship_positions p \
+             JOIN (SELECT mmsi, max(fid) AS fid FROM ship_positions GROUP BY mmsi) l ON p.fid = l.fid ORDER BY p.mmsi",
+            params![],
+        )
+    }
+
+    /// One ship's recorded positions from `from` on, oldest first.
+    pub fn ship_track(&self, mmsi: u32, from: i64) -> Result<Vec<ShipPosition>, StoreError> {
+        self.positions(
+            "SELECT mmsi, time, geom, speed_kn, course_deg, in_port FROM ship_positions \
+             WHERE mmsi = ?1 AND time >= ?2 ORDER BY time, fid",
+            params![mmsi, from],
+        )
+    }
+
+    /// Recorded crossings, oldest first, of one port or all.
+    pub fn crossings(
+        &self,
+        port: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Crossing>, StoreError> {
+        let conn = self.lock();
+        let mut st = conn
+            .prepare("SELECT mmsi, port, kind, time FROM ship_crossings WHERE (?1 IS NULL OR port = ?1) AND time >= ?2 AND time < ?3 ORDER BY time, id")
+            .map_err(|e| db(&self.path, "read ship crossings", e))?;
+        let rows = st
+            .query_map(params![port, from, to], |r| {
+                Ok(Crossing {
+                    mmsi: r.get(0)?,
+                    port: r.get(1)?,
+                    arrival: r.get::<_, String>(2)? == "arrival",
+                    time: r.get(3)?,
+                })
+            })
+            .map_err(|e| db(&self.path, "read ship crossings", e))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|e| db(&self.path, "read ship crossings", e))
+    }
+
+    fn positions(
+        &self,
+        sql: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<ShipPosition>, StoreError> {
+        let conn = self.lock();
+        let mut st = conn
+            .prepare(sql)
+            .map_err(|e| db(&self.path, "read ship positions", e))?;
+        let rows = st
+            .query_map(args, |r| {
+                let geom: Vec<u8> = r.get(2)?;
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, i64>(1)?,
+                    read_point(&geom),
+                    r.get::<_, f64>(3)?,
+                    r.get::<_, f64>(4)?,
+                    r.get::<_, bool>(5)?,
+                ))
+            })
+            .map_err(|e| db(&self.path, "read ship positions", e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (mmsi, time, pt, speed, course, in_port) =
+                r.map_err(|e| db(&self.path, "read ship positions", e))?;
+            let (lon, lat) = pt.ok_or_else(|| StoreError::BadStoredValue {
+                path: self.path.clone(),
+                reason: format!("ship {mmsi} at {time}: not a GeoPackage point"),
+            })?;
+            out.push(ShipPosition {
+                mmsi,
+                time,
+                lon,
+                lat,
+                speed_kn: speed as f32,
+                course_deg: course as f32,
+                in_port,
+            });
+        }
+        Ok(out)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -761,6 +956,93 @@ mod tests {
             .unwrap();
         assert_ne!(stored, t);
         assert!(!stored.contains(&t[3..]));
+    }
+
+    fn pos(mmsi: u32, time: i64, lon: f64) -> ShipPosition {
+        ShipPosition {
+            mmsi,
+            time,
+            lon,
+            lat: 25.3,
+            speed_kn: 6.5,
+            course_deg: 45.0,
+            in_port: false,
+        }
+    }
+
+    #[test]
+    fn ship_positions_and_crossings_persist() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(EMBEDDED_FILE);
+        let s = EmbeddedStore::open(&path).unwrap();
+        let dep = Crossing {
+            mmsi: 7,
+            port: "港".into(),
+            arrival: false,
+            time: 100,
+        };
+        s.record_ships(
+            &[pos(7, 100, 119.0), pos(8, 100, 119.1)],
+            std::slice::from_ref(&dep),
+        )
+        .unwrap();
+        s.record_ships(&[pos(7, 200, 119.2)], &[]).unwrap();
+        drop(s);
+        let s = EmbeddedStore::open(&path).unwrap();
+        assert_eq!(
+            s.latest_ship_positions().unwrap(),
+            vec![pos(7, 200, 119.2), pos(8, 100, 119.1)]
+        );
+        assert_eq!(s.ship_track(7, 150).unwrap(), vec![pos(7, 200, 119.2)]);
+        assert_eq!(s.ship_track(7, 0).unwrap().len(), 2);
+        assert_eq!(s.crossings(Some("港"), 0, 1000).unwrap(), vec![dep.clone()]);
+        assert!(s.crossings(Some("别"), 0, 1000).unwrap().is_empty());
+        assert!(s.crossings(None, 101, 1000).unwrap().is_empty());
+        // The table is a GeoPackage point feature table.
+        let conn = s.lock();
+        let kind: String = conn
+            .query_row("SELECT geometry_type_name FROM gpkg_geometry_columns WHERE table_name = 'ship_positions'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kind, "POINT");
+    }
+
+    #[test]
+    fn a_version_1_store_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(EMBEDDED_FILE);
+        // A version-1 file, as the previous onemap wrote it, with a token.
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&format!(
+                "PRAGMA application_id = {GPKG_APPLICATION_ID}; PRAGMA user_version = {GPKG_VERSION};{SCHEMA}\
+                 INSERT INTO onemap_schema (version) VALUES (1);\
+                 INSERT INTO tokens VALUES ('{}', 'ship_feed', 'city', 'feed', 0);",
+                token_hash("om_secret")
+            ))
+            .unwrap();
+        }
+        let s = EmbeddedStore::open(&path).unwrap();
+        assert_eq!(s.actor("om_secret").unwrap().unwrap().role, Role::ShipFeed);
+        s.record_ships(&[pos(9, 1, 119.0)], &[]).unwrap();
+        drop(s);
+        let s = EmbeddedStore::open(&path).unwrap();
+        assert_eq!(s.latest_ship_positions().unwrap(), vec![pos(9, 1, 119.0)]);
+        let versions: Vec<i64> = s
+            .lock()
+            .prepare("SELECT version FROM onemap_schema ORDER BY version")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(versions, vec![1, 2]);
+        // A later version than this onemap knows is refused.
+        s.lock()
+            .execute("INSERT INTO onemap_schema (version) VALUES (3)", [])
+            .unwrap();
+        drop(s);
+        let e = EmbeddedStore::open(&path).unwrap_err();
+        assert!(e.to_string().contains("schema version 3"), "{e}");
     }
 
     #[test]

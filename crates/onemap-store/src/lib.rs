@@ -23,7 +23,8 @@ pub mod postgres;
 mod validate;
 
 pub use embedded::{
-    parse_scope, EmbeddedStore, EventRecord, HistoryEntry, MoveRequest, NewReport, EMBEDDED_FILE,
+    parse_scope, Crossing, EmbeddedStore, EventRecord, HistoryEntry, MoveRequest, NewReport,
+    ShipPosition, EMBEDDED_FILE,
 };
 pub use error::StoreError;
 pub use fgb::{

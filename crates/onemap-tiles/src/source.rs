@@ -244,12 +244,18 @@ impl TileSource {
     }
 
     /// The source for `city`, a snapshot made from this source's city by
-    /// [`City::with_events`]: only the events are prepared again (projected
-    /// and put in hexagons); everything else, the cache included, is shared.
-    /// Panics if `city` does not share its base with this source's city.
+    /// [`City::with_events`] and/or [`City::with_ships`]: only what changed
+    /// is prepared again (events projected and put in hexagons, ship
+    /// positions projected) and only its data version moves on; everything
+    /// else, the cache included, is shared, so area tiles stay cached when
+    /// only ships moved. Panics if `city` does not share its base with this
+    /// source's city.
     pub fn with_city(&self, city: Arc<City>) -> TileSource {
         let mut regions = (*self.region_versions).clone();
-        *regions.last_mut().expect("the outside entry") += 1;
+        if !city.same_events(&self.city) {
+            // Not told where: every tile reading events.
+            *regions.last_mut().expect("the outside entry") += 1;
+        }
         self.next_source(city, regions)
     }
 
@@ -290,30 +296,42 @@ impl TileSource {
             city.shares_base_with(&self.city),
             "with_city takes a snapshot of the same city"
         );
-        let c = city.columns_of(Layer::Events).expect("a point layer");
-        let events: Vec<[f64; 2]> = c
-            .lon
-            .par_iter()
-            .zip(c.lat.par_iter())
-            .map(|(&x, &y)| to_world(x, y))
-            .collect();
-        let event_hex = Arc::new(event_hex_grid(&city));
+        let events_changed = !city.same_events(&self.city);
+        let ships_changed = !city.same_ships(&self.city);
+        let world = |layer: Layer| -> Arc<Vec<[f64; 2]>> {
+            let c = city.columns_of(layer).expect("a point layer");
+            Arc::new(
+                c.lon
+                    .par_iter()
+                    .zip(c.lat.par_iter())
+                    .map(|(&x, &y)| to_world(x, y))
+                    .collect(),
+            )
+        };
+        let mut points = self.points.clone();
+        let event_hex = if events_changed {
+            points.events = world(Layer::Events);
+            Arc::new(event_hex_grid(&city))
+        } else {
+            Arc::clone(&self.event_hex)
+        };
+        if ships_changed {
+            points.ships = world(Layer::Ships);
+        }
         let versions: [AtomicU64; 11] = std::array::from_fn(|i| {
             let v = self.versions[i].load(Ordering::Acquire);
-            AtomicU64::new(if Layer::ALL[i] == Layer::Events {
-                v + 1
-            } else {
-                v
-            })
+            let bump = match Layer::ALL[i] {
+                Layer::Events => events_changed,
+                Layer::Ships => ships_changed,
+                _ => false,
+            };
+            AtomicU64::new(v + u64::from(bump))
         });
         let src = TileSource {
             city,
             areas: Arc::clone(&self.areas),
             homesteads: Arc::clone(&self.homesteads),
-            points: WorldPoints {
-                events: Arc::new(events),
-                ..self.points.clone()
-            },
+            points,
             event_hex,
             enterprise_hex: Arc::clone(&self.enterprise_hex),
             enterprise_counts: Arc::clone(&self.enterprise_counts),

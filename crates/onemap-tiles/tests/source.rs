@@ -757,6 +757,72 @@ fn changed_events_re_render_only_their_districts_tiles() {
     );
 }
 
+#[test]
+fn moved_ships_change_ship_tiles_only() {
+    let f = fixture();
+    let src = TileSource::new(Arc::clone(f.src.city()), 16 << 20);
+    let city = src.city();
+    let ship = city
+        .ships()
+        .iter()
+        .find(|s| !s.in_port)
+        .expect("a ship at sea")
+        .clone();
+    let z = 14;
+    let tile_at = |lon: f64, lat: f64| {
+        let (tx, ty) = lonlat_to_tile_f(lon, lat, z);
+        TileCoord::new(u32::from(z), tx.floor() as u32, ty.floor() as u32).unwrap()
+    };
+    let t = tile_at(ship.lon, ship.lat);
+    let r = |l: &str, t: TileCoord| req(l, t, EventFilter::default());
+    let before = get_from(&src, "ships", t).expect("the ship's tile has ships");
+    assert!(ids(&before, "ships").contains(&u64::from(ship.mmsi)));
+    // Tiles of other layers, cached before the move.
+    for l in ["districts", "events", "heritage,schools"] {
+        src.tile(&r(l, t)).unwrap();
+    }
+    // Three tiles east, with a new heading.
+    let b = t.bbox();
+    let w = b.max_lon - b.min_lon;
+    let mut moved = ship.clone();
+    moved.lon += 3.0 * w;
+    moved.heading_deg = 123.5;
+    moved.reported_at += 60;
+    let next = src.with_city(Arc::new(city.with_ships(vec![moved.clone()]).unwrap()));
+    assert_eq!(next.version(Layer::Ships), src.version(Layer::Ships) + 1);
+    assert_eq!(next.version(Layer::Events), src.version(Layer::Events));
+    let misses = next.cache_stats().misses;
+    for l in ["districts", "events", "heritage,schools"] {
+        next.tile(&r(l, t)).unwrap();
+    }
+    assert_eq!(
+        next.cache_stats().misses,
+        misses,
+        "area, event and other tiles: hits"
+    );
+    let after = get_from(&next, "ships", t);
+    assert_eq!(
+        next.cache_stats().misses,
+        misses + 1,
+        "the ships tile: a miss"
+    );
+    assert!(!after
+        .as_ref()
+        .is_some_and(|a| ids(a, "ships").contains(&u64::from(ship.mmsi))));
+    let there = get_from(&next, "ships", tile_at(moved.lon, moved.lat)).expect("the ship is drawn");
+    let feat = there["ships"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"].as_u64() == Some(u64::from(ship.mmsi)))
+        .expect("the moved ship is in its new tile")
+        .clone();
+    let heading = feat["properties"]["heading"]["value"].as_f64().unwrap();
+    assert!((heading - 123.5).abs() < 1e-3, "heading {heading}");
+    // The old source still draws the ship where it was.
+    assert_eq!(get_from(&src, "ships", t), Some(before));
+}
+
 fn get_from(src: &TileSource, layers: &str, tile: TileCoord) -> Option<Json> {
     let t = src
         .tile(&req(layers, tile, EventFilter::default()))

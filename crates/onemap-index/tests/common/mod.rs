@@ -55,9 +55,28 @@ impl World {
     /// with a quarter of them missing and a tenth of the rest in an earlier
     /// state (other status, category, position, time), then reached `data`
     /// through two rounds of [`City::with_events`] — the second repeating
-    /// some ids, of which the last must count.
+    /// some ids, of which the last must count. Its ships likewise: built
+    /// with a third missing and the rest elsewhere (moved, other heading and
+    /// port state), they reached `data`'s ships through two rounds of
+    /// [`City::with_ships`], the second repeating MMSIs.
     pub fn changed(data: CityData) -> Self {
         let mut start = data.clone();
+        let mut ships_added = Vec::new();
+        start.ships.clear();
+        for (i, s) in data.ships.iter().enumerate() {
+            if i % 3 == 0 {
+                ships_added.push(s.clone());
+                continue;
+            }
+            let mut old = s.clone();
+            old.lon += 0.01 * ((i % 7) as f64 - 3.0);
+            old.lat -= 0.005 * ((i % 5) as f64 - 2.0);
+            old.heading_deg = (old.heading_deg + 90.0) % 360.0;
+            old.in_port = !old.in_port;
+            old.reported_at -= 600;
+            start.ships.push(old);
+        }
+        assert!(!ships_added.is_empty() && !start.ships.is_empty());
         let n = data.events.len();
         let mut added = Vec::new();
         let mut earlier = Vec::new();
@@ -96,6 +115,24 @@ impl World {
         batch.extend(earlier.iter().cloned());
         let next = city.with_events(batch).expect("events apply");
         assert!(next.shares_base_with(&city));
+        // Ships: the new ones first, then a detour for every moved one, then
+        // where they really are.
+        let moved: Vec<_> = data
+            .ships
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 != 0)
+            .map(|(_, s)| s.clone())
+            .collect();
+        let mut detours = moved.clone();
+        for s in &mut detours {
+            s.lon += 0.02;
+        }
+        let ships1 = next.with_ships(ships_added).expect("ships apply");
+        detours.extend(moved);
+        let next = ships1.with_ships(detours).expect("ships apply");
+        assert!(next.shares_base_with(&city) && next.same_events(&ships1));
+        assert!(!next.same_ships(&ships1));
         let w = World::new(data);
         Self::with_city(w.brute.data, next, w.vertices, w.edges, w.extent)
     }
