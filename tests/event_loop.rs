@@ -5,25 +5,9 @@
 
 mod http_support;
 
-use http_support::{get, post, start, BIN};
+use http_support::{get, post, small_city, start, token, BIN};
 use serde_json::{json, Value};
-use std::path::Path;
 use std::process::{Command, Stdio};
-
-fn token(city: &Path, role: &str, scope: &str, name: &str) -> String {
-    let out = Command::new(BIN)
-        .args([
-            "token", "create", "--role", role, "--scope", scope, "--name", name, "--data",
-        ])
-        .arg(city)
-        .stderr(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "token create failed");
-    let t = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    assert!(t.starts_with("om_") && t.len() > 40, "{t}");
-    t
-}
 
 /// An id as our JSON gives it (large ids are strings).
 fn id_of(v: &Value) -> u64 {
@@ -78,15 +62,7 @@ fn area_total(a: &str, id: u64) -> u64 {
 
 #[test]
 fn the_event_loop_end_to_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let city = dir.path().join("city");
-    let ok = Command::new(BIN)
-        .args(["synth", "--scale", "0.02", "--out"])
-        .arg(&city)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    let (_dir, city) = small_city();
 
     // A point inside the city, and the areas holding it.
     let server = start(&city);

@@ -4,22 +4,13 @@
 
 mod http_support;
 
-use http_support::{get, gunzip, mvt_layers, percent, request, start, BIN};
+use http_support::{get, gunzip, mvt_layers, percent, request, small_city, start};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 #[test]
 fn http_end_to_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let city = dir.path().join("city");
-    let ok = Command::new(BIN)
-        .args(["synth", "--scale", "0.02", "--out"])
-        .arg(&city)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    let (_dir, city) = small_city();
     let server = start(&city);
     let a = server.addr.as_str();
 

@@ -5,27 +5,13 @@
 
 mod http_support;
 
-use http_support::{get, post, start, BIN};
+use http_support::{get, post, small_city, start, token, BIN};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
-
-fn token(city: &Path, role: &str, name: &str) -> String {
-    let out = Command::new(BIN)
-        .args([
-            "token", "create", "--role", role, "--scope", "city", "--name", name, "--data",
-        ])
-        .arg(city)
-        .stderr(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "token create failed");
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
 
 /// A stream client: every `data:` line of `/api/ships/stream`, parsed, with
 /// its `event:` name, sent down a channel as it arrives.
@@ -71,17 +57,9 @@ fn stream_client(addr: &str) -> mpsc::Receiver<(String, Value)> {
 
 #[test]
 fn ships_end_to_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let city = dir.path().join("city");
-    let ok = Command::new(BIN)
-        .args(["synth", "--scale", "0.02", "--out"])
-        .arg(&city)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let feed = token(&city, "ship_feed", "feed");
-    let viewer = token(&city, "viewer", "大屏");
+    let (_dir, city) = small_city();
+    let feed = token(&city, "ship_feed", "city", "feed");
+    let viewer = token(&city, "viewer", "city", "大屏");
 
     let server = start(&city);
     let a = server.addr.as_str();
@@ -334,17 +312,9 @@ fn ships_end_to_end() {
 
 #[test]
 fn the_simulator_moves_the_fleet() {
-    let dir = tempfile::tempdir().unwrap();
-    let city = dir.path().join("city");
-    let ok = Command::new(BIN)
-        .args(["synth", "--scale", "0.02", "--out"])
-        .arg(&city)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let feed = token(&city, "ship_feed", "feed");
-    let viewer = token(&city, "viewer", "大屏");
+    let (_dir, city) = small_city();
+    let feed = token(&city, "ship_feed", "city", "feed");
+    let viewer = token(&city, "viewer", "city", "大屏");
     let server = start(&city);
     let a = server.addr.as_str();
     let before = get(a, "/api/ships").json();

@@ -248,3 +248,34 @@ pub fn percent(s: &str) -> String {
         })
         .collect()
 }
+
+/// A small generated city (`onemap synth --scale 0.02`) in a fresh temporary
+/// directory; the city is `dir.path().join("city")`.
+pub fn small_city() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let city = dir.path().join("city");
+    let ok = Command::new(BIN)
+        .args(["synth", "--scale", "0.02", "--out"])
+        .arg(&city)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "onemap synth failed");
+    (dir, city)
+}
+
+/// `onemap token create` for the city's store; the printed token.
+pub fn token(city: &Path, role: &str, scope: &str, name: &str) -> String {
+    let out = Command::new(BIN)
+        .args([
+            "token", "create", "--role", role, "--scope", scope, "--name", name, "--data",
+        ])
+        .arg(city)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "token create failed");
+    let t = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(t.starts_with("om_") && t.len() > 40, "{t}");
+    t
+}

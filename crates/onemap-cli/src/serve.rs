@@ -4,7 +4,7 @@
 use crate::args::ServeArgs;
 use anyhow::Context;
 use onemap_index::City;
-use onemap_server::{AppState, CityFacts, ServerConfig, StoreHandle};
+use onemap_server::{AppState, ServerConfig, StoreHandle};
 use onemap_store::{PgLink, PgStore};
 use std::io::Write;
 use std::sync::Arc;
@@ -38,7 +38,6 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             }
         };
         let read = started.elapsed();
-        let facts = CityFacts::of(&data);
         let mut city = City::build(data).context("cannot index the city")?;
         // The embedded store keeps what the event loop changed: lay it over
         // the base events. (Over PostGIS the loop is not served yet.)
@@ -81,8 +80,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             store,
             events,
         };
-        let state =
-            AppState::new(Arc::new(city), facts, &config).context("cannot set up the server")?;
+        let state = AppState::new(Arc::new(city), &config).context("cannot set up the server")?;
         eprintln!(
             "city loaded from {source} in {:.2} s (read {:.2} s, index {:.2} s)",
             load.as_secs_f64(),
@@ -136,10 +134,7 @@ pub fn token(a: crate::args::TokenArgs) -> anyhow::Result<i32> {
     let path = store_path(&data, store.as_deref());
     let s = onemap_store::EmbeddedStore::open(&path)
         .with_context(|| format!("cannot open the store {}", path.display()))?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let token = s.create_token(role, &scope, name, now)?;
+    let token = s.create_token(role, &scope, name, onemap_core::time::now())?;
     eprintln!(
         "token for {name} ({role}, {scope}) stored in {}; it is shown only now:",
         path.display()

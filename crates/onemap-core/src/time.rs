@@ -5,6 +5,13 @@
 /// China Standard Time, seconds east of UTC.
 pub const CST_OFFSET_S: i64 = 8 * 3600;
 
+/// The clock now, in Unix seconds (0 if the clock is before 1970).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// A time as Unix seconds, from Unix seconds, a date `YYYY-MM-DD` (midnight,
 /// China Standard Time), or an ISO 8601 date-time
 /// `YYYY-MM-DDTHH:MM[:SS[.fff]][Z|±HH:MM|±HHMM]` (no offset: China Standard

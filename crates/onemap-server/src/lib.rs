@@ -35,7 +35,7 @@ mod wall;
 
 pub use error::ApiError;
 pub use params::parse_time;
-pub use state::{AppState, CityFacts, ServerConfig, StoreHandle};
+pub use state::{AppState, ServerConfig, StoreHandle};
 
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};

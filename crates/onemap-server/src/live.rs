@@ -24,7 +24,6 @@ use onemap_store::{EmbeddedStore, MoveRequest, NewReport};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The longest description kept.
 const MAX_DESCRIPTION: usize = 2000;
@@ -106,12 +105,6 @@ async fn apply(state: &AppState, changed: Event) -> Result<(), ApiError> {
 /// The actor behind the request's bearer token: 401 without a valid one.
 async fn actor(state: &AppState, headers: &HeaderMap) -> Result<Actor, ApiError> {
     crate::auth::bearer_actor(&event_loop(state)?.store, headers).await
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
@@ -255,10 +248,11 @@ pub async fn report(
         description,
         idempotency_key: key,
     };
-    let (rec, created) =
-        tokio::task::spawn_blocking(move || store.report(&who, min_id, &new, now()))
-            .await
-            .map_err(|e| ApiError::internal(format!("report failed: {e}")))??;
+    let (rec, created) = tokio::task::spawn_blocking(move || {
+        store.report(&who, min_id, &new, onemap_core::time::now())
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("report failed: {e}")))??;
     if created {
         apply(&state, rec.event.clone()).await?;
     }
@@ -308,10 +302,11 @@ pub async fn transition(
     let base = city.event(id);
     let lp = event_loop(&state)?;
     let store = Arc::clone(&lp.store);
-    let rec =
-        tokio::task::spawn_blocking(move || store.transition(&who, id, base.as_ref(), &mv, now()))
-            .await
-            .map_err(|e| ApiError::internal(format!("move failed: {e}")))??;
+    let rec = tokio::task::spawn_blocking(move || {
+        store.transition(&who, id, base.as_ref(), &mv, onemap_core::time::now())
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("move failed: {e}")))??;
     apply(&state, rec.event).await?;
     Ok(Json(one_event(&state, id).await?).into_response())
 }

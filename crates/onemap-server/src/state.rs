@@ -5,7 +5,7 @@ use crate::live::EventLoop;
 use crate::metrics::Metrics;
 use crate::styles::Styles;
 use arc_swap::ArcSwap;
-use onemap_core::{AreaId, CityData, Level};
+use onemap_core::{AreaId, Level};
 use onemap_index::City;
 use onemap_store::EmbeddedStore;
 use onemap_tiles::TileSource;
@@ -91,24 +91,6 @@ impl Default for ServerConfig {
     }
 }
 
-/// Figures of the raw data the index does not keep in a handy form: the
-/// fleet's whereabouts.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CityFacts {
-    pub ships_in_port: u64,
-    pub ships_at_sea: u64,
-}
-
-impl CityFacts {
-    pub fn of(data: &CityData) -> Self {
-        let in_port = data.ships.iter().filter(|s| s.in_port).count() as u64;
-        CityFacts {
-            ships_in_port: in_port,
-            ships_at_sea: data.ships.len() as u64 - in_port,
-        }
-    }
-}
-
 /// One area as the name search sees it.
 #[derive(Debug, Clone)]
 pub(crate) struct SearchEntry {
@@ -150,12 +132,7 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Sets up the state over an indexed city; fails when a style document
     /// cannot be read.
-    pub fn new(
-        city: Arc<City>,
-        // The ship counts of the wall now come from the live snapshot.
-        _facts: CityFacts,
-        config: &ServerConfig,
-    ) -> Result<Self, crate::ServerError> {
+    pub fn new(city: Arc<City>, config: &ServerConfig) -> Result<Self, crate::ServerError> {
         let styles = Styles::load(&config.styles_dir)?;
         // Port areas and zones come from the fleet as generated; then the
         // positions the store recorded since are laid over it.

@@ -17,7 +17,6 @@ use onemap_index::{
     GroupBy, GroupKey, HotspotPlace, HotspotQuery, Properties, StatsQuery, TimeWindow,
 };
 use serde_json::{json, Value};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 const DAY: i64 = 86_400;
 /// Hot spots are the places most reported over this many days.
@@ -85,9 +84,7 @@ fn summary(s: &AppState) -> Result<Value, ApiError> {
         scope: None,
         limit: 10,
     })?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = onemap_core::time::now();
     let f = &all.overall.figures;
     Ok(json!({
         "generated_at": now,
