@@ -15,33 +15,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-const ENV: &str = "ONEMAP_TEST_POSTGRES";
+#[path = "../crates/onemap-store/tests/pg_support/mod.rs"]
+mod pg_support;
 
-fn server_url() -> String {
-    match std::env::var(ENV) {
-        Ok(u) if !u.trim().is_empty() => u,
-        _ => panic!(
-            "{ENV} is not set: the PostGIS tests need a PostgreSQL server with PostGIS \
-             (CI={}). Run `bash scripts/test.sh`, or start a throwaway cluster with \
-             `export {ENV}=\"$(bash scripts/pg-test-cluster.sh start /tmp/onemap-pg)\"`",
-            std::env::var("CI").unwrap_or_else(|_| "unset".into())
-        ),
-    }
-}
-
-/// `url` with its database replaced by `db`.
-fn with_db(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let scheme_end = base.find("://").expect("a postgres:// URL") + 3;
-    let host_part = match base[scheme_end..].find('/') {
-        Some(i) => &base[..scheme_end + i],
-        None => base,
-    };
-    format!("{host_part}/{db}{query}")
-}
+use pg_support::{server_url, with_db};
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
