@@ -207,12 +207,11 @@
     const url = `${location.origin}/tiles/${ALL}/{z}/{x}/{y}.mvt${q ? '?' + q : ''}`;
     const source = map.getSource('onemap');
     // MapLibre re-parses (does not refetch) a tile that was still loading when
-    // its URL changed, so such a tile would keep the old filter's data. If any
-    // tile was in flight, set the URL once more when the map is idle: every
-    // tile is loaded then, and all of them are fetched with the new URL.
-    const inFlight = !map.areTilesLoaded();
+    // its URL changed, so such a tile would keep the old filter's data. Set the
+    // URL once more when the map is idle: every tile is loaded then, and all of
+    // them are fetched with the new URL (from the HTTP cache if already fetched).
     source.setTiles([url]);
-    if (inFlight) map.once('idle', () => { if (source.tiles[0] === url) source.setTiles([url]); });
+    map.once('idle', () => { if (source.tiles[0] === url) source.setTiles([url]); });
     updateStops().catch((e) => console.warn(e));
     if (refreshPanel && onemap.details) showArea(onemap.details.area.id, false);
     writeHash();
