@@ -26,7 +26,7 @@ pub(crate) const NO_TIME: i64 = i64::MIN;
 
 /// The event-only columns, in the event layer's storage order: ascending
 /// `(reported_at, id)`, so a time window is a slice.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct EventColumns {
     pub(crate) reported_at: Vec<i64>,
     pub(crate) closed_at: Vec<i64>,
@@ -312,6 +312,9 @@ impl City {
             last.insert(e.id, e);
         }
         let mut new: Vec<Event> = last.into_values().collect();
+        if let Some(city) = self.with_event_attributes(&new) {
+            return Ok(city);
+        }
         new.sort_unstable_by_key(|e| (e.reported_at, e.id));
         let old = &*self.events;
         let mut dropped = vec![false; old.len()];
@@ -393,6 +396,47 @@ impl City {
         })
     }
 
+    /// The fast path of [`City::with_events`]: when every change is of an
+    /// event already here, at the same place and report time (a move along
+    /// the loop), the points, their units, cells and order stay as they
+    /// are: only the attribute columns are copied and changed, and the
+    /// point index is shared. `None` when a change needs the full rebuild.
+    fn with_event_attributes(&self, changed: &[Event]) -> Option<City> {
+        let old = &*self.events;
+        let mut at = Vec::with_capacity(changed.len());
+        for e in changed {
+            let p = old.position(e.id)? as usize;
+            let same = old.lon[p].to_bits() == e.lon.to_bits()
+                && old.lat[p].to_bits() == e.lat.to_bits()
+                && self.ev.reported_at[p] == e.reported_at;
+            if !same {
+                return None;
+            }
+            // Its unit as the full rebuild would assign it.
+            let loc = Locator {
+                units: &self.units,
+                grid: &self.grid,
+            };
+            if assign_unit(e, &self.areas, &loc) != (old.unit[p], false) {
+                return None;
+            }
+            at.push(p);
+        }
+        let mut ev = (*self.ev).clone();
+        for (e, p) in changed.iter().zip(at) {
+            ev.closed_at[p] = e.closed_at.unwrap_or(NO_TIME);
+            ev.category[p] = e.category.code();
+            ev.status[p] = e.status.code();
+        }
+        Some(City {
+            base: Arc::clone(&self.base),
+            events: Arc::clone(&self.events),
+            ev: Arc::new(ev),
+            ships: Arc::clone(&self.ships),
+            report: self.report.clone(),
+        })
+    }
+
     /// A new city whose ships are this city's with `changed` applied: a ship
     /// whose MMSI is already present replaces it (its position, speed,
     /// heading, port state), any other is added (when an MMSI comes several
@@ -441,6 +485,13 @@ impl City {
     /// Whether two snapshots hold the very same events (neither was made
     /// from the other by [`City::with_events`]).
     pub fn same_events(&self, other: &City) -> bool {
+        Arc::ptr_eq(&self.events, &other.events) && Arc::ptr_eq(&self.ev, &other.ev)
+    }
+
+    /// Whether two snapshots share one event point index (one was made
+    /// from the other by moves along the loop only; see
+    /// [`City::with_events`]).
+    pub fn same_event_points(&self, other: &City) -> bool {
         Arc::ptr_eq(&self.events, &other.events)
     }
 

@@ -80,6 +80,7 @@ impl World {
         let n = data.events.len();
         let mut added = Vec::new();
         let mut earlier = Vec::new();
+        let mut moved = Vec::new();
         start.events.clear();
         for (i, e) in data.events.iter().enumerate() {
             let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
@@ -98,9 +99,20 @@ impl World {
                 start.events.push(old);
                 continue;
             }
+            if h % 10 == 2 {
+                // Moved along the loop only: same place and report time.
+                let mut old = e.clone();
+                old.status = onemap_core::EventStatus::Discussing;
+                old.closed_at = None;
+                old.category = onemap_core::EventCategory::ALL[(h as usize / 10) % 8];
+                moved.push(e.clone());
+                start.events.push(old);
+                continue;
+            }
             start.events.push(e.clone());
         }
-        assert!(!added.is_empty() && !earlier.is_empty() && start.events.len() < n);
+        assert!(!added.is_empty() && !earlier.is_empty() && !moved.is_empty());
+        assert!(start.events.len() < n);
         let city = City::build(start).expect("the fixture builds");
         let (first, second) = added.split_at(added.len() / 2);
         let city = city.with_events(first.to_vec()).expect("events apply");
@@ -115,6 +127,12 @@ impl World {
         batch.extend(earlier.iter().cloned());
         let next = city.with_events(batch).expect("events apply");
         assert!(next.shares_base_with(&city));
+        // Round three: moves along the loop only, which keep the point index.
+        let next = {
+            let after = next.with_events(moved).expect("moves apply");
+            assert!(after.same_event_points(&next) && !after.same_events(&next));
+            after
+        };
         // Ships: the new ones first, then a detour for every moved one, then
         // where they really are.
         let moved: Vec<_> = data
