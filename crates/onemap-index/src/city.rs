@@ -96,6 +96,9 @@ pub struct BuildReport {
     /// Events whose given unit did not hold them (unknown, or the point lies
     /// outside it), re-assigned by location.
     pub events_relocated: u64,
+    /// Events [`City::with_events`] appended to the event point index
+    /// without building it again (reported after every other event).
+    pub events_appended: u64,
     /// Per point layer, features outside every unit.
     pub unassigned: BTreeMap<Layer, u64>,
     /// Cells of the point-location grid, and how many of them lie wholly
@@ -257,6 +260,7 @@ impl City {
         let (locate_cells, locate_cells_in_one_unit) = grid.cell_counts();
         let mut report = BuildReport {
             events_relocated,
+            events_appended: 0,
             unassigned: BTreeMap::new(),
             locate_cells,
             locate_cells_in_one_unit,
@@ -380,8 +384,30 @@ impl City {
             }
         }
         let n_units = self.units.len();
-        let ps = PointSet::build_with_cells(ids, lon, lat, unit, Some(cell), n_units);
         let mut report = self.report.clone();
+        // New events after every event here (reported now, with new ids):
+        // appended to the point index instead of building it again.
+        let n_old = old.len();
+        let appended =
+            (!dropped.iter().any(|d| *d) && ids.len() > n_old && ids[..n_old] == old.ids[..])
+                .then(|| {
+                    old.appended(
+                        &ids[n_old..],
+                        &lon[n_old..],
+                        &lat[n_old..],
+                        &unit[n_old..],
+                        &cell[n_old..],
+                        n_units,
+                    )
+                })
+                .flatten();
+        let ps = match appended {
+            Some(ps) => {
+                report.events_appended += (ps.len() - n_old) as u64;
+                ps
+            }
+            None => PointSet::build_with_cells(ids, lon, lat, unit, Some(cell), n_units),
+        };
         report.events_relocated += assigned.iter().filter(|a| a.1).count() as u64;
         report.unassigned.insert(
             Layer::Events,

@@ -115,23 +115,7 @@ impl PointSet {
                 pairs.into_par_iter().map(|p| p.1).collect::<Vec<u32>>()
             },
         );
-        // Counting sort of the id order by unit keeps ids ascending within a unit.
-        let bucket = |u: u32| if u == NONE { n_units } else { u as usize };
-        let mut unit_start = vec![0u32; n_units + 2];
-        for &u in &unit {
-            unit_start[bucket(u) + 1] += 1;
-        }
-        for i in 0..=n_units {
-            unit_start[i + 1] += unit_start[i];
-        }
-        let mut fill = unit_start.clone();
-        let mut by_unit = vec![0u32; n];
-        for &p in &by_id {
-            let b = bucket(unit[p as usize]);
-            by_unit[fill[b] as usize] = p;
-            fill[b] += 1;
-        }
-        unit_start.pop();
+        let (by_unit, unit_start) = unit_order(&unit, &by_id, n_units);
         PointSet {
             ids,
             lon,
@@ -145,6 +129,65 @@ impl PointSet {
             extent,
             origin,
         }
+    }
+
+    /// This set with points appended after its last position: what
+    /// [`PointSet::build_with_cells`] over the extended columns would give
+    /// (the tree differs in shape only), without bulk-loading the tree
+    /// again. `None` unless the new ids are ascending and above every id
+    /// here, and the new points lie inside this set's extent (so the tree's
+    /// origin stays).
+    pub(crate) fn appended(
+        &self,
+        ids: &[u64],
+        lon: &[f64],
+        lat: &[f64],
+        unit: &[u32],
+        cells: &[CellIndex],
+        n_units: usize,
+    ) -> Option<PointSet> {
+        let last = self.by_id.last().map(|&p| self.ids[p as usize]);
+        let ascending = ids.windows(2).all(|w| w[0] < w[1]);
+        let above = match (last, ids.first()) {
+            (Some(l), Some(&f)) => f > l,
+            _ => true,
+        };
+        let e = self.extent;
+        let inside = lon
+            .iter()
+            .zip(lat)
+            .all(|(&x, &y)| x >= e[0] && x <= e[2] && y >= e[1] && y <= e[3]);
+        if !ascending || !above || !inside || self.ids.is_empty() {
+            return None;
+        }
+        let n0 = self.ids.len();
+        let mut next = PointSet {
+            ids: [&self.ids[..], ids].concat(),
+            lon: [&self.lon[..], lon].concat(),
+            lat: [&self.lat[..], lat].concat(),
+            unit: [&self.unit[..], unit].concat(),
+            cell: [&self.cell[..], cells].concat(),
+            by_id: Vec::new(),
+            by_unit: Vec::new(),
+            unit_start: Vec::new(),
+            tree: self.tree.clone(),
+            extent: self.extent,
+            origin: self.origin,
+        };
+        next.by_id = self
+            .by_id
+            .iter()
+            .copied()
+            .chain(n0 as u32..(n0 + ids.len()) as u32)
+            .collect();
+        for (k, (&x, &y)) in lon.iter().zip(lat).enumerate() {
+            let rel = next.rel(x, y);
+            next.tree.insert(GeomWithData::new(rel, (n0 + k) as u32));
+        }
+        let (by_unit, unit_start) = unit_order(&next.unit, &next.by_id, n_units);
+        next.by_unit = by_unit;
+        next.unit_start = unit_start;
+        Some(next)
     }
 
     /// A position in tree coordinates.
@@ -197,4 +240,27 @@ pub(crate) fn first_duplicate(sorted: impl IntoIterator<Item = u64>) -> Option<u
         prev = Some(id);
     }
     None
+}
+
+/// Positions grouped by unit (a counting sort of the id order, so ids stay
+/// ascending within a unit; unassigned points last) and where each unit's
+/// group starts.
+fn unit_order(unit: &[u32], by_id: &[u32], n_units: usize) -> (Vec<u32>, Vec<u32>) {
+    let bucket = |u: u32| if u == NONE { n_units } else { u as usize };
+    let mut unit_start = vec![0u32; n_units + 2];
+    for &u in unit {
+        unit_start[bucket(u) + 1] += 1;
+    }
+    for i in 0..=n_units {
+        unit_start[i + 1] += unit_start[i];
+    }
+    let mut fill = unit_start.clone();
+    let mut by_unit = vec![0u32; by_id.len()];
+    for &p in by_id {
+        let b = bucket(unit[p as usize]);
+        by_unit[fill[b] as usize] = p;
+        fill[b] += 1;
+    }
+    unit_start.pop();
+    (by_unit, unit_start)
 }

@@ -59,7 +59,18 @@ impl World {
     /// with a third missing and the rest elsewhere (moved, other heading and
     /// port state), they reached `data`'s ships through two rounds of
     /// [`City::with_ships`], the second repeating MMSIs.
-    pub fn changed(data: CityData) -> Self {
+    pub fn changed(mut data: CityData) -> Self {
+        // The latest reports come last, with the highest ids, one at a time
+        // (as the live loop adds them): they are appended to the index.
+        let mut order: Vec<usize> = (0..data.events.len()).collect();
+        order.sort_by_key(|&i| (data.events[i].reported_at, data.events[i].id));
+        let max_id = data.events.iter().map(|e| e.id).max().unwrap_or(0);
+        let latest: Vec<usize> = order[order.len() - 12..].to_vec();
+        for (k, &i) in latest.iter().enumerate() {
+            data.events[i].id = max_id + 1 + k as u64;
+        }
+        let late: Vec<onemap_core::Event> =
+            latest.iter().map(|&i| data.events[i].clone()).collect();
         let mut start = data.clone();
         let mut ships_added = Vec::new();
         start.ships.clear();
@@ -83,6 +94,9 @@ impl World {
         let mut moved = Vec::new();
         start.events.clear();
         for (i, e) in data.events.iter().enumerate() {
+            if latest.contains(&i) {
+                continue;
+            }
             let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
             if h.is_multiple_of(4) {
                 added.push(e.clone());
@@ -133,6 +147,19 @@ impl World {
             assert!(after.same_event_points(&next) && !after.same_events(&next));
             after
         };
+        // Round four: the latest reports, appended one by one.
+        let appended_before = next.report().events_appended;
+        let mut next = next;
+        for e in &late {
+            next = next.with_events(vec![e.clone()]).expect("reports apply");
+        }
+        let appended = next.report().events_appended - appended_before;
+        // Those outside the extent of the events before them need a rebuild.
+        assert!(
+            appended >= late.len() as u64 / 2,
+            "{appended} of {} appended",
+            late.len()
+        );
         // Ships: the new ones first, then a detour for every moved one, then
         // where they really are.
         let moved: Vec<_> = data
