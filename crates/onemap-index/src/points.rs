@@ -7,12 +7,17 @@ use h3o::CellIndex;
 use rayon::prelude::*;
 use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
+use std::sync::Arc;
 
 /// A point in the R-tree: its offset from the layer's origin in `f32` (a
 /// tree node then takes 40 bytes instead of 56), and its position. Rounding
 /// to `f32` is monotonic, so a box converted the same way still holds every
 /// point whose exact position lies in it; callers re-check exact positions.
 pub(crate) type PointEntry = GeomWithData<[f32; 2], u32>;
+
+/// The most positions a set keeps outside its tree: beyond, the next
+/// change builds the tree again.
+pub(crate) const TAIL_MAX: usize = 2048;
 
 /// One point layer. Positions (`u32`) index every column.
 #[derive(Debug)]
@@ -31,7 +36,12 @@ pub(crate) struct PointSet {
     /// Unit `u`'s points are `by_unit[unit_start[u]..unit_start[u + 1]]`; the
     /// last entry starts the unassigned ones.
     pub(crate) unit_start: Vec<u32>,
-    pub(crate) tree: RTree<PointEntry>,
+    /// The R-tree over the points, shared with the sets this one was
+    /// appended to; it holds every position but those in `tail`.
+    pub(crate) tree: Arc<RTree<PointEntry>>,
+    /// Positions appended since the tree was built (at most [`TAIL_MAX`]),
+    /// checked one by one by every spatial query.
+    pub(crate) tail: Vec<u32>,
     /// `[min_lon, min_lat, max_lon, max_lat]` of all points (inverted when empty).
     pub(crate) extent: [f64; 4],
     /// What tree coordinates are offsets from.
@@ -125,16 +135,17 @@ impl PointSet {
             by_id,
             by_unit,
             unit_start,
-            tree,
+            tree: Arc::new(tree),
+            tail: Vec::new(),
             extent,
             origin,
         }
     }
 
-    /// This set with points appended after its last position: what
-    /// [`PointSet::build_with_cells`] over the extended columns would give
-    /// (the tree differs in shape only), without bulk-loading the tree
-    /// again. `None` unless the new ids are ascending and above every id
+    /// This set with points appended after its last position: answers as
+    /// [`PointSet::build_with_cells`] over the extended columns would, but
+    /// shares the tree and lists the new positions in the tail instead of
+    /// bulk-loading the tree again. `None` unless the new ids are ascending and above every id
     /// here, and the new points lie inside this set's extent (so the tree's
     /// origin stays).
     pub(crate) fn appended(
@@ -157,7 +168,12 @@ impl PointSet {
             .iter()
             .zip(lat)
             .all(|(&x, &y)| x >= e[0] && x <= e[2] && y >= e[1] && y <= e[3]);
-        if !ascending || !above || !inside || self.ids.is_empty() {
+        if !ascending
+            || !above
+            || !inside
+            || self.ids.is_empty()
+            || self.tail.len() + ids.len() > TAIL_MAX
+        {
             return None;
         }
         let n0 = self.ids.len();
@@ -170,7 +186,13 @@ impl PointSet {
             by_id: Vec::new(),
             by_unit: Vec::new(),
             unit_start: Vec::new(),
-            tree: self.tree.clone(),
+            tree: Arc::clone(&self.tree),
+            tail: self
+                .tail
+                .iter()
+                .copied()
+                .chain(n0 as u32..(n0 + ids.len()) as u32)
+                .collect(),
             extent: self.extent,
             origin: self.origin,
         };
@@ -180,10 +202,6 @@ impl PointSet {
             .copied()
             .chain(n0 as u32..(n0 + ids.len()) as u32)
             .collect();
-        for (k, (&x, &y)) in lon.iter().zip(lat).enumerate() {
-            let rel = next.rel(x, y);
-            next.tree.insert(GeomWithData::new(rel, (n0 + k) as u32));
-        }
         let (by_unit, unit_start) = unit_order(&next.unit, &next.by_id, n_units);
         next.by_unit = by_unit;
         next.unit_start = unit_start;
