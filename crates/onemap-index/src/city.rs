@@ -514,6 +514,16 @@ impl City {
         Arc::ptr_eq(&self.events, &other.events) && Arc::ptr_eq(&self.ev, &other.ev)
     }
 
+    /// When this snapshot's events are `earlier`'s with new points appended
+    /// after its last position (a report; see [`City::with_events`]), how
+    /// many points `earlier` had: positions below that hold the same points
+    /// in both. `None` otherwise.
+    pub fn events_appended_to(&self, earlier: &City) -> Option<usize> {
+        let (a, b) = (&*self.events, &*earlier.events);
+        let n = b.len();
+        (Arc::ptr_eq(&a.tree, &b.tree) && a.len() > n && a.ids[..n] == b.ids[..]).then_some(n)
+    }
+
     /// Whether two snapshots share one event point index (one was made
     /// from the other by moves along the loop only; see
     /// [`City::with_events`]).

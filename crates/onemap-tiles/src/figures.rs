@@ -86,6 +86,26 @@ impl HexGrid {
         }
     }
 
+    /// The grid after points were appended (`fine` is every point, the
+    /// first `n_old` those this grid was made for): shares the cells and
+    /// extends the slots when every new point falls in a cell here.
+    pub(crate) fn appended(&self, fine: &[CellIndex], n_old: usize, max_res: u8) -> Option<Self> {
+        let finest = self.levels.last()?;
+        if self.slot.len() != n_old || fine.len() < n_old {
+            return None;
+        }
+        let finest_res = res(max_res);
+        let mut slot = self.slot.clone();
+        for c in &fine[n_old..] {
+            let p = c.parent(finest_res).unwrap_or(*c);
+            slot.push(finest.cells.binary_search(&p).ok()? as u32);
+        }
+        Some(HexGrid {
+            levels: Arc::clone(&self.levels),
+            slot,
+        })
+    }
+
     /// The grid of `fine` (the points of a later snapshot of the same
     /// layer): when every point falls in a cell this grid already has, the
     /// cells and their geometry are shared and only the points' slots are

@@ -312,12 +312,33 @@ impl TileSource {
         };
         let mut points = self.points.clone();
         let event_hex = if event_points_changed {
-            points.events = world(Layer::Events);
             let (lo, hi) = h3_range(rule_for(Layer::Events));
-            Arc::new(
-                self.event_hex
-                    .rebuild(city.event_columns().points.cell, lo, hi),
-            )
+            let cells = city.event_columns().points.cell;
+            // A report appends points: the old ones keep their projections
+            // and hexagons.
+            let appended = city.events_appended_to(&self.city).and_then(|n| {
+                let hex = self.event_hex.appended(cells, n, hi)?;
+                let c = city.columns_of(Layer::Events).expect("a point layer");
+                let mut w = Vec::with_capacity(c.lon.len());
+                w.extend_from_slice(&self.points.events[..n]);
+                w.extend(
+                    c.lon[n..]
+                        .iter()
+                        .zip(&c.lat[n..])
+                        .map(|(&x, &y)| to_world(x, y)),
+                );
+                Some((hex, w))
+            });
+            match appended {
+                Some((hex, w)) => {
+                    points.events = Arc::new(w);
+                    Arc::new(hex)
+                }
+                None => {
+                    points.events = world(Layer::Events);
+                    Arc::new(self.event_hex.rebuild(cells, lo, hi))
+                }
+            }
         } else {
             Arc::clone(&self.event_hex)
         };

@@ -694,6 +694,22 @@ fn a_new_city_snapshot_changes_event_tiles_only() {
         misses + 1,
         "area figures read events"
     );
+    // The report was appended (projections and hexagons extended, not
+    // made again): every zoom's tile there is what a fresh source renders.
+    assert_eq!(
+        next.city().events_appended_to(city),
+        Some(f.data.events.len())
+    );
+    let fresh = TileSource::new(Arc::clone(next.city()), 0);
+    for z in [8, 10, 12, 14, 16] {
+        let t = TileCoord::containing(lon, lat, z);
+        let q = req("events,villages,units", t, EventFilter::default());
+        assert_eq!(
+            next.render_uncached(&q).unwrap(),
+            fresh.render_uncached(&q).unwrap(),
+            "z{z}"
+        );
+    }
 }
 
 #[test]
