@@ -166,8 +166,12 @@ pub enum TokenCommand {
         #[arg(long, default_value = DEFAULT_DATA)]
         data: PathBuf,
         /// The store file [default: onemap.gpkg in the city directory].
-        #[arg(long)]
+        #[arg(long, conflicts_with = "postgres")]
         store: Option<PathBuf>,
+        /// Keep the token in this PostGIS database instead (for servers
+        /// started with `serve --postgres`).
+        #[arg(long, conflicts_with = "data")]
+        postgres: Option<String>,
     },
 }
 

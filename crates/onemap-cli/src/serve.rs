@@ -5,7 +5,7 @@ use crate::args::ServeArgs;
 use anyhow::Context;
 use onemap_index::City;
 use onemap_server::{AppState, ServerConfig, StoreHandle};
-use onemap_store::{PgLink, PgStore};
+use onemap_store::{LiveStore, PgLink, PgLive, PgStore};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,6 +17,9 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let started = Instant::now();
+        // Changes committed from here on are heard again after the load
+        // (see the listener below), so none falls between load and listen.
+        let load_from = onemap_core::time::now();
         let (data, source, pg) = match &a.postgres {
             Some(url) => {
                 let mut store = PgStore::connect(url).await?;
@@ -39,15 +42,18 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         };
         let read = started.elapsed();
         let mut city = City::build(data).context("cannot index the city")?;
-        // The embedded store keeps what the event loop changed: lay it over
-        // the base events. (Over PostGIS the loop is not served yet.)
-        let events = match pg {
-            Some(_) => None,
-            None => {
+        // PostGIS holds every event in its latest state; the embedded store
+        // keeps what the event loop changed: lay it over the base events.
+        let min_id = city.max_id(onemap_core::Layer::Events).map_or(1, |m| m + 1);
+        let events = match (&pg, &a.postgres) {
+            (Some(_), Some(url)) => {
+                let live = PgLive::new(url)?;
+                Some((LiveStore::Postgres(Arc::new(live)), min_id))
+            }
+            _ => {
                 let path = store_path(&a.data, a.store.as_deref());
                 let store = onemap_store::EmbeddedStore::open(&path)
                     .with_context(|| format!("cannot open the store {}", path.display()))?;
-                let min_id = city.max_id(onemap_core::Layer::Events).map_or(1, |m| m + 1);
                 let changed = store
                     .events()
                     .with_context(|| format!("cannot read {}", path.display()))?;
@@ -61,7 +67,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
                         format!("cannot apply the events of {}", path.display())
                     })?;
                 }
-                Some((Arc::new(store), min_id))
+                Some((LiveStore::Embedded(Arc::new(store)), min_id))
             }
         };
         let load = started.elapsed();
@@ -80,7 +86,14 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             store,
             events,
         };
-        let state = AppState::new(Arc::new(city), &config).context("cannot set up the server")?;
+        let state = AppState::new(Arc::new(city), &config)
+            .await
+            .context("cannot set up the server")?;
+        if let Some((LiveStore::Postgres(live), _)) = &config.events {
+            // Other servers' changes: applied as they are announced, and
+            // everything changed since the load began read once.
+            onemap_server::follow_changes(&state, live.listen(load_from));
+        }
         eprintln!(
             "city loaded from {source} in {:.2} s (read {:.2} s, index {:.2} s)",
             load.as_secs_f64(),
@@ -118,6 +131,7 @@ pub fn token(a: crate::args::TokenArgs) -> anyhow::Result<i32> {
         name,
         data,
         store,
+        postgres,
     } = a.command;
     let role: onemap_core::Role = role.parse()?;
     let scope = onemap_store::parse_scope(&scope).ok_or_else(|| {
@@ -125,6 +139,27 @@ pub fn token(a: crate::args::TokenArgs) -> anyhow::Result<i32> {
     })?;
     let name = name.trim();
     anyhow::ensure!(!name.is_empty(), "--name must not be empty");
+    if let Some(url) = postgres {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let (token, target) = runtime.block_on(async {
+            // Fail early, with the migration hint, on a database not set up.
+            let store = PgStore::connect(&url).await?;
+            store.check_schema().await?;
+            let live = LiveStore::Postgres(Arc::new(PgLive::new(&url)?));
+            let token = live
+                .create_token(role, &scope, name, onemap_core::time::now())
+                .await?;
+            Ok::<_, anyhow::Error>((token, store.target().to_string()))
+        })?;
+        eprintln!(
+            "token for {name} ({role}, {scope}) stored in PostGIS {target}; it is shown only now:"
+        );
+        println!("{token}");
+        return Ok(0);
+    }
     if !data.is_dir() && store.is_none() {
         anyhow::bail!(
             "city directory {} does not exist (generate one with `onemap synth`, or give --store)",

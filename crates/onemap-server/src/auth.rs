@@ -3,12 +3,11 @@
 use crate::error::ApiError;
 use axum::http::{header, HeaderMap, StatusCode};
 use onemap_core::workflow::Actor;
-use onemap_store::EmbeddedStore;
-use std::sync::Arc;
+use onemap_store::LiveStore;
 
 /// The actor behind the request's bearer token: 401 without a valid one.
 pub(crate) async fn bearer_actor(
-    store: &Arc<EmbeddedStore>,
+    store: &LiveStore,
     headers: &HeaderMap,
 ) -> Result<Actor, ApiError> {
     let unauthorized =
@@ -21,9 +20,8 @@ pub(crate) async fn bearer_actor(
         .filter(|t| !t.is_empty())
         .ok_or_else(|| unauthorized("changes need a bearer token (Authorization: Bearer …; `onemap token create` issues one)"))?
         .to_string();
-    let store = Arc::clone(store);
-    let found = tokio::task::spawn_blocking(move || store.actor(&token))
-        .await
-        .map_err(|e| ApiError::internal(format!("token lookup failed: {e}")))??;
-    found.ok_or_else(|| unauthorized("unknown bearer token"))
+    store
+        .actor(&token)
+        .await?
+        .ok_or_else(|| unauthorized("unknown bearer token"))
 }

@@ -120,6 +120,14 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Workflow(w) => w.into(),
             StoreError::UnknownEvent(_) => Self::not_found("unknown_event", msg),
+            StoreError::Postgres(p) if p.is_unavailable() => {
+                tracing::warn!("{msg}");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    format!("{msg}; nothing was changed, try again later"),
+                )
+            }
             other => {
                 tracing::error!("store error: {:#}", anyhow_chain(&other));
                 Self::internal(format!("the store failed: {}", anyhow_chain(&other)))

@@ -34,6 +34,7 @@ mod tiles;
 mod wall;
 
 pub use error::ApiError;
+pub use live::follow_changes;
 pub use params::parse_time;
 pub use state::{AppState, ServerConfig, StoreHandle};
 

@@ -20,9 +20,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use onemap_core::workflow::Actor;
 use onemap_core::{AreaId, Event, EventCategory, EventStatus, Layer, Level};
-use onemap_store::{EmbeddedStore, MoveRequest, NewReport};
+use onemap_store::{LiveStore, MoveRequest, NewReport, Notice};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// The longest description kept.
@@ -32,22 +33,44 @@ const MAX_SHORT: usize = 200;
 
 /// The store and the queue of changes waiting for the next snapshot.
 pub(crate) struct EventLoop {
-    pub(crate) store: Arc<EmbeddedStore>,
+    pub(crate) store: LiveStore,
     /// The first id after the city's base events.
     min_id: u64,
-    pending: Mutex<Vec<Event>>,
+    pending: Mutex<Queue>,
     /// Held while a snapshot is built: one at a time, in order.
     pub(crate) building: tokio::sync::Mutex<()>,
 }
 
+/// What the next snapshot applies.
+#[derive(Debug, Default)]
+struct Queue {
+    /// Changes this server committed, as committed.
+    events: Vec<Event>,
+    /// Events other servers announced, to read from the store.
+    remote: Vec<u64>,
+    /// Read every event changed since then (announcements may have been
+    /// missed while the listening connection was down).
+    resync: Option<i64>,
+}
+
+impl Queue {
+    fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.remote.is_empty() && self.resync.is_none()
+    }
+}
+
 impl EventLoop {
-    pub(crate) fn new(store: Arc<EmbeddedStore>, min_id: u64) -> Self {
+    pub(crate) fn new(store: LiveStore, min_id: u64) -> Self {
         EventLoop {
             store,
             min_id,
             pending: Mutex::default(),
             building: tokio::sync::Mutex::new(()),
         }
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -61,18 +84,67 @@ pub(crate) fn event_loop(state: &AppState) -> Result<&EventLoop, ApiError> {
     })
 }
 
-/// Applies committed changes to the in-memory city; returns once a snapshot
-/// holding `changed` is being served.
+/// Applies a committed change to the in-memory city; returns once a
+/// snapshot holding it is being served.
 async fn apply(state: &AppState, changed: Event) -> Result<(), ApiError> {
+    event_loop(state)?.queue().events.push(changed);
+    turn(state).await
+}
+
+/// Builds and publishes one snapshot with everything queued (nothing when
+/// an earlier turn took it all).
+async fn turn(state: &AppState) -> Result<(), ApiError> {
     let lp = event_loop(state)?;
-    lp.pending
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(changed);
     let _turn = lp.building.lock().await;
-    let batch = std::mem::take(&mut *lp.pending.lock().unwrap_or_else(|p| p.into_inner()));
-    if batch.is_empty() {
+    let queued = std::mem::take(&mut *lp.queue());
+    if queued.is_empty() {
         // An earlier turn took this change and has published it.
+        return Ok(());
+    }
+    let Queue {
+        events: mut batch,
+        remote,
+        resync,
+    } = queued;
+    // Other servers' changes are read now, after the queue was taken, so
+    // what is read is at least as new as anything queued for those events.
+    let n_local = batch.len();
+    if !remote.is_empty() || resync.is_some() {
+        let read = async {
+            let mut got = lp.store.events(&remote).await?;
+            if let Some(since) = resync {
+                got.extend(lp.store.events_changed_since(since).await?);
+            }
+            Ok::<_, onemap_store::StoreError>(got)
+        };
+        match read.await {
+            Ok(got) => batch.extend(got),
+            Err(e) => {
+                tracing::warn!(
+                    "cannot read {} event(s) other servers changed (will retry): {e}",
+                    remote.len()
+                );
+                let mut q = lp.queue();
+                q.remote.extend(remote);
+                q.resync = match (q.resync, resync) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+        }
+    }
+    // One state per event: the last one queued or read.
+    let mut last: HashMap<u64, usize> = HashMap::with_capacity(batch.len());
+    for (i, e) in batch.iter().enumerate() {
+        last.insert(e.id, i);
+    }
+    let batch: Vec<Event> = batch
+        .into_iter()
+        .enumerate()
+        .filter(|(i, e)| last.get(&e.id) == Some(i))
+        .map(|(_, e)| e)
+        .collect();
+    if batch.is_empty() {
         return Ok(());
     }
     let s = state.clone();
@@ -96,10 +168,43 @@ async fn apply(state: &AppState, changed: Event) -> Result<(), ApiError> {
     .map_err(|e| ApiError::internal(format!("applying a change failed: {e}")))??;
     state.publish(tiles);
     tracing::info!(
-        "applied {n} changed event(s) in {:.0} ms",
+        "applied {n} changed event(s) ({n_local} from this server) in {:.0} ms",
         started.elapsed().as_secs_f64() * 1e3
     );
     Ok(())
+}
+
+/// Applies the changes other servers announce (see
+/// [`onemap_store::PgLive::listen`]) as they come, batching those that
+/// arrive while a snapshot is built. Runs until the notices end.
+pub fn follow_changes(
+    state: &AppState,
+    mut notices: tokio::sync::mpsc::UnboundedReceiver<Notice>,
+) -> tokio::task::JoinHandle<()> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let Some(lp) = state.events.as_ref() else {
+            return;
+        };
+        while let Some(first) = notices.recv().await {
+            {
+                let mut q = lp.queue();
+                let mut next = Some(first);
+                while let Some(n) = next {
+                    match n {
+                        Notice::Changed(id) => q.remote.push(id),
+                        Notice::Resync { since } => {
+                            q.resync = Some(q.resync.map_or(since, |s| s.min(since)));
+                        }
+                    }
+                    next = notices.try_recv().ok();
+                }
+            }
+            if let Err(e) = turn(&state).await {
+                tracing::warn!("cannot apply other servers' changes: {}", e.message);
+            }
+        }
+    })
 }
 
 /// The actor behind the request's bearer token: 401 without a valid one.
@@ -239,7 +344,6 @@ pub async fn report(
     let min_id = lp
         .min_id
         .max(city.max_id(Layer::Events).map_or(1, |m| m + 1));
-    let store = Arc::clone(&lp.store);
     let new = NewReport {
         lon,
         lat,
@@ -248,11 +352,10 @@ pub async fn report(
         description,
         idempotency_key: key,
     };
-    let (rec, created) = tokio::task::spawn_blocking(move || {
-        store.report(&who, min_id, &new, onemap_core::time::now())
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("report failed: {e}")))??;
+    let (rec, created) = lp
+        .store
+        .report(who, min_id, new, onemap_core::time::now())
+        .await?;
     if created {
         apply(&state, rec.event.clone()).await?;
     }
@@ -301,12 +404,10 @@ pub async fn transition(
     let city = state.city();
     let base = city.event(id);
     let lp = event_loop(&state)?;
-    let store = Arc::clone(&lp.store);
-    let rec = tokio::task::spawn_blocking(move || {
-        store.transition(&who, id, base.as_ref(), &mv, onemap_core::time::now())
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("move failed: {e}")))??;
+    let rec = lp
+        .store
+        .transition(who, id, base, mv, onemap_core::time::now())
+        .await?;
     apply(&state, rec.event).await?;
     Ok(Json(one_event(&state, id).await?).into_response())
 }
@@ -332,13 +433,18 @@ fn event_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError> 
 }
 
 async fn one_event(state: &AppState, id: u64) -> Result<Value, ApiError> {
+    let mut store_away = false;
     let stored = match &state.events {
-        Some(lp) => {
-            let store = Arc::clone(&lp.store);
-            tokio::task::spawn_blocking(move || store.event(id))
-                .await
-                .map_err(|e| ApiError::internal(format!("read failed: {e}")))??
-        }
+        Some(lp) => match lp.store.event(id).await {
+            Ok(found) => found,
+            // The database is away: answer from memory, with no history
+            // (`null`, not an empty list).
+            Err(onemap_store::StoreError::Postgres(e)) if e.is_unavailable() => {
+                store_away = true;
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
         None => None,
     };
     let city = state.city();
@@ -362,7 +468,7 @@ async fn one_event(state: &AppState, id: u64) -> Result<Value, ApiError> {
                 "reporter": null,
                 "routed_to": null,
                 "assigned_unit": unit_of_city,
-                "history": [],
+                "history": if store_away { Value::Null } else { json!([]) },
             })
         }
     };

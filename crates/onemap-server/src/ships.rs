@@ -275,11 +275,7 @@ pub async fn positions(
     }
     if !positions.is_empty() {
         // Committed first; only then applied and published.
-        let store = Arc::clone(&lp.store);
-        let (p, c) = (positions, crossings.clone());
-        tokio::task::spawn_blocking(move || store.record_ships(&p, &c))
-            .await
-            .map_err(|e| ApiError::internal(format!("recording positions failed: {e}")))??;
+        lp.store.record_ships(positions, crossings.clone()).await?;
         let s = state.clone();
         let changed: Vec<Ship> = current.into_values().collect();
         let tiles = tokio::task::spawn_blocking(move || {
@@ -390,15 +386,13 @@ pub async fn get(
     // where it went last).
     let since = ship.reported_at - 86_400;
     let mut coords: Vec<[f64; 2]> = match state.events.as_ref() {
-        Some(lp) => {
-            let store = Arc::clone(&lp.store);
-            tokio::task::spawn_blocking(move || store.ship_track(mmsi, since))
-                .await
-                .map_err(|e| ApiError::internal(format!("reading the track failed: {e}")))??
-                .into_iter()
-                .map(|p| [p.lon, p.lat])
-                .collect()
-        }
+        Some(lp) => lp
+            .store
+            .ship_track(mmsi, since)
+            .await?
+            .into_iter()
+            .map(|p| [p.lon, p.lat])
+            .collect(),
         None => Vec::new(),
     };
     if coords.last() != Some(&[ship.lon, ship.lat]) {
@@ -464,11 +458,8 @@ pub async fn crossings(
         ));
     }
     let lp = event_loop(&state)?;
-    let store = Arc::clone(&lp.store);
     let port = q.port.filter(|p| !p.is_empty());
-    let list = tokio::task::spawn_blocking(move || store.crossings(port.as_deref(), from, to))
-        .await
-        .map_err(|e| ApiError::internal(format!("reading crossings failed: {e}")))??;
+    let list = lp.store.crossings(port, from, to).await?;
     let mut days: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
     for c in &list {
         let e = days

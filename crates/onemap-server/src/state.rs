@@ -7,7 +7,7 @@ use crate::styles::Styles;
 use arc_swap::ArcSwap;
 use onemap_core::{AreaId, Level};
 use onemap_index::City;
-use onemap_store::EmbeddedStore;
+use onemap_store::LiveStore;
 use onemap_tiles::TileSource;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,7 +26,7 @@ pub struct ServerConfig {
     pub store: StoreHandle,
     /// Where reported events and their moves are kept, and the first event
     /// id it may give out (after the city's base events); `None`: read-only.
-    pub events: Option<(Arc<EmbeddedStore>, u64)>,
+    pub events: Option<(LiveStore, u64)>,
 }
 
 /// The store the city was loaded from.
@@ -132,14 +132,14 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Sets up the state over an indexed city; fails when a style document
     /// cannot be read.
-    pub fn new(city: Arc<City>, config: &ServerConfig) -> Result<Self, crate::ServerError> {
+    pub async fn new(city: Arc<City>, config: &ServerConfig) -> Result<Self, crate::ServerError> {
         let styles = Styles::load(&config.styles_dir)?;
         // Port areas and zones come from the fleet as generated; then the
         // positions the store recorded since are laid over it.
         let geofence = onemap_core::ships::Geofence::from_fleet(city.ships());
         let city = match &config.events {
             Some((store, _)) => {
-                let latest = store.latest_ship_positions()?;
+                let latest = store.latest_ship_positions().await?;
                 let fleet = city.ships();
                 let changed: Vec<onemap_core::Ship> = latest
                     .iter()

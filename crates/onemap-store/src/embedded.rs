@@ -584,13 +584,11 @@ impl EmbeddedStore {
         name: &str,
         now: i64,
     ) -> Result<String, StoreError> {
-        let mut raw = [0u8; 32];
-        getrandom::fill(&mut raw).map_err(|e| StoreError::Io {
+        let token = new_token().map_err(|source| StoreError::Io {
             action: "draw random bytes for a token for",
             path: self.path.clone(),
-            source: std::io::Error::other(e.to_string()),
+            source,
         })?;
-        let token: String = format!("om_{}", hex(&raw));
         self.lock()
             .execute(
                 "INSERT INTO tokens (hash, role, scope, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -763,15 +761,23 @@ pub fn parse_scope(s: &str) -> Option<Scope> {
         .map(|d| Scope::Department(d.to_string()))
 }
 
-fn scope_text(s: &Scope) -> String {
+pub(crate) fn scope_text(s: &Scope) -> String {
     s.to_string()
 }
 
-fn token_hash(token: &str) -> String {
+/// A new bearer token: `om_` and 32 random bytes in hex.
+pub(crate) fn new_token() -> std::io::Result<String> {
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(format!("om_{}", hex(&raw)))
+}
+
+/// What is kept of a token: its SHA-256, in hex.
+pub(crate) fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

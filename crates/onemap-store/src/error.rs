@@ -27,6 +27,14 @@ pub enum StoreError {
     #[error(transparent)]
     Workflow(#[from] onemap_core::workflow::WorkflowError),
 
+    /// PostGIS failed (see [`crate::PgError::is_unavailable`]).
+    #[error(transparent)]
+    Postgres(#[from] crate::PgError),
+
+    /// A blocking task of the store could not finish.
+    #[error("the store's worker failed: {0}")]
+    Worker(String),
+
     #[error("no event {0}")]
     UnknownEvent(u64),
 

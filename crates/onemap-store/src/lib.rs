@@ -14,11 +14,14 @@
 //! production: schema migrations, whole-city import and load with binary
 //! COPY. Nothing above this crate writes SQL.
 //!
-//! Later: the embedded store.
+//! [`EmbeddedStore`] keeps what the live server changes in a GeoPackage
+//! file when there is no PostGIS; [`LiveStore`] is either of the two, as
+//! the server sees it.
 
 mod embedded;
 mod error;
 mod fgb;
+mod live;
 pub mod postgres;
 mod validate;
 
@@ -32,5 +35,6 @@ pub use fgb::{
     read_homesteads, read_layer, read_meta, read_schools, read_ships, write_city_dir, LayerData,
     LAYER_EXTENSION, META_FILE,
 };
-pub use postgres::{ImportMode, PgError, PgLink, PgStore};
+pub use live::LiveStore;
+pub use postgres::{ImportMode, Notice, PgError, PgLink, PgLive, PgStore};
 pub use validate::{validate_city, Check, Report};

@@ -37,6 +37,11 @@ pub enum PgError {
     #[error("the database holds no city: import one with `onemap import --postgres URL DIR`")]
     NoCity,
 
+    /// The database cannot be reached now (down, restarting, or the
+    /// connection was lost); nothing was written.
+    #[error("the database at {target} is unavailable: {message}")]
+    Unavailable { target: String, message: String },
+
     /// Data that cannot be stored, or stored data that makes no sense.
     #[error("{table}: {reason}")]
     InvalidData { table: &'static str, reason: String },
@@ -50,6 +55,31 @@ impl PgError {
             message: describe(&e),
             code: e.code().map(|c| c.code().to_string()),
         }
+    }
+
+    /// Wraps a database error met by the live server: a lost or refused
+    /// connection (or a server shutting down) is [`PgError::Unavailable`].
+    pub(crate) fn live(target: &str, action: &str, e: tokio_postgres::Error) -> PgError {
+        let lost = e.is_closed()
+            || match e.code() {
+                // Class 08 (connection exception), 57P01–57P03 (admin or
+                // crash shutdown, cannot connect now).
+                Some(c) => c.code().starts_with("08") || c.code().starts_with("57P"),
+                None => e.as_db_error().is_none(),
+            };
+        if lost {
+            PgError::Unavailable {
+                target: target.to_string(),
+                message: format!("cannot {action}: {}", describe(&e)),
+            }
+        } else {
+            PgError::sql(action, e)
+        }
+    }
+
+    /// Whether the database could not be reached (try again later).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, PgError::Unavailable { .. } | PgError::Connect { .. })
     }
 
     pub(crate) fn invalid(table: &'static str, reason: impl Into<String>) -> PgError {

@@ -15,11 +15,13 @@
 
 mod error;
 mod geom;
+mod live;
 mod read;
 mod schema;
 mod write;
 
 pub use error::PgError;
+pub use live::{Notice, PgLive, CHANGES_CHANNEL};
 pub use schema::{schema_version, Migration, MIGRATIONS};
 
 use onemap_core::{CityData, Layer};
@@ -162,6 +164,12 @@ impl PgStore {
         read_version(&self.client).await
     }
 
+    /// Fails unless the database is at the schema version this onemap
+    /// needs (with the hint to migrate).
+    pub async fn check_schema(&self) -> Result<(), PgError> {
+        check_version(&self.client).await
+    }
+
     /// Applies every migration the database lacks, each in its own
     /// transaction under an advisory lock (so two servers migrating at once
     /// apply each migration once). Returns the versions applied now: none
@@ -259,6 +267,7 @@ impl PgStore {
 /// their PostgreSQL type names (`pg_type.typname`), in order.
 pub fn registry() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
     let mut tables = schema::city_tables();
+    tables.extend(schema::live_tables());
     tables.sort_by_key(|t| t.name);
     tables
         .into_iter()

@@ -206,9 +206,76 @@ pub(crate) const EVENT_HISTORY: Table = Table {
         ("at", Timestamptz),
         ("actor", Text),
         ("note", Text),
+        // Added by migration 2.
+        ("from_status", Text),
+        ("role", Text),
+        ("routed_to", Text),
     ],
     key: "event_id, seq",
 };
+
+/// What the event loop adds to an event it created or moved: the report's
+/// text and reporter, where it was routed, the idempotency key of the
+/// report, and when the loop last changed it (migration 2).
+pub(crate) const EVENT_REPORTS: Table = Table {
+    name: "event_reports",
+    columns: &[
+        ("event_id", Int8),
+        ("description", Text),
+        ("reporter", Text),
+        ("routed_to", Text),
+        ("idempotency_key", Text),
+        ("updated_at", Timestamptz),
+    ],
+    key: "event_id",
+};
+
+/// Bearer tokens, by the SHA-256 of the token (migration 2).
+pub(crate) const TOKENS: Table = Table {
+    name: "tokens",
+    columns: &[
+        ("hash", Text),
+        ("role", Text),
+        ("scope", Text),
+        ("name", Text),
+        ("created_at", Timestamptz),
+    ],
+    key: "hash",
+};
+
+/// Every applied ship position report (migration 2).
+pub(crate) const SHIP_POSITIONS: Table = Table {
+    name: "ship_positions",
+    columns: &[
+        ("id", Int8),
+        ("mmsi", Int8),
+        ("at", Timestamptz),
+        ("speed_kn", Float4),
+        ("course_deg", Float4),
+        ("in_port", Bool),
+        ("geom", Geometry),
+    ],
+    key: "id",
+};
+
+/// Ships' departures from and arrivals at ports (migration 2).
+pub(crate) const SHIP_CROSSINGS: Table = Table {
+    name: "ship_crossings",
+    columns: &[
+        ("id", Int8),
+        ("mmsi", Int8),
+        ("port", Text),
+        ("kind", Text),
+        ("at", Timestamptz),
+    ],
+    key: "id",
+};
+
+/// The tables the live server writes besides the city's: kept when a city
+/// is replaced (tokens, ship history).
+pub(crate) fn live_tables() -> Vec<Table> {
+    vec![TOKENS, SHIP_POSITIONS, SHIP_CROSSINGS]
+}
 
 /// The city's metadata: one row (written and read with plain statements).
 pub(crate) const CITY: Table = Table {
@@ -259,6 +326,7 @@ pub(crate) fn area_table(level: Level) -> Table {
 pub(crate) fn city_tables() -> Vec<Table> {
     let mut t = vec![CITY, CITY_EXPECTED];
     t.extend(Layer::ALL.iter().map(|l| layer_table(*l)));
+    t.push(EVENT_REPORTS);
     t.push(EVENT_HISTORY);
     t
 }
@@ -272,11 +340,18 @@ pub struct Migration {
 }
 
 /// The migrations, in order. Never edit a released one: add a new one.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "city, area tree, layers and event history",
-    sql: MIGRATION_1,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "city, area tree, layers and event history",
+        sql: MIGRATION_1,
+    },
+    Migration {
+        version: 2,
+        name: "event loop (reports, history, tokens) and ship history",
+        sql: MIGRATION_2,
+    },
+];
 
 /// The schema version this onemap needs.
 pub fn schema_version() -> i32 {
@@ -425,6 +500,51 @@ CREATE INDEX events_unit_idx ON events (unit_id);
 CREATE INDEX events_reported_at_idx ON events (reported_at);
 "#;
 
+const MIGRATION_2: &str = r#"
+CREATE TABLE event_reports (
+    event_id bigint PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
+    description text NOT NULL,
+    reporter text NOT NULL,
+    routed_to text,
+    idempotency_key text UNIQUE,
+    updated_at timestamptz NOT NULL
+);
+CREATE INDEX event_reports_updated_at_idx ON event_reports (updated_at);
+
+ALTER TABLE event_history
+    ADD COLUMN from_status text CHECK (from_status IN ('reported', 'discussing', 'routed', 'handled', 'fed_back', 'closed')),
+    ADD COLUMN role text CHECK (role IN ('unit_leader', 'town_office', 'department', 'viewer', 'ship_feed')),
+    ADD COLUMN routed_to text;
+
+CREATE TABLE tokens (
+    hash text PRIMARY KEY CHECK (hash ~ '^[0-9a-f]{64}$'),
+    role text NOT NULL CHECK (role IN ('unit_leader', 'town_office', 'department', 'viewer', 'ship_feed')),
+    scope text NOT NULL,
+    name text NOT NULL,
+    created_at timestamptz NOT NULL
+);
+
+CREATE TABLE ship_positions (
+    id bigserial PRIMARY KEY,
+    mmsi bigint NOT NULL CHECK (mmsi BETWEEN 0 AND 4294967295),
+    at timestamptz NOT NULL,
+    speed_kn real NOT NULL,
+    course_deg real NOT NULL,
+    in_port boolean NOT NULL,
+    geom geometry(Point, 4326) NOT NULL
+);
+CREATE INDEX ship_positions_mmsi_at_idx ON ship_positions (mmsi, at);
+
+CREATE TABLE ship_crossings (
+    id bigserial PRIMARY KEY,
+    mmsi bigint NOT NULL CHECK (mmsi BETWEEN 0 AND 4294967295),
+    port text NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('departure', 'arrival')),
+    at timestamptz NOT NULL
+);
+CREATE INDEX ship_crossings_port_at_idx ON ship_crossings (port, at);
+"#;
+
 /// The enum names the CHECK constraints of the migrations must list, by
 /// column (a test checks each appears in the SQL).
 #[cfg(test)]
@@ -451,6 +571,10 @@ pub(crate) fn enum_names() -> Vec<(&'static str, Vec<&'static str>)> {
             HomesteadStatus::ALL.iter().map(|v| v.as_str()).collect(),
         ),
         ("kind", SchoolKind::ALL.iter().map(|v| v.as_str()).collect()),
+        (
+            "role",
+            onemap_core::Role::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
     ]
 }
 

@@ -1,0 +1,179 @@
+//! The store behind a live server: the embedded GeoPackage file or PostGIS,
+//! with one async interface (the embedded store's blocking calls run on
+//! tokio's blocking pool).
+
+use crate::{
+    Crossing, EmbeddedStore, EventRecord, HistoryEntry, MoveRequest, NewReport, PgLive,
+    ShipPosition, StoreError,
+};
+use onemap_core::workflow::{Actor, Scope};
+use onemap_core::{Event, Role};
+use std::sync::Arc;
+
+/// Where a live server keeps what changes.
+#[derive(Debug, Clone)]
+pub enum LiveStore {
+    /// The GeoPackage file of a demo or single server.
+    Embedded(Arc<EmbeddedStore>),
+    /// PostGIS, shared by every server on the database.
+    Postgres(Arc<PgLive>),
+}
+
+/// Runs a blocking call of the embedded store off the async threads.
+async fn blocking<T, F>(store: &Arc<EmbeddedStore>, f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&EmbeddedStore) -> Result<T, StoreError> + Send + 'static,
+{
+    let store = Arc::clone(store);
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| StoreError::Worker(e.to_string()))?
+}
+
+impl LiveStore {
+    /// Whether other servers may change the same city (PostGIS).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, LiveStore::Postgres(_))
+    }
+
+    /// Who a bearer token speaks for, if it is one of ours.
+    pub async fn actor(&self, token: &str) -> Result<Option<Actor>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => {
+                let token = token.to_string();
+                blocking(s, move |s| s.actor(&token)).await
+            }
+            LiveStore::Postgres(p) => p.actor(token).await,
+        }
+    }
+
+    /// Issues a bearer token (printed once; only its hash is kept).
+    pub async fn create_token(
+        &self,
+        role: Role,
+        scope: &Scope,
+        name: &str,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => {
+                let (scope, name) = (scope.clone(), name.to_string());
+                blocking(s, move |s| s.create_token(role, &scope, &name, now)).await
+            }
+            LiveStore::Postgres(p) => p.create_token(role, scope, name, now).await,
+        }
+    }
+
+    /// Records a report; `false` when the idempotency key was used before
+    /// (the first event comes back).
+    pub async fn report(
+        &self,
+        actor: Actor,
+        min_id: u64,
+        new: NewReport,
+        now: i64,
+    ) -> Result<(EventRecord, bool), StoreError> {
+        match self {
+            LiveStore::Embedded(s) => {
+                blocking(s, move |s| s.report(&actor, min_id, &new, now)).await
+            }
+            LiveStore::Postgres(p) => p.report(&actor, min_id, &new, now).await,
+        }
+    }
+
+    /// Moves an event one step; `base` is its state in the city (the
+    /// embedded store holds only events the loop touched).
+    pub async fn transition(
+        &self,
+        actor: Actor,
+        id: u64,
+        base: Option<Event>,
+        mv: MoveRequest,
+        now: i64,
+    ) -> Result<EventRecord, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => {
+                blocking(s, move |s| {
+                    s.transition(&actor, id, base.as_ref(), &mv, now)
+                })
+                .await
+            }
+            LiveStore::Postgres(p) => p.transition(&actor, id, &mv, now).await,
+        }
+    }
+
+    /// An event the store holds, with its history.
+    pub async fn event(
+        &self,
+        id: u64,
+    ) -> Result<Option<(EventRecord, Vec<HistoryEntry>)>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.event(id)).await,
+            LiveStore::Postgres(p) => p.event(id).await,
+        }
+    }
+
+    /// The current state of these events, read from the store (PostGIS:
+    /// changes other servers announced; the embedded store has no others).
+    pub async fn events(&self, ids: &[u64]) -> Result<Vec<Event>, StoreError> {
+        match self {
+            LiveStore::Embedded(_) => Ok(Vec::new()),
+            LiveStore::Postgres(_) if ids.is_empty() => Ok(Vec::new()),
+            LiveStore::Postgres(p) => p.events(ids).await,
+        }
+    }
+
+    /// Every event changed at or after `since` (PostGIS; none otherwise).
+    pub async fn events_changed_since(&self, since: i64) -> Result<Vec<Event>, StoreError> {
+        match self {
+            LiveStore::Embedded(_) => Ok(Vec::new()),
+            LiveStore::Postgres(p) => p.events_changed_since(since).await,
+        }
+    }
+
+    /// Records applied ship positions and their crossings (all or nothing).
+    pub async fn record_ships(
+        &self,
+        positions: Vec<ShipPosition>,
+        crossings: Vec<Crossing>,
+    ) -> Result<(), StoreError> {
+        match self {
+            LiveStore::Embedded(s) => {
+                blocking(s, move |s| s.record_ships(&positions, &crossings)).await
+            }
+            LiveStore::Postgres(p) => p.record_ships(&positions, &crossings).await,
+        }
+    }
+
+    /// Every ship's latest recorded position, by MMSI.
+    pub async fn latest_ship_positions(&self) -> Result<Vec<ShipPosition>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, |s| s.latest_ship_positions()).await,
+            LiveStore::Postgres(p) => p.latest_ship_positions().await,
+        }
+    }
+
+    /// One ship's recorded positions from `from` on, oldest first.
+    pub async fn ship_track(&self, mmsi: u32, from: i64) -> Result<Vec<ShipPosition>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.ship_track(mmsi, from)).await,
+            LiveStore::Postgres(p) => p.ship_track(mmsi, from).await,
+        }
+    }
+
+    /// Recorded crossings, oldest first, of one port or all.
+    pub async fn crossings(
+        &self,
+        port: Option<String>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Crossing>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => {
+                blocking(s, move |s| s.crossings(port.as_deref(), from, to)).await
+            }
+            LiveStore::Postgres(p) => p.crossings(port.as_deref(), from, to).await,
+        }
+    }
+}
