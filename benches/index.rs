@@ -65,6 +65,17 @@ fn bench_index(c: &mut Criterion) {
     g.bench_function("with_events_1_new", |b| {
         b.iter(|| city.with_events(vec![black_box(fresh.clone())]).unwrap())
     });
+    // A move along the loop: same place and report time, a new status.
+    let mut moved = city.event(1).expect("event 1");
+    moved.status = if moved.status == onemap_core::EventStatus::Closed {
+        onemap_core::EventStatus::Discussing
+    } else {
+        onemap_core::EventStatus::Closed
+    };
+    moved.closed_at = (moved.status == onemap_core::EventStatus::Closed).then_some(1_800_000_000);
+    g.bench_function("with_events_1_move", |b| {
+        b.iter(|| city.with_events(vec![black_box(moved.clone())]).unwrap())
+    });
     g.finish();
 
     let e = onemap_core::CITY_EXTENT;

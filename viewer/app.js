@@ -1,7 +1,7 @@
 // The onemap viewer: one vector source with every layer, filtered by time.
 'use strict';
 (() => {
-  const { LEVEL_LAYER, LEVEL_NAME, num, pct, getJSON, nextDay } = onemapCommon;
+  const { LEVEL_LAYER, LEVEL_NAME, num, pct, getJSON, nextDay, addShipIcons, SHIP_LAYOUT } = onemapCommon;
   const ALL = 'districts,towns,villages,grids,units,labels,events,ships,heritage,homesteads,enterprises,schools';
   const AREA_LEVELS = ['districts', 'towns', 'villages', 'grids', 'units'];
   const SWITCHES = {
@@ -50,6 +50,7 @@
   });
   map.addControl(new maplibregl.NavigationControl(), 'bottom-right');
   map.addControl(new maplibregl.ScaleControl(), 'bottom-left');
+  addShipIcons(map, { sea: '#0b6fa4', port: '#7f8c8d', outline: '#ffffff' });
   const onemap = (window.onemap = { map, state, details: null, tileStatus: [], ready: false });
 
   map.on('error', (e) => console.warn('map error', e.error && e.error.message));
@@ -106,9 +107,8 @@
         'fill-outline-color': ['match', ['get', 'kind'], 'zone', '#d7301f', '#0b6fa4'] } });
     map.addLayer({ id: 'ship-track', type: 'line', source: 'ship-track',
       paint: { 'line-color': '#0b6fa4', 'line-width': 2, 'line-dasharray': [2, 1] } });
-    map.addLayer({ id: 'live-ships', type: 'circle', source: 'live-ships',
-      paint: { 'circle-radius': 4, 'circle-color': ['case', ['get', 'in_port'], '#7f8c8d', '#0b6fa4'],
-        'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1 } });
+    // Boat icons turned to each ship's heading (common.js draws them).
+    map.addLayer({ id: 'live-ships', type: 'symbol', source: 'live-ships', layout: SHIP_LAYOUT });
     onemap.ships = ships; onemap.shipReports = 0;
     const es = (onemap.shipStream = new EventSource('/api/ships/stream'));
     es.addEventListener('position', (e) => {
@@ -127,7 +127,9 @@
       const now = performance.now();
       for (const x of r.ships) {
         const s = ships.get(x.mmsi);
-        if (s) { s.from = at(s, now); s.to = [x.lon, x.lat]; s.t0 = now; s.props.in_port = x.in_port; }
+        if (!s) continue;
+        s.from = at(s, now); s.to = [x.lon, x.lat]; s.t0 = now;
+        Object.assign(s.props, { heading: x.course_deg, speed_kn: x.speed_kn, in_port: x.in_port });
       }
       kick();
     });
@@ -282,8 +284,9 @@
     const layers = map.getStyle().layers.map((l) => l.id).filter((id) => /-fill$|^events|^live-ships|^heritage|^schools|^enterprises|^homesteads/.test(id));
     const hits = map.queryRenderedFeatures(e.point, { layers });
     if (!hits.length) return;
-    // Points first, then areas (the drill-down), then hexagons and homesteads.
-    const point = hits.find((f) => f.layer.type === 'circle');
+    // Points (ships, drawn as icons, or circles) first, then areas (the
+    // drill-down), then hexagons and homesteads.
+    const point = hits.find((f) => f.layer.id === 'live-ships' || f.layer.type === 'circle');
     const area = hits.find((f) => f.layer.id.endsWith('-fill'));
     const top = point || area || hits[0];
     if (top.layer.id === 'live-ships') return showShip(top.properties.mmsi);

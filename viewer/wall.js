@@ -3,7 +3,7 @@
 // timeout: nothing accumulates over days.
 'use strict';
 (() => {
-  const { num, pct, getJSON } = onemapCommon;
+  const { num, pct, getJSON, addShipIcons } = onemapCommon;
   const $ = (id) => document.getElementById(id);
   const opts = new URLSearchParams(location.search);
   const REFRESH_MS = 1000 * Number(opts.get('refresh') || 30);
@@ -14,6 +14,8 @@
     interactive: false, attributionControl: false,
     localIdeographFontFamily: '"WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif',
   });
+  // The style's ship layer draws these icons, turned to each ship's heading.
+  addShipIcons(map, { sea: '#00b8d4', port: '#90a4ae', outline: '#0b1020' });
   const wall = (window.onemapWall = { map, refreshes: 0, tours: 0, summary: null, lastError: null });
 
   async function refresh() {

@@ -36,7 +36,11 @@ async function newPage() {
   page.on('response', (r) => { if (r.url().includes('.mvt')) tiles.push({ url: r.url(), status: r.status() }); });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  return { page, tiles, errors };
+  // MapLibre warns (console, not an exception) of an image a layer names that
+  // nobody added: the ship icons are drawn by the pages themselves.
+  const missingImages = [];
+  page.on('console', (m) => { if (/could not be loaded/.test(m.text())) missingImages.push(m.text()); });
+  return { page, tiles, errors, missingImages };
 }
 
 // Resolves when the map has loaded every tile it needs and stopped moving.
@@ -144,7 +148,7 @@ async function pointInside(ring, id, lon, lat) {
 }
 
 test('wall: figures appear and keep updating, districts tour', async () => {
-  const { page, errors } = await newPage();
+  const { page, errors, missingImages } = await newPage();
   await page.setViewportSize({ width: 1600, height: 900 });
   await page.goto(BASE + '/wall?refresh=1&tour=2');
   await page.waitForFunction(() => window.onemapWall && window.onemapWall.refreshes >= 1, null, { timeout: 30000 });
@@ -156,8 +160,16 @@ test('wall: figures appear and keep updating, districts tour', async () => {
   assert.notEqual(await page.textContent('#status'), status1, 'the wall updated itself');
   assert.notEqual(await page.textContent('#tour-name'), '–');
   assert.ok((await page.$$('#hotspots li')).length > 0, 'problem places listed');
+  // Ships from the tiles are boat icons turned to their heading.
+  const shipLayer = await page.evaluate(() => {
+    const m = window.onemapWall.map;
+    return { type: m.getLayer('ships').type, rotate: m.getLayoutProperty('ships', 'icon-rotate'),
+      images: ['ship', 'ship-port'].map((id) => m.hasImage(id)) };
+  });
+  assert.deepEqual(shipLayer, { type: 'symbol', rotate: ['get', 'heading'], images: [true, true] });
   await page.screenshot({ path: ARTIFACTS + 'wall.png' });
   assert.deepEqual(errors, []);
+  assert.deepEqual(missingImages, []);
   await page.close();
 });
 
@@ -202,11 +214,28 @@ test('wall: runs unattended without growing (heap, DOM, listeners)', async () =>
 test('viewer: a ship moves after positions are posted', async () => {
   const token = process.env.ONEMAP_SHIP_TOKEN;
   assert.ok(token, 'ONEMAP_SHIP_TOKEN (a ship_feed token for the served city) is not set');
-  const { page, errors } = await newPage();
+  const { page, errors, missingImages } = await newPage();
   await page.goto(BASE + '/');
   await page.waitForFunction(() => window.onemap && window.onemap.ready && window.onemap.ships, null, { timeout: 60000 });
   const ship = (await api('/api/ships?state=at_sea')).ships[0];
   assert.ok(ship, 'a ship at sea');
+  // Ships are drawn as icons rotated by their heading (map-aligned).
+  const layer = await page.evaluate(() => {
+    const m = window.onemap.map;
+    return { type: m.getLayer('live-ships').type, rotate: m.getLayoutProperty('live-ships', 'icon-rotate'),
+      alignment: m.getLayoutProperty('live-ships', 'icon-rotation-alignment'),
+      images: ['ship', 'ship-port'].map((id) => m.hasImage(id)) };
+  });
+  assert.deepEqual(layer, { type: 'symbol', rotate: ['get', 'heading'], alignment: 'map', images: [true, true] });
+  // The ship's icon as rendered (centred on it, so it is on screen): its heading.
+  await page.evaluate(([lon, lat]) => window.onemap.map.jumpTo({ center: [lon, lat], zoom: 11 }), [ship.lon, ship.lat]);
+  const drawnHeading = (m) => page.evaluate((mmsi) => {
+    const f = window.onemap.map.queryRenderedFeatures({ layers: ['live-ships'] }).find((x) => x.properties.mmsi === mmsi);
+    return f ? f.properties.heading : null;
+  }, m);
+  await page.waitForFunction((m) => window.onemap.map.queryRenderedFeatures({ layers: ['live-ships'] })
+    .some((x) => x.properties.mmsi === m), ship.mmsi, { timeout: 30000 });
+  assert.equal(await drawnHeading(ship.mmsi), ship.course_deg);
   const shown = (m) => page.evaluate((mmsi) => {
     const f = window.onemap.map.querySourceFeatures('live-ships').find((x) => x.properties.mmsi === mmsi);
     return f && f.geometry.coordinates;
@@ -218,12 +247,14 @@ test('viewer: a ship moves after positions are posted', async () => {
   // (about 20 m), far less than the 550 m move below.
   const TOL = 2e-4;
   assert.ok(Math.abs(before[0] - ship.lon) < TOL && Math.abs(before[1] - ship.lat) < TOL, `${before} vs ${ship.lon},${ship.lat}`);
-  // 0.005° north (about 550 m) a minute later: 18 knots, a plausible move.
+  // 0.005° north (about 550 m) a minute later: 18 knots, a plausible move,
+  // heading due north (10° if it already heads about north, so it changes).
   const lat = ship.lat + 0.005;
+  const course = ship.course_deg < 1 || ship.course_deg > 359 ? 10 : 0;
   const res = await fetch(BASE + '/api/ships/positions', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify([{ mmsi: ship.mmsi, time: ship.reported_at + 60, lon: ship.lon, lat, speed_kn: 18, course_deg: 0 }]),
+    body: JSON.stringify([{ mmsi: ship.mmsi, time: ship.reported_at + 60, lon: ship.lon, lat, speed_kn: 18, course_deg: course }]),
   });
   assert.equal(res.status, 200);
   assert.equal((await res.json()).applied, 1);
@@ -235,6 +266,12 @@ test('viewer: a ship moves after positions are posted', async () => {
   const after = await shown(ship.mmsi);
   assert.ok(Math.abs(after[0] - ship.lon) < TOL && after[1] - before[1] > 0.004, `${before} → ${after}`);
   assert.ok(await page.evaluate(() => window.onemap.shipReports >= 1));
+  // The report turned the icon: the rendered feature carries the new heading.
+  await page.waitForFunction(({ m, course }) => window.onemap.map.queryRenderedFeatures({ layers: ['live-ships'] })
+    .some((x) => x.properties.mmsi === m && x.properties.heading === course), { m: ship.mmsi, course }, { timeout: 10000 })
+    .catch(() => {}); // a wrong heading is reported by the assertion below
+  assert.equal(await drawnHeading(ship.mmsi), course);
+  assert.equal(await page.evaluate((m) => window.onemap.ships.get(m).props.heading, ship.mmsi), course);
   // A click on the ship shows its details and track.
   await page.evaluate((m) => window.onemap.showShip(m), ship.mmsi);
   await page.waitForFunction(() => window.onemap.shipDetails, null, { timeout: 10000 });
@@ -242,5 +279,6 @@ test('viewer: a ship moves after positions are posted', async () => {
   const track = await page.evaluate(() => window.onemap.shipDetails.track.geometry.coordinates.length);
   assert.ok(track >= 1);
   assert.deepEqual(errors, []);
+  assert.deepEqual(missingImages, []);
   await page.close();
 });

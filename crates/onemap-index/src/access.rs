@@ -135,11 +135,12 @@ impl City {
         let Some(ps) = self.point_set(layer) else {
             return std::ops::ControlFlow::Continue(());
         };
-        for e in ps.tree.locate_in_envelope(&ps.envelope(&b)) {
-            let i = e.data as usize;
+        let tree = ps.tree.locate_in_envelope(&ps.envelope(&b)).map(|e| e.data);
+        for p in tree.chain(ps.tail.iter().copied()) {
+            let i = p as usize;
             let (x, y) = (ps.lon[i], ps.lat[i]);
             if x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3] {
-                f(e.data)?;
+                f(p)?;
             }
         }
         std::ops::ControlFlow::Continue(())

@@ -26,7 +26,7 @@ pub(crate) const NO_TIME: i64 = i64::MIN;
 
 /// The event-only columns, in the event layer's storage order: ascending
 /// `(reported_at, id)`, so a time window is a slice.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct EventColumns {
     pub(crate) reported_at: Vec<i64>,
     pub(crate) closed_at: Vec<i64>,
@@ -96,6 +96,9 @@ pub struct BuildReport {
     /// Events whose given unit did not hold them (unknown, or the point lies
     /// outside it), re-assigned by location.
     pub events_relocated: u64,
+    /// Events [`City::with_events`] appended to the event point index
+    /// without building it again (reported after every other event).
+    pub events_appended: u64,
     /// Per point layer, features outside every unit.
     pub unassigned: BTreeMap<Layer, u64>,
     /// Cells of the point-location grid, and how many of them lie wholly
@@ -257,6 +260,7 @@ impl City {
         let (locate_cells, locate_cells_in_one_unit) = grid.cell_counts();
         let mut report = BuildReport {
             events_relocated,
+            events_appended: 0,
             unassigned: BTreeMap::new(),
             locate_cells,
             locate_cells_in_one_unit,
@@ -312,6 +316,9 @@ impl City {
             last.insert(e.id, e);
         }
         let mut new: Vec<Event> = last.into_values().collect();
+        if let Some(city) = self.with_event_attributes(&new) {
+            return Ok(city);
+        }
         new.sort_unstable_by_key(|e| (e.reported_at, e.id));
         let old = &*self.events;
         let mut dropped = vec![false; old.len()];
@@ -377,8 +384,30 @@ impl City {
             }
         }
         let n_units = self.units.len();
-        let ps = PointSet::build_with_cells(ids, lon, lat, unit, Some(cell), n_units);
         let mut report = self.report.clone();
+        // New events after every event here (reported now, with new ids):
+        // appended to the point index instead of building it again.
+        let n_old = old.len();
+        let appended =
+            (!dropped.iter().any(|d| *d) && ids.len() > n_old && ids[..n_old] == old.ids[..])
+                .then(|| {
+                    old.appended(
+                        &ids[n_old..],
+                        &lon[n_old..],
+                        &lat[n_old..],
+                        &unit[n_old..],
+                        &cell[n_old..],
+                        n_units,
+                    )
+                })
+                .flatten();
+        let ps = match appended {
+            Some(ps) => {
+                report.events_appended += (ps.len() - n_old) as u64;
+                ps
+            }
+            None => PointSet::build_with_cells(ids, lon, lat, unit, Some(cell), n_units),
+        };
         report.events_relocated += assigned.iter().filter(|a| a.1).count() as u64;
         report.unassigned.insert(
             Layer::Events,
@@ -390,6 +419,47 @@ impl City {
             ev: Arc::new(ev),
             ships: Arc::clone(&self.ships),
             report,
+        })
+    }
+
+    /// The fast path of [`City::with_events`]: when every change is of an
+    /// event already here, at the same place and report time (a move along
+    /// the loop), the points, their units, cells and order stay as they
+    /// are: only the attribute columns are copied and changed, and the
+    /// point index is shared. `None` when a change needs the full rebuild.
+    fn with_event_attributes(&self, changed: &[Event]) -> Option<City> {
+        let old = &*self.events;
+        let mut at = Vec::with_capacity(changed.len());
+        for e in changed {
+            let p = old.position(e.id)? as usize;
+            let same = old.lon[p].to_bits() == e.lon.to_bits()
+                && old.lat[p].to_bits() == e.lat.to_bits()
+                && self.ev.reported_at[p] == e.reported_at;
+            if !same {
+                return None;
+            }
+            // Its unit as the full rebuild would assign it.
+            let loc = Locator {
+                units: &self.units,
+                grid: &self.grid,
+            };
+            if assign_unit(e, &self.areas, &loc) != (old.unit[p], false) {
+                return None;
+            }
+            at.push(p);
+        }
+        let mut ev = (*self.ev).clone();
+        for (e, p) in changed.iter().zip(at) {
+            ev.closed_at[p] = e.closed_at.unwrap_or(NO_TIME);
+            ev.category[p] = e.category.code();
+            ev.status[p] = e.status.code();
+        }
+        Some(City {
+            base: Arc::clone(&self.base),
+            events: Arc::clone(&self.events),
+            ev: Arc::new(ev),
+            ships: Arc::clone(&self.ships),
+            report: self.report.clone(),
         })
     }
 
@@ -441,6 +511,13 @@ impl City {
     /// Whether two snapshots hold the very same events (neither was made
     /// from the other by [`City::with_events`]).
     pub fn same_events(&self, other: &City) -> bool {
+        Arc::ptr_eq(&self.events, &other.events) && Arc::ptr_eq(&self.ev, &other.ev)
+    }
+
+    /// Whether two snapshots share one event point index (one was made
+    /// from the other by moves along the loop only; see
+    /// [`City::with_events`]).
+    pub fn same_event_points(&self, other: &City) -> bool {
         Arc::ptr_eq(&self.events, &other.events)
     }
 

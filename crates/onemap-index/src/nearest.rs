@@ -103,6 +103,25 @@ impl City {
         // Tree coordinates and distances are f32: allow for their rounding
         // (a few ulps of the magnitudes involved) before trusting a distance.
         let slack = (f64::from(q[0].abs()) + f64::from(q[1].abs()) + 1.0) * 1e-6;
+        let consider = |p: u32, best: &mut BinaryHeap<Cand>| {
+            if !accept(p) {
+                return;
+            }
+            let i = p as usize;
+            let s = Geodesic.distance(origin, Point::new(ps.lon[i], ps.lat[i]));
+            if max_distance_m.is_some_and(|m| s > m) {
+                return;
+            }
+            best.push(Cand(s, ps.ids[i], p));
+            if best.len() > k {
+                best.pop();
+            }
+        };
+        // Points not in the tree yet, all of them; then the tree's, nearest
+        // first, until none can be nearer than the k-th found.
+        for &p in &ps.tail {
+            consider(p, &mut best);
+        }
         for (e, d2) in ps.tree.nearest_neighbor_iter_with_distance_2(&q) {
             let kth = if best.len() == k {
                 best.peek().map_or(f64::INFINITY, |c| c.0)
@@ -115,19 +134,7 @@ impl City {
             if t.is_finite() && lower_bound(lat_r, lon_r, d.to_radians(), t) > t {
                 break;
             }
-            let p = e.data;
-            if !accept(p) {
-                continue;
-            }
-            let i = p as usize;
-            let s = Geodesic.distance(origin, Point::new(ps.lon[i], ps.lat[i]));
-            if max_distance_m.is_some_and(|m| s > m) {
-                continue;
-            }
-            best.push(Cand(s, ps.ids[i], p));
-            if best.len() > k {
-                best.pop();
-            }
+            consider(e.data, &mut best);
         }
         Ok(best
             .into_sorted_vec()

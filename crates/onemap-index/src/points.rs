@@ -7,12 +7,17 @@ use h3o::CellIndex;
 use rayon::prelude::*;
 use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
+use std::sync::Arc;
 
 /// A point in the R-tree: its offset from the layer's origin in `f32` (a
 /// tree node then takes 40 bytes instead of 56), and its position. Rounding
 /// to `f32` is monotonic, so a box converted the same way still holds every
 /// point whose exact position lies in it; callers re-check exact positions.
 pub(crate) type PointEntry = GeomWithData<[f32; 2], u32>;
+
+/// The most positions a set keeps outside its tree: beyond, the next
+/// change builds the tree again.
+pub(crate) const TAIL_MAX: usize = 2048;
 
 /// One point layer. Positions (`u32`) index every column.
 #[derive(Debug)]
@@ -31,7 +36,12 @@ pub(crate) struct PointSet {
     /// Unit `u`'s points are `by_unit[unit_start[u]..unit_start[u + 1]]`; the
     /// last entry starts the unassigned ones.
     pub(crate) unit_start: Vec<u32>,
-    pub(crate) tree: RTree<PointEntry>,
+    /// The R-tree over the points, shared with the sets this one was
+    /// appended to; it holds every position but those in `tail`.
+    pub(crate) tree: Arc<RTree<PointEntry>>,
+    /// Positions appended since the tree was built (at most [`TAIL_MAX`]),
+    /// checked one by one by every spatial query.
+    pub(crate) tail: Vec<u32>,
     /// `[min_lon, min_lat, max_lon, max_lat]` of all points (inverted when empty).
     pub(crate) extent: [f64; 4],
     /// What tree coordinates are offsets from.
@@ -115,23 +125,7 @@ impl PointSet {
                 pairs.into_par_iter().map(|p| p.1).collect::<Vec<u32>>()
             },
         );
-        // Counting sort of the id order by unit keeps ids ascending within a unit.
-        let bucket = |u: u32| if u == NONE { n_units } else { u as usize };
-        let mut unit_start = vec![0u32; n_units + 2];
-        for &u in &unit {
-            unit_start[bucket(u) + 1] += 1;
-        }
-        for i in 0..=n_units {
-            unit_start[i + 1] += unit_start[i];
-        }
-        let mut fill = unit_start.clone();
-        let mut by_unit = vec![0u32; n];
-        for &p in &by_id {
-            let b = bucket(unit[p as usize]);
-            by_unit[fill[b] as usize] = p;
-            fill[b] += 1;
-        }
-        unit_start.pop();
+        let (by_unit, unit_start) = unit_order(&unit, &by_id, n_units);
         PointSet {
             ids,
             lon,
@@ -141,10 +135,77 @@ impl PointSet {
             by_id,
             by_unit,
             unit_start,
-            tree,
+            tree: Arc::new(tree),
+            tail: Vec::new(),
             extent,
             origin,
         }
+    }
+
+    /// This set with points appended after its last position: answers as
+    /// [`PointSet::build_with_cells`] over the extended columns would, but
+    /// shares the tree and lists the new positions in the tail instead of
+    /// bulk-loading the tree again. `None` unless the new ids are ascending and above every id
+    /// here, and the new points lie inside this set's extent (so the tree's
+    /// origin stays).
+    pub(crate) fn appended(
+        &self,
+        ids: &[u64],
+        lon: &[f64],
+        lat: &[f64],
+        unit: &[u32],
+        cells: &[CellIndex],
+        n_units: usize,
+    ) -> Option<PointSet> {
+        let last = self.by_id.last().map(|&p| self.ids[p as usize]);
+        let ascending = ids.windows(2).all(|w| w[0] < w[1]);
+        let above = match (last, ids.first()) {
+            (Some(l), Some(&f)) => f > l,
+            _ => true,
+        };
+        let e = self.extent;
+        let inside = lon
+            .iter()
+            .zip(lat)
+            .all(|(&x, &y)| x >= e[0] && x <= e[2] && y >= e[1] && y <= e[3]);
+        if !ascending
+            || !above
+            || !inside
+            || self.ids.is_empty()
+            || self.tail.len() + ids.len() > TAIL_MAX
+        {
+            return None;
+        }
+        let n0 = self.ids.len();
+        let mut next = PointSet {
+            ids: [&self.ids[..], ids].concat(),
+            lon: [&self.lon[..], lon].concat(),
+            lat: [&self.lat[..], lat].concat(),
+            unit: [&self.unit[..], unit].concat(),
+            cell: [&self.cell[..], cells].concat(),
+            by_id: Vec::new(),
+            by_unit: Vec::new(),
+            unit_start: Vec::new(),
+            tree: Arc::clone(&self.tree),
+            tail: self
+                .tail
+                .iter()
+                .copied()
+                .chain(n0 as u32..(n0 + ids.len()) as u32)
+                .collect(),
+            extent: self.extent,
+            origin: self.origin,
+        };
+        next.by_id = self
+            .by_id
+            .iter()
+            .copied()
+            .chain(n0 as u32..(n0 + ids.len()) as u32)
+            .collect();
+        let (by_unit, unit_start) = unit_order(&next.unit, &next.by_id, n_units);
+        next.by_unit = by_unit;
+        next.unit_start = unit_start;
+        Some(next)
     }
 
     /// A position in tree coordinates.
@@ -197,4 +258,27 @@ pub(crate) fn first_duplicate(sorted: impl IntoIterator<Item = u64>) -> Option<u
         prev = Some(id);
     }
     None
+}
+
+/// Positions grouped by unit (a counting sort of the id order, so ids stay
+/// ascending within a unit; unassigned points last) and where each unit's
+/// group starts.
+fn unit_order(unit: &[u32], by_id: &[u32], n_units: usize) -> (Vec<u32>, Vec<u32>) {
+    let bucket = |u: u32| if u == NONE { n_units } else { u as usize };
+    let mut unit_start = vec![0u32; n_units + 2];
+    for &u in unit {
+        unit_start[bucket(u) + 1] += 1;
+    }
+    for i in 0..=n_units {
+        unit_start[i + 1] += unit_start[i];
+    }
+    let mut fill = unit_start.clone();
+    let mut by_unit = vec![0u32; by_id.len()];
+    for &p in by_id {
+        let b = bucket(unit[p as usize]);
+        by_unit[fill[b] as usize] = p;
+        fill[b] += 1;
+    }
+    unit_start.pop();
+    (by_unit, unit_start)
 }

@@ -143,8 +143,8 @@ impl PointQuery<'_> {
                 }
                 region => {
                     let env = ps.envelope(&region.bbox().expect("has a box"));
-                    for e in ps.tree.locate_in_envelope(&env) {
-                        let p = e.data;
+                    let tree = ps.tree.locate_in_envelope(&env).map(|e| e.data);
+                    for p in tree.chain(ps.tail.iter().copied()) {
                         // Tree coordinates are rounded: re-check the exact position.
                         if after_ok(p) && self.keeps(ps, p, false, false) {
                             push(p);

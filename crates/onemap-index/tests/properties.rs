@@ -211,6 +211,23 @@ proptest! {
     }
 
     #[test]
+    fn queries_at_the_latest_reports_match_brute_force(pick in 0usize..12, dx in -0.01f64..0.01, dy in -0.01f64..0.01, k in 1usize..25, max in proptest::option::of(0.0f64..3000.0), raw in filter_strategy(), limit in 1usize..40) {
+        // World 4 appended its 12 latest reports one by one: they sit
+        // outside the R-tree, where every spatial query must still see them.
+        let w = world(4);
+        let mut latest: Vec<&onemap_core::Event> = w.brute.data.events.iter().collect();
+        latest.sort_by_key(|e| e.id);
+        let e = latest[latest.len() - 12 + pick];
+        let filter = make_filter(w, Layer::Events, raw);
+        let (lon, lat) = (e.lon + dx * 0.1, e.lat + dy * 0.1);
+        let got: Vec<(f64, u64)> = w.city.nearest(Layer::Events, lon, lat, k, max, &filter).unwrap().into_iter().map(|n| (n.distance_m, n.feature.id)).collect();
+        prop_assert_eq!(got, w.brute.nearest(Layer::Events, lon, lat, k, max, &filter));
+        let bbox = BBox::new(e.lon.min(e.lon + dx), e.lat.min(e.lat + dy), e.lon.max(e.lon + dx), e.lat.max(e.lat + dy)).unwrap();
+        let got = all_pages(limit, |r| w.city.features_in_bbox(Layer::Events, &bbox, &filter, &r).unwrap());
+        prop_assert_eq!(got, w.brute.in_bbox(Layer::Events, &bbox, &filter));
+    }
+
+    #[test]
     fn stats_match_brute_force(which in 0..WORLDS, by in 0u8..13, raw in filter_strategy(), scope_kind in 0u8..3, pick in any::<usize>(), a in pt(), b in pt()) {
         let w = world(which);
         let group_by = match by {

@@ -162,14 +162,17 @@ async fn turn(state: &AppState) -> Result<(), ApiError> {
                 .map(|e| (e.lon, e.lat)),
         );
         let city = tiles.city().with_events(batch)?;
-        Ok::<_, ApiError>(tiles.with_changed_events(Arc::new(city), places))
+        let indexed = started.elapsed();
+        Ok::<_, ApiError>((tiles.with_changed_events(Arc::new(city), places), indexed))
     })
     .await
     .map_err(|e| ApiError::internal(format!("applying a change failed: {e}")))??;
+    let (tiles, indexed) = tiles;
     state.publish(tiles);
     tracing::info!(
-        "applied {n} changed event(s) ({n_local} from this server) in {:.0} ms",
-        started.elapsed().as_secs_f64() * 1e3
+        "applied {n} changed event(s) ({n_local} from this server) in {:.0} ms (index {:.0} ms)",
+        started.elapsed().as_secs_f64() * 1e3,
+        indexed.as_secs_f64() * 1e3
     );
     Ok(())
 }

@@ -8,7 +8,7 @@
 
 use onemap_core::{CityData, CityMeta, Layer};
 use onemap_store::postgres::{registry, schema_version, PgStore};
-use onemap_store::{read_city_dir, write_city_dir, ImportMode, PgError};
+use onemap_store::{read_city_dir, write_city_dir, ImportMode, Notice, PgError, PgLive};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -380,4 +380,271 @@ async fn bad_urls_and_unreachable_servers_are_clear_errors() {
         e.contains("onemap_no_such_database") && e.contains("does not exist"),
         "{e}"
     );
+}
+
+/// Waits up to 10 s for the next notice other than a resync.
+async fn next_change(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Notice>) -> Option<Notice> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(Notice::Resync { .. })) => continue,
+            Ok(n) => return n,
+            Err(_) => return None,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_store_reports_moves_announces_and_keeps_ship_history() {
+    use onemap_core::workflow::{Actor, Scope, WorkflowError};
+    use onemap_core::{EventCategory, EventStatus, Role};
+    use onemap_store::{Crossing, MoveRequest, NewReport, ShipPosition, StoreError};
+
+    let db = TestDb::new().await;
+    let mut store = db.store().await;
+    store.migrate().await.unwrap();
+    let (meta, city) = small_city(11);
+    store
+        .import(&meta, &city, ImportMode::Refuse, &mut no_progress())
+        .await
+        .unwrap();
+    let a = std::sync::Arc::new(PgLive::new(&db.url).unwrap());
+    let b = std::sync::Arc::new(PgLive::new(&db.url).unwrap());
+    let mut heard_by_b = b.listen(0);
+    let mut heard_by_a = a.listen(0);
+    // The first notice is the resync from `since`.
+    assert_eq!(
+        heard_by_b.recv().await,
+        Some(Notice::Resync { since: 0 }),
+        "the listener starts with a resync"
+    );
+    assert_eq!(heard_by_a.recv().await, Some(Notice::Resync { since: 0 }));
+
+    // Tokens: only the hash is kept; an unknown token is no one.
+    let unit = city.events[0].unit;
+    let grid = unit.parent().unwrap();
+    let leader_scope = Scope::Area(grid);
+    let token = a
+        .create_token(Role::UnitLeader, &leader_scope, "网格员", 1_790_000_000)
+        .await
+        .unwrap();
+    let leader = b.actor(&token).await.unwrap().expect("the token is known");
+    assert_eq!(
+        leader,
+        Actor {
+            role: Role::UnitLeader,
+            scope: leader_scope,
+            name: "网格员".into()
+        }
+    );
+    assert_eq!(b.actor("om_nope").await.unwrap(), None);
+    let c = sql(&db.url).await;
+    let kept: String = c
+        .query_one("SELECT hash FROM tokens", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!kept.contains(&token[3..]), "the token itself is not kept");
+
+    // 40 reports from two servers at once: distinct ids after the city's.
+    let base = city.events.iter().map(|e| e.id).max().unwrap();
+    let (lon, lat) = (city.events[0].lon, city.events[0].lat);
+    let report = |key: Option<String>| NewReport {
+        lon,
+        lat,
+        unit,
+        category: EventCategory::Drainage,
+        description: "积水".into(),
+        idempotency_key: key,
+    };
+    let mut tasks = Vec::new();
+    for i in 0..40u32 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let (who, r) = (leader.clone(), report(Some(format!("k{i}"))));
+        tasks.push(tokio::spawn(async move {
+            s.report(&who, 0, &r, 1_790_000_100).await.unwrap()
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        let (rec, created) = t.await.unwrap();
+        assert!(created);
+        assert_eq!(rec.event.status, EventStatus::Reported);
+        ids.push(rec.event.id);
+    }
+    ids.sort_unstable();
+    assert_eq!(ids, ((base + 1)..=(base + 40)).collect::<Vec<_>>());
+    // The same key again: the first event, nothing new.
+    let (again, created) = b
+        .report(&leader, 0, &report(Some("k7".into())), 1_790_000_200)
+        .await
+        .unwrap();
+    assert!(!created);
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM event_reports", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 40);
+    let k7: i64 = c
+        .query_one(
+            "SELECT event_id FROM event_reports WHERE idempotency_key = 'k7'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(again.event.id, k7 as u64);
+    // Out of scope: refused before anything is written.
+    let elsewhere = city
+        .events
+        .iter()
+        .find(|e| e.unit.parent() != Some(grid))
+        .unwrap();
+    let far = NewReport {
+        lon: elsewhere.lon,
+        lat: elsewhere.lat,
+        unit: elsewhere.unit,
+        ..report(None)
+    };
+    assert!(matches!(
+        a.report(&leader, 0, &far, 1_790_000_300).await,
+        Err(StoreError::Workflow(WorkflowError::Forbidden(_)))
+    ));
+
+    // Each server hears the other's reports, never its own.
+    let mut heard_b = std::collections::BTreeSet::new();
+    let mut heard_a = std::collections::BTreeSet::new();
+    while heard_b.len() + heard_a.len() < 40 {
+        let (rx, set) = if heard_b.len() < 20 {
+            (&mut heard_by_b, &mut heard_b)
+        } else {
+            (&mut heard_by_a, &mut heard_a)
+        };
+        match next_change(rx).await {
+            Some(Notice::Changed(id)) => {
+                assert!(set.insert(id), "{id} announced twice");
+            }
+            other => panic!("expected an announcement, got {other:?}"),
+        }
+    }
+    assert!(heard_b.is_disjoint(&heard_a));
+    assert_eq!(
+        heard_a.union(&heard_b).copied().collect::<Vec<_>>(),
+        ids,
+        "every report announced once, to the other server"
+    );
+
+    // A move of a base event: checked against the row, written with its
+    // history, announced; an illegal one changes nothing.
+    let town = grid.parent().unwrap().parent().unwrap();
+    let office = Actor {
+        role: Role::TownOffice,
+        scope: Scope::Area(town),
+        name: "街道办".into(),
+    };
+    // A base event of the town (no row in event_reports yet), if it has one.
+    let id = city
+        .events
+        .iter()
+        .find(|e| e.status == EventStatus::Reported && e.unit.get() / 1_000_000_000 == town.get())
+        .map_or(ids[0], |e| e.id);
+    let mv = |to| MoveRequest {
+        to,
+        routed_to: None,
+        note: Some("核实".into()),
+    };
+    let moved = a
+        .transition(&office, id, &mv(EventStatus::Discussing), 1_790_000_400)
+        .await
+        .unwrap();
+    assert_eq!(moved.event.status, EventStatus::Discussing);
+    assert!(matches!(
+        b.transition(&office, id, &mv(EventStatus::Closed), 1_790_000_500)
+            .await,
+        Err(StoreError::Workflow(WorkflowError::IllegalMove { .. }))
+    ));
+    assert!(matches!(
+        b.transition(
+            &office,
+            999_999_999,
+            &mv(EventStatus::Discussing),
+            1_790_000_500
+        )
+        .await,
+        Err(StoreError::UnknownEvent(999_999_999))
+    ));
+    assert_eq!(
+        next_change(&mut heard_by_b).await,
+        Some(Notice::Changed(id))
+    );
+    let (rec, history) = b.event(id).await.unwrap().unwrap();
+    assert_eq!(rec.event.status, EventStatus::Discussing);
+    let last = history.last().unwrap();
+    assert_eq!(
+        (last.from, last.to, last.actor.as_str(), last.role),
+        (
+            Some(EventStatus::Reported),
+            EventStatus::Discussing,
+            "街道办",
+            Role::TownOffice
+        )
+    );
+    assert_eq!(b.events(&[id]).await.unwrap(), vec![rec.event.clone()]);
+    let since = b.events_changed_since(1_790_000_400).await.unwrap();
+    assert_eq!(since, vec![rec.event]);
+
+    // Ship history: all or nothing, the latest per ship, tracks, crossings.
+    let p = |mmsi, time, lon| ShipPosition {
+        mmsi,
+        time,
+        lon,
+        lat: 25.1,
+        speed_kn: 7.5,
+        course_deg: 90.0,
+        in_port: false,
+    };
+    a.record_ships(
+        &[
+            p(412_000_001, 1_790_000_000, 119.1),
+            p(412_000_002, 1_790_000_000, 119.2),
+        ],
+        &[Crossing {
+            mmsi: 412_000_001,
+            port: "湄洲港".into(),
+            arrival: false,
+            time: 1_790_000_000,
+        }],
+    )
+    .await
+    .unwrap();
+    a.record_ships(&[p(412_000_001, 1_790_000_060, 119.15)], &[])
+        .await
+        .unwrap();
+    let latest = b.latest_ship_positions().await.unwrap();
+    assert_eq!(
+        latest,
+        vec![
+            p(412_000_001, 1_790_000_060, 119.15),
+            p(412_000_002, 1_790_000_000, 119.2)
+        ]
+    );
+    assert_eq!(
+        b.ship_track(412_000_001, 1_790_000_030).await.unwrap(),
+        vec![p(412_000_001, 1_790_000_060, 119.15)]
+    );
+    let crossings = b
+        .crossings(Some("湄洲港"), 1_789_999_000, 1_790_001_000)
+        .await
+        .unwrap();
+    assert_eq!(crossings.len(), 1);
+    assert!(!crossings[0].arrival);
+    assert!(b
+        .crossings(Some("别的港"), 1_789_999_000, 1_790_001_000)
+        .await
+        .unwrap()
+        .is_empty());
+
+    drop((heard_by_a, heard_by_b, a, b, c));
+    db.drop_db().await;
 }

@@ -14,6 +14,7 @@ use h3o::{CellIndex, LatLng, Resolution};
 use onemap_core::{EventStatus, Level};
 use onemap_index::{City, CodeMask, EventFilter, NO_UNIT};
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// The cells of one resolution with their geometry, sorted by cell.
 #[derive(Debug)]
@@ -33,8 +34,9 @@ pub(crate) struct HexLevel {
 /// The hexagon grid of one point layer, at every resolution the rules use.
 #[derive(Debug)]
 pub(crate) struct HexGrid {
-    /// Coarsest resolution first; the last is the finest.
-    pub(crate) levels: Vec<HexLevel>,
+    /// Coarsest resolution first; the last is the finest. Shared by the
+    /// grids of snapshots whose points fill the same cells.
+    pub(crate) levels: Arc<Vec<HexLevel>>,
     /// For each point position, its slot at the finest resolution.
     pub(crate) slot: Vec<u32>,
 }
@@ -78,7 +80,38 @@ impl HexGrid {
                 HexLevel::new(r, cells, from_finest)
             })
             .collect();
-        HexGrid { levels, slot }
+        HexGrid {
+            levels: Arc::new(levels),
+            slot,
+        }
+    }
+
+    /// The grid of `fine` (the points of a later snapshot of the same
+    /// layer): when every point falls in a cell this grid already has, the
+    /// cells and their geometry are shared and only the points' slots are
+    /// found; otherwise the grid is built anew. Either way the result equals
+    /// [`HexGrid::build`] over `fine`, whenever the cells are the same.
+    pub(crate) fn rebuild(&self, fine: &[CellIndex], min_res: u8, max_res: u8) -> Self {
+        let Some(finest) = self.levels.last() else {
+            return Self::build(fine, min_res, max_res);
+        };
+        let finest_res = res(max_res);
+        let slot: Option<Vec<u32>> = fine
+            .par_iter()
+            .map(|c| {
+                let p = c.parent(finest_res).unwrap_or(*c);
+                finest.cells.binary_search(&p).ok().map(|s| s as u32)
+            })
+            .collect();
+        match slot {
+            // Every old cell must still hold a point, or it would be drawn
+            // empty: check that each slot is used.
+            Some(slot) if covers_all(&slot, finest.cells.len()) => HexGrid {
+                levels: Arc::clone(&self.levels),
+                slot,
+            },
+            _ => Self::build(fine, min_res, max_res),
+        }
     }
 
     /// The level of resolution `r`.
@@ -115,6 +148,15 @@ impl HexGrid {
         }
         self.roll_up(&finest)
     }
+}
+
+/// Whether every slot below `n` is used at least once.
+fn covers_all(slot: &[u32], n: usize) -> bool {
+    let mut used = vec![false; n];
+    for &s in slot {
+        used[s as usize] = true;
+    }
+    used.into_iter().all(|u| u)
 }
 
 fn res(r: u8) -> Resolution {
@@ -217,5 +259,62 @@ impl FilterFigures {
             areas,
             hexagons: grid.roll_up(&finest),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(points: &[(f64, f64)]) -> Vec<CellIndex> {
+        points
+            .iter()
+            .map(|&(lon, lat)| {
+                LatLng::new(lat, lon)
+                    .expect("valid")
+                    .to_cell(Resolution::Twelve)
+            })
+            .collect()
+    }
+
+    fn same(a: &HexGrid, b: &HexGrid) {
+        assert_eq!(a.slot, b.slot);
+        assert_eq!(a.levels.len(), b.levels.len());
+        for (x, y) in a.levels.iter().zip(b.levels.iter()) {
+            assert_eq!(
+                (x.res, &x.cells, &x.from_finest),
+                (y.res, &y.cells, &y.from_finest)
+            );
+        }
+    }
+
+    #[test]
+    fn a_rebuilt_grid_equals_a_fresh_one_and_shares_unchanged_cells() {
+        let base: Vec<(f64, f64)> = (0..400)
+            .map(|i| {
+                (
+                    119.0 + (i % 20) as f64 * 0.004,
+                    25.4 + (i / 20) as f64 * 0.003,
+                )
+            })
+            .collect();
+        let old = HexGrid::build(&cells(&base), 7, 10);
+        // One more point in a cell that is there: the cells are shared.
+        let mut more = base.clone();
+        more.push((base[37].0 + 1e-6, base[37].1));
+        let r = old.rebuild(&cells(&more), 7, 10);
+        assert!(Arc::ptr_eq(&r.levels, &old.levels));
+        same(&r, &HexGrid::build(&cells(&more), 7, 10));
+        // A point in a new cell: built anew.
+        let mut far = base.clone();
+        far.push((119.3, 25.6));
+        let r = old.rebuild(&cells(&far), 7, 10);
+        assert!(!Arc::ptr_eq(&r.levels, &old.levels));
+        same(&r, &HexGrid::build(&cells(&far), 7, 10));
+        // A cell left empty: built anew, without it.
+        let fewer: Vec<(f64, f64)> = base[1..].to_vec();
+        let r = old.rebuild(&cells(&fewer), 7, 10);
+        assert!(!Arc::ptr_eq(&r.levels, &old.levels));
+        same(&r, &HexGrid::build(&cells(&fewer), 7, 10));
     }
 }

@@ -297,6 +297,8 @@ impl TileSource {
             "with_city takes a snapshot of the same city"
         );
         let events_changed = !city.same_events(&self.city);
+        // Moves along the loop keep every event where it was.
+        let event_points_changed = !city.same_event_points(&self.city);
         let ships_changed = !city.same_ships(&self.city);
         let world = |layer: Layer| -> Arc<Vec<[f64; 2]>> {
             let c = city.columns_of(layer).expect("a point layer");
@@ -309,9 +311,13 @@ impl TileSource {
             )
         };
         let mut points = self.points.clone();
-        let event_hex = if events_changed {
+        let event_hex = if event_points_changed {
             points.events = world(Layer::Events);
-            Arc::new(event_hex_grid(&city))
+            let (lo, hi) = h3_range(rule_for(Layer::Events));
+            Arc::new(
+                self.event_hex
+                    .rebuild(city.event_columns().points.cell, lo, hi),
+            )
         } else {
             Arc::clone(&self.event_hex)
         };

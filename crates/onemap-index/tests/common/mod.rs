@@ -59,7 +59,18 @@ impl World {
     /// with a third missing and the rest elsewhere (moved, other heading and
     /// port state), they reached `data`'s ships through two rounds of
     /// [`City::with_ships`], the second repeating MMSIs.
-    pub fn changed(data: CityData) -> Self {
+    pub fn changed(mut data: CityData) -> Self {
+        // The latest reports come last, with the highest ids, one at a time
+        // (as the live loop adds them): they are appended to the index.
+        let mut order: Vec<usize> = (0..data.events.len()).collect();
+        order.sort_by_key(|&i| (data.events[i].reported_at, data.events[i].id));
+        let max_id = data.events.iter().map(|e| e.id).max().unwrap_or(0);
+        let latest: Vec<usize> = order[order.len() - 12..].to_vec();
+        for (k, &i) in latest.iter().enumerate() {
+            data.events[i].id = max_id + 1 + k as u64;
+        }
+        let late: Vec<onemap_core::Event> =
+            latest.iter().map(|&i| data.events[i].clone()).collect();
         let mut start = data.clone();
         let mut ships_added = Vec::new();
         start.ships.clear();
@@ -80,8 +91,12 @@ impl World {
         let n = data.events.len();
         let mut added = Vec::new();
         let mut earlier = Vec::new();
+        let mut moved = Vec::new();
         start.events.clear();
         for (i, e) in data.events.iter().enumerate() {
+            if latest.contains(&i) {
+                continue;
+            }
             let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
             if h.is_multiple_of(4) {
                 added.push(e.clone());
@@ -98,9 +113,20 @@ impl World {
                 start.events.push(old);
                 continue;
             }
+            if h % 10 == 2 {
+                // Moved along the loop only: same place and report time.
+                let mut old = e.clone();
+                old.status = onemap_core::EventStatus::Discussing;
+                old.closed_at = None;
+                old.category = onemap_core::EventCategory::ALL[(h as usize / 10) % 8];
+                moved.push(e.clone());
+                start.events.push(old);
+                continue;
+            }
             start.events.push(e.clone());
         }
-        assert!(!added.is_empty() && !earlier.is_empty() && start.events.len() < n);
+        assert!(!added.is_empty() && !earlier.is_empty() && !moved.is_empty());
+        assert!(start.events.len() < n);
         let city = City::build(start).expect("the fixture builds");
         let (first, second) = added.split_at(added.len() / 2);
         let city = city.with_events(first.to_vec()).expect("events apply");
@@ -115,6 +141,25 @@ impl World {
         batch.extend(earlier.iter().cloned());
         let next = city.with_events(batch).expect("events apply");
         assert!(next.shares_base_with(&city));
+        // Round three: moves along the loop only, which keep the point index.
+        let next = {
+            let after = next.with_events(moved).expect("moves apply");
+            assert!(after.same_event_points(&next) && !after.same_events(&next));
+            after
+        };
+        // Round four: the latest reports, appended one by one.
+        let appended_before = next.report().events_appended;
+        let mut next = next;
+        for e in &late {
+            next = next.with_events(vec![e.clone()]).expect("reports apply");
+        }
+        let appended = next.report().events_appended - appended_before;
+        // Those outside the extent of the events before them need a rebuild.
+        assert!(
+            appended >= late.len() as u64 / 2,
+            "{appended} of {} appended",
+            late.len()
+        );
         // Ships: the new ones first, then a detour for every moved one, then
         // where they really are.
         let moved: Vec<_> = data
