@@ -3,6 +3,8 @@
 #
 #   bash scripts/pg-test-cluster.sh install      # apt-get install PostGIS if it is missing
 #   URL="$(bash scripts/pg-test-cluster.sh start DIR)"   # initdb into DIR, start, print the URL
+#   bash scripts/pg-test-cluster.sh pause DIR    # stop the server (pg_ctl stop -m fast), keep DIR
+#   bash scripts/pg-test-cluster.sh resume DIR   # start it again on the same port
 #   bash scripts/pg-test-cluster.sh stop DIR     # stop the cluster and remove DIR
 #
 # For the tests:
@@ -55,6 +57,14 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# Starts the server of the cluster in $1 on port $2.
+pg_start() {
+  local dir="$1" port="$2"
+  as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >&2 || { cat "$dir/server.log" >&2; fail "pg_ctl start failed"; }
+}
+
 start() {
   local dir="$1"
   install
@@ -68,9 +78,9 @@ start() {
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; fail "initdb failed"; }
   local port
   port="$(free_port)"
-  as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-    start >&2 || { cat "$dir/server.log" >&2; fail "pg_ctl start failed"; }
+  # Kept for `resume`, which starts the server again on the same port.
+  echo "$port" >"$dir/port"
+  pg_start "$dir" "$port"
   "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d template1 \
     -c 'CREATE EXTENSION IF NOT EXISTS postgis' >&2 \
     || fail "CREATE EXTENSION postgis failed"
@@ -79,6 +89,23 @@ start() {
     || fail "CREATE EXTENSION postgis failed"
   say "PostGIS cluster in $dir on port $port"
   echo "postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+pause() {
+  local dir="$1"
+  [ -f "$dir/data/postmaster.pid" ] || fail "no running cluster in $dir"
+  as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >&2 || fail "pg_ctl stop failed"
+  say "paused the cluster in $dir (resume: $0 resume $dir)"
+}
+
+resume() {
+  local dir="$1"
+  [ -f "$dir/port" ] || fail "no cluster in $dir (no $dir/port)"
+  [ -f "$dir/data/postmaster.pid" ] && fail "the cluster in $dir is running already"
+  local port
+  port="$(cat "$dir/port")"
+  pg_start "$dir" "$port"
+  say "resumed the cluster in $dir on port $port"
 }
 
 stop() {
@@ -92,6 +119,8 @@ stop() {
 case "${1:-}" in
   install) install ;;
   start) [ $# = 2 ] || fail "usage: $0 start DIR"; start "$2" ;;
+  pause) [ $# = 2 ] || fail "usage: $0 pause DIR"; pause "$2" ;;
+  resume) [ $# = 2 ] || fail "usage: $0 resume DIR"; resume "$2" ;;
   stop) [ $# = 2 ] || fail "usage: $0 stop DIR"; stop "$2" ;;
-  *) fail "usage: $0 install | start DIR | stop DIR" ;;
+  *) fail "usage: $0 install | start DIR | pause DIR | resume DIR | stop DIR" ;;
 esac

@@ -5,60 +5,11 @@
 
 mod http_support;
 
-use http_support::{get, post, small_city, start, token, BIN};
+use http_support::{
+    area_total, event_ids_in_tile, get, id_of, post, small_city, start, tile_at, token, BIN,
+};
 use serde_json::{json, Value};
-use std::process::{Command, Stdio};
-
-/// An id as our JSON gives it (large ids are strings).
-fn id_of(v: &Value) -> u64 {
-    v.as_u64()
-        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-        .unwrap_or_else(|| panic!("not an id: {v}"))
-}
-
-/// The ids in a tile's `events` layer, decoded by Python's
-/// mapbox-vector-tile (not our code).
-fn event_ids_in_tile(a: &str, tile: &str) -> Vec<u64> {
-    use std::io::Write;
-    let r = get(a, &format!("/tiles/events/{tile}.mvt"));
-    if r.status == 204 {
-        return Vec::new();
-    }
-    assert_eq!(r.status, 200);
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/crates/onemap-tiles/tests/decode_mvt.py"
-    );
-    let mut child = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 with mapbox-vector-tile decodes tiles");
-    child.stdin.take().unwrap().write_all(&r.body).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "the decoder failed");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["events"]["features"]
-        .as_array()
-        .map(|f| f.iter().map(|x| x["id"].as_u64().unwrap()).collect())
-        .unwrap_or_default()
-}
-
-/// The z16 tile holding a point, as `z/x/y`.
-fn tile_at(lon: f64, lat: f64) -> String {
-    let n = 2f64.powi(16);
-    let x = ((lon + 180.0) / 360.0 * n).floor();
-    let r = lat.to_radians();
-    let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
-    format!("16/{x}/{y}")
-}
-
-fn area_total(a: &str, id: u64) -> u64 {
-    get(a, &format!("/api/areas/{id}")).json()["figures"]["total"]
-        .as_u64()
-        .unwrap()
-}
+use std::process::Command;
 
 #[test]
 fn the_event_loop_end_to_end() {

@@ -8,118 +8,15 @@
 //! start /tmp/onemap-pg)"`). Without it the tests fail, never skip.
 
 mod http_support;
+mod pg_db;
 
-use http_support::{get, start_with, BIN};
+use http_support::{get, start_with};
+use pg_db::{admin, fails, ok, TestDb};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
-
-#[path = "../crates/onemap-store/tests/pg_support/mod.rs"]
-mod pg_support;
-
-use pg_support::{server_url, with_db};
-
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-/// Runs SQL on the test server's maintenance database.
-fn admin(sql: &str) {
-    let url = server_url();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
-        tokio::spawn(conn);
-        client
-            .batch_execute(sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
-    });
-}
-
-/// A fresh empty database, dropped at the end (when the test passes).
-struct TestDb {
-    url: String,
-    name: String,
-}
-
-impl TestDb {
-    fn new() -> TestDb {
-        let name = format!(
-            "onemap_cli_test_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        );
-        admin(&format!("DROP DATABASE IF EXISTS {name}"));
-        admin(&format!("CREATE DATABASE {name}"));
-        TestDb {
-            url: with_db(&server_url(), &name),
-            name,
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            admin(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
-
-fn onemap(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run onemap")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// Runs onemap, expecting success; returns its output.
-fn ok(args: &[&str]) -> String {
-    let o = onemap(args);
-    assert!(o.status.success(), "onemap {args:?} failed: {}", text(&o));
-    text(&o)
-}
-
-/// Runs onemap, expecting failure with one `error:` line on stderr.
-fn fails(args: &[&str]) -> String {
-    let o = onemap(args);
-    assert!(
-        !o.status.success(),
-        "onemap {args:?} should fail: {}",
-        text(&o)
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let err = String::from_utf8_lossy(&o.stderr).trim().to_string();
-    assert!(err.starts_with("error: "), "{err}");
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
-    err
-}
 
 fn synth(dir: &Path, seed: &str) {
-    ok(&[
-        "synth",
-        "--seed",
-        seed,
-        "--scale",
-        "0.02",
-        "--events",
-        "5000",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    pg_db::synth(dir, seed, Some(5000));
 }
 
 fn dir_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {

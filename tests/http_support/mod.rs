@@ -20,6 +20,20 @@ pub struct Server {
     pub addr: String,
 }
 
+impl Server {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server at once (SIGKILL: no shutdown, no flushing) and
+    /// waits for it to be gone.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("kill the server");
+        self.child.wait().expect("wait for the killed server");
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -106,8 +120,33 @@ pub fn request_body(
     extra: &[(&str, &str)],
     body: Option<&str>,
 ) -> Reply {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    try_request_body(addr, method, path, extra, body)
+        .unwrap_or_else(|e| panic!("{method} {path} on {addr}: {e}"))
+}
+
+/// A request with a JSON body, or the error that kept it from getting a
+/// whole answer (the server refused the connection, or was cut off).
+pub fn try_post(addr: &str, path: &str, token: Option<&str>, body: &str) -> std::io::Result<Reply> {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut extra = vec![("Content-Type", "application/json")];
+    if let Some(a) = &auth {
+        extra.push(("Authorization", a.as_str()));
+    }
+    try_request_body(addr, "POST", path, &extra, Some(body))
+}
+
+/// [`request_body`], with an error instead of a panic when the connection
+/// fails or closes before a whole answer came.
+pub fn try_request_body(
+    addr: &str,
+    method: &str,
+    path: &str,
+    extra: &[(&str, &str)],
+    body: Option<&str>,
+) -> std::io::Result<Reply> {
+    use std::io::{Error, ErrorKind};
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in extra {
         req.push_str(&format!("{k}: {v}\r\n"));
@@ -119,23 +158,21 @@ pub fn request_body(
     if let Some(b) = body {
         req.push_str(b);
     }
-    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(req.as_bytes())?;
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
+    s.read_to_end(&mut raw)?;
+    let cut = |what: &str| Error::new(ErrorKind::UnexpectedEof, format!("answer cut off: {what}"));
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .expect("header end");
-    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+        .ok_or_else(|| cut("no end of headers"))?;
+    let head = String::from_utf8(raw[..split].to_vec()).map_err(|_| cut("headers not UTF-8"))?;
     let mut lines = head.split("\r\n");
     let status: u16 = lines
         .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| cut("no status line"))?;
     // Repeated headers (Vary from CORS and from us) are joined, as RFC 9110 allows.
     let mut headers: HashMap<String, String> = HashMap::new();
     for (k, v) in lines.filter_map(|l| l.split_once(':')) {
@@ -149,34 +186,46 @@ pub fn request_body(
         .get("transfer-encoding")
         .is_some_and(|t| t.contains("chunked"))
     {
-        body = dechunk(&body);
+        body = try_dechunk(&body).ok_or_else(|| cut("chunked body cut off"))?;
+    } else if let Some(n) = headers
+        .get("content-length")
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|_| method != "HEAD")
+    {
+        if body.len() != n {
+            return Err(cut("body shorter than its Content-Length"));
+        }
     }
-    Reply {
+    Ok(Reply {
         status,
         headers,
         body,
-    }
+    })
 }
 
-pub fn dechunk(mut b: &[u8]) -> Vec<u8> {
+pub fn dechunk(b: &[u8]) -> Vec<u8> {
+    try_dechunk(b).expect("a whole chunked body")
+}
+
+/// A chunked body's bytes, or `None` when it is cut off.
+fn try_dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     loop {
-        let eol = b.windows(2).position(|w| w == b"\r\n").unwrap();
+        let eol = b.windows(2).position(|w| w == b"\r\n")?;
         let size = usize::from_str_radix(
             std::str::from_utf8(&b[..eol])
-                .unwrap()
+                .ok()?
                 .split(';')
-                .next()
-                .unwrap()
+                .next()?
                 .trim(),
             16,
         )
-        .unwrap();
+        .ok()?;
         if size == 0 {
-            return out;
+            return Some(out);
         }
-        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
-        b = &b[eol + 2 + size + 2..];
+        out.extend_from_slice(b.get(eol + 2..eol + 2 + size)?);
+        b = b.get(eol + 2 + size + 2..)?;
     }
 }
 
@@ -266,16 +315,98 @@ pub fn small_city() -> (tempfile::TempDir, std::path::PathBuf) {
 
 /// `onemap token create` for the city's store; the printed token.
 pub fn token(city: &Path, role: &str, scope: &str, name: &str) -> String {
+    token_with(
+        &["--data", city.to_str().expect("a UTF-8 path")],
+        role,
+        scope,
+        name,
+    )
+}
+
+/// `onemap token create` for a store (`--data DIR` or `--postgres URL`);
+/// the printed token.
+pub fn token_with(store: &[&str], role: &str, scope: &str, name: &str) -> String {
     let out = Command::new(BIN)
         .args([
-            "token", "create", "--role", role, "--scope", scope, "--name", name, "--data",
+            "token", "create", "--role", role, "--scope", scope, "--name", name,
         ])
-        .arg(city)
-        .stderr(Stdio::null())
+        .args(store)
         .output()
         .unwrap();
-    assert!(out.status.success(), "token create failed");
+    assert!(
+        out.status.success(),
+        "token create {store:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let t = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(t.starts_with("om_") && t.len() > 40, "{t}");
     t
+}
+
+/// An id as our JSON gives it (large ids are strings).
+pub fn id_of(v: &Value) -> u64 {
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or_else(|| panic!("not an id: {v}"))
+}
+
+/// A tile decoded by Python's mapbox-vector-tile (not our code), as
+/// `crates/onemap-tiles/tests/decode_mvt.py` dumps it: layer name →
+/// `{"features": [{"id", "properties": {name: {"kind", "value"}}, …}]}`.
+pub fn decode_tile(tile: &[u8]) -> Value {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/onemap-tiles/tests/decode_mvt.py"
+    );
+    let mut child = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 with mapbox-vector-tile decodes tiles");
+    child.stdin.take().unwrap().write_all(tile).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the decoder failed");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The features of a tile's `events` layer (none for an empty tile).
+pub fn events_in_tile(tile: &[u8]) -> Vec<Value> {
+    if tile.is_empty() {
+        return Vec::new();
+    }
+    decode_tile(tile)["events"]["features"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The ids in a tile's `events` layer, decoded by Python's
+/// mapbox-vector-tile (not our code).
+pub fn event_ids_in_tile(a: &str, tile: &str) -> Vec<u64> {
+    let r = get(a, &format!("/tiles/events/{tile}.mvt"));
+    if r.status == 204 {
+        return Vec::new();
+    }
+    assert_eq!(r.status, 200);
+    events_in_tile(&r.body)
+        .iter()
+        .map(|x| x["id"].as_u64().unwrap())
+        .collect()
+}
+
+/// The z16 tile holding a point, as `z/x/y`.
+pub fn tile_at(lon: f64, lat: f64) -> String {
+    let n = 2f64.powi(16);
+    let x = ((lon + 180.0) / 360.0 * n).floor();
+    let r = lat.to_radians();
+    let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+    format!("16/{x}/{y}")
+}
+
+/// The number of events in an area (`/api/areas/{id}` figures).
+pub fn area_total(a: &str, id: u64) -> u64 {
+    get(a, &format!("/api/areas/{id}")).json()["figures"]["total"]
+        .as_u64()
+        .unwrap()
 }
