@@ -16,7 +16,8 @@
 //! (201 answers per second) and the latency p50/p99. With `--url2` (a second
 //! server on the same database), then measures change-to-visible latency:
 //! `--samples` times, one report to `--url`, then `GET /api/events/{id}` on
-//! `--url2` in a tight loop until it answers 200; prints the median and p99
+//! `--url2` in a tight loop until its answer names the event's unit (from
+//! the second server's in-memory city, not the database); prints the median and p99
 //! from sending the report, and from its 201. Any failure — a server that
 //! cannot be reached, a refused token, a report not answered 201, an event
 //! that never shows on `--url2` (10 s) — ends it with one `error:` line and
@@ -292,10 +293,12 @@ fn run(o: &Opts) -> Result<(), String> {
         let path = format!("/api/events/{id}");
         loop {
             let (status, body) = http(url2, "GET", &path, None, None)?;
-            if status == 200 {
+            // The event's row comes from the database; `assigned_unit` from
+            // the second server's city: seen once that names a unit.
+            if status == 200 && applied(&body) {
                 break;
             }
-            if status != 404 {
+            if status != 404 && status != 200 {
                 return Err(format!("http://{url2}{path}: {}", explain(status, &body)));
             }
             if sent.elapsed() > Duration::from_secs(10) {
@@ -329,4 +332,11 @@ fn main() {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
+}
+
+/// Whether a `GET /api/events/{id}` answer comes from a city that holds the
+/// event (`"assigned_unit"` is a unit id, not null).
+fn applied(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    text.contains("\"assigned_unit\":\"")
 }

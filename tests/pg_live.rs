@@ -520,8 +520,11 @@ fn two_servers_on_one_database_stay_in_step() {
     let r = post(a, "/api/events", Some(&leader), &report("b-0"));
     assert_eq!(r.status, 201, "{}", body_text(&r));
     let first = id_of(&r.json()["event"]["id"]);
+    // `assigned_unit` comes from the server's city (the rest of the answer
+    // from the database): the second server has applied the report.
     let seen = time_until(Instant::now(), patience, || {
-        get(b, &format!("/api/events/{first}")).status == 200
+        let g = get(b, &format!("/api/events/{first}"));
+        g.status == 200 && g.json()["assigned_unit"].is_string()
     });
     assert!(
         seen.is_some(),
@@ -546,7 +549,9 @@ fn two_servers_on_one_database_stay_in_step() {
     );
     let event_b = time_until(sent, patience, || {
         let g = get(b, &format!("/api/events/{id}"));
-        g.status == 200 && g.json()["event"]["status"] == "reported"
+        g.status == 200
+            && g.json()["event"]["status"] == "reported"
+            && g.json()["assigned_unit"].is_string()
     });
     let stats_b = time_until(sent, patience, || {
         let s = unit_stats(b, p.unit);

@@ -39,6 +39,8 @@ pub(crate) struct EventLoop {
     pending: Mutex<Queue>,
     /// Held while a snapshot is built: one at a time, in order.
     pub(crate) building: tokio::sync::Mutex<()>,
+    /// The number of the last local change a published snapshot holds.
+    published: std::sync::atomic::AtomicU64,
 }
 
 /// What the next snapshot applies.
@@ -51,11 +53,23 @@ struct Queue {
     /// Read every event changed since then (announcements may have been
     /// missed while the listening connection was down).
     resync: Option<i64>,
+    /// How many local changes were ever queued: the number of the last.
+    queued: u64,
 }
 
 impl Queue {
     fn is_empty(&self) -> bool {
         self.events.is_empty() && self.remote.is_empty() && self.resync.is_none()
+    }
+
+    /// Takes what is queued, keeping the count.
+    fn take(&mut self) -> Queue {
+        Queue {
+            events: std::mem::take(&mut self.events),
+            remote: std::mem::take(&mut self.remote),
+            resync: self.resync.take(),
+            queued: self.queued,
+        }
     }
 }
 
@@ -66,6 +80,7 @@ impl EventLoop {
             min_id,
             pending: Mutex::default(),
             building: tokio::sync::Mutex::new(()),
+            published: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -87,16 +102,27 @@ pub(crate) fn event_loop(state: &AppState) -> Result<&EventLoop, ApiError> {
 /// Applies a committed change to the in-memory city; returns once a
 /// snapshot holding it is being served.
 async fn apply(state: &AppState, changed: Event) -> Result<(), ApiError> {
-    event_loop(state)?.queue().events.push(changed);
-    turn(state).await
+    let number = {
+        let mut q = event_loop(state)?.queue();
+        q.events.push(changed);
+        q.queued += 1;
+        q.queued
+    };
+    turn(state, Some(number)).await
 }
 
-/// Builds and publishes one snapshot with everything queued (nothing when
-/// an earlier turn took it all).
-async fn turn(state: &AppState) -> Result<(), ApiError> {
+/// Builds and publishes one snapshot with everything queued — unless
+/// `waiting_for`, the number of a local change, is already published by an
+/// earlier turn (so concurrent changes are answered together, one snapshot
+/// for all that queued while the last one was built).
+async fn turn(state: &AppState, waiting_for: Option<u64>) -> Result<(), ApiError> {
+    use std::sync::atomic::Ordering;
     let lp = event_loop(state)?;
     let _turn = lp.building.lock().await;
-    let queued = std::mem::take(&mut *lp.queue());
+    if waiting_for.is_some_and(|n| lp.published.load(Ordering::Acquire) >= n) {
+        return Ok(());
+    }
+    let queued = lp.queue().take();
     if queued.is_empty() {
         // An earlier turn took this change and has published it.
         return Ok(());
@@ -105,6 +131,7 @@ async fn turn(state: &AppState) -> Result<(), ApiError> {
         events: mut batch,
         remote,
         resync,
+        queued: upto,
     } = queued;
     // Other servers' changes are read now, after the queue was taken, so
     // what is read is at least as new as anything queued for those events.
@@ -169,6 +196,7 @@ async fn turn(state: &AppState) -> Result<(), ApiError> {
     .map_err(|e| ApiError::internal(format!("applying a change failed: {e}")))??;
     let (tiles, indexed) = tiles;
     state.publish(tiles);
+    lp.published.store(upto, Ordering::Release);
     tracing::info!(
         "applied {n} changed event(s) ({n_local} from this server) in {:.0} ms (index {:.0} ms)",
         started.elapsed().as_secs_f64() * 1e3,
@@ -203,7 +231,7 @@ pub fn follow_changes(
                     next = notices.try_recv().ok();
                 }
             }
-            if let Err(e) = turn(&state).await {
+            if let Err(e) = turn(&state, None).await {
                 tracing::warn!("cannot apply other servers' changes: {}", e.message);
             }
         }
