@@ -335,6 +335,9 @@ impl City {
             .par_iter()
             .map(|e| assign_unit(e, &self.areas, &loc))
             .collect();
+        if let Some(city) = self.with_reports_appended(&new, &dropped, &assigned) {
+            return Ok(city);
+        }
         let n = old.len() - dropped.iter().filter(|d| **d).count() + new.len();
         let (mut ids, mut lon, mut lat, mut unit, mut cell) = (
             Vec::with_capacity(n),
@@ -385,35 +388,77 @@ impl City {
         }
         let n_units = self.units.len();
         let mut report = self.report.clone();
-        // New events after every event here (reported now, with new ids):
-        // appended to the point index instead of building it again.
-        let n_old = old.len();
-        let appended =
-            (!dropped.iter().any(|d| *d) && ids.len() > n_old && ids[..n_old] == old.ids[..])
-                .then(|| {
-                    old.appended(
-                        &ids[n_old..],
-                        &lon[n_old..],
-                        &lat[n_old..],
-                        &unit[n_old..],
-                        &cell[n_old..],
-                        n_units,
-                    )
-                })
-                .flatten();
-        let ps = match appended {
-            Some(ps) => {
-                report.events_appended += (ps.len() - n_old) as u64;
-                ps
-            }
-            None => PointSet::build_with_cells(ids, lon, lat, unit, Some(cell), n_units),
-        };
+        let ps = PointSet::build_with_cells(ids, lon, lat, unit, Some(cell), n_units);
         report.events_relocated += assigned.iter().filter(|a| a.1).count() as u64;
         report.unassigned.insert(
             Layer::Events,
             (ps.len() - ps.unit_start[n_units] as usize) as u64,
         );
         Ok(City {
+            base: Arc::clone(&self.base),
+            events: Arc::new(ps),
+            ev: Arc::new(ev),
+            ships: Arc::clone(&self.ships),
+            report,
+        })
+    }
+
+    /// The fast path of [`City::with_events`] for reports: new events (none
+    /// replaced) after every event here in storage order, with ids above
+    /// every id here, are appended to the point index (see
+    /// [`PointSet::appended`]) and the columns extended, without merging.
+    /// `new` is sorted by `(reported_at, id)`; `None` when that does not
+    /// apply.
+    fn with_reports_appended(
+        &self,
+        new: &[Event],
+        dropped: &[bool],
+        assigned: &[(u32, bool)],
+    ) -> Option<City> {
+        let old = &*self.events;
+        let n_old = old.len();
+        let first = new.first()?;
+        if dropped.iter().any(|d| *d) || n_old == 0 {
+            return None;
+        }
+        let last = n_old - 1;
+        if (self.ev.reported_at[last], old.ids[last]) >= (first.reported_at, first.id) {
+            return None;
+        }
+        let ids: Vec<u64> = new.iter().map(|e| e.id).collect();
+        let lon: Vec<f64> = new.iter().map(|e| e.lon).collect();
+        let lat: Vec<f64> = new.iter().map(|e| e.lat).collect();
+        let unit: Vec<u32> = assigned.iter().map(|a| a.0).collect();
+        let cell: Vec<h3o::CellIndex> = new
+            .iter()
+            .map(|e| crate::h3::fine_cell(e.lon, e.lat))
+            .collect();
+        let n_units = self.units.len();
+        let ps = old.appended(&ids, &lon, &lat, &unit, &cell, n_units)?;
+        let mut ev = EventColumns {
+            reported_at: Vec::with_capacity(ps.len()),
+            closed_at: Vec::with_capacity(ps.len()),
+            category: Vec::with_capacity(ps.len()),
+            status: Vec::with_capacity(ps.len()),
+        };
+        ev.reported_at.extend_from_slice(&self.ev.reported_at);
+        ev.closed_at.extend_from_slice(&self.ev.closed_at);
+        ev.category.extend_from_slice(&self.ev.category);
+        ev.status.extend_from_slice(&self.ev.status);
+        for e in new {
+            ev.reported_at.push(e.reported_at);
+            ev.closed_at.push(e.closed_at.unwrap_or(NO_TIME));
+            ev.category.push(e.category.code());
+            ev.status.push(e.status.code());
+        }
+        let mut report = self.report.clone();
+        report.events_relocated += assigned.iter().filter(|a| a.1).count() as u64;
+        report.events_appended += new.len() as u64;
+        report.unassigned.insert(
+            Layer::Events,
+            (ps.len() - ps.unit_start[n_units] as usize) as u64,
+        );
+        Some(City {
             base: Arc::clone(&self.base),
             events: Arc::new(ps),
             ev: Arc::new(ev),
