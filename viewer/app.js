@@ -1,7 +1,7 @@
 // The onemap viewer: one vector source with every layer, filtered by time.
 'use strict';
 (() => {
-  const { LEVEL_LAYER, LEVEL_NAME, num, pct, getJSON, nextDay, addShipIcons, SHIP_LAYOUT } = onemapCommon;
+  const { LEVEL_LAYER, LEVEL_NAME, num, pct, getJSON, nextDay, addShipIcons, liveShips } = onemapCommon;
   const ALL = 'districts,towns,villages,grids,units,labels,events,ships,heritage,homesteads,enterprises,schools';
   const AREA_LEVELS = ['districts', 'towns', 'villages', 'grids', 'units'];
   const SWITCHES = {
@@ -71,35 +71,8 @@
     onemap.ready = true;
   });
 
-  // --- live ships: /api/ships, then its SSE stream, animated ----------------
-  const ships = new Map(); // mmsi -> { from, to, t0, props }
-  const ANIM_MS = 900;
-  const at = (s, now) => {
-    const k = Math.max(0, Math.min(1, (now - s.t0) / ANIM_MS));
-    return [s.from[0] + (s.to[0] - s.from[0]) * k, s.from[1] + (s.to[1] - s.from[1]) * k];
-  };
-  function shipsData(now) {
-    const features = [];
-    for (const [mmsi, s] of ships)
-      features.push({ type: 'Feature', id: mmsi, geometry: { type: 'Point', coordinates: at(s, now) }, properties: s.props });
-    return { type: 'FeatureCollection', features };
-  }
-  let animating = false;
-  function frame() {
-    const src = map.getSource('live-ships');
-    const now = performance.now();
-    if (src) src.setData(shipsData(now));
-    if ([...ships.values()].some((s) => now - s.t0 < ANIM_MS)) requestAnimationFrame(frame);
-    else animating = false;
-  }
-  function kick() { if (!animating) { animating = true; requestAnimationFrame(frame); } }
+  // --- live ships: /api/ships, then its SSE stream, animated (common.js) ----
   async function startShips() {
-    const r = await getJSON('/api/ships');
-    for (const s of r.ships) {
-      ships.set(s.mmsi, { from: [s.lon, s.lat], to: [s.lon, s.lat], t0: 0,
-        props: { mmsi: s.mmsi, name: s.name, home_port: s.home_port, heading: s.course_deg, speed_kn: s.speed_kn, in_port: s.in_port } });
-    }
-    map.addSource('live-ships', { type: 'geojson', data: shipsData(performance.now()) });
     map.addSource('ship-track', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
     map.addSource('geofence', { type: 'geojson', data: await getJSON('/api/ships/geofence') });
     map.addLayer({ id: 'geofence', type: 'fill', source: 'geofence',
@@ -108,31 +81,10 @@
     map.addLayer({ id: 'ship-track', type: 'line', source: 'ship-track',
       paint: { 'line-color': '#0b6fa4', 'line-width': 2, 'line-dasharray': [2, 1] } });
     // Boat icons turned to each ship's heading (common.js draws them).
-    map.addLayer({ id: 'live-ships', type: 'symbol', source: 'live-ships', layout: SHIP_LAYOUT });
-    onemap.ships = ships; onemap.shipReports = 0;
     const es = (onemap.shipStream = new EventSource('/api/ships/stream'));
-    es.addEventListener('position', (e) => {
-      const d = JSON.parse(e.data);
-      const s = ships.get(d.mmsi);
-      if (!s) return;
-      const now = performance.now();
-      s.from = at(s, now); s.to = [d.lon, d.lat]; s.t0 = now;
-      Object.assign(s.props, { heading: d.course_deg, speed_kn: d.speed_kn, in_port: d.in_port });
-      onemap.shipReports++;
-      kick();
-    });
-    // A client that fell behind reloads the fleet rather than drift.
-    es.addEventListener('lagged', async () => {
-      const r = await getJSON('/api/ships');
-      const now = performance.now();
-      for (const x of r.ships) {
-        const s = ships.get(x.mmsi);
-        if (!s) continue;
-        s.from = at(s, now); s.to = [x.lon, x.lat]; s.t0 = now;
-        Object.assign(s.props, { heading: x.course_deg, speed_kn: x.speed_kn, in_port: x.in_port });
-      }
-      kick();
-    });
+    const live = await liveShips(map, es);
+    onemap.ships = live.ships;
+    Object.defineProperty(onemap, 'shipReports', { get: () => live.reports });
   }
   async function showShip(mmsi) {
     const s = await getJSON(`/api/ships/${mmsi}`);

@@ -67,5 +67,59 @@ const onemapCommon = (() => {
     'icon-allow-overlap': true,
     'icon-ignore-placement': true,
   };
-  return { LEVEL_LAYER, LEVEL_NAME, num, pct, getJSON, nextDay, addShipIcons, SHIP_LAYOUT };
+  // Live ships on a map: the fleet from /api/ships in a GeoJSON source
+  // `live-ships`, drawn by a symbol layer of the same id, moved by the
+  // `position` events of `stream` (an EventSource on /api/ships/stream),
+  // each ship gliding from where it is drawn to its report over ANIM_MS. A
+  // client that fell behind (`lagged`) reloads the fleet. Returns the state:
+  // `ships` (mmsi -> { from, to, t0, props }) and the count of `reports`.
+  const ANIM_MS = 900;
+  async function liveShips(map, stream, { before } = {}) {
+    const live = { ships: new Map(), reports: 0 };
+    const ships = live.ships;
+    const at = (s, now) => {
+      const k = Math.max(0, Math.min(1, (now - s.t0) / ANIM_MS));
+      return [s.from[0] + (s.to[0] - s.from[0]) * k, s.from[1] + (s.to[1] - s.from[1]) * k];
+    };
+    const data = (now) => {
+      const features = [];
+      for (const [mmsi, s] of ships)
+        features.push({ type: 'Feature', id: mmsi, geometry: { type: 'Point', coordinates: at(s, now) }, properties: s.props });
+      return { type: 'FeatureCollection', features };
+    };
+    let animating = false;
+    const frame = () => {
+      const src = map.getSource('live-ships');
+      const now = performance.now();
+      if (src) src.setData(data(now));
+      if ([...ships.values()].some((s) => now - s.t0 < ANIM_MS)) requestAnimationFrame(frame);
+      else animating = false;
+    };
+    const kick = () => { if (!animating) { animating = true; requestAnimationFrame(frame); } };
+    const props = (x) => ({ mmsi: x.mmsi, name: x.name, home_port: x.home_port, heading: x.course_deg, speed_kn: x.speed_kn, in_port: x.in_port });
+    const r = await getJSON('/api/ships');
+    for (const x of r.ships) ships.set(x.mmsi, { from: [x.lon, x.lat], to: [x.lon, x.lat], t0: 0, props: props(x) });
+    map.addSource('live-ships', { type: 'geojson', data: data(performance.now()) });
+    map.addLayer({ id: 'live-ships', type: 'symbol', source: 'live-ships', layout: SHIP_LAYOUT }, before);
+    const moveTo = (s, x, now) => {
+      s.from = at(s, now); s.to = [x.lon, x.lat]; s.t0 = now;
+      Object.assign(s.props, { heading: x.course_deg, speed_kn: x.speed_kn, in_port: x.in_port });
+    };
+    stream.addEventListener('position', (e) => {
+      const d = JSON.parse(e.data);
+      const s = ships.get(d.mmsi);
+      if (!s) return;
+      moveTo(s, d, performance.now());
+      live.reports++;
+      kick();
+    });
+    stream.addEventListener('lagged', async () => {
+      const fleet = await getJSON('/api/ships');
+      const now = performance.now();
+      for (const x of fleet.ships) { const s = ships.get(x.mmsi); if (s) moveTo(s, x, now); }
+      kick();
+    });
+    return live;
+  }
+  return { LEVEL_LAYER, LEVEL_NAME, num, pct, getJSON, nextDay, addShipIcons, SHIP_LAYOUT, liveShips };
 })();

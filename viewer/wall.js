@@ -3,7 +3,7 @@
 // timeout: nothing accumulates over days.
 'use strict';
 (() => {
-  const { num, pct, getJSON, addShipIcons } = onemapCommon;
+  const { num, pct, getJSON, addShipIcons, liveShips } = onemapCommon;
   const $ = (id) => document.getElementById(id);
   const opts = new URLSearchParams(location.search);
   const REFRESH_MS = 1000 * Number(opts.get('refresh') || 30);
@@ -14,7 +14,7 @@
     interactive: false, attributionControl: false,
     localIdeographFontFamily: '"WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif',
   });
-  // The style's ship layer draws these icons, turned to each ship's heading.
+  // The live fleet draws these icons, turned to each ship's heading.
   addShipIcons(map, { sea: '#00b8d4', port: '#90a4ae', outline: '#0b1020' });
   const wall = (window.onemapWall = { map, refreshes: 0, tours: 0, summary: null, lastError: null });
 
@@ -91,5 +91,11 @@
     });
   }
   refresh();
-  map.on('load', () => setTimeout(tour, 1000));
+  map.on('load', () => {
+    setTimeout(tour, 1000);
+    // The fleet moves on the wall as reports come (the same stream).
+    liveShips(map, stream)
+      .then((live) => { wall.ships = live; })
+      .catch((e) => { wall.lastError = `live ships: ${e}`; });
+  });
 })();

@@ -160,13 +160,36 @@ test('wall: figures appear and keep updating, districts tour', async () => {
   assert.notEqual(await page.textContent('#status'), status1, 'the wall updated itself');
   assert.notEqual(await page.textContent('#tour-name'), '–');
   assert.ok((await page.$$('#hotspots li')).length > 0, 'problem places listed');
-  // Ships from the tiles are boat icons turned to their heading.
+  // The live fleet: boat icons turned to their heading, moved by the stream
+  // (the style no longer draws ships from the tiles).
+  await page.waitForFunction(() => window.onemapWall.ships, null, { timeout: 30000 });
   const shipLayer = await page.evaluate(() => {
     const m = window.onemapWall.map;
-    return { type: m.getLayer('ships').type, rotate: m.getLayoutProperty('ships', 'icon-rotate'),
+    return { tiles: Boolean(m.getLayer('ships')), type: m.getLayer('live-ships').type,
+      rotate: m.getLayoutProperty('live-ships', 'icon-rotate'),
       images: ['ship', 'ship-port'].map((id) => m.hasImage(id)) };
   });
-  assert.deepEqual(shipLayer, { type: 'symbol', rotate: ['get', 'heading'], images: [true, true] });
+  assert.deepEqual(shipLayer, { tiles: false, type: 'symbol', rotate: ['get', 'heading'], images: [true, true] });
+  const token = process.env.ONEMAP_SHIP_TOKEN;
+  assert.ok(token, 'ONEMAP_SHIP_TOKEN (a ship_feed token for the served city) is not set');
+  const ship = (await api('/api/ships?state=at_sea')).ships[1];
+  assert.ok(ship, 'a second ship at sea');
+  const shipCount = (await api('/api/ships')).ships.length;
+  assert.equal(await page.evaluate(() => window.onemapWall.ships.ships.size), shipCount);
+  // 0.004° north a minute later (about 15 knots), heading north-east.
+  const lat = ship.lat + 0.004;
+  const res = await fetch(BASE + '/api/ships/positions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify([{ mmsi: ship.mmsi, time: ship.reported_at + 60, lon: ship.lon, lat, speed_kn: 15, course_deg: 45 }]),
+  });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).applied, 1);
+  await page.waitForFunction(({ m, lat }) => {
+    const s = window.onemapWall.ships.ships.get(m);
+    return s && Math.abs(s.to[1] - lat) < 1e-9 && s.props.heading === 45;
+  }, { m: ship.mmsi, lat }, { timeout: 30000 });
+  assert.ok(await page.evaluate(() => window.onemapWall.ships.reports >= 1));
   await page.screenshot({ path: ARTIFACTS + 'wall.png' });
   assert.deepEqual(errors, []);
   assert.deepEqual(missingImages, []);
