@@ -285,3 +285,44 @@ fn the_event_loop_end_to_end() {
         );
     }
 }
+
+#[test]
+fn private_reads_need_a_token() {
+    let (_dir, city) = small_city();
+    let viewer = token(&city, "viewer", "city", "大屏");
+    let server = http_support::start_with(&["--data", city.to_str().unwrap(), "--private-reads"]);
+    let a = server.addr.as_str();
+    let with = |path: &str, t: &str| {
+        http_support::request(a, "GET", path, &[("Authorization", &format!("Bearer {t}"))])
+    };
+    let reads = [
+        "/api/stats?by=district",
+        "/api/locate?lon=119.0&lat=25.45",
+        "/api/ships",
+        "/tiles/districts/8/212/109.mvt",
+        "/tiles/districts,events.json",
+        "/styles/day.json",
+        "/catalog",
+    ];
+    for path in reads {
+        assert_eq!(get(a, path).error(), (401, "unauthorized".into()), "{path}");
+        assert_eq!(
+            with(path, "om_not_a_token").error(),
+            (401, "unauthorized".into()),
+            "{path}"
+        );
+        let ok = with(path, &viewer);
+        assert!(
+            ok.status == 200 || ok.status == 204,
+            "{path}: {}",
+            ok.status
+        );
+    }
+    // The pages, health and metrics stay open.
+    for path in ["/", "/wall", "/healthz", "/metrics", "/api/openapi.json"] {
+        assert_eq!(get(a, path).status, 200, "{path}");
+    }
+    // Without the option, reads are public.
+    let open = start(&city);
+    assert_eq!(get(&open.addr, "/api/stats?by=district").status, 200);
+}

@@ -140,6 +140,12 @@ pub struct ServeArgs {
     /// their moves and the tokens [default: onemap.gpkg in the city directory].
     #[arg(long, conflicts_with = "postgres")]
     pub store: Option<PathBuf>,
+    /// Reads need a bearer token too (any role, e.g. a `viewer` token): the
+    /// API, tiles, TileJSON, styles and catalog answer 401 without one. The
+    /// pages, /healthz and /metrics stay open (the web viewer needs public
+    /// reads).
+    #[arg(long)]
+    pub private_reads: bool,
 }
 
 #[derive(Debug, Args)]

@@ -85,6 +85,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             viewer_dir: a.viewer,
             store,
             events,
+            private_reads: a.private_reads,
         };
         let state = AppState::new(Arc::new(city), &config)
             .await

@@ -25,3 +25,36 @@ pub(crate) async fn bearer_actor(
         .await?
         .ok_or_else(|| unauthorized("unknown bearer token"))
 }
+
+/// With private reads ([`crate::ServerConfig::private_reads`]): every read
+/// but the pages, their files, `/healthz`, `/metrics` and the API document
+/// needs a valid bearer token (any role); 401 without one. Writes check
+/// their tokens in their handlers either way.
+pub(crate) async fn private_reads(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = req.uri().path();
+    let open = matches!(
+        path,
+        "/" | "/wall" | "/healthz" | "/metrics" | "/api/openapi.json"
+    ) || path.starts_with("/viewer/")
+        || path.starts_with("/vendor/");
+    let read = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    if !state.private_reads || open || !read {
+        return next.run(req).await;
+    }
+    let store = match crate::live::event_loop(&state) {
+        Ok(lp) => &lp.store,
+        Err(e) => return e.into_response(),
+    };
+    match bearer_actor(store, req.headers()).await {
+        Ok(_) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}

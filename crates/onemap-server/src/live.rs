@@ -1,7 +1,8 @@
 //! The closed event loop over HTTP: report an event, move it along the loop,
 //! read it with its history.
 //!
-//! Writes need a bearer token (`onemap token create`); reads stay public.
+//! Writes need a bearer token (`onemap token create`); reads stay public
+//! unless the server was told otherwise (see [`crate::auth`]).
 //! A change is committed to the store first; only then is it applied to the
 //! in-memory city — a new snapshot ([`onemap_index::City::with_events`]) and
 //! the tile source made from it — and only then answered, so the client that

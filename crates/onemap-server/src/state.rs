@@ -27,6 +27,9 @@ pub struct ServerConfig {
     /// Where reported events and their moves are kept, and the first event
     /// id it may give out (after the city's base events); `None`: read-only.
     pub events: Option<(LiveStore, u64)>,
+    /// Reads (the API, tiles, styles, catalog) need a bearer token too;
+    /// only the pages, their files, `/healthz` and `/metrics` stay open.
+    pub private_reads: bool,
 }
 
 /// The store the city was loaded from.
@@ -87,6 +90,7 @@ impl Default for ServerConfig {
             viewer_dir: PathBuf::from("viewer"),
             store: StoreHandle::Memory,
             events: None,
+            private_reads: false,
         }
     }
 }
@@ -116,6 +120,7 @@ pub struct Inner {
     pub(crate) search: Vec<SearchEntry>,
     pub(crate) started: Instant,
     pub(crate) store: StoreHandle,
+    pub(crate) private_reads: bool,
 }
 
 /// The shared state of the app; clones share everything.
@@ -193,6 +198,7 @@ impl AppState {
             search,
             started: Instant::now(),
             store: config.store.clone(),
+            private_reads: config.private_reads,
         })))
     }
 }
