@@ -23,8 +23,6 @@
 //! that never shows on `--url2` (10 s) — ends it with one `error:` line and
 //! exit status 1.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -120,37 +118,8 @@ fn http(
     auth: Option<&str>,
     body: Option<&str>,
 ) -> Result<(u16, Vec<u8>), String> {
-    let fail = |e: std::io::Error| format!("{method} http://{host}{path}: {e}");
-    let mut s = TcpStream::connect(host).map_err(fail)?;
-    s.set_read_timeout(Some(Duration::from_secs(30)))
-        .map_err(fail)?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
-    if let Some(t) = auth {
-        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
-    }
-    if let Some(b) = body {
-        req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            b.len()
-        ));
-    }
-    req.push_str("\r\n");
-    req.push_str(body.unwrap_or(""));
-    s.write_all(req.as_bytes()).map_err(fail)?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).map_err(fail)?;
-    let cut = || format!("{method} http://{host}{path}: the answer was cut off");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(cut)?;
-    let status = std::str::from_utf8(&raw[..split])
-        .ok()
-        .and_then(|h| h.split(' ').nth(1))
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(cut)?;
-    // Our JSON answers carry a Content-Length (never chunked).
-    Ok((status, raw[split + 4..].to_vec()))
+    onemap_cli::http::request(host, method, path, auth, body)
+        .map_err(|e| format!("{method} http://{host}{path}: {e:#}"))
 }
 
 /// The JSON error of an answer, as one line.

@@ -14,7 +14,7 @@
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,27 +27,8 @@ fn http(
     token: Option<&str>,
     body: Option<&str>,
 ) -> (u16, Vec<u8>) {
-    let mut s = TcpStream::connect(host).expect("connect");
-    let mut req = format!("{method} {path} HTTP/1.0\r\nHost: {host}\r\n");
-    if let Some(t) = token {
-        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
-    }
-    if let Some(b) = body {
-        req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            b.len()
-        ));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    if let Some(b) = body {
-        s.write_all(b.as_bytes()).unwrap();
-    }
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let status = String::from_utf8_lossy(&raw[9..12]).parse().unwrap();
-    (status, raw[split + 4..].to_vec())
+    onemap_cli::http::request(host, method, path, token, body)
+        .unwrap_or_else(|e| panic!("{method} http://{host}{path}: {e:#}"))
 }
 
 fn cpu_ticks(pid: u32) -> u64 {

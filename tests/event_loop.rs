@@ -6,7 +6,8 @@
 mod http_support;
 
 use http_support::{
-    area_total, event_ids_in_tile, get, id_of, post, small_city, start, tile_at, token, BIN,
+    area_total, event_ids_in_tile, get, id_of, other_town, post, small_city, start, tile_at, token,
+    BIN,
 };
 use serde_json::{json, Value};
 use std::process::Command;
@@ -23,14 +24,7 @@ fn the_event_loop_end_to_end() {
     let unit = id_of(&loc["unit"]["id"]);
     let grid = id_of(&loc["grid"]["id"]);
     let town = id_of(&loc["town"]["id"]);
-    let other_town = get(a, "/api/areas/search?q=%E9%95%87&limit=50").json()["areas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|x| x["level"] == "town")
-        .map(|x| id_of(&x["id"]))
-        .find(|t| *t != town)
-        .expect("another town");
+    let other_town = other_town(a, town);
     drop(server);
 
     let leader = token(&city, "unit_leader", &format!("area:{grid}"), "网格长 李");

@@ -15,7 +15,8 @@ mod http_support;
 mod pg_db;
 
 use http_support::{
-    events_in_tile, get, id_of, post, start_with, tile_at, token_with, try_post, Reply, Server,
+    events_in_tile, get, id_of, other_town, post, start_with, tile_at, token_with, try_post, Reply,
+    Server,
 };
 use pg_db::{city_in, query_i64, query_i64s, query_rows, TestDb};
 use serde_json::{json, Value};
@@ -63,14 +64,7 @@ fn place(a: &str) -> Place {
         "({LON}, {LAT}) is in no unit: {loc}"
     );
     let town = id_of(&loc["town"]["id"]);
-    let other_town = get(a, "/api/areas/search?q=%E9%95%87&limit=50").json()["areas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|x| x["level"] == "town")
-        .map(|x| id_of(&x["id"]))
-        .find(|t| *t != town)
-        .expect("another town");
+    let other_town = other_town(a, town);
     Place {
         unit: id_of(&loc["unit"]["id"]),
         grid: id_of(&loc["grid"]["id"]),

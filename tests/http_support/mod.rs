@@ -410,3 +410,15 @@ pub fn area_total(a: &str, id: u64) -> u64 {
         .as_u64()
         .unwrap()
 }
+
+/// A town of the served city other than `town` (found by name search).
+pub fn other_town(a: &str, town: u64) -> u64 {
+    get(a, "/api/areas/search?q=%E9%95%87&limit=50").json()["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["level"] == "town")
+        .map(|x| id_of(&x["id"]))
+        .find(|t| *t != town)
+        .expect("another town")
+}

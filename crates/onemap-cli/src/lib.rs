@@ -5,6 +5,7 @@
 //! line and turns it into a non-zero exit code.
 
 mod args;
+pub mod http;
 mod pg;
 mod progress;
 mod query;

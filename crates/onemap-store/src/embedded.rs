@@ -150,6 +150,54 @@ pub struct MoveRequest {
     pub note: Option<String>,
 }
 
+impl NewReport {
+    /// The event this report makes, with id `id`, as `actor` reports it at `now`.
+    pub(crate) fn record(&self, id: u64, actor: &Actor, now: i64) -> EventRecord {
+        EventRecord {
+            event: Event {
+                id,
+                lon: self.lon,
+                lat: self.lat,
+                category: self.category,
+                status: EventStatus::Reported,
+                reported_at: now,
+                closed_at: None,
+                unit: self.unit,
+            },
+            description: self.description.clone(),
+            reporter: actor.name.clone(),
+            routed_to: None,
+        }
+    }
+}
+
+impl EventRecord {
+    /// Moves the event as `actor` asks at `now`, if [`check_move`] allows
+    /// it; returns the status it left.
+    pub(crate) fn apply_move(
+        &mut self,
+        actor: &Actor,
+        mv: &MoveRequest,
+        now: i64,
+    ) -> Result<EventStatus, onemap_core::workflow::WorkflowError> {
+        let from = self.event.status;
+        check_move(
+            actor,
+            self.event.unit,
+            from,
+            self.routed_to.as_deref(),
+            mv.to,
+            mv.routed_to.as_deref(),
+        )?;
+        self.event.status = mv.to;
+        self.event.closed_at = (mv.to == EventStatus::Closed).then_some(now);
+        if let Some(d) = &mv.routed_to {
+            self.routed_to = Some(d.trim().to_string());
+        }
+        Ok(from)
+    }
+}
+
 /// The embedded store (see the module docs). Cheap to share; calls block
 /// (run them off the async threads).
 #[derive(Debug)]
@@ -457,21 +505,7 @@ impl EmbeddedStore {
             .query_row("SELECT max(fid) FROM events", [], |r| r.get(0))
             .map_err(|e| db(&self.path, "record a report", e))?;
         let id = min_id.max(max.map_or(0, |m| m as u64 + 1));
-        let rec = EventRecord {
-            event: Event {
-                id,
-                lon: new.lon,
-                lat: new.lat,
-                category: new.category,
-                status: EventStatus::Reported,
-                reported_at: now,
-                closed_at: None,
-                unit: new.unit,
-            },
-            description: new.description.clone(),
-            reporter: actor.name.clone(),
-            routed_to: None,
-        };
+        let rec = new.record(id, actor, now);
         self.put(&tx, &rec, new.idempotency_key.as_deref(), now)?;
         self.log(&tx, id, now, None, EventStatus::Reported, actor, None, None)?;
         tx.commit()
@@ -504,20 +538,7 @@ impl EmbeddedStore {
                 routed_to: None,
             },
         };
-        let from = rec.event.status;
-        check_move(
-            actor,
-            rec.event.unit,
-            from,
-            rec.routed_to.as_deref(),
-            mv.to,
-            mv.routed_to.as_deref(),
-        )?;
-        rec.event.status = mv.to;
-        rec.event.closed_at = (mv.to == EventStatus::Closed).then_some(now);
-        if let Some(d) = &mv.routed_to {
-            rec.routed_to = Some(d.trim().to_string());
-        }
+        let from = rec.apply_move(actor, mv, now)?;
         self.put(&tx, &rec, None, now)?;
         self.log(
             &tx,

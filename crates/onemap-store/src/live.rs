@@ -119,7 +119,6 @@ impl LiveStore {
     pub async fn events(&self, ids: &[u64]) -> Result<Vec<Event>, StoreError> {
         match self {
             LiveStore::Embedded(_) => Ok(Vec::new()),
-            LiveStore::Postgres(_) if ids.is_empty() => Ok(Vec::new()),
             LiveStore::Postgres(p) => p.events(ids).await,
         }
     }

@@ -89,16 +89,14 @@ impl HexGrid {
     /// The grid after points were appended (`fine` is every point, the
     /// first `n_old` those this grid was made for): shares the cells and
     /// extends the slots when every new point falls in a cell here.
-    pub(crate) fn appended(&self, fine: &[CellIndex], n_old: usize, max_res: u8) -> Option<Self> {
+    pub(crate) fn appended(&self, fine: &[CellIndex], n_old: usize) -> Option<Self> {
         let finest = self.levels.last()?;
         if self.slot.len() != n_old || fine.len() < n_old {
             return None;
         }
-        let finest_res = res(max_res);
         let mut slot = self.slot.clone();
         for c in &fine[n_old..] {
-            let p = c.parent(finest_res).unwrap_or(*c);
-            slot.push(finest.cells.binary_search(&p).ok()? as u32);
+            slot.push(finest.slot_of(*c)?);
         }
         Some(HexGrid {
             levels: Arc::clone(&self.levels),
@@ -115,14 +113,7 @@ impl HexGrid {
         let Some(finest) = self.levels.last() else {
             return Self::build(fine, min_res, max_res);
         };
-        let finest_res = res(max_res);
-        let slot: Option<Vec<u32>> = fine
-            .par_iter()
-            .map(|c| {
-                let p = c.parent(finest_res).unwrap_or(*c);
-                finest.cells.binary_search(&p).ok().map(|s| s as u32)
-            })
-            .collect();
+        let slot: Option<Vec<u32>> = fine.par_iter().map(|c| finest.slot_of(*c)).collect();
         match slot {
             // Every old cell must still hold a point, or it would be drawn
             // empty: check that each slot is used.
@@ -184,6 +175,13 @@ fn res(r: u8) -> Resolution {
 }
 
 impl HexLevel {
+    /// The slot of the cell holding the point of fine cell `c`, if this
+    /// level has it.
+    fn slot_of(&self, c: CellIndex) -> Option<u32> {
+        let p = c.parent(res(self.res)).unwrap_or(c);
+        self.cells.binary_search(&p).ok().map(|s| s as u32)
+    }
+
     fn new(r: u8, cells: Vec<CellIndex>, from_finest: Vec<u32>) -> Self {
         let rings: Vec<WorldPolygon> = cells
             .par_iter()

@@ -317,7 +317,7 @@ impl TileSource {
             // A report appends points: the old ones keep their projections
             // and hexagons.
             let appended = city.events_appended_to(&self.city).and_then(|n| {
-                let hex = self.event_hex.appended(cells, n, hi)?;
+                let hex = self.event_hex.appended(cells, n)?;
                 let c = city.columns_of(Layer::Events).expect("a point layer");
                 let mut w = Vec::with_capacity(c.lon.len());
                 w.extend_from_slice(&self.points.events[..n]);

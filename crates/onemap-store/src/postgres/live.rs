@@ -20,7 +20,7 @@ use crate::{
 };
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use futures_util::StreamExt;
-use onemap_core::workflow::{check_move, check_report, Actor, Scope};
+use onemap_core::workflow::{check_report, Actor, Scope};
 use onemap_core::{AreaId, Event, EventStatus, Role};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -224,21 +224,7 @@ impl PgLive {
             .map_err(self.err("read the largest event id"))?
             .get(0);
         let id = min_id.max((max + 1) as u64);
-        let rec = EventRecord {
-            event: Event {
-                id,
-                lon: new.lon,
-                lat: new.lat,
-                category: new.category,
-                status: EventStatus::Reported,
-                reported_at: now,
-                closed_at: None,
-                unit: new.unit,
-            },
-            description: new.description.clone(),
-            reporter: actor.name.clone(),
-            routed_to: None,
-        };
+        let rec = new.record(id, actor, now);
         let e = &rec.event;
         let at = to_time("events", now)?;
         let sql_id = i64::try_from(id)
@@ -298,20 +284,7 @@ impl PgLive {
             .get(&*tx, id, true)
             .await?
             .ok_or(StoreError::UnknownEvent(id))?;
-        let from = rec.event.status;
-        check_move(
-            actor,
-            rec.event.unit,
-            from,
-            rec.routed_to.as_deref(),
-            mv.to,
-            mv.routed_to.as_deref(),
-        )?;
-        rec.event.status = mv.to;
-        rec.event.closed_at = (mv.to == EventStatus::Closed).then_some(now);
-        if let Some(d) = &mv.routed_to {
-            rec.routed_to = Some(d.trim().to_string());
-        }
+        let from = rec.apply_move(actor, mv, now)?;
         let at = to_time("events", now)?;
         let closed = rec.event.closed_at.map(|_| at);
         tx.execute(
@@ -398,6 +371,9 @@ impl PgLive {
     /// The current state of these events (those that exist), by id.
     pub async fn events(&self, ids: &[u64]) -> Result<Vec<Event>, StoreError> {
         let ids: Vec<i64> = ids.iter().filter_map(|i| i64::try_from(*i).ok()).collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let c = self.client().await?;
         let rows = c
             .query(
@@ -483,12 +459,24 @@ impl PgLive {
         Ok(())
     }
 
-    /// Every ship's latest recorded position, by MMSI.
+    /// Every ship's latest recorded position, by MMSI. The ships are found
+    /// by skipping through `ship_positions_mmsi_at_idx` (a recursive loose
+    /// index scan) and each one's latest is one probe of it, so start-up
+    /// does not read the whole history (positions are recorded in time
+    /// order per ship: stale reports are never applied).
     pub async fn latest_ship_positions(&self) -> Result<Vec<ShipPosition>, StoreError> {
         self.positions(
-            "SELECT DISTINCT ON (mmsi) mmsi, extract(epoch FROM at)::int8, ST_X(geom), ST_Y(geom),
-                    speed_kn, course_deg, in_port
-             FROM ship_positions ORDER BY mmsi, id DESC",
+            "WITH RECURSIVE m (mmsi) AS (
+                 SELECT min(mmsi) FROM ship_positions
+                 UNION ALL
+                 SELECT (SELECT min(q.mmsi) FROM ship_positions q WHERE q.mmsi > m.mmsi)
+                 FROM m WHERE m.mmsi IS NOT NULL)
+             SELECT p.mmsi, extract(epoch FROM p.at)::int8, ST_X(p.geom), ST_Y(p.geom),
+                    p.speed_kn, p.course_deg, p.in_port
+             FROM m CROSS JOIN LATERAL (
+                 SELECT * FROM ship_positions q WHERE q.mmsi = m.mmsi
+                 ORDER BY q.at DESC, q.id DESC LIMIT 1) p
+             ORDER BY p.mmsi",
             &[],
         )
         .await
