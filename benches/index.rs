@@ -98,6 +98,34 @@ fn bench_index(c: &mut Criterion) {
                 .count()
         })
     });
+    // Uniformly random points in the city: uniform over the extent, keeping
+    // those that fall in a unit (the sea and the land outside are dropped).
+    let on_land: Vec<(f64, f64)> = std::iter::repeat_with(|| {
+        (
+            rng.random_range(e.min_lon..e.max_lon),
+            rng.random_range(e.min_lat..e.max_lat),
+        )
+    })
+    .filter(|&(lon, lat)| city.locate_unit(lon, lat).unwrap().is_some())
+    .take(100_000)
+    .collect();
+    g.bench_function("100k_uniform_points_in_city", |b| {
+        b.iter(|| {
+            on_land
+                .iter()
+                .filter(|&&(lon, lat)| city.locate_unit(lon, lat).unwrap().is_some())
+                .count()
+        })
+    });
+    // The whole chain (unit, grid, village, town, district) for the same points.
+    g.bench_function("100k_uniform_points_in_city_full_chain", |b| {
+        b.iter(|| {
+            on_land
+                .iter()
+                .filter(|&&(lon, lat)| city.locate(lon, lat).unwrap().is_some())
+                .count()
+        })
+    });
     // Points that all lie in some unit: the positions of 100k events.
     let inland: Vec<(f64, f64)> = city
         .features_in_bbox(

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-step() { echo; echo "==> $*"; }
+# Each step says how long the run has taken so far, so a slow step shows.
+step() { echo; echo "==> [$(date -u +%H:%M:%S), ${SECONDS}s in] $*"; }
 fail() { echo "error: $*" >&2; exit 1; }
 
 command -v cargo >/dev/null || fail "cargo (Rust) is required"
@@ -107,4 +108,4 @@ kill "$SERVER_PID" 2>/dev/null || true
 wait "$SERVER_PID" 2>/dev/null || true
 
 echo
-echo "all tests passed"
+echo "all tests passed in ${SECONDS}s"
