@@ -1,7 +1,11 @@
 //! Point location: a closed point-in-polygon test with exact predicates, the
-//! unit boundaries as flat arrays (one cache line or two per test), and a
-//! uniform grid of candidate units in front of them. Grid cells that lie
-//! wholly inside one unit, or outside all, answer without a polygon test.
+//! unit boundaries as flat arrays, and a uniform grid in front of them.
+//! A cell that lies wholly inside one unit, or outside all, answers at once;
+//! so does a sub-cell (16 per cell, one cache line) inside one unit. Any
+//! other point is settled from the edges in its cell alone: the segment
+//! from it to the cell's reference point, whose side of each unit is known,
+//! crosses only edges that meet the cell. Points on a boundary shared by
+//! several units go to the lowest-numbered one, as a scan would give.
 
 use crate::tree::NONE;
 use geo::algorithm::kernels::{Kernel, Orientation, RobustKernel};
