@@ -239,6 +239,20 @@ fn queries(a: &str) {
     )
     .json();
     assert!(!poly["features"].as_array().unwrap().is_empty());
+    // Idle homesteads in the whole city, by the district areas: only idle.
+    let idle = get(
+        a,
+        "/api/features/homesteads?polygon=118.4%2024.9,119.7%2024.9,119.7%2025.8,118.4%2025.8&status=idle&limit=1000",
+    )
+    .json();
+    let all = get(
+        a,
+        "/api/features/homesteads?polygon=118.4%2024.9,119.7%2024.9,119.7%2025.8,118.4%2025.8&limit=1000",
+    )
+    .json();
+    let idle = idle["features"].as_array().unwrap();
+    assert!(!idle.is_empty() && idle.len() < all["features"].as_array().unwrap().len());
+    assert!(idle.iter().all(|f| f["properties"]["status"] == "idle"));
     let none = get(a, "/api/features/events?bbox=120.0,24.0,120.1,24.1").json();
     assert_eq!(
         none["features"],
@@ -352,6 +366,21 @@ fn errors(a: &str) {
             "/api/features/schools?bbox=119,25,119.1,25.1&category=road",
             422,
             "not_applicable",
+        ),
+        (
+            "/api/features/homesteads?bbox=119,25,119.1,25.1&status=closed",
+            422,
+            "unknown_value",
+        ),
+        (
+            "/api/features/homesteads?bbox=119,25,119.1,25.1&from=2025-01-01",
+            422,
+            "not_applicable",
+        ),
+        (
+            "/api/features/events?polygon=119%2025,119.1",
+            400,
+            "bad_polygon",
         ),
         ("/api/features/events/999999999", 404, "unknown_feature"),
         ("/api/locate?lon=200&lat=25", 422, "invalid_coordinate"),

@@ -213,26 +213,49 @@ pub enum QueryCommand {
         #[arg(short, default_value_t = 5)]
         k: usize,
         /// Only features at most this many metres away.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         max_distance: Option<f64>,
+        /// Events: comma-separated categories.
+        #[arg(long)]
+        category: Option<String>,
+        /// Comma-separated statuses: of events (reported, …, closed) or of
+        /// homesteads (idle, demolishing, reclaimed).
+        #[arg(long)]
+        status: Option<String>,
     },
-    /// Features of a layer in a box, one page at a time.
-    Bbox {
+    /// Features of a layer in a box, an area or a polygon, one page at a
+    /// time in id order (e.g. idle homesteads in a town:
+    /// `features homesteads --area 350302005 --status idle`).
+    #[command(alias = "bbox")]
+    Features {
         layer: String,
         /// min_lon,min_lat,max_lon,max_lat
-        #[arg(long, allow_hyphen_values = true)]
-        bbox: String,
+        #[arg(long, allow_hyphen_values = true, group = "scope")]
+        bbox: Option<String>,
+        /// An area id (district, town, village, grid or unit).
+        #[arg(long, group = "scope")]
+        area: Option<String>,
+        /// A polygon: 'lon lat,lon lat,…' or 'lon,lat;lon,lat;…'.
+        #[arg(long, allow_hyphen_values = true, group = "scope")]
+        polygon: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: usize,
         /// The next_cursor of the previous page.
         #[arg(long)]
         cursor: Option<String>,
-        /// From this date (YYYY-MM-DD, UTC+8) or Unix time, inclusive.
+        /// Events: from this date (YYYY-MM-DD, UTC+8) or Unix time, inclusive.
         #[arg(long)]
         from: Option<String>,
-        /// Up to this date or Unix time, exclusive.
+        /// Events: up to this date or Unix time, exclusive.
         #[arg(long)]
         to: Option<String>,
+        /// Events: comma-separated categories.
+        #[arg(long)]
+        category: Option<String>,
+        /// Comma-separated statuses: of events (reported, …, closed) or of
+        /// homesteads (idle, demolishing, reclaimed).
+        #[arg(long)]
+        status: Option<String>,
     },
     /// An area with its figures, leader, breadcrumb and children.
     Area {
@@ -260,8 +283,8 @@ pub enum QueryCommand {
     },
     /// Places where the same problem keeps coming back, most reported first.
     Hotspots {
-        /// Least number of events at one place.
-        #[arg(long, default_value_t = 40)]
+        /// Least number of events at one place (at least 1).
+        #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..))]
         min_count: u32,
         /// unit, or h3:RES.
         #[arg(long, default_value = "h3:11")]

@@ -45,6 +45,15 @@ pub fn main() -> i32 {
     };
     match result {
         Ok(code) => code,
+        // The reader went away (`onemap query … | head`): not an error.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            0
+        }
         Err(e) => {
             eprintln!("error: {}", one_line(&e));
             1

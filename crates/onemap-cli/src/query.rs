@@ -3,12 +3,20 @@
 
 use crate::args::{QueryArgs, QueryCommand};
 use anyhow::{bail, Context};
-use onemap_core::{AreaId, BBox, EventCategory, Layer, Level};
+use onemap_core::{AreaId, BBox, EventCategory, EventStatus, HomesteadStatus, Layer, Level};
 use onemap_index::{
-    EventFilter, GroupBy, GroupKey, HotspotPlace, HotspotQuery, PageRequest, Scope, StatsQuery,
-    TimeWindow,
+    EventFilter, GroupBy, GroupKey, HotspotPlace, HotspotQuery, PageRequest, PlaceKey, Scope,
+    StatsQuery, TimeWindow,
 };
 use serde::Serialize;
+
+/// `println!` that returns write errors (a closed pipe) instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
 
 pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
     // Each arm validates its question before paying for loading the city.
@@ -20,12 +28,12 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
             match city.locate(lon, lat)? {
                 Some(loc) if a.table => {
                     for r in [&loc.district, &loc.town, &loc.village, &loc.grid, &loc.unit] {
-                        println!("{:<9} {:<20} {}", r.level, r.id, r.name);
+                        out!("{:<9} {:<20} {}", r.level.as_str(), r.id.get(), r.name);
                     }
                 }
                 Some(loc) => print_json(&loc)?,
-                None if a.table => println!("outside the city (at sea)"),
-                None => println!("null"),
+                None if a.table => out!("outside the city (at sea)"),
+                None => out!("null"),
             }
         }
         QueryCommand::Near {
@@ -34,14 +42,17 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
             lat,
             k,
             max_distance,
+            category,
+            status,
         } => {
             let layer: Layer = layer.parse()?;
+            let filter = feature_filter(layer, None, None, category, status)?;
             let city = load()?;
-            let found = city.nearest(layer, lon, lat, k, max_distance, &EventFilter::default())?;
+            let found = city.nearest(layer, lon, lat, k, max_distance, &filter)?;
             if a.table {
-                println!("{:>12}  {:>10}  name", "id", "metres");
+                out!("{:>12}  {:>10}  name", "id", "metres");
                 for n in &found {
-                    println!(
+                    out!(
                         "{:>12}  {:>10.1}  {}",
                         n.feature.id,
                         n.distance_m,
@@ -52,27 +63,56 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
                 print_json(&found)?;
             }
         }
-        QueryCommand::Bbox {
+        QueryCommand::Features {
             layer,
             bbox,
+            area,
+            polygon,
             limit,
             cursor,
             from,
             to,
+            category,
+            status,
         } => {
             let layer: Layer = layer.parse()?;
-            let bbox = BBox::parse(&bbox)?;
-            let filter = EventFilter {
-                from: parse_time(from.as_deref())?,
-                to: parse_time(to.as_deref())?,
-                ..Default::default()
-            };
+            let filter = feature_filter(layer, from, to, category, status)?;
             let page = PageRequest {
                 limit,
                 cursor: cursor.map(|c| c.parse()).transpose()?,
             };
-            let city = load()?;
-            print_json(&city.features_in_bbox(layer, &bbox, &filter, &page)?)?;
+            let found = match (bbox, area, polygon) {
+                (Some(b), None, None) => {
+                    let bbox = BBox::parse(&b)?;
+                    load()?.features_in_bbox(layer, &bbox, &filter, &page)?
+                }
+                (None, Some(a), None) => {
+                    let area: AreaId = a.parse()?;
+                    load()?.features_in_area(layer, area, &filter, &page)?
+                }
+                (None, None, Some(p)) => {
+                    let polygon = onemap_core::parse_polygon(&p)?;
+                    load()?.features_in_polygon(layer, &polygon, &filter, &page)?
+                }
+                _ => bail!("give one of --bbox, --area or --polygon"),
+            };
+            if a.table {
+                out!("{:>20}  {:>10}  {:>10}  what", "id", "lon", "lat");
+                for f in &found.features {
+                    out!(
+                        "{:>20}  {:>10.5}  {:>10.5}  {}",
+                        f.id,
+                        f.lon,
+                        f.lat,
+                        label(f)
+                    );
+                }
+                if let Some(c) = found.next_cursor {
+                    out!("more: --cursor {c}");
+                }
+            } else {
+                print_json(&found)?;
+            }
         }
         QueryCommand::Area { id, from, to } => {
             let id: AreaId = id.parse()?;
@@ -102,13 +142,11 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
                 scope,
             })?;
             if a.table {
-                println!(
-                    "{:<28} {:>9} {:>7} {:>9}",
-                    "group", "events", "open", "closed %"
-                );
+                // Names last: Chinese characters are two columns wide.
+                out!("{:>9} {:>7} {:>9}  group", "events", "open", "closed %");
                 for g in &report.groups {
                     let name = match &g.key {
-                        GroupKey::Area { id, name, .. } => format!("{name} {id}"),
+                        GroupKey::Area { id, name, .. } => format!("{name} {}", id.get()),
                         GroupKey::Cell { cell, .. } => cell.clone(),
                     };
                     let f = &g.tally.figures;
@@ -116,10 +154,14 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
                         .closure_rate
                         .map(|r| format!("{:.2}", 100.0 * r))
                         .unwrap_or_else(|| "-".into());
-                    println!("{name:<28} {:>9} {:>7} {rate:>9}", f.total, f.open);
+                    out!("{:>9} {:>7} {rate:>9}  {name}", f.total, f.open);
                 }
                 let f = &report.overall.figures;
-                println!("{:<28} {:>9} {:>7}", "all", f.total, f.open);
+                let rate = f
+                    .closure_rate
+                    .map(|r| format!("{:.2}", 100.0 * r))
+                    .unwrap_or_else(|| "-".into());
+                out!("{:>9} {:>7} {rate:>9}  all", f.total, f.open);
             } else {
                 print_json(&report)?;
             }
@@ -157,15 +199,28 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
                 limit,
             })?;
             if a.table {
-                println!(
-                    "{:>6} {:>5}  {:<17} {:<24} where",
-                    "events", "open", "category", "village"
+                // Village names last: their characters are two columns wide.
+                out!(
+                    "{:>6} {:>5}  {:<17} {:<18} {:>21}  village",
+                    "events",
+                    "open",
+                    "category",
+                    "place",
+                    "lon,lat"
                 );
                 for h in &spots {
                     let village = h.village.as_ref().map(|v| &*v.name).unwrap_or("-");
-                    println!(
-                        "{:>6} {:>5}  {:<17} {:<24} {:.5},{:.5}",
-                        h.count, h.open, h.category, village, h.lon, h.lat
+                    let place = match &h.place {
+                        PlaceKey::Unit { id } => id.get().to_string(),
+                        PlaceKey::Cell { cell, .. } => cell.clone(),
+                    };
+                    out!(
+                        "{:>6} {:>5}  {:<17} {:<18} {:>21}  {village}",
+                        h.count,
+                        h.open,
+                        h.category.as_str(),
+                        place,
+                        format!("{:.5},{:.5}", h.lon, h.lat),
                     );
                 }
             } else {
@@ -174,6 +229,48 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// The filter of a feature query on `layer`: a time window and categories
+/// for events; statuses of events, or of homesteads for homesteads.
+fn feature_filter(
+    layer: Layer,
+    from: Option<String>,
+    to: Option<String>,
+    category: Option<String>,
+    status: Option<String>,
+) -> anyhow::Result<EventFilter> {
+    fn list<T: std::str::FromStr<Err = onemap_core::CoreError>>(
+        s: Option<String>,
+    ) -> anyhow::Result<Option<Vec<T>>> {
+        Ok(s.map(|s| {
+            s.split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| p.trim().parse::<T>())
+                .collect::<Result<Vec<T>, _>>()
+        })
+        .transpose()?)
+    }
+    let homes = layer == Layer::Homesteads;
+    let given = [&from, &to, &category, &status].iter().any(|o| o.is_some());
+    if given && layer != Layer::Events && !homes {
+        bail!("{}", onemap_index::IndexError::FilterNotApplicable(layer));
+    }
+    Ok(EventFilter {
+        from: parse_time(from.as_deref())?,
+        to: parse_time(to.as_deref())?,
+        categories: list::<EventCategory>(category)?,
+        statuses: if homes {
+            None
+        } else {
+            list::<EventStatus>(status.clone())?
+        },
+        homestead_statuses: if homes {
+            list::<HomesteadStatus>(status)?
+        } else {
+            None
+        },
+    })
 }
 
 /// A short readable label of a feature for tables.
@@ -197,7 +294,7 @@ fn label(f: &onemap_index::Feature) -> String {
 }
 
 fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    out!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
 

@@ -32,4 +32,6 @@ pub enum CoreError {
     },
     #[error("invalid area id {0}")]
     InvalidAreaId(u64),
+    #[error("invalid polygon '{0}': expected 'lon lat,lon lat,…' or 'lon,lat;lon,lat;…' with at least 3 points")]
+    InvalidPolygon(String),
 }

@@ -1,4 +1,5 @@
 use crate::CoreError;
+use geo_types::{LineString, Polygon};
 use serde::{Deserialize, Serialize};
 
 /// A WGS84 position, validated: finite, longitude in [-180, 180], latitude in [-90, 90].
@@ -131,5 +132,47 @@ mod tests {
         assert!(b.contains(119.0, 25.4));
         assert!(BBox::parse("1,2,3").is_err());
         assert!(BBox::parse("a,b,c,d").is_err());
+    }
+}
+
+/// Parses a polygon's outline, `lon lat,lon lat,…` (as in WKT) or
+/// `lon,lat;lon,lat;…`, at least 3 points; the ring is closed for you.
+/// Only the text is checked here: the queries check the shape.
+pub fn parse_polygon(s: &str) -> Result<Polygon<f64>, CoreError> {
+    let bad = || CoreError::InvalidPolygon(s.chars().take(80).collect());
+    let (pairs, sep): (Vec<&str>, char) = if s.contains(';') {
+        (s.split(';').collect(), ',')
+    } else {
+        (s.split(',').collect(), ' ')
+    };
+    let coords = pairs
+        .iter()
+        .map(|pair| {
+            let mut it = pair.trim().split(sep).filter(|t| !t.is_empty());
+            let lon = it.next()?.trim().parse::<f64>().ok()?;
+            let lat = it.next()?.trim().parse::<f64>().ok()?;
+            it.next().is_none().then_some((lon, lat))
+        })
+        .collect::<Option<Vec<(f64, f64)>>>()
+        .ok_or_else(bad)?;
+    if coords.len() < 3 {
+        return Err(bad());
+    }
+    Ok(Polygon::new(LineString::from(coords), vec![]))
+}
+
+#[cfg(test)]
+mod polygon_text_tests {
+    use super::*;
+
+    #[test]
+    fn polygons_parse() {
+        let p = parse_polygon("119 25,119.1 25,119.1 25.1").unwrap();
+        assert_eq!(p.exterior().0.len(), 4); // closed by geo-types
+        let q = parse_polygon("119,25;119.1,25;119.1,25.1").unwrap();
+        assert_eq!(p, q);
+        assert!(parse_polygon("119 25,119.1").is_err());
+        assert!(parse_polygon("a b,c d,e f").is_err());
+        assert!(parse_polygon("119 25 3,119.1 25,119.1 25.1").is_err());
     }
 }

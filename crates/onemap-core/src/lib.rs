@@ -31,6 +31,6 @@ pub use feature::{
     Enterprise, Event, EventCategory, EventStatus, HeritagePoint, Homestead, HomesteadStatus,
     ProtectionLevel, Role, School, SchoolKind, Ship, Watch,
 };
-pub use geom::{BBox, LonLat};
+pub use geom::{parse_polygon, BBox, LonLat};
 pub use layer::Layer;
 pub use tile::TileCoord;

@@ -23,7 +23,7 @@ pub enum IndexError {
     Limit { limit: usize, max: usize },
     #[error("the {query} query does not apply to layer '{layer}'")]
     NotApplicable { layer: Layer, query: &'static str },
-    #[error("event filters (time window, categories, statuses) apply only to the events layer, not to '{0}'")]
+    #[error("this filter does not apply to layer '{0}': a time window, categories and event statuses apply to events, and homestead statuses (idle, demolishing, reclaimed) to homesteads")]
     FilterNotApplicable(Layer),
     #[error("invalid time window [{from}, {to}): 'from' must not be after 'to'")]
     InvalidWindow { from: i64, to: i64 },

@@ -1,7 +1,7 @@
 //! What a query asks for: time windows, event filters and pages.
 
 use crate::IndexError;
-use onemap_core::{Event, EventCategory, EventStatus};
+use onemap_core::{Event, EventCategory, EventStatus, HomesteadStatus};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -45,21 +45,48 @@ impl TimeWindow {
 /// Which events a query keeps. Every field narrows: a time window on
 /// `reported_at` (half-open `[from, to)`), and sets of categories and
 /// statuses (`Some(vec![])` keeps nothing). The default keeps everything.
+///
+/// For homesteads, only `homestead_statuses` applies (idle, demolishing,
+/// reclaimed: "idle homesteads in a town"); it applies to no other layer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventFilter {
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub categories: Option<Vec<EventCategory>>,
     pub statuses: Option<Vec<EventStatus>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub homestead_statuses: Option<Vec<HomesteadStatus>>,
 }
 
 impl EventFilter {
-    /// Whether the filter keeps every event.
+    /// Whether the filter keeps every feature of every layer.
     pub fn is_unrestricted(&self) -> bool {
-        self.from.is_none()
-            && self.to.is_none()
-            && self.categories.is_none()
-            && self.statuses.is_none()
+        !self.restricts_events() && self.homestead_statuses.is_none()
+    }
+
+    /// Whether any of the events' fields narrows.
+    pub fn restricts_events(&self) -> bool {
+        self.from.is_some()
+            || self.to.is_some()
+            || self.categories.is_some()
+            || self.statuses.is_some()
+    }
+
+    /// Whether the filter applies to `layer`: events take the event
+    /// fields, homesteads their statuses, other layers no restriction.
+    pub fn applies_to(&self, layer: onemap_core::Layer) -> bool {
+        match layer {
+            onemap_core::Layer::Events => self.homestead_statuses.is_none(),
+            onemap_core::Layer::Homesteads => !self.restricts_events(),
+            _ => self.is_unrestricted(),
+        }
+    }
+
+    /// Whether a homestead with `status` passes the filter.
+    pub fn keeps_homestead(&self, status: HomesteadStatus) -> bool {
+        self.homestead_statuses
+            .as_ref()
+            .is_none_or(|s| s.contains(&status))
     }
 
     pub fn window(&self) -> TimeWindow {

@@ -62,7 +62,7 @@ impl City {
     /// The `k` (1..=`MAX_LIMIT`) features of a point layer (homesteads by
     /// their interior point) nearest to `(lon, lat)` and at most
     /// `max_distance_m` away, ordered by geodesic distance then id. `filter`
-    /// applies to events only.
+    /// applies to events, and its homestead statuses to homesteads.
     pub fn nearest(
         &self,
         layer: Layer,
@@ -86,7 +86,7 @@ impl City {
             });
         };
         filter.window().check()?;
-        if layer != Layer::Events && !filter.is_unrestricted() {
+        if !filter.applies_to(layer) {
             return Err(IndexError::FilterNotApplicable(layer));
         }
         let time = (layer == Layer::Events).then(|| self.window_range(&filter.window()));
@@ -95,6 +95,8 @@ impl City {
             let i = p as usize;
             time.as_ref().is_none_or(|t| t.contains(&i))
                 && (layer != Layer::Events || mask.accepts(self.ev.category[i], self.ev.status[i]))
+                && (layer != Layer::Homesteads
+                    || filter.keeps_homestead(self.homesteads.items[i].status))
         };
         let origin = Point::new(lon, lat);
         let (lat_r, lon_r) = (lat.to_radians(), lon.to_radians());

@@ -236,7 +236,7 @@ impl City {
     ) -> Result<Page, IndexError> {
         page.check()?;
         filter.window().check()?;
-        if layer != Layer::Events && !filter.is_unrestricted() {
+        if !filter.applies_to(layer) {
             return Err(IndexError::FilterNotApplicable(layer));
         }
         let after = page.after();
@@ -251,9 +251,9 @@ impl City {
                     b,
                     ids,
                     &scope,
+                    |p| filter.keeps_homestead(items[p as usize].status),
                     |p, s| shape_hits(&items[p as usize].geometry, s),
-                    after,
-                    page.limit,
+                    (after, page.limit),
                 )
             }
             (None, _) => {
@@ -270,12 +270,16 @@ impl City {
                 let accept_event =
                     |p: u32| mask.accepts(self.ev.category[p as usize], self.ev.status[p as usize]);
                 let accept_all = |_: u32| true;
+                let homes = &self.homesteads.items;
+                let accept_home = |p: u32| filter.keeps_homestead(homes[p as usize].status);
                 let is_events = layer == Layer::Events;
                 let q = PointQuery {
                     region,
                     time: is_events.then(|| self.window_range(&filter.window())),
                     accept: if is_events && !mask.is_all() {
                         &accept_event
+                    } else if layer == Layer::Homesteads && filter.homestead_statuses.is_some() {
+                        &accept_home
                     } else {
                         &accept_all
                     },
@@ -324,9 +328,9 @@ impl City {
                 &self.level_boxes[level.depth()],
                 |p| areas[p as usize].id.get(),
                 scope,
+                |_| true,
                 |p, s| shape_hits(&areas[p as usize].geometry, s),
-                after,
-                limit,
+                (after, limit),
             ),
         }
     }
@@ -351,16 +355,16 @@ fn shape_hits(g: &MultiPolygon<f64>, scope: &Within<'_>) -> bool {
     }
 }
 
-/// Polygonal features (positions in id order) whose box meets the scope's
-/// box and whose shape meets the scope.
+/// Polygonal features (positions in id order) that `keep` keeps, whose box
+/// meets the scope's box and whose shape meets the scope.
 fn shape_positions(
     tree: &RTree<BoxEntry>,
     boxes: &[[f64; 4]],
     id: impl Fn(u32) -> u64,
     scope: &Within<'_>,
+    keep: impl Fn(u32) -> bool,
     hits: impl Fn(u32, &Within<'_>) -> bool,
-    after: Option<u64>,
-    limit: usize,
+    (after, limit): (Option<u64>, usize),
 ) -> (Vec<u32>, bool) {
     let q = match scope {
         Within::BBox(b) => [b.min_lon, b.min_lat, b.max_lon, b.max_lat],
@@ -372,7 +376,7 @@ fn shape_positions(
     for e in tree.locate_in_envelope_intersecting(&env) {
         let p = e.data;
         let i = id(p);
-        if after.is_some_and(|a| i <= a) {
+        if after.is_some_and(|a| i <= a) || !keep(p) {
             continue;
         }
         let b = &boxes[p as usize];

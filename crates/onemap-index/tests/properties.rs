@@ -7,7 +7,7 @@ use common::oracle::{tally, unit_at};
 use common::World;
 use geo_types::{Coord, LineString, Polygon};
 use h3o::{LatLng, Resolution};
-use onemap_core::{AreaId, BBox, EventCategory, EventStatus, Layer, Level};
+use onemap_core::{AreaId, BBox, EventCategory, EventStatus, HomesteadStatus, Layer, Level};
 use onemap_index::{
     City, EventFilter, GroupBy, GroupKey, HotspotPlace, HotspotQuery, PageRequest, PlaceKey, Scope,
     StatsQuery, TimeWindow,
@@ -99,6 +99,10 @@ fn filter_strategy() -> impl Strategy<Value = RawFilter> {
             EventStatus::ALL.to_vec(),
             0..=6,
         )),
+        proptest::option::of(proptest::sample::subsequence(
+            HomesteadStatus::ALL.to_vec(),
+            0..=3,
+        )),
     )
 }
 
@@ -110,10 +114,17 @@ type RawFilter = (
     bool,
     Option<Vec<EventCategory>>,
     Option<Vec<EventStatus>>,
+    Option<Vec<HomesteadStatus>>,
 );
 
 fn make_filter(w: &World, layer: Layer, raw: RawFilter) -> EventFilter {
-    let (on, a, b, of, ot, categories, statuses) = raw;
+    let (on, a, b, of, ot, categories, statuses, homestead_statuses) = raw;
+    if layer == Layer::Homesteads && on {
+        return EventFilter {
+            homestead_statuses,
+            ..EventFilter::default()
+        };
+    }
     if layer != Layer::Events || !on {
         return EventFilter::default();
     }
@@ -123,6 +134,7 @@ fn make_filter(w: &World, layer: Layer, raw: RawFilter) -> EventFilter {
         to: win.to,
         categories,
         statuses,
+        homestead_statuses: None,
     }
 }
 
@@ -500,6 +512,24 @@ fn bad_input_is_a_typed_error() {
     assert!(matches!(
         c.features_in_bbox(Layer::Ships, &all, &windowed, &page),
         Err(IndexError::FilterNotApplicable(Layer::Ships))
+    ));
+    assert!(matches!(
+        c.features_in_bbox(Layer::Homesteads, &all, &windowed, &page),
+        Err(IndexError::FilterNotApplicable(Layer::Homesteads))
+    ));
+    let idle = EventFilter {
+        homestead_statuses: Some(vec![HomesteadStatus::Idle]),
+        ..Default::default()
+    };
+    for layer in [Layer::Events, Layer::Ships, Layer::Villages] {
+        assert!(matches!(
+            c.features_in_bbox(layer, &all, &idle, &page),
+            Err(IndexError::FilterNotApplicable(l)) if l == layer
+        ));
+    }
+    assert!(matches!(
+        c.nearest(Layer::Events, 119.0, 25.4, 5, None, &idle),
+        Err(IndexError::FilterNotApplicable(Layer::Events))
     ));
     let backwards = EventFilter {
         from: Some(10),

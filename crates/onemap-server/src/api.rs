@@ -8,7 +8,6 @@ use crate::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
-use geo_types::{LineString, Polygon};
 use onemap_core::{Layer, Level};
 use onemap_index::{AreaRef, GroupBy, HotspotPlace, HotspotQuery, Scope, StatsQuery, MAX_LIMIT};
 use serde_json::{json, Value};
@@ -70,11 +69,14 @@ pub async fn features(
 ) -> ApiResult {
     let Path(name) = path.map_err(path_error)?;
     let layer = layer(&name)?;
-    let filter = p.filter()?;
+    let filter = p.filter_for(layer)?;
     let page = p.page(100)?;
     let bbox = p.bbox("bbox")?;
     let area = p.area("area")?;
-    let polygon = p.get("polygon").map(parse_polygon).transpose()?;
+    let polygon = p
+        .get("polygon")
+        .map(onemap_core::parse_polygon)
+        .transpose()?;
     let given = [bbox.is_some(), area.is_some(), polygon.is_some()];
     match given.iter().filter(|g| **g).count() {
         1 => {}
@@ -141,7 +143,7 @@ pub async fn nearest(
     );
     let k = p.number::<usize>("k")?.unwrap_or(5);
     let max = p.number::<f64>("max_distance")?;
-    let filter = p.filter()?;
+    let filter = p.filter_for(layer)?;
     blocking(&state, move |s| {
         let found = s.city().nearest(layer, lon, lat, k, max, &filter)?;
         Ok(Json(js_safe(geojson::neighbors(&s.city(), &found))))
@@ -280,35 +282,6 @@ fn scope(p: &Params) -> Result<Option<Scope>, ApiError> {
     }
 }
 
-/// `lon lat,lon lat,…` (or `lon,lat;lon,lat;…`): a polygon's exterior ring.
-fn parse_polygon(s: &str) -> Result<Polygon<f64>, ApiError> {
-    let bad = || {
-        ApiError::bad_request(
-            "bad_polygon",
-            "polygon must be 'lon lat,lon lat,…' or 'lon,lat;lon,lat;…' with at least 3 points",
-        )
-    };
-    let (pairs, sep): (Vec<&str>, char) = if s.contains(';') {
-        (s.split(';').collect(), ',')
-    } else {
-        (s.split(',').collect(), ' ')
-    };
-    let coords = pairs
-        .iter()
-        .map(|pair| {
-            let mut it = pair.trim().split(sep).filter(|t| !t.is_empty());
-            let lon = it.next()?.trim().parse::<f64>().ok()?;
-            let lat = it.next()?.trim().parse::<f64>().ok()?;
-            it.next().is_none().then_some((lon, lat))
-        })
-        .collect::<Option<Vec<(f64, f64)>>>()
-        .ok_or_else(bad)?;
-    if coords.len() < 3 {
-        return Err(bad());
-    }
-    Ok(Polygon::new(LineString::from(coords), vec![]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,15 +293,5 @@ mod tests {
             v,
             json!({"id": "350302005001001009", "n": [1, 2.5], "small": 350302})
         );
-    }
-
-    #[test]
-    fn polygons_parse() {
-        let p = parse_polygon("119 25,119.1 25,119.1 25.1").unwrap();
-        assert_eq!(p.exterior().0.len(), 4); // closed by geo-types
-        let q = parse_polygon("119,25;119.1,25;119.1,25.1").unwrap();
-        assert_eq!(p, q);
-        assert!(parse_polygon("119 25,119.1").is_err());
-        assert!(parse_polygon("a b,c d,e f").is_err());
     }
 }

@@ -89,6 +89,7 @@ impl From<CoreError> for ApiError {
             CoreError::UnknownLevel(_) => Self::unprocessable("unknown_level", msg),
             CoreError::UnknownValue { .. } => Self::unprocessable("unknown_value", msg),
             CoreError::InvalidAreaId(_) => Self::bad_request("invalid_area_id", msg),
+            CoreError::InvalidPolygon(_) => Self::bad_request("bad_polygon", msg),
         }
     }
 }

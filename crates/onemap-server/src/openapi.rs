@@ -22,7 +22,7 @@ fn filters() -> Vec<Value> {
         q("from", "string", "Start (inclusive): YYYY-MM-DD (China Standard Time midnight), ISO 8601 date-time, or Unix seconds."),
         q("to", "string", "End (exclusive), same forms as 'from'."),
         q("category", "string", "Comma list of event categories (drainage, sanitation, dispute, road, safety_hazard, illegal_building, public_order, other)."),
-        q("status", "string", "Comma list of event statuses (reported, discussing, routed, handled, fed_back, closed)."),
+        q("status", "string", "Comma list of event statuses (reported, discussing, routed, handled, fed_back, closed); for homesteads, of homestead statuses (idle, demolishing, reclaimed)."),
     ]
 }
 

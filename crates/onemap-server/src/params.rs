@@ -7,7 +7,7 @@
 use crate::error::ApiError;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use onemap_core::{AreaId, BBox, EventCategory, EventStatus};
+use onemap_core::{AreaId, BBox, EventCategory, EventStatus, HomesteadStatus, Layer};
 use onemap_index::{Cursor, EventFilter, PageRequest, TimeWindow};
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -97,6 +97,24 @@ impl Params {
             to: w.to,
             categories: self.list::<EventCategory>("category")?,
             statuses: self.list::<EventStatus>("status")?,
+            homestead_statuses: None,
+        })
+    }
+
+    /// The filter of a feature query on `layer`: for homesteads, `status`
+    /// is a comma list of homestead statuses (idle, demolishing,
+    /// reclaimed); otherwise as [`Params::filter`].
+    pub fn filter_for(&self, layer: Layer) -> Result<EventFilter, ApiError> {
+        if layer != Layer::Homesteads {
+            return self.filter();
+        }
+        let w = self.window()?;
+        Ok(EventFilter {
+            from: w.from,
+            to: w.to,
+            categories: self.list::<EventCategory>("category")?,
+            statuses: None,
+            homestead_statuses: self.list::<HomesteadStatus>("status")?,
         })
     }
 

@@ -350,6 +350,7 @@ fn hexagon_counts_sum_to_the_filtered_event_count() {
             to: None,
             categories: Some(vec![EventCategory::Road, EventCategory::Drainage]),
             statuses: None,
+            homestead_statuses: None,
         },
     ];
     for filter in filters {

@@ -117,14 +117,25 @@ impl Brute {
                 .map(|(p, _)| p.clone())
                 .collect();
         }
-        self.points
+        let points = self
+            .points
             .iter()
             .find(|(l, _)| *l == layer)
             .map(|(_, v)| v.clone())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if layer == Layer::Homesteads {
+            // In the order of data.homesteads.
+            return points
+                .into_iter()
+                .zip(&self.data.homesteads)
+                .filter(|(_, h)| filter.keeps_homestead(h.status))
+                .map(|(p, _)| p)
+                .collect();
+        }
+        points
     }
 
-    fn shapes(&self, layer: Layer) -> Vec<(u64, &MultiPolygon<f64>)> {
+    fn shapes(&self, layer: Layer, filter: &EventFilter) -> Vec<(u64, &MultiPolygon<f64>)> {
         match layer.area_level() {
             Some(level) => self
                 .data
@@ -137,6 +148,7 @@ impl Brute {
                 .data
                 .homesteads
                 .iter()
+                .filter(|h| filter.keeps_homestead(h.status))
                 .map(|h| (h.id, &h.geometry))
                 .collect(),
         }
@@ -151,7 +163,7 @@ impl Brute {
                 .collect()
         } else {
             let r = Rect::new((b.min_lon, b.min_lat), (b.max_lon, b.max_lat));
-            self.shapes(layer)
+            self.shapes(layer, filter)
                 .into_iter()
                 .filter(|(_, g)| g.intersects(&r))
                 .map(|s| s.0)
@@ -169,7 +181,7 @@ impl Brute {
                 .map(|p| p.id)
                 .collect()
         } else {
-            self.shapes(layer)
+            self.shapes(layer, filter)
                 .into_iter()
                 .filter(|(_, g)| g.intersects(poly))
                 .map(|s| s.0)
