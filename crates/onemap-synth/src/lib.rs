@@ -33,7 +33,9 @@ pub struct SynthConfig {
     /// 1.0 is the real scale; 0.02 makes a small city with the same structure
     /// (all districts and towns, fewer villages, grids, units and features).
     pub scale: f64,
-    /// Number of events; by default 1,000,000 × scale.
+    /// Number of events, exactly; by default 1,000,000 × scale. The busy
+    /// community's history and the recurring hot spots are part of it (hot
+    /// spots are left out when they would take more than half of it).
     pub events: Option<u64>,
 }
 

@@ -65,3 +65,21 @@ fn small_city_has_the_structure_of_putian() {
     assert!(!city.heritage.is_empty() && !city.homesteads.is_empty());
     assert!(!city.enterprises.is_empty() && !city.schools.is_empty());
 }
+
+/// `events` is the exact number of events written, however small: the busy
+/// community and the hot spots are part of it, not added on top.
+#[test]
+fn event_count_is_exactly_what_was_asked() {
+    for n in [0, 1, 100, 1000] {
+        let cfg = SynthConfig {
+            seed: 3,
+            scale: 0.02,
+            events: Some(n),
+        };
+        let (meta, city) = generate(&cfg).unwrap();
+        assert_eq!(city.events.len() as u64, n, "--events {n}");
+        assert_eq!(meta.expected["events"], n, "--events {n}");
+        let ids: Vec<u64> = city.events.iter().map(|e| e.id).collect();
+        assert_eq!(ids, (1..=n).collect::<Vec<_>>(), "--events {n}");
+    }
+}
