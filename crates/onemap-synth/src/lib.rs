@@ -123,7 +123,7 @@ pub fn generate_with_progress(
     layers::populate(&sk, cfg, &mut city);
     progress("done", 9, total);
     let meta = CityMeta {
-        name: "莆田市 Putian (synthetic)".into(),
+        name: onemap_core::SYNTHETIC_PUTIAN.into(),
         seed: cfg.seed,
         scale: cfg.scale,
         extent: onemap_core::CITY_EXTENT,
