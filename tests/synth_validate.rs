@@ -159,3 +159,57 @@ fn missing_directory_and_bad_arguments_are_one_line_errors() {
     assert!(t.contains("scale must be a number in (0, 1]"), "{t}");
     assert!(!Path::new("/tmp/never").exists());
 }
+
+/// The synthetic Putian's area counts are checked against the real figures
+/// (scaled), not only against the city.json written beside them: a village
+/// removed, with city.json edited to match, is still caught.
+#[test]
+fn validate_rejects_a_village_count_that_is_not_putians() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("city");
+    synth(&dir, "5");
+    let out = onemap(&["validate", dir.to_str().unwrap()]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(
+        t.contains("ok   layer counts as in city.json and as Putian's at scale 0.02: 7 districts, 54 towns, 54 villages, 200+ grids, 2600+ units"),
+        "{t}"
+    );
+    let (mut meta, mut city) = onemap_store::read_city_dir(&dir).unwrap();
+    // The last village of the city, with its grids and units.
+    let village = city.areas.level(Level::Village).last().unwrap().id;
+    let below = |mut a: onemap_core::AreaId| loop {
+        if a == village {
+            return true;
+        }
+        match a.parent() {
+            Some(p) => a = p,
+            None => return false,
+        }
+    };
+    let areas: Vec<_> = city
+        .areas
+        .iter()
+        .filter(|a| !below(a.id))
+        .cloned()
+        .collect();
+    city.areas = onemap_core::AreaTree::from_areas(areas);
+    city.events.retain(|e| !below(e.unit));
+    for level in [Level::Village, Level::Grid, Level::Unit] {
+        let name = onemap_core::Layer::for_level(level).as_str().to_string();
+        meta.expected
+            .insert(name, city.areas.level(level).len() as u64);
+    }
+    meta.expected
+        .insert("events".into(), city.events.len() as u64);
+    onemap_store::write_city_dir(&dir, &meta, &city).unwrap();
+    let t = validate_fails(&dir);
+    assert!(
+        t.contains("FAIL layer counts as in city.json and as Putian's"),
+        "{t}"
+    );
+    assert!(
+        t.contains("53 villages, the synthetic Putian at scale 0.02 has 54"),
+        "{t}"
+    );
+}

@@ -309,7 +309,7 @@ pub struct SynthArgs {
     /// Output directory (created if missing; its layer files are replaced).
     #[arg(long, default_value = DEFAULT_DATA)]
     pub out: PathBuf,
-    /// Number of events [default: 1,000,000 × scale].
+    /// Number of events, exactly (hot spots included) [default: 1,000,000 × scale].
     #[arg(long)]
     pub events: Option<u64>,
     /// Size of the city relative to the real one, in (0, 1]: 0.02 is a small city for tests.

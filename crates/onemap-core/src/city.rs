@@ -10,6 +10,10 @@ pub const CITY_EXTENT: BBox = BBox {
     max_lat: 25.77,
 };
 
+/// The name `onemap synth` gives the synthetic Putian in `city.json`; a
+/// city of that name is checked against Putian's real figures.
+pub const SYNTHETIC_PUTIAN: &str = "莆田市 Putian (synthetic)";
+
 /// How a city was made, written beside its layers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CityMeta {

@@ -25,7 +25,7 @@ pub mod time;
 pub mod workflow;
 
 pub use area::{Area, AreaId, AreaTree, Level};
-pub use city::{CityData, CityMeta, CITY_EXTENT};
+pub use city::{CityData, CityMeta, CITY_EXTENT, SYNTHETIC_PUTIAN};
 pub use error::CoreError;
 pub use feature::{
     Enterprise, Event, EventCategory, EventStatus, HeritagePoint, Homestead, HomesteadStatus,

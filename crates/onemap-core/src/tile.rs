@@ -244,6 +244,42 @@ mod tests {
         }
     }
 
+    /// Known values, worked out by hand from the slippy-map formula
+    /// x = ⌊(lon + 180) / 360 · 2^z⌋, y = ⌊(1 − ln(tan φ + sec φ) / π) / 2 · 2^z⌋
+    /// for the Putian extent (118.45, 24.98)–(119.65, 25.77):
+    /// - z10 (2^z = 1024): x from 298.45 / 360 · 1024 = 848.92 to
+    ///   299.65 / 360 · 1024 = 852.34; y from 25.77° (ln(0.48277 + 1.11044) =
+    ///   0.46575, so 0.42587 · 1024 = 436.09) to 24.98° (ln(0.46588 + 1.10320)
+    ///   = 0.45049, so 0.42830 · 1024 = 438.58): x 848..=852, y 436..=438;
+    /// - z12 (×4): x 3395.70 to 3409.35, y 1744.38 to 1754.33:
+    ///   x 3395..=3409, y 1744..=1754.
+    #[test]
+    fn covering_the_putian_extent_gives_known_tiles() {
+        let bbox = BBox::new(118.45, 24.98, 119.65, 25.77).unwrap();
+        assert_eq!(tile_range(&bbox, 10), (848..=852, 436..=438));
+        assert_eq!(tiles_covering(&bbox, 10).count(), 5 * 3);
+        let first = tiles_covering(&bbox, 10).next();
+        assert_eq!(
+            first,
+            Some(TileCoord {
+                z: 10,
+                x: 848,
+                y: 436
+            })
+        );
+        assert_eq!(tile_range(&bbox, 12), (3395..=3409, 1744..=1754));
+        assert_eq!(tiles_covering(&bbox, 12).count(), 15 * 11);
+        let last = tiles_covering(&bbox, 12).last();
+        assert_eq!(
+            last,
+            Some(TileCoord {
+                z: 12,
+                x: 3409,
+                y: 1754
+            })
+        );
+    }
+
     proptest::proptest! {
         #[test]
         fn point_is_inside_its_tile(lon in -179.99f64..179.99, lat in -85.0f64..85.0, z in 0u8..20) {

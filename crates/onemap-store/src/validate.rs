@@ -5,7 +5,7 @@
 
 use geo::{Area as _, BooleanOps, BoundingRect, Intersects, Validation};
 use geo_types::{MultiPolygon, Point, Rect};
-use onemap_core::{AreaTree, CityData, CityMeta, EventStatus, Level};
+use onemap_core::{AreaTree, CityData, CityMeta, EventStatus, Level, SYNTHETIC_PUTIAN};
 use rayon::prelude::*;
 use rstar::{RTree, RTreeObject, AABB};
 use std::collections::HashSet;
@@ -19,7 +19,8 @@ const EXAMPLES: usize = 5;
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Check {
-    pub name: &'static str,
+    /// What was checked, for the report line.
+    pub name: String,
     /// How many things were looked at.
     pub checked: u64,
     pub failures: u64,
@@ -64,16 +65,16 @@ impl fmt::Display for Report {
 }
 
 struct Acc {
-    name: &'static str,
+    name: String,
     checked: u64,
     failures: u64,
     examples: Vec<String>,
 }
 
 impl Acc {
-    fn new(name: &'static str) -> Self {
+    fn new(name: impl Into<String>) -> Self {
         Self {
-            name,
+            name: name.into(),
             checked: 0,
             failures: 0,
             examples: Vec::new(),
@@ -124,8 +125,45 @@ pub fn validate_city(meta: &CityMeta, city: &CityData, progress: &(dyn Fn(&str) 
     Report { checks }
 }
 
+/// Putian's real figures: districts, towns, villages, at least this many
+/// grids, at least this many units.
+const PUTIAN: [u64; 5] = [7, 54, 973, 10_000, 130_000];
+
+/// The area counts the synthetic Putian must have at `scale`, as `onemap
+/// synth` scales the real figures (see `onemap_synth::SynthConfig`):
+/// districts and towns never shrink, villages are 973 × scale rounded (at
+/// least one per town), grids and units at least 10,000 and 130,000 × scale
+/// rounded. `None` if the scale is not in (0, 1].
+fn putian_counts(scale: f64) -> Option<[u64; 5]> {
+    if !(scale.is_finite() && scale > 0.0 && scale <= 1.0) {
+        return None;
+    }
+    let [districts, towns, villages, grids, units] = PUTIAN;
+    let scaled = |n: u64| (n as f64 * scale).round() as u64;
+    Some([
+        districts,
+        towns,
+        scaled(villages).max(towns),
+        scaled(grids),
+        scaled(units),
+    ])
+}
+
 fn counts(meta: &CityMeta, city: &CityData) -> Check {
-    let mut acc = Acc::new("layer counts as announced in city.json");
+    let figures = (meta.name == SYNTHETIC_PUTIAN).then(|| putian_counts(meta.scale));
+    let name = match figures {
+        Some(Some([d, t, v, g, u])) => format!(
+            "layer counts as in city.json and as Putian's at scale {}: \
+             {d} districts, {t} towns, {v} villages, {g}+ grids, {u}+ units",
+            meta.scale
+        ),
+        Some(None) => format!(
+            "layer counts as in city.json and as Putian's at scale {}",
+            meta.scale
+        ),
+        None => "layer counts as in city.json, 7 districts, 54 towns".to_string(),
+    };
+    let mut acc = Acc::new(name);
     let actual = |name: &str| -> Option<u64> {
         Some(match name {
             "districts" => city.areas.level(Level::District).len(),
@@ -149,18 +187,43 @@ fn counts(meta: &CityMeta, city: &CityData) -> Check {
             None => format!("{name}: not a layer of onemap"),
         });
     }
-    acc.check(city.areas.level(Level::District).len() == 7, || {
-        format!(
-            "{} districts, Putian has 7",
-            city.areas.level(Level::District).len()
-        )
-    });
-    acc.check(city.areas.level(Level::Town).len() == 54, || {
-        format!(
-            "{} towns, Putian has 54",
-            city.areas.level(Level::Town).len()
-        )
-    });
+    let levels = [
+        (Level::District, "districts", true),
+        (Level::Town, "towns", true),
+        (Level::Village, "villages", true),
+        (Level::Grid, "grids", false),
+        (Level::Unit, "units", false),
+    ];
+    match figures {
+        // The synthetic Putian: its figures come from the real city, not
+        // from the city.json written beside it.
+        Some(Some(want)) => {
+            for ((level, name, exact), want) in levels.into_iter().zip(want) {
+                let got = city.areas.level(level).len() as u64;
+                let ok = if exact { got == want } else { got >= want };
+                acc.check(ok, || {
+                    let bound = if exact { "" } else { "at least " };
+                    format!(
+                        "{got} {name}, the synthetic Putian at scale {} has {bound}{want}",
+                        meta.scale
+                    )
+                });
+            }
+        }
+        Some(None) => acc.check(false, || {
+            format!(
+                "scale {} in city.json is not in (0, 1], so the synthetic Putian's counts are unknown",
+                meta.scale
+            )
+        }),
+        // Any other city: Putian's districts and towns only.
+        None => {
+            for ((level, name, _), want) in levels.into_iter().zip(PUTIAN).take(2) {
+                let got = city.areas.level(level).len() as u64;
+                acc.check(got == want, || format!("{got} {name}, Putian has {want}"));
+            }
+        }
+    }
     acc.done()
 }
 
@@ -403,4 +466,35 @@ fn events_in_units(city: &CityData) -> Check {
             .collect(),
     );
     acc.done()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use onemap_synth::SynthConfig;
+
+    #[test]
+    fn putian_counts_at_scale_1_are_the_real_figures() {
+        assert_eq!(putian_counts(1.0), Some([7, 54, 973, 10_000, 130_000]));
+        for bad in [0.0, -1.0, 1.5, f64::NAN, f64::INFINITY] {
+            assert_eq!(putian_counts(bad), None, "{bad}");
+        }
+    }
+
+    /// The synthetic Putian meets the figures at every scale: villages
+    /// exactly, grids and units at least.
+    #[test]
+    fn putian_counts_agree_with_the_generator() {
+        for scale in [0.001, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 0.9, 1.0] {
+            let cfg = SynthConfig {
+                scale,
+                ..Default::default()
+            };
+            let [d, t, v, g, u] = putian_counts(scale).unwrap();
+            assert_eq!((d, t), (7, 54));
+            assert_eq!(v, u64::from(cfg.villages()), "scale {scale}");
+            assert!(u64::from(cfg.grids()) >= g, "scale {scale}");
+            assert!(u64::from(cfg.units()) >= u, "scale {scale}");
+        }
+    }
 }

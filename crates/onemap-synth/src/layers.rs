@@ -155,11 +155,11 @@ fn events(sk: &Skeleton, cfg: &SynthConfig, unit_cum: &[f64]) -> Vec<Event> {
     let busy_n = if busy_units.is_empty() {
         0
     } else {
-        (26_090.0 * n as f64 / 1e6).round() as u64
+        ((26_090.0 * n as f64 / 1e6).round() as u64).min(n)
     };
     let spots = ((12.0 * cfg.scale.sqrt()).round() as u64).max(3);
     let mut spot_rng = rng_for(sk.seed, 90, 0);
-    let spot_defs: Vec<(usize, u32, EventCategory, u64)> = (0..spots)
+    let mut spot_defs: Vec<(usize, u32, EventCategory, u64)> = (0..spots)
         .map(|_| {
             let u = pick(unit_cum, &mut spot_rng);
             let cells = &sk.unit_cells[u];
@@ -172,8 +172,21 @@ fn events(sk: &Skeleton, cfg: &SynthConfig, unit_cum: &[f64]) -> Vec<Event> {
             (u, cell, cat, spot_rng.random_range(40..=75))
         })
         .collect();
+    // The total is exactly `n`: the busy community takes its share of it,
+    // and the hot spots, in the order drawn, as many as fit in half of what
+    // is left (all of them at the default counts); the rest are regular.
+    let spot_budget = (n - busy_n) / 2;
+    let kept = spot_defs
+        .iter()
+        .scan(0, |total, s| {
+            *total += s.3;
+            Some(*total)
+        })
+        .take_while(|&total| total <= spot_budget)
+        .count();
+    spot_defs.truncate(kept);
     let spot_total: u64 = spot_defs.iter().map(|s| s.3).sum();
-    let regular = n.saturating_sub(busy_n + spot_total);
+    let regular = n - busy_n - spot_total;
 
     const CHUNK: u64 = 50_000;
     let chunks = regular.div_ceil(CHUNK);

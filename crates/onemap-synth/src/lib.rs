@@ -33,7 +33,9 @@ pub struct SynthConfig {
     /// 1.0 is the real scale; 0.02 makes a small city with the same structure
     /// (all districts and towns, fewer villages, grids, units and features).
     pub scale: f64,
-    /// Number of events; by default 1,000,000 × scale.
+    /// Number of events, exactly; by default 1,000,000 × scale. The busy
+    /// community's history and the recurring hot spots are part of it (hot
+    /// spots are left out when they would take more than half of it).
     pub events: Option<u64>,
 }
 
@@ -121,7 +123,7 @@ pub fn generate_with_progress(
     layers::populate(&sk, cfg, &mut city);
     progress("done", 9, total);
     let meta = CityMeta {
-        name: "莆田市 Putian (synthetic)".into(),
+        name: onemap_core::SYNTHETIC_PUTIAN.into(),
         seed: cfg.seed,
         scale: cfg.scale,
         extent: onemap_core::CITY_EXTENT,

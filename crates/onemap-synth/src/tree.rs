@@ -2,7 +2,7 @@
 //! the area tree as cell assignments, with ids, names and leaders.
 
 use crate::geography::{
-    in_ring, BUSY_VILLAGE, CITY_CENTRE, DISTRICTS, MAINLAND, MEIZHOU, NAMED_VILLAGES, NANRI, SEA,
+    in_ring, BUSY_TOWN, CITY_CENTRE, DISTRICTS, MAINLAND, MEIZHOU, NAMED_VILLAGES, NANRI, SEA,
 };
 use crate::lattice::{mix, Lattice};
 use crate::names;
@@ -212,7 +212,22 @@ impl Skeleton {
                                 taken.insert(v.clone());
                                 v
                             }
-                            _ => names::village_name(&mut rng, urban, &mut taken),
+                            _ => {
+                                let mut name = names::village_name(&mut rng, urban, &mut taken);
+                                if is_named_village(&name) {
+                                    // The named places are reserved city-wide. The
+                                    // replacement comes from a stream of its own, so
+                                    // every name and leader drawn after it stays as
+                                    // it was.
+                                    let mut own = ChaCha8Rng::seed_from_u64(mix(self.seed
+                                        ^ 0x5245_5345_5256
+                                        ^ mix(i as u64)));
+                                    while is_named_village(&name) {
+                                        name = names::village_name(&mut own, urban, &mut taken);
+                                    }
+                                }
+                                name
+                            }
                         }
                     }
                     3 => format!("{pname}第{ord}网格"),
@@ -236,8 +251,18 @@ impl Skeleton {
     }
 
     /// Index of the busy community (东星社区) among villages, if present.
+    ///
+    /// Found by its place in the tree, not by its name: it is the first
+    /// village of its town ([`BUSY_TOWN`]), the one the named-place list
+    /// gives its name to.
     pub fn busy_village(&self) -> Option<usize> {
-        self.names[2].iter().position(|n| n == BUSY_VILLAGE)
+        let town = self.names[1].iter().position(|n| n == BUSY_TOWN)?;
+        let villages = &self.cuts[2];
+        villages
+            .parent
+            .iter()
+            .zip(&villages.ordinal)
+            .position(|(&p, &ord)| p as usize == town && ord == 1)
     }
 
     /// The ancestor region index at `depth` of unit `u`.
@@ -281,6 +306,12 @@ impl Skeleton {
         }
         AreaTree::from_areas(all)
     }
+}
+
+/// Whether `name` is one of the named places, which only their own town's
+/// first village may carry.
+fn is_named_village(name: &str) -> bool {
+    NAMED_VILLAGES.iter().any(|&(_, v)| v == name)
 }
 
 fn dist2(a: (f64, f64), b: (f64, f64)) -> f64 {
