@@ -24,10 +24,20 @@ fn bench_index(c: &mut Criterion) {
         scale: scale(),
         events: None,
     };
-    let (_, data) = generate(&cfg).expect("valid config");
+    let (meta, data) = generate(&cfg).expect("valid config");
 
     let mut g = c.benchmark_group("build");
     g.sample_size(10);
+    // From the files: read the FlatGeobuf city directory and index it, as
+    // `onemap serve` and `onemap query` do at start.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    onemap_store::write_city_dir(dir.path(), &meta, &data).expect("city written");
+    g.bench_function("city_from_files", |b| {
+        b.iter(|| {
+            let (_, d) = onemap_store::read_city_dir(dir.path()).unwrap();
+            City::build(black_box(d)).unwrap()
+        })
+    });
     g.bench_function("city_from_data", |b| {
         // The clone is set-up, not timed.
         b.iter_batched(
@@ -111,13 +121,23 @@ fn bench_index(c: &mut Criterion) {
     .collect();
     g.bench_function("100k_uniform_points_in_city", |b| {
         b.iter(|| {
+            // The ids themselves are used, so none of the work is skipped.
             on_land
                 .iter()
-                .filter(|&&(lon, lat)| city.locate_unit(lon, lat).unwrap().is_some())
-                .count()
+                .filter_map(|&(lon, lat)| city.locate_unit(lon, lat).unwrap())
+                .fold(0u64, |s, u| s ^ u.get())
         })
     });
-    // The whole chain (unit, grid, village, town, district) for the same points.
+    // The ids of the whole chain (unit, grid, village, town, district).
+    g.bench_function("100k_uniform_points_in_city_chain_ids", |b| {
+        b.iter(|| {
+            on_land
+                .iter()
+                .filter_map(|&(lon, lat)| city.locate_ids(lon, lat).unwrap())
+                .fold(0u64, |s, l| s ^ l.unit.get() ^ l.district.get())
+        })
+    });
+    // The whole chain with names, as the API answers it.
     g.bench_function("100k_uniform_points_in_city_full_chain", |b| {
         b.iter(|| {
             on_land

@@ -125,6 +125,21 @@ impl AreaId {
         Level::ALL.into_iter().find(|l| l.id_digits() == digits)
     }
 
+    /// A unit's grid, village, town and district, by the code structure
+    /// (None if this is not a unit's id). Cheaper than four
+    /// [`AreaId::ancestor_at`] calls: the level is known.
+    #[inline]
+    pub fn unit_ancestors(self) -> Option<[AreaId; 4]> {
+        (10u64.pow(17)..10u64.pow(18)).contains(&self.0).then(|| {
+            [
+                AreaId(self.0 / 1_000),
+                AreaId(self.0 / 1_000_000),
+                AreaId(self.0 / 1_000_000_000),
+                AreaId(self.0 / 1_000_000_000_000),
+            ]
+        })
+    }
+
     /// The parent's id by the code structure (None for districts).
     pub fn parent(self) -> Option<AreaId> {
         match self.level()? {
@@ -251,6 +266,11 @@ mod tests {
         assert_eq!(u.ancestor_at(Level::Town), Some(t));
         assert_eq!(u.ancestor_at(Level::District), Some(d));
         assert_eq!(t.ancestor_at(Level::Unit), None);
+        let want = [Level::Grid, Level::Village, Level::Town, Level::District]
+            .map(|l| u.ancestor_at(l).unwrap());
+        assert_eq!(u.unit_ancestors(), Some(want));
+        assert_eq!(want[2], t);
+        assert_eq!(t.unit_ancestors(), None);
         assert!(AreaId::new(1234).is_err());
         assert!("abc".parse::<AreaId>().is_err());
     }

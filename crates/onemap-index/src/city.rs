@@ -69,6 +69,9 @@ pub struct CityBase {
     /// grid of candidate units, for point location.
     pub(crate) units: Shapes,
     pub(crate) grid: ShapeGrid,
+    /// The units' ids by position (8 bytes a unit, for point location's
+    /// answer, rather than a read of the whole area).
+    unit_ids: Vec<AreaId>,
     /// Per level, the bounding boxes of its areas.
     pub(crate) level_trees: [RTree<BoxEntry>; 5],
     pub(crate) level_boxes: [Vec<[f64; 4]>; 5],
@@ -276,6 +279,7 @@ impl City {
             let outside = ps.len() - ps.unit_start[n_units] as usize;
             report.unassigned.insert(layer, outside as u64);
         }
+        let unit_ids = areas.level(Level::Unit).iter().map(|a| a.id).collect();
         Ok(City {
             base: Arc::new(CityBase {
                 areas,
@@ -285,6 +289,7 @@ impl City {
                 level_trees,
                 level_boxes,
                 names,
+                unit_ids,
                 heritage,
                 enterprises,
                 schools,
@@ -644,7 +649,7 @@ impl City {
     }
 
     pub(crate) fn unit_id(&self, unit: u32) -> Option<AreaId> {
-        (unit != NONE).then(|| self.areas.level(Level::Unit)[unit as usize].id)
+        (unit != NONE).then(|| self.unit_ids[unit as usize])
     }
 
     pub(crate) fn name(&self, level: Level, pos: u32) -> Arc<str> {

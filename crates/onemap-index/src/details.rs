@@ -28,6 +28,16 @@ pub struct Location {
     pub district: AreaRef,
 }
 
+/// The ids of the areas holding a point, from the unit up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LocationIds {
+    pub unit: AreaId,
+    pub grid: AreaId,
+    pub village: AreaId,
+    pub town: AreaId,
+    pub district: AreaId,
+}
+
 /// How many features of the static layers lie in an area (by their unit).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayerCounts {
@@ -77,6 +87,26 @@ impl City {
     pub fn locate_unit(&self, lon: f64, lat: f64) -> Result<Option<AreaId>, IndexError> {
         LonLat::new(lon, lat)?;
         Ok(self.unit_id(self.locate_pos(lon, lat)))
+    }
+
+    /// The ids of the unit, grid, village, town and district holding a
+    /// point (see [`City::locate_unit`]), or None outside every unit: the
+    /// answer of [`City::locate`] without the names, for bulk work.
+    pub fn locate_ids(&self, lon: f64, lat: f64) -> Result<Option<LocationIds>, IndexError> {
+        let Some(unit) = self.locate_unit(lon, lat)? else {
+            return Ok(None);
+        };
+        // A unit's id holds its ancestors' (three digits a level).
+        let [grid, village, town, district] = unit
+            .unit_ancestors()
+            .expect("the city's units have unit ids");
+        Ok(Some(LocationIds {
+            unit,
+            grid,
+            village,
+            town,
+            district,
+        }))
     }
 
     /// The unit, grid, village, town and district holding a point (see

@@ -54,7 +54,7 @@ mod fixture;
 
 pub use access::{CodeMask, EventColumns, PointColumns, NO_UNIT};
 pub use city::{box_tree, BoxEntry, BuildReport, City};
-pub use details::{AreaDetails, AreaRef, ChildFigures, LayerCounts, Location};
+pub use details::{AreaDetails, AreaRef, ChildFigures, LayerCounts, Location, LocationIds};
 pub use error::IndexError;
 pub use feature::{Feature, Neighbor, Page, Properties};
 pub use filter::{Cursor, EventFilter, PageRequest, TimeWindow, MAX_LIMIT};

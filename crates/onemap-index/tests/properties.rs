@@ -167,9 +167,19 @@ proptest! {
         prop_assert_eq!(w.city.locate_unit(lon, lat).unwrap(), expected);
         let loc = w.city.locate(lon, lat).unwrap();
         prop_assert_eq!(loc.as_ref().map(|l| l.unit.id), expected);
-        if let Some(l) = loc {
-            for (r, level) in [(&l.grid, Level::Grid), (&l.village, Level::Village), (&l.town, Level::Town), (&l.district, Level::District)] {
-                prop_assert_eq!(Some(r.id), l.unit.id.ancestor_at(level));
+        let ids = w.city.locate_ids(lon, lat).unwrap();
+        prop_assert_eq!(ids.map(|i| i.unit), expected);
+        if let (Some(l), Some(ids)) = (loc, ids) {
+            // The chain of parents as the data records them, unit first.
+            let mut chain = vec![l.unit.id];
+            while let Some(p) = w.brute.data.areas.get(*chain.last().unwrap()).unwrap().parent {
+                chain.push(p);
+            }
+            let got = [(&l.grid, ids.grid), (&l.village, ids.village), (&l.town, ids.town), (&l.district, ids.district)];
+            prop_assert_eq!(chain.len(), 5);
+            for (k, (r, id)) in got.into_iter().enumerate() {
+                prop_assert_eq!(r.id, chain[k + 1]);
+                prop_assert_eq!(id, chain[k + 1]);
                 prop_assert_eq!(w.brute.data.areas.get(r.id).unwrap().name.as_str(), &*r.name);
             }
         }
