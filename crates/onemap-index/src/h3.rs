@@ -72,10 +72,31 @@ mod tests {
         let (lon, lat) = center(c);
         assert!((lat - 37.351_718_201_832_72).abs() < 1e-9, "{lat}");
         assert!((lon + 122.050_325_652_639_46).abs() < 1e-9, "{lon}");
-        // Amsterdam at resolution 9 (a golden value of another H3 port).
+        // Snowflake's H3_LATLNG_TO_CELL documentation: the Brandenburg Gate
+        // (52.516262, 13.377704) at resolution 8 is 613036919424548863
+        // (881F1D4887FFFFF); its H3_CELL_TO_PARENT at 7 is 608533319805566975.
+        let gate = cell_at(13.377704, 52.516262, Resolution::Eight);
+        assert_eq!(u64::from(gate), 613_036_919_424_548_863);
+        assert_eq!(gate.to_string(), "881f1d4887fffff");
         assert_eq!(
-            cell_at(4.9, 52.37, Resolution::Nine).to_string(),
-            "891969c9b27ffff"
+            u64::from(coarsen(gate, Resolution::Seven)),
+            608_533_319_805_566_975
+        );
+        // Kusto's geo_h3cell_parent documentation: the parent of
+        // 862a1072fffffff is 852a1073fffffff, and at resolution 1 812a3ffffffffff.
+        let k: CellIndex = "862a1072fffffff".parse().unwrap();
+        assert_eq!(coarsen(k, Resolution::Five).to_string(), "852a1073fffffff");
+        assert_eq!(coarsen(k, Resolution::One).to_string(), "812a3ffffffffff");
+        // The h3r documentation's resolution-12 examples (Melbourne): the
+        // cells of (-37.820197, 144.983324) and (-37.818476, 144.967354) are
+        // the two it passes to cellToLatLng, 8cbe63562a54bff and 8cbe635631103ff.
+        assert_eq!(
+            fine_cell(144.983324, -37.820197).to_string(),
+            "8cbe63562a54bff"
+        );
+        assert_eq!(
+            fine_cell(144.967354, -37.818476).to_string(),
+            "8cbe635631103ff"
         );
         // H3 cells do not nest exactly: the parent of a point's fine cell is
         // the cell holding the point, or (near a cell edge, as here) a neighbour.
