@@ -277,7 +277,7 @@ proptest! {
         });
         let overall = tally(in_scope.iter().map(|x| x.1));
         prop_assert_eq!((report.overall.figures.total, report.overall.figures.closed), overall);
-        let mut expected: BTreeMap<String, (u64, u64, [u64; 8])> = BTreeMap::new();
+        let mut expected: BTreeMap<String, (u64, u64, [u64; 8], [u64; 6])> = BTreeMap::new();
         for (p, e) in &in_scope {
             let key = match group_by {
                 GroupBy::Level(level) => match p.unit { Some(u) => u.ancestor_at(level).unwrap().to_string(), None => continue },
@@ -287,16 +287,24 @@ proptest! {
             g.0 += 1;
             g.1 += u64::from(e.status == EventStatus::Closed);
             g.2[e.category.code() as usize] += 1;
+            g.3[EventStatus::ALL.iter().position(|s| *s == e.status).unwrap()] += 1;
         }
         let mut seen = 0;
         for g in &report.groups {
             let key = match &g.key { GroupKey::Area { id, .. } => id.to_string(), GroupKey::Cell { cell, .. } => cell.clone() };
             let t = &g.tally;
             let c = &t.by_category;
-            let got = (t.figures.total, t.figures.closed, [c.drainage, c.sanitation, c.dispute, c.road, c.safety_hazard, c.illegal_building, c.public_order, c.other]);
+            let s = &t.by_status;
+            let got = (
+                t.figures.total,
+                t.figures.closed,
+                [c.drainage, c.sanitation, c.dispute, c.road, c.safety_hazard, c.illegal_building, c.public_order, c.other],
+                [s.reported, s.discussing, s.routed, s.handled, s.fed_back, s.closed],
+            );
             let want = expected.get(&key).copied().unwrap_or_default();
             prop_assert_eq!(got, want, "group {}", key);
-            prop_assert_eq!(t.figures.closure_rate.is_none(), t.figures.total == 0);
+            prop_assert_eq!(t.figures.open, want.0 - want.1, "open in {}", key);
+            prop_assert_eq!(t.figures.closure_rate, (want.0 > 0).then(|| want.1 as f64 / want.0 as f64), "closure rate of {}", key);
             seen += usize::from(want.0 > 0);
         }
         prop_assert_eq!(seen, expected.len(), "every non-empty group is listed");
@@ -317,19 +325,29 @@ proptest! {
     }
 
     #[test]
-    fn hotspots_match_brute_force(which in 0..WORLDS, place in 0u8..3, min in 1u32..4, raw in filter_strategy(), area_scope in any::<bool>(), pick in any::<usize>()) {
+    fn hotspots_match_brute_force(which in 0..WORLDS, place in 0u8..3, min in 1u32..4, raw in filter_strategy(), scope_kind in 0u8..3, pick in any::<usize>(), a in pt(), b in pt(), limit in prop_oneof![1usize..20, Just(10_000usize)]) {
         let w = world(which);
         let place = match place { 0 => HotspotPlace::Unit, r => HotspotPlace::H3(10 + r) };
         let win = window(w, raw.1, raw.2, raw.3, raw.4);
         let areas = all_areas(w);
-        let scope = area_scope.then(|| Scope::Area(areas[pick % areas.len()]));
-        let q = HotspotQuery { window: win, place, min_count: min, categories: raw.5.clone(), scope, limit: 10_000 };
+        let scope = match scope_kind {
+            0 => None,
+            1 => Some(Scope::Area(areas[pick % areas.len()])),
+            _ => {
+                let (p, q) = (w.point(a.0, a.1, a.2, a.3), w.point(b.0, b.1, b.2, b.3));
+                Some(Scope::BBox(BBox::new(p.0.min(q.0), p.1.min(q.1), p.0.max(q.0), p.1.max(q.1)).unwrap()))
+            }
+        };
+        let q = HotspotQuery { window: win, place, min_count: min, categories: raw.5.clone(), scope, limit };
         let got = w.city.hotspots(&q).unwrap();
         let mut groups: BTreeMap<(u8, u64), Vec<&onemap_core::Event>> = BTreeMap::new();
         for (p, e) in w.brute.events_where(|p, e| {
             win.contains(e.reported_at)
                 && q.categories.as_ref().is_none_or(|c| c.contains(&e.category))
-                && scope.as_ref().is_none_or(|s| match s { Scope::Area(id) => p.unit.is_some_and(|u| u.ancestor_at(id.level().unwrap()) == Some(*id)), _ => true })
+                && scope.as_ref().is_none_or(|s| match s {
+                    Scope::Area(id) => p.unit.is_some_and(|u| u.ancestor_at(id.level().unwrap()) == Some(*id)),
+                    Scope::BBox(bb) => bb.contains(p.lon, p.lat),
+                })
         }) {
             let key = match place {
                 HotspotPlace::Unit => match p.unit { Some(u) => u.get(), None => continue },
@@ -345,6 +363,8 @@ proptest! {
             })
             .collect();
         want.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        // The first `limit` of the ranking.
+        want.truncate(limit);
         for h in &got {
             if let PlaceKey::Unit { id } = h.place {
                 prop_assert_eq!(h.unit.as_ref().map(|u| u.id), Some(id));
