@@ -130,14 +130,12 @@ impl AreaId {
     /// [`AreaId::ancestor_at`] calls: the level is known.
     #[inline]
     pub fn unit_ancestors(self) -> Option<[AreaId; 4]> {
-        (10u64.pow(17)..10u64.pow(18)).contains(&self.0).then(|| {
-            [
-                AreaId(self.0 / 1_000),
-                AreaId(self.0 / 1_000_000),
-                AreaId(self.0 / 1_000_000_000),
-                AreaId(self.0 / 1_000_000_000_000),
-            ]
-        })
+        (10u64.pow(17)..10u64.pow(18)).contains(&self.0).then_some([
+            AreaId(self.0 / 1_000),
+            AreaId(self.0 / 1_000_000),
+            AreaId(self.0 / 1_000_000_000),
+            AreaId(self.0 / 1_000_000_000_000),
+        ])
     }
 
     /// The parent's id by the code structure (None for districts).
