@@ -18,8 +18,27 @@ cargo clippy --version >/dev/null || fail "clippy is missing and could not be in
 
 step "python packages for the independent tile decoder"
 command -v python3 >/dev/null || fail "python3 is required (tiles are decoded by the mapbox-vector-tile package)"
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore mapbox-vector-tile shapely \
-  || fail "could not install mapbox-vector-tile and shapely from PyPI"
+# A virtual environment of our own: a system Python may refuse pip
+# (PEP 668, as Debian's does), and nothing is installed into it.
+PY_ENV="${CARGO_TARGET_DIR:-target}/python-env"
+mkdir -p "$(dirname "$PY_ENV")"
+PY_ENV="$(cd "$(dirname "$PY_ENV")" && pwd)/$(basename "$PY_ENV")"
+if ! [ -x "$PY_ENV/bin/python" ]; then
+  rm -rf "$PY_ENV"
+  if ! python3 -m venv "$PY_ENV" >/dev/null 2>&1; then
+    # Debian and Ubuntu ship the venv module on its own.
+    rm -rf "$PY_ENV"
+    command -v apt-get >/dev/null || fail "python3 -m venv failed and apt-get is not available to install python3-venv"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null \
+      || fail "could not install python3-venv (needed for the tile decoder's environment)"
+    python3 -m venv "$PY_ENV" || fail "python3 -m venv $PY_ENV failed"
+  fi
+fi
+"$PY_ENV/bin/python" -m pip install --quiet --disable-pip-version-check mapbox-vector-tile shapely \
+  || fail "could not install mapbox-vector-tile and shapely from PyPI into $PY_ENV"
+# The tile tests run the decoder with $PYTHON.
+export PYTHON="$PY_ENV/bin/python"
+echo "PYTHON=$PYTHON"
 
 # Everything started below is stopped and removed on exit, however we exit.
 PG_DIR=""
