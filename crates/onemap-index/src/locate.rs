@@ -228,12 +228,12 @@ const SUBS: usize = 4;
 /// each with its edges that meet the cell and whether the cell's reference
 /// point lies inside it, and it is split into 4 × 4 sub-cells (one cache
 /// line) that each name the one shape holding them, or which of the cell's
-/// shapes reach into them. A point is then
-/// located from the edges in its cell alone: it lies in a shape if it is on
-/// one of the shape's edges, or if the segment from it to the reference
-/// point crosses the shape's edges an odd number of times more or less than
-/// the reference point's side says (every edge that segment crosses meets
-/// the cell, which holds both ends).
+/// shapes reach into them. A point is then located from the edges in its
+/// cell alone: it lies in a shape if it is on one of the shape's edges, or
+/// if the reference point lies inside and the segment between the two
+/// crosses the shape's edges an even number of times, or outside and an odd
+/// number (every edge that segment crosses meets the cell, which holds both
+/// ends).
 #[derive(Debug)]
 pub(crate) struct ShapeGrid {
     extent: Box4,
