@@ -206,18 +206,33 @@ proptest! {
     }
 
     #[test]
-    fn polygon_matches_brute_force(which in 0..WORLDS, layer in select(LAYERS.to_vec()), corners in proptest::collection::vec(pt(), 3..7), raw in filter_strategy(), limit in 1usize..40, convex in any::<bool>()) {
+    fn polygon_matches_brute_force(which in 0..WORLDS, layer in select(LAYERS.to_vec()), corners in proptest::collection::vec(pt(), 3..9), raw in filter_strategy(), limit in 1usize..40, shape in 0u8..4) {
         let w = world(which);
         let mut pts: Vec<(f64, f64)> = corners.iter().map(|c| w.point(c.0, c.1, c.2, c.3)).collect();
-        if convex {
-            pts = hull(pts);
-        } else {
-            pts.truncate(3);
+        let n = pts.len() as f64;
+        let centre = (pts.iter().map(|p| p.0).sum::<f64>() / n, pts.iter().map(|p| p.1).sum::<f64>() / n);
+        match shape {
+            // A convex hull, and the same with a hole (the hull shrunk by half
+            // towards its centre).
+            0 | 3 => pts = hull(pts),
+            // A triangle.
+            1 => pts.truncate(3),
+            // The points in order of angle about their centre: a simple
+            // polygon, concave in general.
+            _ => pts.sort_by(|a, b| (a.1 - centre.1).atan2(a.0 - centre.0).total_cmp(&(b.1 - centre.1).atan2(b.0 - centre.0))),
         }
+        pts.dedup();
         let area2 = pts.iter().zip(pts.iter().cycle().skip(1)).map(|(a, b)| a.0 * b.1 - b.0 * a.1).sum::<f64>();
         prop_assume!(pts.len() >= 3 && area2.abs() > 1e-12);
         let ring: LineString<f64> = pts.iter().map(|&(x, y)| Coord { x, y }).collect();
-        let poly = Polygon::new(ring, vec![]);
+        prop_assume!(shape != 2 || geo::Validation::is_valid(&Polygon::new(ring.clone(), vec![])));
+        let holes = if shape == 3 {
+            let c = (pts.iter().map(|p| p.0).sum::<f64>() / pts.len() as f64, pts.iter().map(|p| p.1).sum::<f64>() / pts.len() as f64);
+            vec![pts.iter().map(|&(x, y)| Coord { x: c.0 + (x - c.0) / 2.0, y: c.1 + (y - c.1) / 2.0 }).collect()]
+        } else {
+            vec![]
+        };
+        let poly = Polygon::new(ring, holes);
         let filter = make_filter(w, layer, raw);
         let got = all_pages(limit, |r| w.city.features_in_polygon(layer, &poly, &filter, &r).unwrap());
         prop_assert_eq!(got, w.brute.in_polygon(layer, &poly, &filter));
