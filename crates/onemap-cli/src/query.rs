@@ -181,13 +181,7 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
                     _ => bail!("--place must be 'unit' or 'h3:RES', got '{p}'"),
                 },
             };
-            let categories = category
-                .map(|c| {
-                    c.split(',')
-                        .map(str::parse::<EventCategory>)
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .transpose()?;
+            let categories = list::<EventCategory>(category)?;
             let window = TimeWindow::new(parse_time(from.as_deref())?, parse_time(to.as_deref())?)?;
             let city = load()?;
             let spots = city.hotspots(&HotspotQuery {
@@ -240,17 +234,6 @@ fn feature_filter(
     category: Option<String>,
     status: Option<String>,
 ) -> anyhow::Result<EventFilter> {
-    fn list<T: std::str::FromStr<Err = onemap_core::CoreError>>(
-        s: Option<String>,
-    ) -> anyhow::Result<Option<Vec<T>>> {
-        Ok(s.map(|s| {
-            s.split(',')
-                .filter(|p| !p.trim().is_empty())
-                .map(|p| p.trim().parse::<T>())
-                .collect::<Result<Vec<T>, _>>()
-        })
-        .transpose()?)
-    }
     let homes = layer == Layer::Homesteads;
     let given = [&from, &to, &category, &status].iter().any(|o| o.is_some());
     if given && layer != Layer::Events && !homes {
@@ -271,6 +254,19 @@ fn feature_filter(
             None
         },
     })
+}
+
+/// A comma-separated list of values (`drainage,road`), if given.
+fn list<T: std::str::FromStr<Err = onemap_core::CoreError>>(
+    s: Option<String>,
+) -> anyhow::Result<Option<Vec<T>>> {
+    Ok(s.map(|s| {
+        s.split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| p.trim().parse::<T>())
+            .collect::<Result<Vec<T>, _>>()
+    })
+    .transpose()?)
 }
 
 /// A short readable label of a feature for tables.

@@ -421,13 +421,19 @@ impl ShapeGrid {
     /// Part `n` of cell `c` cut into `parts` × `parts` (row by row), enlarged
     /// a little like the cell.
     fn part_box(&self, c: usize, n: usize, parts: usize) -> Box4 {
-        let (i, j) = ((c % self.nx) as f64, (c / self.nx) as f64);
         let (cw, ch) = (1.0 / self.sx, 1.0 / self.sy);
         let (pw, ph) = (cw / parts as f64, ch / parts as f64);
         let (mx, my) = (cw * 1e-6, ch * 1e-6);
-        let x0 = self.extent[0] + i * cw + (n % parts) as f64 * pw;
-        let y0 = self.extent[1] + j * ch + (n / parts) as f64 * ph;
+        let (x0, y0) = self.corner(c);
+        let x0 = x0 + (n % parts) as f64 * pw;
+        let y0 = y0 + (n / parts) as f64 * ph;
         [x0 - mx, y0 - my, x0 + pw + mx, y0 + ph + my]
+    }
+
+    /// The lower-left corner of cell `c`.
+    fn corner(&self, c: usize) -> (f64, f64) {
+        let (i, j) = ((c % self.nx) as f64, (c / self.nx) as f64);
+        (self.extent[0] + i / self.sx, self.extent[1] + j / self.sy)
     }
 
     /// Reference point `v` of [`REFS`] in cell `c`.
@@ -512,8 +518,7 @@ impl ShapeGrid {
         }
         // Sub-cells: which shapes reach into each, by the same rule.
         let sub_box = |n: usize| self.part_box(c, n, SUBS);
-        let first = self.part_box(c, 0, 1);
-        let (x0, y0) = (first[0] + 1e-6 / self.sx, first[1] + 1e-6 / self.sy);
+        let (x0, y0) = self.corner(c);
         let (sw, sh) = (1.0 / (self.sx * SUBS as f64), 1.0 / (self.sy * SUBS as f64));
         // The sub-cells a range of coordinates may meet, their margins and
         // some rounding included (a sub-cell too many is only tried more).
@@ -635,11 +640,12 @@ impl ShapeGrid {
         if !in_box(&self.extent, x, y) {
             return NONE;
         }
+        // As `col` and `row` do; the cast truncates, the floor here.
         let (u, v) = (
             (x - self.extent[0]) * self.sx,
             (y - self.extent[1]) * self.sy,
         );
-        let (i, j) = (self.col(x), self.row(y));
+        let (i, j) = ((u as usize).min(self.nx - 1), (v as usize).min(self.ny - 1));
         let c = j * self.nx + i;
         let owner = self.cells[c][1];
         if owner < SUB {

@@ -58,6 +58,37 @@ fn pt() -> impl Strategy<Value = (u8, usize, f64, f64)> {
     (0u8..4, any::<usize>(), 0.0f64..1.0, 0.0f64..1.0)
 }
 
+type RawPt = (u8, usize, f64, f64);
+
+/// A scope drawn for a query: none (`kind` 0), an area (1) or a box between
+/// two points (2).
+fn scope(w: &World, kind: u8, pick: usize, a: RawPt, b: RawPt) -> Option<Scope> {
+    match kind {
+        0 => None,
+        1 => {
+            let areas = all_areas(w);
+            Some(Scope::Area(areas[pick % areas.len()]))
+        }
+        _ => {
+            let (p, q) = (w.point(a.0, a.1, a.2, a.3), w.point(b.0, b.1, b.2, b.3));
+            Some(Scope::BBox(
+                BBox::new(p.0.min(q.0), p.1.min(q.1), p.0.max(q.0), p.1.max(q.1)).unwrap(),
+            ))
+        }
+    }
+}
+
+/// Whether a point lies in a scope, by brute force.
+fn in_scope(p: &common::oracle::Pt, scope: &Option<Scope>) -> bool {
+    match scope {
+        None => true,
+        Some(Scope::Area(id)) => p
+            .unit
+            .is_some_and(|u| u.ancestor_at(id.level().unwrap()) == Some(*id)),
+        Some(Scope::BBox(bb)) => bb.contains(p.lon, p.lat),
+    }
+}
+
 fn window(w: &World, a: f64, b: f64, open_from: bool, open_to: bool) -> TimeWindow {
     let cfg_t0 = w
         .brute
@@ -272,23 +303,11 @@ proptest! {
             r => GroupBy::H3(r),
         };
         let win = window(w, raw.1, raw.2, raw.3, raw.4);
-        let areas = all_areas(w);
-        let scope = match scope_kind {
-            0 => None,
-            1 => Some(Scope::Area(areas[pick % areas.len()])),
-            _ => {
-                let (p, q) = (w.point(a.0, a.1, a.2, a.3), w.point(b.0, b.1, b.2, b.3));
-                Some(Scope::BBox(BBox::new(p.0.min(q.0), p.1.min(q.1), p.0.max(q.0), p.1.max(q.1)).unwrap()))
-            }
-        };
+        let scope = scope(w, scope_kind, pick, a, b);
         let report = w.city.event_stats(&StatsQuery { group_by, window: win, scope }).unwrap();
         // Brute force: which events are in scope, and their group.
         let in_scope = w.brute.events_where(|p, e| {
-            win.contains(e.reported_at) && match &scope {
-                None => true,
-                Some(Scope::Area(id)) => p.unit.is_some_and(|u| u.ancestor_at(id.level().unwrap()) == Some(*id)),
-                Some(Scope::BBox(bb)) => bb.contains(p.lon, p.lat),
-            }
+            win.contains(e.reported_at) && in_scope(p, &scope)
         });
         let overall = tally(in_scope.iter().map(|x| x.1));
         prop_assert_eq!((report.overall.figures.total, report.overall.figures.closed), overall);
@@ -344,25 +363,14 @@ proptest! {
         let w = world(which);
         let place = match place { 0 => HotspotPlace::Unit, r => HotspotPlace::H3(10 + r) };
         let win = window(w, raw.1, raw.2, raw.3, raw.4);
-        let areas = all_areas(w);
-        let scope = match scope_kind {
-            0 => None,
-            1 => Some(Scope::Area(areas[pick % areas.len()])),
-            _ => {
-                let (p, q) = (w.point(a.0, a.1, a.2, a.3), w.point(b.0, b.1, b.2, b.3));
-                Some(Scope::BBox(BBox::new(p.0.min(q.0), p.1.min(q.1), p.0.max(q.0), p.1.max(q.1)).unwrap()))
-            }
-        };
+        let scope = scope(w, scope_kind, pick, a, b);
         let q = HotspotQuery { window: win, place, min_count: min, categories: raw.5.clone(), scope, limit };
         let got = w.city.hotspots(&q).unwrap();
         let mut groups: BTreeMap<(u8, u64), Vec<&onemap_core::Event>> = BTreeMap::new();
         for (p, e) in w.brute.events_where(|p, e| {
             win.contains(e.reported_at)
                 && q.categories.as_ref().is_none_or(|c| c.contains(&e.category))
-                && scope.as_ref().is_none_or(|s| match s {
-                    Scope::Area(id) => p.unit.is_some_and(|u| u.ancestor_at(id.level().unwrap()) == Some(*id)),
-                    Scope::BBox(bb) => bb.contains(p.lon, p.lat),
-                })
+                && in_scope(p, &scope)
         }) {
             let key = match place {
                 HotspotPlace::Unit => match p.unit { Some(u) => u.get(), None => continue },

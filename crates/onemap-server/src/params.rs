@@ -7,7 +7,7 @@
 use crate::error::ApiError;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use onemap_core::{AreaId, BBox, EventCategory, EventStatus, HomesteadStatus, Layer};
+use onemap_core::{AreaId, BBox, EventCategory, Layer};
 use onemap_index::{Cursor, EventFilter, PageRequest, TimeWindow};
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -91,30 +91,21 @@ impl Params {
 
     /// The event filter: `from`, `to`, and comma lists `category`, `status`.
     pub fn filter(&self) -> Result<EventFilter, ApiError> {
-        let w = self.window()?;
-        Ok(EventFilter {
-            from: w.from,
-            to: w.to,
-            categories: self.list::<EventCategory>("category")?,
-            statuses: self.list::<EventStatus>("status")?,
-            homestead_statuses: None,
-        })
+        self.filter_for(Layer::Events)
     }
 
-    /// The filter of a feature query on `layer`: for homesteads, `status`
-    /// is a comma list of homestead statuses (idle, demolishing,
-    /// reclaimed); otherwise as [`Params::filter`].
+    /// The filter of a feature query on `layer`: as [`Params::filter`], but
+    /// for homesteads `status` is a comma list of homestead statuses (idle,
+    /// demolishing, reclaimed).
     pub fn filter_for(&self, layer: Layer) -> Result<EventFilter, ApiError> {
-        if layer != Layer::Homesteads {
-            return self.filter();
-        }
         let w = self.window()?;
+        let homes = layer == Layer::Homesteads;
         Ok(EventFilter {
             from: w.from,
             to: w.to,
             categories: self.list::<EventCategory>("category")?,
-            statuses: None,
-            homestead_statuses: self.list::<HomesteadStatus>("status")?,
+            statuses: if homes { None } else { self.list("status")? },
+            homestead_statuses: if homes { self.list("status")? } else { None },
         })
     }
 
