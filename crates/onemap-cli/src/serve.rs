@@ -4,6 +4,7 @@
 use crate::args::ServeArgs;
 use anyhow::Context;
 use onemap_index::City;
+use onemap_live::Live;
 use onemap_server::{AppState, ServerConfig, StoreHandle};
 use onemap_store::{LiveStore, PgLink, PgLive, PgStore};
 use std::io::Write;
@@ -41,35 +42,32 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             }
         };
         let read = started.elapsed();
-        let mut city = City::build(data).context("cannot index the city")?;
+        let city = City::build(data).context("cannot index the city")?;
         // PostGIS holds every event in its latest state; the embedded store
-        // keeps what the event loop changed: lay it over the base events.
-        let min_id = city.max_id(onemap_core::Layer::Events).map_or(1, |m| m + 1);
-        let events = match (&pg, &a.postgres) {
-            (Some(_), Some(url)) => {
-                let live = PgLive::new(url)?;
-                Some((LiveStore::Postgres(Arc::new(live)), min_id))
-            }
+        // keeps what the event loop changed, laid over the base events.
+        let store = match (&pg, &a.postgres) {
+            (Some(_), Some(url)) => LiveStore::Postgres(Arc::new(PgLive::new(url)?)),
             _ => {
                 let path = store_path(&a.data, a.store.as_deref());
                 let store = onemap_store::EmbeddedStore::open(&path)
                     .with_context(|| format!("cannot open the store {}", path.display()))?;
-                let changed = store
-                    .events()
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                if !changed.is_empty() {
-                    eprintln!(
-                        "{} event(s) changed since the city's files, from {}",
-                        changed.len(),
-                        path.display()
-                    );
-                    city = city.with_events(changed).with_context(|| {
-                        format!("cannot apply the events of {}", path.display())
-                    })?;
-                }
-                Some((LiveStore::Embedded(Arc::new(store)), min_id))
+                LiveStore::Embedded(Arc::new(store))
             }
         };
+        let live = Live::open(city, a.cache_mb.saturating_mul(1 << 20), Some(store))
+            .await
+            .context("cannot lay the store's changes over the city")?;
+        if live.events_from_store() > 0 && pg.is_none() {
+            eprintln!(
+                "{} event(s) changed since the city's files, from {}",
+                live.events_from_store(),
+                store_path(&a.data, a.store.as_deref()).display()
+            );
+        }
+        let live = Arc::new(live);
+        // Other servers' changes (PostGIS): applied as they are announced,
+        // and everything changed since the load began read once.
+        live.follow(load_from);
         let load = started.elapsed();
         let load_seconds = load.as_secs_f64();
         let store = match pg {
@@ -80,21 +78,12 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             },
         };
         let config = ServerConfig {
-            cache_bytes: a.cache_mb.saturating_mul(1 << 20),
             styles_dir: a.styles,
             viewer_dir: a.viewer,
             store,
-            events,
             private_reads: a.private_reads,
         };
-        let state = AppState::new(Arc::new(city), &config)
-            .await
-            .context("cannot set up the server")?;
-        if let Some((LiveStore::Postgres(live), _)) = &config.events {
-            // Other servers' changes: applied as they are announced, and
-            // everything changed since the load began read once.
-            onemap_server::follow_changes(&state, live.listen(load_from));
-        }
+        let state = AppState::new(live, &config).context("cannot set up the server")?;
         eprintln!(
             "city loaded from {source} in {:.2} s (read {:.2} s, index {:.2} s)",
             load.as_secs_f64(),
@@ -135,9 +124,7 @@ pub fn token(a: crate::args::TokenArgs) -> anyhow::Result<i32> {
         postgres,
     } = a.command;
     let role: onemap_core::Role = role.parse()?;
-    let scope = onemap_store::parse_scope(&scope).ok_or_else(|| {
-        anyhow::anyhow!("invalid scope '{scope}': use area:ID, department:NAME or city")
-    })?;
+    let scope: onemap_core::workflow::Scope = scope.parse()?;
     let name = name.trim();
     anyhow::ensure!(!name.is_empty(), "--name must not be empty");
     if let Some(url) = postgres {

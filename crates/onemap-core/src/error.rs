@@ -34,4 +34,6 @@ pub enum CoreError {
     InvalidAreaId(u64),
     #[error("invalid polygon '{0}': expected 'lon lat,lon lat,…' or 'lon,lat;lon,lat;…' with at least 3 points")]
     InvalidPolygon(String),
+    #[error("invalid scope '{0}': use area:ID, department:NAME or city")]
+    InvalidScope(String),
 }

@@ -39,6 +39,28 @@ impl fmt::Display for Scope {
     }
 }
 
+impl std::str::FromStr for Scope {
+    type Err = crate::CoreError;
+
+    /// `area:ID`, `department:NAME` or `city`, as tokens are issued and stored.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let bad = || crate::CoreError::InvalidScope(s.to_string());
+        if t == "city" {
+            return Ok(Scope::City);
+        }
+        if let Some(id) = t.strip_prefix("area:") {
+            let raw: u64 = id.trim().parse().map_err(|_| bad())?;
+            return AreaId::new(raw).map(Scope::Area).map_err(|_| bad());
+        }
+        t.strip_prefix("department:")
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| Scope::Department(d.to_string()))
+            .ok_or_else(bad)
+    }
+}
+
 /// Someone acting through a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
@@ -195,6 +217,22 @@ mod tests {
     }
 
     const UNIT: u64 = 350_302_001_001_001_001;
+
+    #[test]
+    fn scopes_parse_and_print_back() {
+        for text in ["city", "department:水务局", "area:350302001"] {
+            let scope: Scope = text.parse().unwrap();
+            assert_eq!(scope.to_string(), text);
+        }
+        assert_eq!(" city ".parse::<Scope>(), Ok(Scope::City));
+        for bad in ["area:12", "area:x", "department: ", "town:1", ""] {
+            assert_eq!(
+                bad.parse::<Scope>(),
+                Err(crate::CoreError::InvalidScope(bad.to_string())),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn the_loop_goes_round_once_with_the_right_roles() {

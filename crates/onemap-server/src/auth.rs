@@ -1,29 +1,36 @@
 //! Bearer tokens: the actor behind a request's `Authorization` header.
 
 use crate::error::ApiError;
+use crate::AppState;
 use axum::http::{header, HeaderMap, StatusCode};
 use onemap_core::workflow::Actor;
-use onemap_store::LiveStore;
 
-/// The actor behind the request's bearer token: 401 without a valid one.
-pub(crate) async fn bearer_actor(
-    store: &LiveStore,
-    headers: &HeaderMap,
-) -> Result<Actor, ApiError> {
-    let unauthorized =
-        |msg: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", msg.to_string());
-    let token = headers
+/// The request's bearer token: 503 on a server that keeps no changes
+/// (it knows no tokens), 401 without one.
+pub(crate) fn bearer_token(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    if !state.live.keeps_changes() {
+        return Err(onemap_live::LiveError::ReadOnly.into());
+    }
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| unauthorized("changes need a bearer token (Authorization: Bearer …; `onemap token create` issues one)"))?
-        .to_string();
-    store
-        .actor(&token)
-        .await?
-        .ok_or_else(|| unauthorized("unknown bearer token"))
+        .map(String::from)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "changes need a bearer token (Authorization: Bearer …; `onemap token create` issues one)",
+            )
+        })
+}
+
+/// The actor behind the request's bearer token: 401 without a valid one.
+pub(crate) async fn bearer_actor(state: &AppState, headers: &HeaderMap) -> Result<Actor, ApiError> {
+    let token = bearer_token(state, headers)?;
+    Ok(state.live.actor(&token).await?)
 }
 
 /// With private reads ([`crate::ServerConfig::private_reads`]): every read
@@ -31,7 +38,7 @@ pub(crate) async fn bearer_actor(
 /// needs a valid bearer token (any role); 401 without one. Writes check
 /// their tokens in their handlers either way.
 pub(crate) async fn private_reads(
-    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -49,11 +56,7 @@ pub(crate) async fn private_reads(
     if !state.private_reads || open || !read {
         return next.run(req).await;
     }
-    let store = match crate::live::event_loop(&state) {
-        Ok(lp) => &lp.store,
-        Err(e) => return e.into_response(),
-    };
-    match bearer_actor(store, req.headers()).await {
+    match bearer_actor(&state, req.headers()).await {
         Ok(_) => next.run(req).await,
         Err(e) => e.into_response(),
     }

@@ -11,6 +11,7 @@ use axum::Json;
 use onemap_core::workflow::WorkflowError;
 use onemap_core::CoreError;
 use onemap_index::IndexError;
+use onemap_live::LiveError;
 use onemap_store::StoreError;
 use onemap_tiles::TilesError;
 
@@ -90,6 +91,7 @@ impl From<CoreError> for ApiError {
             CoreError::UnknownValue { .. } => Self::unprocessable("unknown_value", msg),
             CoreError::InvalidAreaId(_) => Self::bad_request("invalid_area_id", msg),
             CoreError::InvalidPolygon(_) => Self::bad_request("bad_polygon", msg),
+            CoreError::InvalidScope(_) => Self::unprocessable("invalid_scope", msg),
         }
     }
 }
@@ -160,6 +162,32 @@ fn anyhow_chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     s
+}
+
+impl From<LiveError> for ApiError {
+    fn from(e: LiveError) -> Self {
+        let msg = e.to_string();
+        let unprocessable = |code| Self::unprocessable(code, msg.clone());
+        match e {
+            LiveError::ReadOnly => Self::new(StatusCode::SERVICE_UNAVAILABLE, "read_only", msg),
+            LiveError::UnknownToken => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", msg),
+            LiveError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "forbidden", msg),
+            LiveError::Store(s) => s.into(),
+            LiveError::Core(c) => c.into(),
+            LiveError::Index(i) => i.into(),
+            LiveError::InvalidDescription { .. } => unprocessable("invalid_description"),
+            LiveError::TooLong { .. } => unprocessable("too_long"),
+            LiveError::InvalidUnit => unprocessable("invalid_unit"),
+            LiveError::UnknownUnit(_) => unprocessable("unknown_unit"),
+            LiveError::OutsideCity { .. } => unprocessable("outside_city"),
+            LiveError::UnitMismatch { .. } => unprocessable("unit_mismatch"),
+            LiveError::MissingLocation => unprocessable("missing_location"),
+            LiveError::BatchTooLarge { .. } => unprocessable("batch_too_large"),
+            LiveError::UnknownEvent(_) => Self::not_found("unknown_event", msg),
+            LiveError::UnknownShip(_) => Self::not_found("unknown_ship", msg),
+            LiveError::Worker(_) => Self::internal(msg),
+        }
+    }
 }
 
 impl From<TilesError> for ApiError {

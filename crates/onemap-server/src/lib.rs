@@ -10,7 +10,8 @@
 //!   `/api/openapi.json` (`openapi`);
 //! - the event loop `POST /api/events…` (`live`) and live ships
 //!   `/api/ships…`: position reports, the fleet, tracks, crossings and an
-//!   SSE stream (`ships`);
+//!   SSE stream (`ships`) — thin handlers over the live core
+//!   ([`onemap_live::Live`]), which commits, applies and publishes;
 //! - `/healthz`, `/metrics` (`metrics`);
 //! - the viewer `/`, the wall display `/wall`, their files under `/viewer/`
 //!   and MapLibre under `/vendor/` (`assets`).
@@ -34,7 +35,6 @@ mod tiles;
 mod wall;
 
 pub use error::ApiError;
-pub use live::follow_changes;
 pub use params::parse_time;
 pub use state::{AppState, ServerConfig, StoreHandle};
 
@@ -62,10 +62,6 @@ pub enum ServerError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("cannot read the ship positions of the store")]
-    Store(#[from] onemap_store::StoreError),
-    #[error("cannot apply the stored ship positions")]
-    Index(#[source] onemap_index::IndexError),
     #[error("the server stopped")]
     Serve(#[source] std::io::Error),
 }

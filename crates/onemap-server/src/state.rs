@@ -1,32 +1,27 @@
-//! What every handler shares: the city, the tile source, the styles, the
-//! search list and the metrics, behind one cheap-to-clone [`AppState`].
+//! What every handler shares: the live city (and through it the current
+//! snapshot and its tiles), the styles, the search list and the metrics,
+//! behind one cheap-to-clone [`AppState`].
 
-use crate::live::EventLoop;
 use crate::metrics::Metrics;
 use crate::styles::Styles;
-use arc_swap::ArcSwap;
 use onemap_core::{AreaId, Level};
 use onemap_index::City;
-use onemap_store::LiveStore;
+use onemap_live::Live;
 use onemap_tiles::TileSource;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// How the server is set up.
+/// How the server is set up (the city, its store and the tile cache are
+/// the live core's: [`onemap_live::Live::open`]).
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Memory budget of the encoded-tile cache, in bytes (0 disables it).
-    pub cache_bytes: u64,
     /// Folder of MapLibre style documents (`day.json`, `wall.json`).
     pub styles_dir: PathBuf,
     /// Folder of the web viewer (`index.html`, …, and `node_modules/`).
     pub viewer_dir: PathBuf,
     /// Where the city came from (reported by `/healthz`).
     pub store: StoreHandle,
-    /// Where reported events and their moves are kept, and the first event
-    /// id it may give out (after the city's base events); `None`: read-only.
-    pub events: Option<(LiveStore, u64)>,
     /// Reads (the API, tiles, styles, catalog) need a bearer token too;
     /// only the pages, their files, `/healthz` and `/metrics` stay open.
     pub private_reads: bool,
@@ -85,11 +80,9 @@ impl StoreHandle {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            cache_bytes: 256 << 20,
             styles_dir: PathBuf::from("styles"),
             viewer_dir: PathBuf::from("viewer"),
             store: StoreHandle::Memory,
-            events: None,
             private_reads: false,
         }
     }
@@ -107,12 +100,8 @@ pub(crate) struct SearchEntry {
 
 /// What [`AppState`] shares.
 pub struct Inner {
-    /// The tiles of the current city snapshot, and through them the city:
-    /// one swap moves both to the next snapshot.
-    tiles: ArcSwap<TileSource>,
-    /// The event loop, when the server keeps changes (see [`crate::live`]).
-    pub(crate) events: Option<EventLoop>,
-    pub(crate) ships: crate::ships::ShipLive,
+    /// The live city: its current snapshot, changes, ships.
+    pub(crate) live: Arc<Live>,
     pub(crate) styles: Styles,
     pub(crate) viewer_dir: PathBuf,
     pub(crate) metrics: Metrics,
@@ -135,48 +124,11 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Sets up the state over an indexed city; fails when a style document
+    /// Sets up the state over the live city; fails when a style document
     /// cannot be read.
-    pub async fn new(city: Arc<City>, config: &ServerConfig) -> Result<Self, crate::ServerError> {
+    pub fn new(live: Arc<Live>, config: &ServerConfig) -> Result<Self, crate::ServerError> {
         let styles = Styles::load(&config.styles_dir)?;
-        // Port areas and zones come from the fleet as generated; then the
-        // positions the store recorded since are laid over it.
-        let geofence = onemap_core::ships::Geofence::from_fleet(city.ships());
-        let city = match &config.events {
-            Some((store, _)) => {
-                let latest = store.latest_ship_positions().await?;
-                let fleet = city.ships();
-                let changed: Vec<onemap_core::Ship> = latest
-                    .iter()
-                    .filter_map(|p| {
-                        let i = fleet.binary_search_by_key(&p.mmsi, |s| s.mmsi).ok()?;
-                        Some(onemap_core::Ship {
-                            lon: p.lon,
-                            lat: p.lat,
-                            speed_kn: p.speed_kn,
-                            heading_deg: p.course_deg,
-                            in_port: p.in_port,
-                            reported_at: p.time,
-                            ..fleet[i].clone()
-                        })
-                    })
-                    .collect();
-                if changed.is_empty() {
-                    city
-                } else {
-                    Arc::new(
-                        city.with_ships(changed)
-                            .map_err(crate::ServerError::Index)?,
-                    )
-                }
-            }
-            None => city,
-        };
-        let tiles = TileSource::new(city.clone(), config.cache_bytes);
-        let events = config
-            .events
-            .clone()
-            .map(|(store, min_id)| EventLoop::new(store, min_id));
+        let city = live.city();
         let mut search = Vec::new();
         for level in Level::ALL {
             for a in city.areas().level(level) {
@@ -189,9 +141,7 @@ impl AppState {
             }
         }
         Ok(AppState(Arc::new(Inner {
-            tiles: ArcSwap::from_pointee(tiles),
-            events,
-            ships: crate::ships::ShipLive::new(geofence),
+            live,
             styles,
             viewer_dir: config.viewer_dir.clone(),
             metrics: Metrics::default(),
@@ -206,16 +156,11 @@ impl AppState {
 impl Inner {
     /// The current city snapshot.
     pub fn city(&self) -> Arc<City> {
-        Arc::clone(self.tiles.load().city())
+        self.live.city()
     }
 
     /// The tile source of the current snapshot.
     pub fn tiles(&self) -> Arc<TileSource> {
-        self.tiles.load_full()
-    }
-
-    /// Makes `tiles` (and its city) current.
-    pub(crate) fn publish(&self, tiles: TileSource) {
-        self.tiles.store(Arc::new(tiles));
+        self.live.tiles()
     }
 }

@@ -23,6 +23,8 @@ mod write;
 pub use error::PgError;
 pub use live::{Notice, PgLive, CHANGES_CHANNEL};
 pub use schema::{schema_version, Migration, MIGRATIONS};
+#[cfg(test)]
+pub(crate) use schema::history_columns;
 
 use onemap_core::{CityData, Layer};
 use std::sync::Arc;

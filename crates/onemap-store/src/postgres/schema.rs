@@ -545,6 +545,17 @@ CREATE TABLE ship_crossings (
 CREATE INDEX ship_crossings_port_at_idx ON ship_crossings (port, at);
 "#;
 
+/// The columns of the event history, as the embedded store must name them
+/// too.
+#[cfg(test)]
+pub(crate) fn history_columns() -> Vec<String> {
+    EVENT_HISTORY
+        .columns
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect()
+}
+
 /// The enum names the CHECK constraints of the migrations must list, by
 /// column (a test checks each appears in the SQL).
 #[cfg(test)]

@@ -1,6 +1,16 @@
 //! The store behind a live server: the embedded GeoPackage file or PostGIS,
 //! with one async interface (the embedded store's blocking calls run on
 //! tokio's blocking pool).
+//!
+//! - `records`: what both keep (events with what the loop adds, history,
+//!   ship positions, crossings);
+//! - `workflow`: the loop's report and move, written once over the
+//!   primitives of a store's write transaction;
+//! - `tokens`: bearer tokens, of which the stores keep only the hash.
+
+pub(crate) mod records;
+pub(crate) mod tokens;
+pub(crate) mod workflow;
 
 use crate::{
     Crossing, EmbeddedStore, EventRecord, HistoryEntry, MoveRequest, NewReport, PgLive,
@@ -114,6 +124,16 @@ impl LiveStore {
         }
     }
 
+    /// The events this store changed since the city's files, to lay over
+    /// them at start-up: the embedded store's; none for PostGIS, which the
+    /// city was loaded from with every change.
+    pub async fn changed_events(&self) -> Result<Vec<Event>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, |s| s.events()).await,
+            LiveStore::Postgres(_) => Ok(Vec::new()),
+        }
+    }
+
     /// The current state of these events, read from the store (PostGIS:
     /// changes other servers announced; the embedded store has no others).
     pub async fn events(&self, ids: &[u64]) -> Result<Vec<Event>, StoreError> {
@@ -150,6 +170,15 @@ impl LiveStore {
         match self {
             LiveStore::Embedded(s) => blocking(s, |s| s.latest_ship_positions()).await,
             LiveStore::Postgres(p) => p.latest_ship_positions().await,
+        }
+    }
+
+    /// Each ship's recorded positions of the last `secs` seconds before its
+    /// latest, by MMSI, oldest first.
+    pub async fn recent_ship_positions(&self, secs: i64) -> Result<Vec<ShipPosition>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.recent_ship_positions(secs)).await,
+            LiveStore::Postgres(p) => p.recent_ship_positions(secs).await,
         }
     }
 

@@ -1,0 +1,42 @@
+//! What changes the city, beneath the server: no HTTP here.
+//!
+//! [`Live`] holds the current snapshot of the city (a [`TileSource`] and,
+//! through it, its [`City`]), swapped whole when something changes, and
+//! the store that keeps every change ([`LiveStore`]: the embedded
+//! GeoPackage file or PostGIS). Its operations:
+//!
+//! - [`Live::report`] and [`Live::transition`]: the closed event loop. A
+//!   change is committed to the store first, then applied to a new snapshot,
+//!   and returns once that snapshot is served — so whoever made it sees it
+//!   in the next tile or figure. Changes arriving while a snapshot is built
+//!   go together into the next one (`queue`).
+//! - [`Live::ingest_positions`]: a batch of ship positions judged in order,
+//!   port crossings and zone alerts derived, committed, applied, and sent to
+//!   everyone who [`Live::subscribe`]d, in order.
+//! - [`Live::follow`]: other servers' changes of a shared PostGIS, applied
+//!   as they are announced.
+//! - Reads that need the store or the ships' recent past: [`Live::event`]
+//!   (with its history), [`Live::ship_track`], [`Live::crossings`] — the
+//!   last two answered from memory, so they work while PostGIS is away.
+//!
+//! Work is done on a task of its own, so a caller that goes away (a client
+//! that hangs up) never leaves a committed change unapplied. Failures are
+//! [`LiveError`]s.
+//!
+//! [`TileSource`]: onemap_tiles::TileSource
+//! [`City`]: onemap_index::City
+//! [`LiveStore`]: onemap_store::LiveStore
+
+mod error;
+mod events;
+mod live;
+mod queue;
+mod ships;
+
+pub use error::LiveError;
+pub use events::{EventView, MoveInput, ReportInput, Reported, MAX_DESCRIPTION, MAX_SHORT};
+pub use live::Live;
+pub use ships::{
+    IngestOutcome, PositionInput, Refused, StreamItem, MAX_BATCH, MAX_CROSSINGS,
+    MAX_TRACK_POINTS, TRACK_SECS,
+};

@@ -1,0 +1,101 @@
+//! [`Live`]: the current snapshot, the store, and how they are set up.
+
+use crate::queue::Changes;
+use crate::ships::ShipLive;
+use crate::LiveError;
+use arc_swap::ArcSwap;
+use onemap_core::workflow::Actor;
+use onemap_core::Layer;
+use onemap_index::City;
+use onemap_store::LiveStore;
+use onemap_tiles::TileSource;
+use std::sync::Arc;
+
+/// The live city (see the crate docs). Share it as `Arc<Live>`.
+pub struct Live {
+    /// The tiles of the current snapshot, and through them the city: one
+    /// swap moves both.
+    snapshot: ArcSwap<TileSource>,
+    /// Where changes are kept; `None`: a read-only server.
+    pub(crate) store: Option<LiveStore>,
+    /// The first id after the city's base events.
+    pub(crate) min_id: u64,
+    pub(crate) changes: Changes,
+    pub(crate) ships: ShipLive,
+    /// Events the store had changed since the city's files, laid over them
+    /// at start-up.
+    from_store: usize,
+}
+
+impl Live {
+    /// Sets up the live city over `city`, with a tile cache of
+    /// `cache_bytes`. With a store, what it kept is laid over the city:
+    /// the events the embedded store changed since the city's files (a
+    /// city loaded from PostGIS has them already), each ship's latest
+    /// recorded position, and the ships' recent tracks and crossings.
+    pub async fn open(
+        city: City,
+        cache_bytes: u64,
+        store: Option<LiveStore>,
+    ) -> Result<Live, LiveError> {
+        let min_id = city.max_id(Layer::Events).map_or(1, |m| m + 1);
+        let mut city = city;
+        let mut from_store = 0;
+        let mut ships = ShipLive::new(&city);
+        if let Some(store) = &store {
+            let changed = store.changed_events().await?;
+            from_store = changed.len();
+            if !changed.is_empty() {
+                city = city.with_events(changed)?;
+            }
+            city = ships.recall(city, store).await?;
+        }
+        Ok(Live {
+            snapshot: ArcSwap::from_pointee(TileSource::new(Arc::new(city), cache_bytes)),
+            store,
+            min_id,
+            changes: Changes::default(),
+            ships,
+            from_store,
+        })
+    }
+
+    /// The current city snapshot.
+    pub fn city(&self) -> Arc<City> {
+        Arc::clone(self.snapshot.load().city())
+    }
+
+    /// The tile source of the current snapshot.
+    pub fn tiles(&self) -> Arc<TileSource> {
+        self.snapshot.load_full()
+    }
+
+    /// Makes `tiles` (and its city) current.
+    pub(crate) fn publish(&self, tiles: TileSource) {
+        self.snapshot.store(Arc::new(tiles));
+    }
+
+    /// How many events the store had changed since the city's files.
+    pub fn events_from_store(&self) -> usize {
+        self.from_store
+    }
+
+    /// Whether this server keeps changes.
+    pub fn keeps_changes(&self) -> bool {
+        self.store.is_some()
+    }
+
+    /// The store, or [`LiveError::ReadOnly`].
+    pub(crate) fn store(&self) -> Result<&LiveStore, LiveError> {
+        self.store.as_ref().ok_or(LiveError::ReadOnly)
+    }
+
+    /// Who a bearer token speaks for ([`LiveError::UnknownToken`] if it is
+    /// none of ours).
+    pub async fn actor(&self, token: &str) -> Result<Actor, LiveError> {
+        self.store()?
+            .actor(token)
+            .await?
+            .ok_or(LiveError::UnknownToken)
+    }
+}

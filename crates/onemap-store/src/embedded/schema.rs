@@ -1,0 +1,97 @@
+//! The embedded store's schema: the GeoPackage tables every version of the
+//! file starts from, and the migrations that bring an older file up to
+//! date. A released migration never changes; a new file runs them all, so
+//! it is the same as one migrated from version 1.
+
+/// GeoPackage's SQLite application id ("GPKG") and version 1.3.
+pub(super) const GPKG_APPLICATION_ID: i32 = 0x4750_4B47;
+pub(super) const GPKG_VERSION: i32 = 10300;
+
+/// The migrations after version 1, as (version they make, what, SQL).
+pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (2, "ship tables", SCHEMA_V2),
+    (3, "column names as in PostGIS", SCHEMA_V3),
+];
+
+/// The version a store of this onemap is at.
+pub(super) const SCHEMA_VERSION: i64 = 3;
+
+/// Version 1: the GeoPackage tables, the events the loop touched, their
+/// history, the tokens.
+pub(super) const SCHEMA_V1: &str = "
+CREATE TABLE gpkg_spatial_ref_sys (
+  srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
+  organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
+INSERT INTO gpkg_spatial_ref_sys VALUES
+  ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
+  ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
+  ('WGS 84 geodetic', 4326, 'EPSG', 4326,
+   'GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563,AUTHORITY[\"EPSG\",\"7030\"]],AUTHORITY[\"EPSG\",\"6326\"]],PRIMEM[\"Greenwich\",0,AUTHORITY[\"EPSG\",\"8901\"]],UNIT[\"degree\",0.0174532925199433,AUTHORITY[\"EPSG\",\"9122\"]],AUTHORITY[\"EPSG\",\"4326\"]]',
+   'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid');
+CREATE TABLE gpkg_contents (
+  table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+  description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE,
+  srs_id INTEGER REFERENCES gpkg_spatial_ref_sys(srs_id));
+CREATE TABLE gpkg_geometry_columns (
+  table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+  srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+CREATE TABLE events (
+  fid INTEGER PRIMARY KEY, geom BLOB NOT NULL, category TEXT NOT NULL, status TEXT NOT NULL,
+  reported_at INTEGER NOT NULL, closed_at INTEGER, unit INTEGER NOT NULL,
+  description TEXT NOT NULL, reporter TEXT NOT NULL, routed_to TEXT,
+  idempotency_key TEXT UNIQUE, updated_at INTEGER NOT NULL);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
+  VALUES ('events', 'features', 'events', 'events reported or moved through onemap', 4326);
+INSERT INTO gpkg_geometry_columns VALUES ('events', 'geom', 'POINT', 4326, 0, 0);
+CREATE TABLE event_history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, event_id INTEGER NOT NULL REFERENCES events(fid),
+  at INTEGER NOT NULL, from_status TEXT, to_status TEXT NOT NULL, actor TEXT NOT NULL,
+  role TEXT NOT NULL, routed_to TEXT, note TEXT);
+CREATE INDEX event_history_event ON event_history(event_id, id);
+CREATE TABLE tokens (
+  hash TEXT PRIMARY KEY, role TEXT NOT NULL, scope TEXT NOT NULL, name TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+CREATE TABLE onemap_schema (version INTEGER NOT NULL);
+";
+
+/// Version 2: the ship-position history (a point feature table) and the
+/// ships' port crossings.
+const SCHEMA_V2: &str = "
+CREATE TABLE ship_positions (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT, geom BLOB NOT NULL, mmsi INTEGER NOT NULL,
+  time INTEGER NOT NULL, speed_kn REAL NOT NULL, course_deg REAL NOT NULL,
+  in_port INTEGER NOT NULL);
+CREATE INDEX ship_positions_mmsi ON ship_positions(mmsi, time);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
+  VALUES ('ship_positions', 'features', 'ship_positions', 'applied ship position reports', 4326);
+INSERT INTO gpkg_geometry_columns VALUES ('ship_positions', 'geom', 'POINT', 4326, 0, 0);
+CREATE TABLE ship_crossings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, mmsi INTEGER NOT NULL, port TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('departure', 'arrival')), time INTEGER NOT NULL);
+CREATE INDEX ship_crossings_port ON ship_crossings(port, time);
+";
+
+/// Version 3: one name per column in both stores. The history is keyed by
+/// (event, step) with PostGIS's names (`seq`, `status` for the status it
+/// entered); an event's unit is `unit_id` and the ship tables' time `at`,
+/// as in PostGIS. Existing history keeps its order.
+const SCHEMA_V3: &str = "
+ALTER TABLE events RENAME COLUMN unit TO unit_id;
+CREATE TABLE event_history_v3 (
+  event_id INTEGER NOT NULL REFERENCES events(fid), seq INTEGER NOT NULL CHECK (seq >= 0),
+  status TEXT NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL, note TEXT,
+  from_status TEXT, role TEXT NOT NULL, routed_to TEXT,
+  PRIMARY KEY (event_id, seq));
+INSERT INTO event_history_v3 (event_id, seq, status, at, actor, note, from_status, role, routed_to)
+  SELECT event_id, row_number() OVER (PARTITION BY event_id ORDER BY id) - 1, to_status, at,
+         actor, note, from_status, role, routed_to
+  FROM event_history;
+DROP TABLE event_history;
+ALTER TABLE event_history_v3 RENAME TO event_history;
+ALTER TABLE ship_positions RENAME COLUMN time TO at;
+ALTER TABLE ship_crossings RENAME COLUMN time TO at;
+";

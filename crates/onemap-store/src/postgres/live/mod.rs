@@ -1,0 +1,165 @@
+//! PostGIS as the live server's store: the event loop's reports, moves and
+//! history, the bearer tokens, the ships' position history and port
+//! crossings — and the announcements that keep several servers in step.
+//!
+//! Every change is one transaction over a pooled connection, running the
+//! loop shared with the embedded store ([`crate::live::workflow`]) over
+//! PostGIS's primitives (`events`): a report takes a transaction-scoped
+//! advisory lock, so ids (the next after the largest) and idempotency keys
+//! are decided one report at a time across every server on the database; a
+//! move locks its event's row (`FOR UPDATE`), so two moves of one event
+//! never both pass the check against a stale status. `listen` hears the
+//! other servers' announcements; `ships` keeps the fleet's history.
+
+mod events;
+mod listen;
+mod ships;
+
+pub use listen::{Notice, CHANGES_CHANNEL};
+
+use super::error::describe;
+use super::{describe_target, parse_url, to_time, PgError};
+use crate::live::tokens::{self, token_hash};
+use crate::StoreError;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use onemap_core::workflow::{Actor, Scope};
+use onemap_core::Role;
+use std::time::Duration;
+use tokio_postgres::{Config, NoTls};
+
+/// Connections in the pool: enough for 32 clients whose reports take turns
+/// anyway, few enough to leave the database room for others.
+const POOL_SIZE: usize = 16;
+
+/// The live server's connection pool to a PostGIS database.
+pub struct PgLive {
+    pool: Pool,
+    config: Config,
+    target: String,
+    /// This server's name in announcements, to skip its own.
+    origin: String,
+}
+
+impl std::fmt::Debug for PgLive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgLive")
+            .field("target", &self.target)
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
+impl PgLive {
+    /// A pool for the database at `url`; connects lazily. Must be called
+    /// within a tokio runtime.
+    pub fn new(url: &str) -> Result<PgLive, PgError> {
+        let mut config = parse_url(url)?;
+        let target = describe_target(&config);
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(5));
+        }
+        config.application_name("onemap-live");
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(Duration::from_secs(5)))
+            .recycle_timeout(Some(Duration::from_secs(5)))
+            .build()
+            .map_err(|e| PgError::BadUrl {
+                reason: format!("cannot set up the connection pool: {e}"),
+            })?;
+        let origin = tokens::issue()
+            .map(|(t, _)| t[3..15].to_string())
+            .unwrap_or_else(|_| std::process::id().to_string());
+        Ok(PgLive {
+            pool,
+            config,
+            target,
+            origin,
+        })
+    }
+
+    /// `host:port/database` (no password).
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    async fn client(&self) -> Result<Object, PgError> {
+        self.pool.get().await.map_err(|e| {
+            let message = match &e {
+                deadpool_postgres::PoolError::Backend(b) => describe(b),
+                other => other.to_string(),
+            };
+            PgError::Unavailable {
+                target: self.target.clone(),
+                message,
+            }
+        })
+    }
+
+    fn err(&self, action: &str) -> impl Fn(tokio_postgres::Error) -> PgError + '_ {
+        let action = action.to_string();
+        move |e| PgError::live(&self.target, &action, e)
+    }
+
+    /// Issues a bearer token and returns it; only its SHA-256 is kept.
+    pub async fn create_token(
+        &self,
+        role: Role,
+        scope: &Scope,
+        name: &str,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        let (token, hash) = tokens::issue().map_err(|e| StoreError::Worker(e.to_string()))?;
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO tokens (hash, role, scope, name, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &hash,
+                &role.as_str(),
+                &scope.to_string(),
+                &name,
+                &to_time("tokens", now)?,
+            ],
+        )
+        .await
+        .map_err(self.err("store a token"))?;
+        Ok(token)
+    }
+
+    /// Who a bearer token speaks for, if it is one of ours.
+    pub async fn actor(&self, token: &str) -> Result<Option<Actor>, StoreError> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT role, scope, name FROM tokens WHERE hash = $1",
+                &[&token_hash(token)],
+            )
+            .await
+            .map_err(self.err("look up a token"))?;
+        let Some(row) = row else { return Ok(None) };
+        let (role, scope, name): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+        Ok(Some(Actor {
+            role: parse("tokens", &role)?,
+            scope: parse("tokens", &scope)?,
+            name,
+        }))
+    }
+}
+
+fn parse<T: std::str::FromStr>(table: &'static str, s: &str) -> Result<T, PgError> {
+    s.parse()
+        .map_err(|_| PgError::invalid(table, format!("bad stored value '{s}'")))
+}
+
+fn u32_of(table: &'static str, v: i64) -> Result<u32, PgError> {
+    u32::try_from(v).map_err(|_| PgError::invalid(table, format!("mmsi {v} out of range")))
+}
