@@ -37,6 +37,6 @@ pub use error::LiveError;
 pub use events::{EventView, MoveInput, ReportInput, Reported, MAX_DESCRIPTION, MAX_SHORT};
 pub use live::Live;
 pub use ships::{
-    IngestOutcome, PositionInput, Refused, StreamItem, MAX_BATCH, MAX_CROSSINGS,
-    MAX_TRACK_POINTS, TRACK_SECS,
+    IngestOutcome, PositionInput, Refused, StreamItem, MAX_BATCH, MAX_CROSSINGS, MAX_TRACK_POINTS,
+    TRACK_SECS,
 };

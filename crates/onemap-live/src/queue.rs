@@ -217,7 +217,10 @@ fn next_snapshot(
     let next = match city.with_events(batch.clone()) {
         Ok(next) => next,
         Err(e) => {
-            tracing::warn!("a batch of {} change(s) was refused ({e}); applying them one by one", batch.len());
+            tracing::warn!(
+                "a batch of {} change(s) was refused ({e}); applying them one by one",
+                batch.len()
+            );
             let mut next = (**city).clone();
             for change in batch {
                 let id = change.id;

@@ -160,8 +160,7 @@ impl Memory {
         let t = self.tracks.entry(p.mmsi).or_default();
         t.push_back((p.time, p.lon, p.lat));
         let latest = t.back().map_or(p.time, |b| b.0.max(p.time));
-        while t.len() > MAX_TRACK_POINTS || t.front().is_some_and(|f| f.0 < latest - TRACK_SECS)
-        {
+        while t.len() > MAX_TRACK_POINTS || t.front().is_some_and(|f| f.0 < latest - TRACK_SECS) {
             t.pop_front();
         }
     }
@@ -209,7 +208,11 @@ impl ShipLive {
     /// Lays what the store recorded over the fleet as generated: each
     /// ship's latest position into `city`, its recent track and the
     /// crossings into memory.
-    pub(crate) async fn recall(&mut self, city: City, store: &LiveStore) -> Result<City, LiveError> {
+    pub(crate) async fn recall(
+        &mut self,
+        city: City,
+        store: &LiveStore,
+    ) -> Result<City, LiveError> {
         let recent = store.recent_ship_positions(TRACK_SECS).await?;
         let crossings = store.crossings(None, i64::MIN, i64::MAX).await?;
         let fleet = city.ships();

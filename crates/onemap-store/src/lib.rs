@@ -32,7 +32,9 @@ pub use fgb::{
     read_homesteads, read_layer, read_meta, read_schools, read_ships, write_city_dir, LayerData,
     LAYER_EXTENSION, META_FILE,
 };
-pub use live::records::{Crossing, EventRecord, HistoryEntry, MoveRequest, NewReport, ShipPosition};
+pub use live::records::{
+    Crossing, EventRecord, HistoryEntry, MoveRequest, NewReport, ShipPosition,
+};
 pub use live::LiveStore;
 pub use postgres::{ImportMode, Notice, PgError, PgLink, PgLive, PgStore};
 pub use validate::{validate_city, Check, Report};

@@ -251,7 +251,12 @@ fn a_version_1_store_is_migrated() {
         steps,
         vec![
             (10, None, EventStatus::Reported, None),
-            (20, Some(EventStatus::Reported), EventStatus::Discussing, Some("看看"))
+            (
+                20,
+                Some(EventStatus::Reported),
+                EventStatus::Discussing,
+                Some("看看")
+            )
         ]
     );
     // The migrated history goes on where it stopped.
@@ -300,7 +305,9 @@ fn the_history_has_the_same_columns_as_in_postgis() {
     let s = EmbeddedStore::open(&dir.path().join(EMBEDDED_FILE)).unwrap();
     let columns = |table: &str| -> Vec<String> {
         s.lock()
-            .prepare(&format!("SELECT name FROM pragma_table_info('{table}') ORDER BY name"))
+            .prepare(&format!(
+                "SELECT name FROM pragma_table_info('{table}') ORDER BY name"
+            ))
             .unwrap()
             .query_map([], |r| r.get(0))
             .unwrap()

@@ -22,9 +22,9 @@ mod write;
 
 pub use error::PgError;
 pub use live::{Notice, PgLive, CHANGES_CHANNEL};
-pub use schema::{schema_version, Migration, MIGRATIONS};
 #[cfg(test)]
 pub(crate) use schema::history_columns;
+pub use schema::{schema_version, Migration, MIGRATIONS};
 
 use onemap_core::{CityData, Layer};
 use std::sync::Arc;
