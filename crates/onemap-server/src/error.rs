@@ -89,7 +89,10 @@ impl From<CoreError> for ApiError {
             CoreError::UnknownLevel(_) => Self::unprocessable("unknown_level", msg),
             CoreError::UnknownValue { .. } => Self::unprocessable("unknown_value", msg),
             CoreError::InvalidAreaId(_) => Self::bad_request("invalid_area_id", msg),
-            CoreError::InvalidPolygon(_) => Self::bad_request("bad_polygon", msg),
+            CoreError::BadPolygon(_) => Self::bad_request("bad_polygon", msg),
+            CoreError::BadBBox(_) => Self::bad_request("bad_bbox", msg),
+            CoreError::BadAreaId(_) => Self::bad_request("invalid_area_id", msg),
+            CoreError::BadTime(_) => Self::bad_request("bad_time", msg),
         }
     }
 }
