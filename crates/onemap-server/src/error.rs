@@ -113,6 +113,10 @@ impl From<IndexError> for ApiError {
             IndexError::InvalidDistance(_) => Self::unprocessable("invalid_distance", msg),
             IndexError::InvalidPolygon(_) => Self::unprocessable("invalid_polygon", msg),
             IndexError::InvalidCursor(_) => Self::bad_request("invalid_cursor", msg),
+            IndexError::UnknownGroupBy(_) => Self::unprocessable("unknown_level", msg),
+            IndexError::UnknownPlace(_) => Self::unprocessable("unknown_value", msg),
+            IndexError::BadH3Resolution(_) => Self::bad_request("bad_number", msg),
+            IndexError::BBoxTooLarge { .. } => Self::unprocessable("bbox_too_large", msg),
             IndexError::InvalidData(_) => Self::internal(msg),
         }
     }
