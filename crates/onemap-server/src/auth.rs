@@ -1,7 +1,7 @@
 //! Bearer tokens: the actor behind a request's `Authorization` header.
 
-use crate::error::ApiError;
-use axum::http::{header, HeaderMap, StatusCode};
+use crate::error::{ApiError, ErrorCode};
+use axum::http::{header, HeaderMap};
 use onemap_core::workflow::Actor;
 use onemap_store::LiveStore;
 
@@ -10,8 +10,7 @@ pub(crate) async fn bearer_actor(
     store: &LiveStore,
     headers: &HeaderMap,
 ) -> Result<Actor, ApiError> {
-    let unauthorized =
-        |msg: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", msg.to_string());
+    let unauthorized = |msg: &str| ApiError::new(ErrorCode::Unauthorized, msg.to_string());
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

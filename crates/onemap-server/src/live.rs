@@ -11,7 +11,7 @@
 //! in the next one.
 
 use crate::api::js_safe;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::tiles::path_error;
 use crate::AppState;
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -93,8 +93,7 @@ impl EventLoop {
 pub(crate) fn event_loop(state: &AppState) -> Result<&EventLoop, ApiError> {
     state.events.as_ref().ok_or_else(|| {
         ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "read_only",
+            ErrorCode::ReadOnly,
             "this server keeps no changes (it was started without a store for the event loop)",
         )
     })
@@ -245,21 +244,13 @@ async fn actor(state: &AppState, headers: &HeaderMap) -> Result<Actor, ApiError>
 }
 
 pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    b.map(|Json(v)| v).map_err(|r| {
-        let status = r.status();
-        let code = if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
-            "unsupported_media_type"
-        } else {
-            "bad_body"
-        };
-        ApiError::new(status, code, r.body_text())
-    })
+    b.map(|Json(v)| v).map_err(ApiError::from)
 }
 
 fn short(name: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
     match v {
-        Some(s) if s.chars().count() > MAX_SHORT => Err(ApiError::unprocessable(
-            "too_long",
+        Some(s) if s.chars().count() > MAX_SHORT => Err(ApiError::new(
+            ErrorCode::TooLong,
             format!("{name} is longer than {MAX_SHORT} characters"),
         )),
         Some(s) if s.trim().is_empty() => Ok(None),
@@ -309,8 +300,8 @@ pub async fn report(
     let category: EventCategory = b.category.parse()?;
     let description = b.description.trim().to_string();
     if description.is_empty() || description.chars().count() > MAX_DESCRIPTION {
-        return Err(ApiError::unprocessable(
-            "invalid_description",
+        return Err(ApiError::new(
+            ErrorCode::InvalidDescription,
             format!("description must be 1 to {MAX_DESCRIPTION} characters"),
         ));
     }
@@ -328,14 +319,14 @@ pub async fn report(
                 .and_then(|n| AreaId::new(n).ok())
                 .filter(|a| a.level() == Some(Level::Unit))
                 .ok_or_else(|| {
-                    ApiError::unprocessable(
-                        "invalid_unit",
+                    ApiError::new(
+                        ErrorCode::InvalidUnit,
                         "unit must be the 18-digit id of a unit",
                     )
                 })?;
             if city.feature(Layer::Units, id.get()).is_none() {
-                return Err(ApiError::unprocessable(
-                    "unknown_unit",
+                return Err(ApiError::new(
+                    ErrorCode::UnknownUnit,
                     format!("no unit {id} in this city"),
                 ));
             }
@@ -345,14 +336,14 @@ pub async fn report(
     let (lon, lat, unit) = match (b.lon, b.lat, given_unit) {
         (Some(lon), Some(lat), given) => {
             let located = city.locate_unit(lon, lat)?.ok_or_else(|| {
-                ApiError::unprocessable(
-                    "outside_city",
+                ApiError::new(
+                    ErrorCode::OutsideCity,
                     format!("({lon}, {lat}) is not inside any unit of the city"),
                 )
             })?;
             if let Some(u) = given.filter(|u| *u != located) {
-                return Err(ApiError::unprocessable(
-                    "unit_mismatch",
+                return Err(ApiError::new(
+                    ErrorCode::UnitMismatch,
                     format!("({lon}, {lat}) lies in unit {located}, not in unit {u}"),
                 ));
             }
@@ -366,8 +357,8 @@ pub async fn report(
             (f.lon, f.lat, u)
         }
         _ => {
-            return Err(ApiError::unprocessable(
-                "missing_location",
+            return Err(ApiError::new(
+                ErrorCode::MissingLocation,
                 "give lon and lat, or a unit id, or both",
             ))
         }
@@ -457,8 +448,8 @@ pub async fn get_event(
 fn event_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError> {
     let Path(raw) = path.map_err(path_error)?;
     raw.parse().map_err(|_| {
-        ApiError::bad_request(
-            "bad_event_id",
+        ApiError::new(
+            ErrorCode::BadEventId,
             format!("event ids are positive integers, got '{raw}'"),
         )
     })
@@ -493,7 +484,7 @@ async fn one_event(state: &AppState, id: u64) -> Result<Value, ApiError> {
         None => {
             let e = city
                 .event(id)
-                .ok_or_else(|| ApiError::not_found("unknown_event", format!("no event {id}")))?;
+                .ok_or_else(|| ApiError::new(ErrorCode::UnknownEvent, format!("no event {id}")))?;
             json!({
                 "event": e,
                 "description": null,

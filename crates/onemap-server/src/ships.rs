@@ -9,7 +9,7 @@
 //! and publishes every change on the stream, in order. Batches (and event
 //! changes) are applied one at a time, so each judges against the last.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::live::{body, event_loop};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
@@ -146,8 +146,7 @@ pub async fn positions(
     let who = crate::auth::bearer_actor(&lp.store, &headers).await?;
     if who.role != Role::ShipFeed {
         return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
+            ErrorCode::Forbidden,
             format!(
                 "position reports need a ship_feed token; this one is {}",
                 who.role
@@ -158,8 +157,8 @@ pub async fn positions(
         BatchBody::List(r) | BatchBody::Wrapped { reports: r } => r,
     };
     if reports.len() > MAX_BATCH {
-        return Err(ApiError::unprocessable(
-            "batch_too_large",
+        return Err(ApiError::new(
+            ErrorCode::BatchTooLarge,
             format!(
                 "{} reports in one batch; at most {MAX_BATCH}",
                 reports.len()
@@ -341,14 +340,14 @@ pub async fn list(
     State(state): State<AppState>,
     q: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::BadQuery, e.body_text()))?;
     let want_port = match q.state.as_deref() {
         None | Some("") => None,
         Some("in_port") => Some(true),
         Some("at_sea") => Some(false),
         Some(other) => {
-            return Err(ApiError::unprocessable(
-                "invalid_state",
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
                 format!("state is in_port or at_sea, not {other:?}"),
             ))
         }
@@ -374,14 +373,14 @@ pub async fn get(
     let mmsi: u32 = mmsi
         .trim()
         .parse()
-        .map_err(|_| ApiError::bad_request("invalid_mmsi", "an MMSI is a 9-digit number"))?;
+        .map_err(|_| ApiError::new(ErrorCode::InvalidMmsi, "an MMSI is a 9-digit number"))?;
     let city = state.city();
     let fleet = city.ships();
     let ship = fleet
         .binary_search_by_key(&mmsi, |s| s.mmsi)
         .ok()
         .map(|i| fleet[i].clone())
-        .ok_or_else(|| ApiError::not_found("unknown_ship", format!("no ship {mmsi}")))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::UnknownShip, format!("no ship {mmsi}")))?;
     // The 24 h up to its last report (a ship silent for days still shows
     // where it went last).
     let since = ship.reported_at - 86_400;
@@ -438,25 +437,14 @@ pub async fn crossings(
     State(state): State<AppState>,
     q: Result<Query<CrossingParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let time = |name: &str, v: &Option<String>| -> Result<Option<i64>, ApiError> {
-        v.as_deref()
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                onemap_core::time::parse_time(s).ok_or_else(|| {
-                    ApiError::bad_request("invalid_time", format!("{name}: not a time: {s:?}"))
-                })
-            })
-            .transpose()
+    let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::BadQuery, e.body_text()))?;
+    let time = |v: &Option<String>| -> Result<Option<onemap_core::TimeBound>, ApiError> {
+        let v = v.as_deref().filter(|s| !s.is_empty());
+        Ok(v.map(str::parse).transpose()?)
     };
-    let from = time("from", &q.from)?.unwrap_or(i64::MIN);
-    let to = time("to", &q.to)?.unwrap_or(i64::MAX);
-    if from > to {
-        return Err(ApiError::unprocessable(
-            "invalid_window",
-            "from is after to",
-        ));
-    }
+    let window = onemap_index::TimeWindow::between(time(&q.from)?, time(&q.to)?)?;
+    let from = window.from.unwrap_or(i64::MIN);
+    let to = window.to.unwrap_or(i64::MAX);
     let lp = event_loop(&state)?;
     let port = q.port.filter(|p| !p.is_empty());
     let list = lp.store.crossings(port, from, to).await?;
