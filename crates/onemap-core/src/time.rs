@@ -223,6 +223,19 @@ mod tests {
         assert!(t(&long).unwrap_err().to_string().len() < 200);
     }
 
+    /// The command line's cases (from the parser it had of its own).
+    #[test]
+    fn dates_are_china_standard_time_midnight() {
+        let t = |s: &str| s.parse::<TimeBound>().map(TimeBound::unix);
+        assert_eq!(t("2026-11-01"), Ok(1_793_462_400));
+        assert_eq!(t("1970-01-01"), Ok(-8 * 3600));
+        assert_eq!(t("2024-02-29"), Ok(1_709_136_000));
+        assert_eq!(t("12345"), Ok(12345));
+        assert!(t("2023-02-29").is_err());
+        assert!(t("2026-13-01").is_err());
+        assert!(t("yesterday").is_err());
+    }
+
     #[test]
     fn days_round_trip() {
         for d in [-1000, 0, 1, 365, 20_000, 20_758] {
