@@ -2,6 +2,8 @@
 //! city, as JSON equal to the index's own answers and as readable tables,
 //! and refuses bad input with one line on stderr and a non-zero exit.
 
+mod http_support;
+
 use onemap_core::{HomesteadStatus, Layer, Level};
 use onemap_index::{
     City, EventFilter, GroupBy, HotspotPlace, HotspotQuery, PageRequest, StatsQuery, TimeWindow,
@@ -286,7 +288,7 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
         (&["locate", "200", "0"], 1, "invalid coordinate"),
         (
             &["bbox", "events", "--bbox", "119.1,25.0,119.0,25.5"],
-            1,
+            2,
             "inverted",
         ),
         (
@@ -342,7 +344,7 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
         ),
         (
             &["features", "events", "--polygon", "119 25,119.1"],
-            1,
+            2,
             "invalid polygon",
         ),
         (&["hotspots", "--min-count", "0"], 2, "0 is not in 1.."),
@@ -358,4 +360,145 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
             assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         }
     }
+}
+
+/// A bad value gets the same message from the command line as from the
+/// API: values that do not parse inside clap's "invalid value 'V' for
+/// '--x <X>': MESSAGE" (exit 2), values the query refuses as "error:
+/// MESSAGE" (exit 1); the API's `message` is MESSAGE.
+#[test]
+fn bad_values_say_what_the_api_says() {
+    let f = fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store.gpkg");
+    let server = http_support::start_with(&[
+        "--data",
+        f.dir.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    let area = fixture().city.areas().level(Level::District)[0]
+        .id
+        .to_string();
+    let a = area.as_str();
+    let on_area = |q: &str| format!("/api/areas/{area}?{q}");
+    // (command line, the option it fails on, the API request)
+    let parsed: Vec<(Vec<&str>, &str, String)> = vec![
+        (
+            vec!["stats", "--from", "yesterday"],
+            "--from <FROM>",
+            "/api/stats?from=yesterday".into(),
+        ),
+        (
+            vec!["area", a, "--to", "2026-02-30"],
+            "--to <TO>",
+            on_area("to=2026-02-30"),
+        ),
+        (
+            vec!["hotspots", "--from", "soon"],
+            "--from <FROM>",
+            "/api/hotspots?from=soon".into(),
+        ),
+        (
+            vec!["features", "events", "--area", a, "--to", "1.5"],
+            "--to <TO>",
+            format!("/api/features/events?area={area}&to=1.5"),
+        ),
+        (
+            vec!["stats", "--bbox", "119,25,119.1"],
+            "--bbox <BBOX>",
+            "/api/stats?bbox=119,25,119.1".into(),
+        ),
+        (
+            vec!["features", "events", "--bbox", "119.1,25,119,25.1"],
+            "--bbox <BBOX>",
+            "/api/features/events?bbox=119.1,25,119,25.1".into(),
+        ),
+        (
+            vec!["features", "events", "--polygon", "119 25,119.1"],
+            "--polygon <POLYGON>",
+            "/api/features/events?polygon=119%2025,119.1".into(),
+        ),
+        (
+            vec!["stats", "--by", "country"],
+            "--by <BY>",
+            "/api/stats?by=country".into(),
+        ),
+        (
+            vec!["stats", "--by", "h3:x"],
+            "--by <BY>",
+            "/api/stats?by=h3:x".into(),
+        ),
+        (
+            vec!["hotspots", "--place", "street"],
+            "--place <PLACE>",
+            "/api/hotspots?place=street".into(),
+        ),
+        (
+            vec!["stats", "--area", "35030x"],
+            "--area <AREA>",
+            "/api/stats?area=35030x".into(),
+        ),
+        (
+            vec!["features", "events", "--area", a, "--cursor", "next"],
+            "--cursor <CURSOR>",
+            format!("/api/features/events?area={area}&cursor=next"),
+        ),
+    ];
+    for (args, option, path) in &parsed {
+        let api = api_message(&server.addr, path);
+        let out = query(&f.dir, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        let value = args[args.len() - 1];
+        let head = format!("error: invalid value '{value}' for '{option}': ");
+        let cli = err.lines().next().and_then(|l| l.strip_prefix(&head));
+        assert_eq!(cli, Some(api.as_str()), "{args:?}: {err}");
+    }
+    // Values that parse but that the query refuses.
+    let refused: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["stats", "--bbox", "100,20,119.1,25.1"],
+            "/api/stats?bbox=100,20,119.1,25.1".into(),
+        ),
+        (
+            vec!["features", "events", "--bbox", "110,20,119.1,25.1"],
+            "/api/features/events?bbox=110,20,119.1,25.1".into(),
+        ),
+        (
+            vec!["stats", "--from", "2026-10-01", "--to", "2026-09-01"],
+            "/api/stats?from=2026-10-01&to=2026-09-01".into(),
+        ),
+        (
+            vec!["features", "ships", "--area", a, "--status", "idle"],
+            format!("/api/features/ships?area={area}&status=idle"),
+        ),
+        (
+            vec!["features", "homesteads", "--area", a, "--category", "road"],
+            format!("/api/features/homesteads?area={area}&category=road"),
+        ),
+        (
+            vec!["features", "events", "--area", a, "--status", "idle"],
+            format!("/api/features/events?area={area}&status=idle"),
+        ),
+        (vec!["stats", "--by", "h3:13"], "/api/stats?by=h3:13".into()),
+        (
+            vec!["features", "events", "--polygon", "119 25,119 25,119 25"],
+            "/api/features/events?polygon=119%2025,119%2025,119%2025".into(),
+        ),
+    ];
+    for (args, path) in &refused {
+        let api = api_message(&server.addr, path);
+        let out = query(&f.dir, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.trim_end(), format!("error: {api}"), "{args:?}");
+    }
+}
+
+/// The message of the API's error answer to `GET path`.
+fn api_message(addr: &str, path: &str) -> String {
+    let r = http_support::get(addr, path);
+    assert!(r.status >= 400, "{path}: {}", r.status);
+    r.json()["error"]["message"].as_str().unwrap().to_string()
 }

@@ -1,4 +1,7 @@
 use clap::{Args, Parser, Subcommand};
+use geo_types::Polygon;
+use onemap_core::{AreaId, BBox, TimeBound};
+use onemap_index::{Cursor, GroupBy, HotspotPlace};
 use std::path::PathBuf;
 
 /// Where `onemap synth` writes, and everything else reads, by default.
@@ -229,26 +232,28 @@ pub enum QueryCommand {
     #[command(alias = "bbox")]
     Features {
         layer: String,
-        /// min_lon,min_lat,max_lon,max_lat
+        /// min_lon,min_lat,max_lon,max_lat (at most 5° on a side).
         #[arg(long, allow_hyphen_values = true, group = "scope")]
-        bbox: Option<String>,
+        bbox: Option<BBox>,
         /// An area id (district, town, village, grid or unit).
         #[arg(long, group = "scope")]
-        area: Option<String>,
+        area: Option<AreaId>,
         /// A polygon: 'lon lat,lon lat,…' or 'lon,lat;lon,lat;…'.
-        #[arg(long, allow_hyphen_values = true, group = "scope")]
-        polygon: Option<String>,
+        #[arg(long, allow_hyphen_values = true, group = "scope",
+              value_parser = onemap_core::parse_polygon)]
+        polygon: Option<Polygon<f64>>,
         #[arg(long, default_value_t = 100)]
         limit: usize,
         /// The next_cursor of the previous page.
         #[arg(long)]
-        cursor: Option<String>,
-        /// Events: from this date (YYYY-MM-DD, UTC+8) or Unix time, inclusive.
+        cursor: Option<Cursor>,
+        /// Events: from this date (YYYY-MM-DD, UTC+8), ISO 8601 date-time or
+        /// Unix time, inclusive.
         #[arg(long)]
-        from: Option<String>,
-        /// Events: up to this date or Unix time, exclusive.
+        from: Option<TimeBound>,
+        /// Events: up to this date, date-time or Unix time, exclusive.
         #[arg(long)]
-        to: Option<String>,
+        to: Option<TimeBound>,
         /// Events: comma-separated categories.
         #[arg(long)]
         category: Option<String>,
@@ -259,40 +264,41 @@ pub enum QueryCommand {
     },
     /// An area with its figures, leader, breadcrumb and children.
     Area {
-        id: String,
+        id: AreaId,
         #[arg(long)]
-        from: Option<String>,
+        from: Option<TimeBound>,
         #[arg(long)]
-        to: Option<String>,
+        to: Option<TimeBound>,
     },
     /// Event counts by status and category, open count and closure rate, per group.
     Stats {
         /// district, town, village, grid, unit, or h3:RES (5..=12).
         #[arg(long, default_value = "district")]
-        by: String,
+        by: GroupBy,
         #[arg(long)]
-        from: Option<String>,
+        from: Option<TimeBound>,
         #[arg(long)]
-        to: Option<String>,
+        to: Option<TimeBound>,
         /// Only events under this area (id).
         #[arg(long)]
-        area: Option<String>,
-        /// Only events in this box: min_lon,min_lat,max_lon,max_lat.
+        area: Option<AreaId>,
+        /// Only events in this box: min_lon,min_lat,max_lon,max_lat (at most
+        /// 5° on a side).
         #[arg(long, allow_hyphen_values = true)]
-        bbox: Option<String>,
+        bbox: Option<BBox>,
     },
     /// Places where the same problem keeps coming back, most reported first.
     Hotspots {
         /// Least number of events at one place (at least 1).
         #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..))]
         min_count: u32,
-        /// unit, or h3:RES.
+        /// unit, or h3:RES (11..=12).
         #[arg(long, default_value = "h3:11")]
-        place: String,
+        place: HotspotPlace,
         #[arg(long)]
-        from: Option<String>,
+        from: Option<TimeBound>,
         #[arg(long)]
-        to: Option<String>,
+        to: Option<TimeBound>,
         /// Comma-separated categories, e.g. sanitation,drainage.
         #[arg(long)]
         category: Option<String>,

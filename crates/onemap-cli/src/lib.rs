@@ -1,7 +1,10 @@
 //! The `onemap` command line.
 //!
-//! Raw arguments are parsed by clap in [`args`]; each subcommand lives in its
-//! own module and returns `anyhow::Result`. [`main`] prints any error as one
+//! Raw arguments are parsed by clap in [`args`] into validated values — with
+//! the `FromStr` types of onemap-core and onemap-index (times, boxes, area
+//! ids, polygons, groupings), the same the HTTP API parses its query strings
+//! with, so a bad value gets the same message from both; each subcommand
+//! lives in its own module and returns `anyhow::Result`. [`main`] prints any error as one
 //! line and turns it into a non-zero exit code.
 
 mod args;

@@ -2,11 +2,10 @@
 //! JSON (or a readable table with `--table`).
 
 use crate::args::{QueryArgs, QueryCommand};
-use anyhow::{bail, Context};
-use onemap_core::{AreaId, BBox, EventCategory, EventStatus, HomesteadStatus, Layer, Level};
+use anyhow::bail;
+use onemap_core::{parse_list, Layer};
 use onemap_index::{
-    EventFilter, GroupBy, GroupKey, HotspotPlace, HotspotQuery, PageRequest, PlaceKey, Scope,
-    StatsQuery, TimeWindow,
+    EventFilter, GroupKey, HotspotQuery, PageRequest, PlaceKey, Scope, StatsQuery, TimeWindow,
 };
 use serde::Serialize;
 
@@ -46,7 +45,12 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
             status,
         } => {
             let layer: Layer = layer.parse()?;
-            let filter = feature_filter(layer, None, None, category, status)?;
+            let filter = EventFilter::for_layer(
+                layer,
+                TimeWindow::ALL,
+                category.as_deref(),
+                status.as_deref(),
+            )?;
             let city = load()?;
             let found = city.nearest(layer, lon, lat, k, max_distance, &filter)?;
             if a.table {
@@ -76,22 +80,18 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
             status,
         } => {
             let layer: Layer = layer.parse()?;
-            let filter = feature_filter(layer, from, to, category, status)?;
-            let page = PageRequest {
-                limit,
-                cursor: cursor.map(|c| c.parse()).transpose()?,
-            };
+            let window = TimeWindow::between(from, to)?;
+            let filter =
+                EventFilter::for_layer(layer, window, category.as_deref(), status.as_deref())?;
+            let page = PageRequest { limit, cursor };
             let found = match (bbox, area, polygon) {
-                (Some(b), None, None) => {
-                    let bbox = BBox::parse(&b)?;
+                (Some(bbox), None, None) => {
                     load()?.features_in_bbox(layer, &bbox, &filter, &page)?
                 }
-                (None, Some(a), None) => {
-                    let area: AreaId = a.parse()?;
+                (None, Some(area), None) => {
                     load()?.features_in_area(layer, area, &filter, &page)?
                 }
-                (None, None, Some(p)) => {
-                    let polygon = onemap_core::parse_polygon(&p)?;
+                (None, None, Some(polygon)) => {
                     load()?.features_in_polygon(layer, &polygon, &filter, &page)?
                 }
                 _ => bail!("give one of --bbox, --area or --polygon"),
@@ -115,8 +115,7 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
             }
         }
         QueryCommand::Area { id, from, to } => {
-            let id: AreaId = id.parse()?;
-            let window = TimeWindow::new(parse_time(from.as_deref())?, parse_time(to.as_deref())?)?;
+            let window = TimeWindow::between(from, to)?;
             let city = load()?;
             print_json(&city.area_details(id, &window)?)?;
         }
@@ -127,17 +126,16 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
             area,
             bbox,
         } => {
-            let group_by = parse_group(&by)?;
-            let window = TimeWindow::new(parse_time(from.as_deref())?, parse_time(to.as_deref())?)?;
+            let window = TimeWindow::between(from, to)?;
             let scope = match (area, bbox) {
                 (Some(_), Some(_)) => bail!("give --area or --bbox, not both"),
-                (Some(a), None) => Some(Scope::Area(a.parse()?)),
-                (None, Some(b)) => Some(Scope::BBox(BBox::parse(&b)?)),
+                (Some(a), None) => Some(Scope::Area(a)),
+                (None, Some(b)) => Some(Scope::BBox(b)),
                 (None, None) => None,
             };
             let city = load()?;
             let report = city.event_stats(&StatsQuery {
-                group_by,
+                group_by: by,
                 window,
                 scope,
             })?;
@@ -174,15 +172,8 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
             category,
             limit,
         } => {
-            let place = match place.as_str() {
-                "unit" => HotspotPlace::Unit,
-                p => match p.strip_prefix("h3:").map(str::parse::<u8>) {
-                    Some(Ok(r)) => HotspotPlace::H3(r),
-                    _ => bail!("--place must be 'unit' or 'h3:RES', got '{p}'"),
-                },
-            };
-            let categories = list::<EventCategory>(category)?;
-            let window = TimeWindow::new(parse_time(from.as_deref())?, parse_time(to.as_deref())?)?;
+            let categories = category.as_deref().map(parse_list).transpose()?;
+            let window = TimeWindow::between(from, to)?;
             let city = load()?;
             let spots = city.hotspots(&HotspotQuery {
                 window,
@@ -225,50 +216,6 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// The filter of a feature query on `layer`: a time window and categories
-/// for events; statuses of events, or of homesteads for homesteads.
-fn feature_filter(
-    layer: Layer,
-    from: Option<String>,
-    to: Option<String>,
-    category: Option<String>,
-    status: Option<String>,
-) -> anyhow::Result<EventFilter> {
-    let homes = layer == Layer::Homesteads;
-    let given = [&from, &to, &category, &status].iter().any(|o| o.is_some());
-    if given && layer != Layer::Events && !homes {
-        bail!("{}", onemap_index::IndexError::FilterNotApplicable(layer));
-    }
-    Ok(EventFilter {
-        from: parse_time(from.as_deref())?,
-        to: parse_time(to.as_deref())?,
-        categories: list::<EventCategory>(category)?,
-        statuses: if homes {
-            None
-        } else {
-            list::<EventStatus>(status.clone())?
-        },
-        homestead_statuses: if homes {
-            list::<HomesteadStatus>(status)?
-        } else {
-            None
-        },
-    })
-}
-
-/// A comma-separated list of values (`drainage,road`), if given.
-fn list<T: std::str::FromStr<Err = onemap_core::CoreError>>(
-    s: Option<String>,
-) -> anyhow::Result<Option<Vec<T>>> {
-    Ok(s.map(|s| {
-        s.split(',')
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| p.trim().parse::<T>())
-            .collect::<Result<Vec<T>, _>>()
-    })
-    .transpose()?)
-}
-
 /// A short readable label of a feature for tables.
 fn label(f: &onemap_index::Feature) -> String {
     use onemap_index::Properties as P;
@@ -292,42 +239,4 @@ fn label(f: &onemap_index::Feature) -> String {
 fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
     out!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
-}
-
-/// `village`, `unit`, … or `h3:RES`.
-fn parse_group(s: &str) -> anyhow::Result<GroupBy> {
-    if let Some(r) = s.strip_prefix("h3:") {
-        let r: u8 = r
-            .parse()
-            .with_context(|| format!("bad H3 resolution in --by '{s}'"))?;
-        return Ok(GroupBy::H3(r));
-    }
-    Ok(GroupBy::Level(s.parse::<Level>()?))
-}
-
-/// A date `YYYY-MM-DD` (midnight, China Standard Time, UTC+8), an ISO 8601
-/// date-time, or Unix seconds.
-pub fn parse_time(s: Option<&str>) -> anyhow::Result<Option<i64>> {
-    let Some(s) = s else { return Ok(None) };
-    onemap_core::time::parse_time(s).map(Some).ok_or_else(|| {
-        anyhow::anyhow!(
-            "bad time '{s}': expected YYYY-MM-DD, an ISO 8601 date-time or Unix seconds"
-        )
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_are_china_standard_time_midnight() {
-        assert_eq!(parse_time(Some("2026-11-01")).unwrap(), Some(1_793_462_400));
-        assert_eq!(parse_time(Some("1970-01-01")).unwrap(), Some(-8 * 3600));
-        assert_eq!(parse_time(Some("2024-02-29")).unwrap(), Some(1_709_136_000));
-        assert_eq!(parse_time(Some("12345")).unwrap(), Some(12345));
-        assert!(parse_time(Some("2023-02-29")).is_err());
-        assert!(parse_time(Some("2026-13-01")).is_err());
-        assert!(parse_time(Some("yesterday")).is_err());
-    }
 }

@@ -166,11 +166,10 @@ impl fmt::Display for AreaId {
 impl FromStr for AreaId {
     type Err = CoreError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let raw: u64 = s.trim().parse().map_err(|_| CoreError::UnknownValue {
-            kind: "area id",
-            value: s.to_string(),
-            expected: "a 6-, 9-, 12-, 15- or 18-digit area code".into(),
-        })?;
+        let raw: u64 = s
+            .trim()
+            .parse()
+            .map_err(|_| CoreError::BadAreaId(crate::error::excerpt(s)))?;
         AreaId::new(raw)
     }
 }
@@ -271,6 +270,30 @@ mod tests {
         assert_eq!(t.unit_ancestors(), None);
         assert!(AreaId::new(1234).is_err());
         assert!("abc".parse::<AreaId>().is_err());
+    }
+
+    #[test]
+    fn area_ids_from_text() {
+        assert_eq!(" 350302 ".parse::<AreaId>(), Ok(AreaId(350302)));
+        assert_eq!(
+            "350302005".parse::<AreaId>().map(AreaId::level),
+            Ok(Some(Level::Town))
+        );
+        // Not digits: text that does not parse.
+        for bad in ["abc", "", "-350302", "350302.0", "3503O2"] {
+            assert_eq!(
+                bad.parse::<AreaId>(),
+                Err(CoreError::BadAreaId(bad.trim().into())),
+                "{bad}"
+            );
+        }
+        // Digits, but no level has that many.
+        assert_eq!(
+            "12345".parse::<AreaId>(),
+            Err(CoreError::InvalidAreaId(12345))
+        );
+        let e = "abc".parse::<AreaId>().unwrap_err().to_string();
+        assert!(e.contains("'abc'") && e.contains("18 digits"), "{e}");
     }
 
     #[test]

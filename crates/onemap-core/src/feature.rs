@@ -50,6 +50,18 @@ macro_rules! coded_enum {
     };
 }
 
+/// A comma-separated list of values (`drainage,road`), as the command line
+/// and query strings give filters: spaces around values and empty items are
+/// ignored (so `","` is the empty list); the first value that does not
+/// parse is the error.
+pub fn parse_list<T: FromStr<Err = CoreError>>(s: &str) -> Result<Vec<T>, CoreError> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::parse)
+        .collect()
+}
+
 coded_enum!(
     /// What an event is about.
     EventCategory, "event category" {
@@ -212,6 +224,28 @@ pub struct School {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comma_lists() {
+        assert_eq!(
+            parse_list::<EventCategory>(" drainage, road ,"),
+            Ok(vec![EventCategory::Drainage, EventCategory::Road])
+        );
+        assert_eq!(parse_list::<EventStatus>(","), Ok(vec![]));
+        assert_eq!(
+            parse_list::<HomesteadStatus>("idle,reclaimed"),
+            Ok(vec![HomesteadStatus::Idle, HomesteadStatus::Reclaimed])
+        );
+        let e = parse_list::<EventCategory>("road,weather,nope").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown event category 'weather' (expected one of: drainage, sanitation, \
+             dispute, road, safety_hazard, illegal_building, public_order, other)"
+        );
+        // An event status is no homestead status, and the other way round.
+        assert!(parse_list::<HomesteadStatus>("closed").is_err());
+        assert!(parse_list::<EventStatus>("idle").is_err());
+    }
 
     #[test]
     fn coded_enums_round_trip() {

@@ -67,28 +67,16 @@ impl BBox {
         })
     }
 
-    /// Parses `min_lon,min_lat,max_lon,max_lat`.
+    /// Parses `min_lon,min_lat,max_lon,max_lat` (the same as `FromStr`):
+    /// text that is not four numbers is [`CoreError::BadBBox`], four
+    /// numbers that are no valid box [`CoreError::InvalidBBox`]. Any size is
+    /// a box; how large a box a query may cover is the query's rule
+    /// (`onemap_index::MAX_BBOX_DEGREES`).
     pub fn parse(s: &str) -> Result<Self, CoreError> {
-        let parts: Vec<f64> = s
-            .split(',')
-            .map(|p| p.trim().parse::<f64>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| CoreError::InvalidBBox {
-                min_lon: f64::NAN,
-                min_lat: f64::NAN,
-                max_lon: f64::NAN,
-                max_lat: f64::NAN,
-                reason: "expected four comma-separated numbers min_lon,min_lat,max_lon,max_lat",
-            })?;
-        match parts[..] {
-            [a, b, c, d] => Self::new(a, b, c, d),
-            _ => Err(CoreError::InvalidBBox {
-                min_lon: f64::NAN,
-                min_lat: f64::NAN,
-                max_lon: f64::NAN,
-                max_lat: f64::NAN,
-                reason: "expected four comma-separated numbers min_lon,min_lat,max_lon,max_lat",
-            }),
+        let nums: Option<Vec<f64>> = s.split(',').map(|p| p.trim().parse().ok()).collect();
+        match nums.as_deref() {
+            Some(&[a, b, c, d]) => Self::new(a, b, c, d),
+            _ => Err(CoreError::BadBBox(crate::error::excerpt(s))),
         }
     }
 
@@ -108,6 +96,13 @@ impl BBox {
     }
     pub fn height(&self) -> f64 {
         self.max_lat - self.min_lat
+    }
+}
+
+impl std::str::FromStr for BBox {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        BBox::parse(s)
     }
 }
 
@@ -133,13 +128,48 @@ mod tests {
         assert!(BBox::parse("1,2,3").is_err());
         assert!(BBox::parse("a,b,c,d").is_err());
     }
+
+    #[test]
+    fn bbox_text_and_values_fail_apart() {
+        let b: BBox = " 119 , 25,119.1,25.1 ".parse().unwrap();
+        assert_eq!(b, BBox::new(119.0, 25.0, 119.1, 25.1).unwrap());
+        // Any size is a box (a query's limit is the query's business).
+        assert!("-180,-85,180,85".parse::<BBox>().is_ok());
+        for bad in [
+            "119,25,119.1",
+            "119,25,119.1,25.1,3",
+            "a,b,c,d",
+            "",
+            "119;25;119.1;25.1",
+        ] {
+            assert_eq!(
+                bad.parse::<BBox>(),
+                Err(CoreError::BadBBox(bad.into())),
+                "{bad}"
+            );
+        }
+        for (bad, why) in [
+            ("119.1,25,119,25.1", "inverted"),
+            ("190,25,191,25.1", "WGS84"),
+            ("NaN,25,119,25.1", "finite"),
+        ] {
+            let e = bad.parse::<BBox>().unwrap_err();
+            assert!(matches!(e, CoreError::InvalidBBox { .. }), "{bad}: {e:?}");
+            assert!(e.to_string().contains(why), "{bad}: {e}");
+        }
+        assert_eq!(
+            "1,2,3".parse::<BBox>().unwrap_err().to_string(),
+            "invalid bounding box '1,2,3': expected four comma-separated numbers \
+             min_lon,min_lat,max_lon,max_lat"
+        );
+    }
 }
 
 /// Parses a polygon's outline, `lon lat,lon lat,…` (as in WKT) or
 /// `lon,lat;lon,lat;…`, at least 3 points; the ring is closed for you.
 /// Only the text is checked here: the queries check the shape.
 pub fn parse_polygon(s: &str) -> Result<Polygon<f64>, CoreError> {
-    let bad = || CoreError::InvalidPolygon(s.chars().take(80).collect());
+    let bad = || CoreError::BadPolygon(crate::error::excerpt(s));
     let (pairs, sep): (Vec<&str>, char) = if s.contains(';') {
         (s.split(';').collect(), ',')
     } else {
@@ -174,5 +204,27 @@ mod polygon_text_tests {
         assert!(parse_polygon("119 25,119.1").is_err());
         assert!(parse_polygon("a b,c d,e f").is_err());
         assert!(parse_polygon("119 25 3,119.1 25,119.1 25.1").is_err());
+    }
+
+    #[test]
+    fn polygon_text_errors() {
+        for bad in [
+            "",
+            "119 25",
+            "119 25,119.1 25",
+            "119 25,x 25,119.1 25.1",
+            "119,25;119.1",
+        ] {
+            assert_eq!(
+                parse_polygon(bad),
+                Err(CoreError::BadPolygon(bad.into())),
+                "{bad}"
+            );
+        }
+        // Text that parses is a polygon here; whether its ring is a valid
+        // shape (three distinct points, coordinates in range) is the query's
+        // check.
+        assert!(parse_polygon("119 25,119 25,119 25").is_ok());
+        assert!(parse_polygon("200 25,201 25,201 26").is_ok());
     }
 }

@@ -9,6 +9,11 @@
 //!   crate turns it into a queryable `City`.
 //! - [`LonLat`], [`BBox`] and [`TileCoord`]: validated coordinates, boxes and
 //!   Web Mercator tiles, with the tile math in [`tile`].
+//! - Values from text, as the command line and the API take them, each
+//!   failing with a [`CoreError`] whose message is the one people see:
+//!   [`BBox`], [`AreaId`], [`Level`], [`Layer`], the coded enums
+//!   ([`EventCategory`], …) and their comma lists ([`parse_list`]),
+//!   [`parse_polygon`], and [`TimeBound`] (dates, date-times, Unix seconds).
 //!
 //! This crate is deliberately light: it knows no file format, no index and no
 //! HTTP.
@@ -28,9 +33,10 @@ pub use area::{Area, AreaId, AreaTree, Level};
 pub use city::{CityData, CityMeta, CITY_EXTENT, SYNTHETIC_PUTIAN};
 pub use error::CoreError;
 pub use feature::{
-    Enterprise, Event, EventCategory, EventStatus, HeritagePoint, Homestead, HomesteadStatus,
-    ProtectionLevel, Role, School, SchoolKind, Ship, Watch,
+    parse_list, Enterprise, Event, EventCategory, EventStatus, HeritagePoint, Homestead,
+    HomesteadStatus, ProtectionLevel, Role, School, SchoolKind, Ship, Watch,
 };
 pub use geom::{parse_polygon, BBox, LonLat};
 pub use layer::Layer;
 pub use tile::TileCoord;
+pub use time::TimeBound;

@@ -2,6 +2,9 @@
 //! with China Standard Time (UTC+8) as the zone of a date or a date-time
 //! without an offset — the zone the city works in.
 
+use crate::CoreError;
+use std::str::FromStr;
+
 /// China Standard Time, seconds east of UTC.
 pub const CST_OFFSET_S: i64 = 8 * 3600;
 
@@ -12,10 +15,44 @@ pub fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// A bound of a time window as given on the command line or in a query
+/// string (`from`, `to`): Unix seconds, a date `YYYY-MM-DD` (midnight, China
+/// Standard Time) or an ISO 8601 date-time (see [`parse_time`]). Text that
+/// is none of these is [`CoreError::BadTime`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeBound(i64);
+
+impl TimeBound {
+    pub fn new(unix_seconds: i64) -> Self {
+        TimeBound(unix_seconds)
+    }
+
+    /// The bound in Unix seconds.
+    pub fn unix(self) -> i64 {
+        self.0
+    }
+}
+
+impl FromStr for TimeBound {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        parse_time(s)
+            .map(TimeBound)
+            .ok_or_else(|| CoreError::BadTime(crate::error::excerpt(s)))
+    }
+}
+
+impl From<TimeBound> for i64 {
+    fn from(t: TimeBound) -> i64 {
+        t.0
+    }
+}
+
 /// A time as Unix seconds, from Unix seconds, a date `YYYY-MM-DD` (midnight,
 /// China Standard Time), or an ISO 8601 date-time
 /// `YYYY-MM-DDTHH:MM[:SS[.fff]][Z|±HH:MM|±HHMM]` (no offset: China Standard
-/// Time). `None` when the text is none of these.
+/// Time). `None` when the text is none of these; [`TimeBound`] is the same
+/// with the error people see.
 pub fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<i64>() {
@@ -164,6 +201,39 @@ mod tests {
         ] {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn time_bounds() {
+        let t = |s: &str| s.parse::<TimeBound>().map(TimeBound::unix);
+        assert_eq!(t("2026-11-01"), Ok(1_793_462_400));
+        assert_eq!(t(" 2026-10-31T16:00:00Z "), Ok(1_793_462_400));
+        assert_eq!(t("-5"), Ok(-5));
+        for bad in ["yesterday", "2026-02-30", "2026-11-01T24:00", "1e9", ""] {
+            assert_eq!(t(bad), Err(CoreError::BadTime(bad.into())), "{bad}");
+        }
+        let msg = t("yesterday").unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            "invalid time 'yesterday': expected a date YYYY-MM-DD (midnight, China \
+             Standard Time), an ISO 8601 date-time or Unix seconds"
+        );
+        // A long value is cut in the message.
+        let long = "x".repeat(500);
+        assert!(t(&long).unwrap_err().to_string().len() < 200);
+    }
+
+    /// The command line's cases (from the parser it had of its own).
+    #[test]
+    fn dates_are_china_standard_time_midnight() {
+        let t = |s: &str| s.parse::<TimeBound>().map(TimeBound::unix);
+        assert_eq!(t("2026-11-01"), Ok(1_793_462_400));
+        assert_eq!(t("1970-01-01"), Ok(-8 * 3600));
+        assert_eq!(t("2024-02-29"), Ok(1_709_136_000));
+        assert_eq!(t("12345"), Ok(12345));
+        assert!(t("2023-02-29").is_err());
+        assert!(t("2026-13-01").is_err());
+        assert!(t("yesterday").is_err());
     }
 
     #[test]

@@ -31,6 +31,14 @@ pub enum IndexError {
     InvalidDistance(f64),
     #[error("invalid polygon: {0}")]
     InvalidPolygon(String),
+    #[error("unknown grouping '{0}' (expected district, town, village, grid, unit or h3:RES)")]
+    UnknownGroupBy(String),
+    #[error("unknown hot-spot place '{0}' (expected unit or h3:RES)")]
+    UnknownPlace(String),
+    #[error("invalid H3 resolution in '{0}': expected h3:RES with RES a number")]
+    BadH3Resolution(String),
+    #[error("the box is {width:.2}° × {height:.2}°; a query covers at most {max}° on each side")]
+    BBoxTooLarge { width: f64, height: f64, max: f64 },
     #[error("invalid cursor '{0}': pass back the cursor a previous page returned")]
     InvalidCursor(String),
     #[error("invalid city data: {0}")]

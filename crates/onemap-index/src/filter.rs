@@ -1,13 +1,32 @@
 //! What a query asks for: time windows, event filters and pages.
 
 use crate::IndexError;
-use onemap_core::{Event, EventCategory, EventStatus, HomesteadStatus};
+use onemap_core::{BBox, Event, EventCategory, EventStatus, HomesteadStatus};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
 /// The largest page (and the largest `k` of a nearest query).
 pub const MAX_LIMIT: usize = 10_000;
+
+/// The largest box a query may cover, in degrees on each side (the whole
+/// city is about 1.2° × 0.8°): a larger one is a mistake, not a question.
+/// A rule of the queries, like [`MAX_LIMIT`], so every caller — the API, the
+/// command line, a library user — meets the same one; a [`BBox`] itself may
+/// be any size (a tile at zoom 0 is the whole world).
+pub const MAX_BBOX_DEGREES: f64 = 5.0;
+
+/// `bbox` if a query may cover it (see [`MAX_BBOX_DEGREES`]).
+pub(crate) fn check_query_bbox(bbox: &BBox) -> Result<(), IndexError> {
+    if bbox.width() > MAX_BBOX_DEGREES || bbox.height() > MAX_BBOX_DEGREES {
+        return Err(IndexError::BBoxTooLarge {
+            width: bbox.width(),
+            height: bbox.height(),
+            max: MAX_BBOX_DEGREES,
+        });
+    }
+    Ok(())
+}
 
 /// A half-open window `[from, to)` of Unix seconds on an event's
 /// `reported_at`; a missing bound is open.
@@ -230,5 +249,26 @@ mod tests {
         assert!(!m.accepts(EventCategory::Road.code(), 0));
         let m = EventMask::new(Some(&[EventCategory::Road]), None);
         assert!(m.accepts(EventCategory::Road.code(), 5) && !m.accepts(0, 5));
+    }
+
+    #[test]
+    fn query_boxes_have_a_size_limit() {
+        let b = |w: f64, h: f64| BBox::new(118.0, 24.0, 118.0 + w, 24.0 + h).unwrap();
+        assert!(check_query_bbox(&b(5.0, 5.0)).is_ok());
+        assert!(check_query_bbox(&b(0.0, 0.0)).is_ok());
+        for (w, h) in [(5.01, 1.0), (1.0, 5.01)] {
+            assert_eq!(
+                check_query_bbox(&b(w, h)),
+                Err(IndexError::BBoxTooLarge {
+                    width: b(w, h).width(),
+                    height: b(w, h).height(),
+                    max: 5.0
+                })
+            );
+        }
+        assert_eq!(
+            check_query_bbox(&b(19.1, 5.1)).unwrap_err().to_string(),
+            "the box is 19.10° × 5.10°; a query covers at most 5° on each side"
+        );
     }
 }

@@ -17,6 +17,11 @@
 //! - Read-only column views for renderers: [`City::event_columns`],
 //!   [`City::columns_of`] and friends.
 //!
+//! - Query values from text, shared by the command line and the HTTP API:
+//!   [`GroupBy`], [`HotspotPlace`] and [`Cursor`] are `FromStr`;
+//!   [`TimeWindow::between`] and [`EventFilter::for_layer`] build a window
+//!   and a layer's filter from parsed bounds and comma lists.
+//!
 //! Every failure is an [`IndexError`].
 //!
 //! # Layout
@@ -43,6 +48,7 @@ mod hotspots;
 mod locate;
 mod memory;
 mod nearest;
+mod parse;
 mod points;
 mod query;
 mod stats;
@@ -57,7 +63,7 @@ pub use city::{box_tree, BoxEntry, BuildReport, City};
 pub use details::{AreaDetails, AreaRef, ChildFigures, LayerCounts, Location, LocationIds};
 pub use error::IndexError;
 pub use feature::{Feature, Neighbor, Page, Properties};
-pub use filter::{Cursor, EventFilter, PageRequest, TimeWindow, MAX_LIMIT};
+pub use filter::{Cursor, EventFilter, PageRequest, TimeWindow, MAX_BBOX_DEGREES, MAX_LIMIT};
 pub use h3::{FINE_RESOLUTION, HOTSPOT_RESOLUTIONS, STATS_RESOLUTIONS};
 pub use hotspots::{Hotspot, HotspotPlace, HotspotQuery, PlaceKey};
 pub use memory::MemoryReport;

@@ -188,7 +188,8 @@ enum Within<'a> {
 
 impl City {
     /// Features of `layer` in a box (points inside or on its edge; polygons
-    /// intersecting it), filtered, one page in id order.
+    /// intersecting it), filtered, one page in id order. The box may be at
+    /// most [`crate::MAX_BBOX_DEGREES`] on a side.
     pub fn features_in_bbox(
         &self,
         layer: Layer,
@@ -197,6 +198,7 @@ impl City {
         page: &PageRequest,
     ) -> Result<Page, IndexError> {
         let bbox = BBox::new(bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat)?;
+        crate::filter::check_query_bbox(&bbox)?;
         self.features(layer, Within::BBox(bbox), filter, page)
     }
 

@@ -27,7 +27,8 @@ pub enum GroupBy {
     H3(u8),
 }
 
-/// Where to count events: under an area, or inside a box.
+/// Where to count events: under an area, or inside a box (at most
+/// [`crate::MAX_BBOX_DEGREES`] on a side).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
@@ -215,6 +216,7 @@ impl City {
             }
             Some(Scope::BBox(b)) => {
                 let b = BBox::new(b.min_lon, b.min_lat, b.max_lon, b.max_lat)?;
+                crate::filter::check_query_bbox(&b)?;
                 Resolved {
                     units: None,
                     bbox: Some([b.min_lon, b.min_lat, b.max_lon, b.max_lat]),

@@ -1,15 +1,18 @@
 //! `/api/…`: every question of the index, as JSON (features as GeoJSON).
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::geojson;
-use crate::params::{parse_area_id, Params};
+use crate::params::{
+    parse_area_id, FeaturesParams, HotspotsParams, LocateParams, NearestParams, Params,
+    SearchParams, StatsParams, WindowParams, Within,
+};
 use crate::tiles::path_error;
 use crate::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
-use onemap_core::{Layer, Level};
-use onemap_index::{AreaRef, GroupBy, HotspotPlace, HotspotQuery, Scope, StatsQuery, MAX_LIMIT};
+use onemap_core::Layer;
+use onemap_index::AreaRef;
 use serde_json::{json, Value};
 
 type ApiResult = Result<Json<Value>, ApiError>;
@@ -53,11 +56,8 @@ fn layer(name: &str) -> Result<Layer, ApiError> {
 }
 
 /// `/api/locate?lon=&lat=`: the areas holding a point (null at sea).
-pub async fn locate(State(state): State<AppState>, p: Params) -> ApiResult {
-    let (lon, lat) = (
-        p.required_number::<f64>("lon")?,
-        p.required_number::<f64>("lat")?,
-    );
+pub async fn locate(State(state): State<AppState>, Params(p): Params<LocateParams>) -> ApiResult {
+    let (lon, lat) = p.point()?;
     to_json(&state.city().locate(lon, lat)?)
 }
 
@@ -65,42 +65,17 @@ pub async fn locate(State(state): State<AppState>, p: Params) -> ApiResult {
 pub async fn features(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
-    p: Params,
+    Params(p): Params<FeaturesParams>,
 ) -> ApiResult {
     let Path(name) = path.map_err(path_error)?;
     let layer = layer(&name)?;
-    let filter = p.filter_for(layer)?;
-    let page = p.page(100)?;
-    let bbox = p.bbox("bbox")?;
-    let area = p.area("area")?;
-    let polygon = p
-        .get("polygon")
-        .map(onemap_core::parse_polygon)
-        .transpose()?;
-    let given = [bbox.is_some(), area.is_some(), polygon.is_some()];
-    match given.iter().filter(|g| **g).count() {
-        1 => {}
-        0 => {
-            return Err(ApiError::bad_request(
-                "missing_parameter",
-                "give one of 'bbox', 'area' or 'polygon'",
-            ))
-        }
-        _ => {
-            return Err(ApiError::bad_request(
-                "conflicting_parameters",
-                "give only one of 'bbox', 'area' or 'polygon'",
-            ))
-        }
-    }
+    let q = p.query(layer)?;
     blocking(&state, move |s| {
-        let found = if let Some(b) = bbox {
-            s.city().features_in_bbox(layer, &b, &filter, &page)?
-        } else if let Some(a) = area {
-            s.city().features_in_area(layer, a, &filter, &page)?
-        } else {
-            let poly = polygon.expect("one scope is given");
-            s.city().features_in_polygon(layer, &poly, &filter, &page)?
+        let (filter, page) = (&q.filter, &q.page);
+        let found = match &q.within {
+            Within::BBox(b) => s.city().features_in_bbox(layer, b, filter, page)?,
+            Within::Area(a) => s.city().features_in_area(layer, *a, filter, page)?,
+            Within::Polygon(poly) => s.city().features_in_polygon(layer, poly, filter, page)?,
         };
         Ok(Json(js_safe(geojson::page(&s.city(), &found))))
     })
@@ -115,14 +90,14 @@ pub async fn feature(
     let Path((name, id)) = path.map_err(path_error)?;
     let layer = layer(&name)?;
     let id: u64 = id.parse().map_err(|_| {
-        ApiError::bad_request(
-            "bad_number",
+        ApiError::new(
+            ErrorCode::BadNumber,
             format!("feature id must be digits, got '{id}'"),
         )
     })?;
     let f = state.city().feature(layer, id).ok_or_else(|| {
-        ApiError::not_found(
-            "unknown_feature",
+        ApiError::new(
+            ErrorCode::UnknownFeature,
             format!("no feature {id} in layer '{layer}'"),
         )
     })?;
@@ -133,62 +108,32 @@ pub async fn feature(
 pub async fn nearest(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
-    p: Params,
+    Params(p): Params<NearestParams>,
 ) -> ApiResult {
     let Path(name) = path.map_err(path_error)?;
     let layer = layer(&name)?;
-    let (lon, lat) = (
-        p.required_number::<f64>("lon")?,
-        p.required_number::<f64>("lat")?,
-    );
-    let k = p.number::<usize>("k")?.unwrap_or(5);
-    let max = p.number::<f64>("max_distance")?;
-    let filter = p.filter_for(layer)?;
+    let q = p.query(layer)?;
     blocking(&state, move |s| {
-        let found = s.city().nearest(layer, lon, lat, k, max, &filter)?;
+        let found = s
+            .city()
+            .nearest(layer, q.lon, q.lat, q.k, q.max_distance, &q.filter)?;
         Ok(Json(js_safe(geojson::neighbors(&s.city(), &found))))
     })
     .await
 }
 
 /// `/api/stats?by=district|…|h3:RES&area=|bbox=&from=&to=`
-pub async fn stats(State(state): State<AppState>, p: Params) -> ApiResult {
-    let group_by = match p.get("by").unwrap_or("district") {
-        s if s.starts_with("h3:") => GroupBy::H3(h3_res(s, "by")?),
-        s => GroupBy::Level(s.parse::<Level>()?),
-    };
-    let window = p.window()?;
-    let scope = scope(&p)?;
-    blocking(&state, move |s| {
-        to_json(&s.city().event_stats(&StatsQuery {
-            group_by,
-            window,
-            scope,
-        })?)
-    })
-    .await
+pub async fn stats(State(state): State<AppState>, Params(p): Params<StatsParams>) -> ApiResult {
+    let q = p.query()?;
+    blocking(&state, move |s| to_json(&s.city().event_stats(&q)?)).await
 }
 
 /// `/api/hotspots?place=unit|h3:RES&min_count=&category=&limit=&area=|bbox=`
-pub async fn hotspots(State(state): State<AppState>, p: Params) -> ApiResult {
-    let place = match p.get("place").unwrap_or("unit") {
-        "unit" => HotspotPlace::Unit,
-        s if s.starts_with("h3:") => HotspotPlace::H3(h3_res(s, "place")?),
-        s => {
-            return Err(ApiError::unprocessable(
-                "unknown_value",
-                format!("place must be 'unit' or 'h3:RES', got '{s}'"),
-            ))
-        }
-    };
-    let q = HotspotQuery {
-        window: p.window()?,
-        place,
-        min_count: p.number::<u32>("min_count")?.unwrap_or(10),
-        categories: p.list("category")?,
-        scope: scope(&p)?,
-        limit: p.number::<usize>("limit")?.unwrap_or(20),
-    };
+pub async fn hotspots(
+    State(state): State<AppState>,
+    Params(p): Params<HotspotsParams>,
+) -> ApiResult {
+    let q = p.query()?;
     blocking(&state, move |s| {
         to_json(&json!({ "hotspots": s.city().hotspots(&q)? }))
     })
@@ -199,7 +144,7 @@ pub async fn hotspots(State(state): State<AppState>, p: Params) -> ApiResult {
 pub async fn area(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
-    p: Params,
+    Params(p): Params<WindowParams>,
 ) -> ApiResult {
     let Path(id) = path.map_err(path_error)?;
     let id = parse_area_id(&id)?;
@@ -212,15 +157,8 @@ pub async fn area(
 
 /// `/api/areas/search?q=&limit=`: areas whose name (or id) contains `q`,
 /// coarse levels first, each with its path and box.
-pub async fn search(State(state): State<AppState>, p: Params) -> ApiResult {
-    let q = p.required("q")?.to_lowercase();
-    let limit = p.number::<usize>("limit")?.unwrap_or(20);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::unprocessable(
-            "invalid_limit",
-            format!("limit {limit} is out of range (expected 1..={MAX_LIMIT})"),
-        ));
-    }
+pub async fn search(State(state): State<AppState>, Params(p): Params<SearchParams>) -> ApiResult {
+    let (q, limit) = p.query()?;
     blocking(&state, move |s| {
         let city = s.city();
         let areas = city.areas();
@@ -259,27 +197,6 @@ pub async fn search(State(state): State<AppState>, p: Params) -> ApiResult {
         Ok(Json(js_safe(json!({ "areas": hits }))))
     })
     .await
-}
-
-fn h3_res(s: &str, name: &str) -> Result<u8, ApiError> {
-    s["h3:".len()..].parse::<u8>().map_err(|_| {
-        ApiError::bad_request(
-            "bad_number",
-            format!("parameter '{name}' must be h3:RES with a number RES, got '{s}'"),
-        )
-    })
-}
-
-fn scope(p: &Params) -> Result<Option<Scope>, ApiError> {
-    match (p.area("area")?, p.bbox("bbox")?) {
-        (Some(_), Some(_)) => Err(ApiError::bad_request(
-            "conflicting_parameters",
-            "give 'area' or 'bbox', not both",
-        )),
-        (Some(a), None) => Ok(Some(Scope::Area(a))),
-        (None, Some(b)) => Ok(Some(Scope::BBox(b))),
-        (None, None) => Ok(None),
-    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! MapLibre GL JS from `viewer/node_modules` (installed by `npm ci`; never
 //! a CDN).
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::tiles::path_error;
 use crate::AppState;
 use axum::extract::rejection::PathRejection;
@@ -50,8 +50,8 @@ pub async fn vendor(
         _ => return Err(not_found(&file)),
     };
     if !path.exists() {
-        return Err(ApiError::not_found(
-            "viewer_not_installed",
+        return Err(ApiError::new(
+            ErrorCode::ViewerNotInstalled,
             format!(
                 "{} is missing: run `npm ci` in {}",
                 path.display(),
@@ -63,7 +63,7 @@ pub async fn vendor(
 }
 
 fn not_found(file: &str) -> ApiError {
-    ApiError::not_found("not_found", format!("no viewer file '{file}'"))
+    ApiError::new(ErrorCode::NotFound, format!("no viewer file '{file}'"))
 }
 
 fn ext(file: &str) -> &str {
@@ -87,8 +87,8 @@ async fn send(path: PathBuf, cache: &'static str) -> Result<Response, ApiError> 
             bytes,
         )
             .into_response()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::not_found(
-            "not_found",
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::new(
+            ErrorCode::NotFound,
             format!("no viewer file {}", path.display()),
         )),
         Err(e) => Err(ApiError::internal(format!(

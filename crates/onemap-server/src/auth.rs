@@ -1,8 +1,8 @@
 //! Bearer tokens: the actor behind a request's `Authorization` header.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use onemap_core::workflow::Actor;
 
 /// The request's bearer token: 503 on a server that keeps no changes
@@ -20,8 +20,7 @@ pub(crate) fn bearer_token(state: &AppState, headers: &HeaderMap) -> Result<Stri
         .map(String::from)
         .ok_or_else(|| {
             ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "changes need a bearer token (Authorization: Bearer …; `onemap token create` issues one)",
             )
         })

@@ -1,10 +1,20 @@
 //! The one place where failures become HTTP responses.
 //!
-//! Every handler returns `Result<_, ApiError>`; library errors convert into
-//! [`ApiError`] here, each variant with its status and a stable machine code,
-//! so no handler picks a status on its own. The body is always
+//! Every handler returns `Result<_, ApiError>`. An [`ApiError`] is an
+//! [`ErrorCode`] and a message for people; the code alone decides the HTTP
+//! status ([`ErrorCode::status`]), and the `error_codes!` table below is the
+//! only place a status is chosen. Library errors convert here too, each
+//! variant to its code. The body is always
 //! `{"error": {"code": "...", "message": "..."}}`.
+//!
+//! One failure, one code, from every route, and one status per code: text
+//! that does not parse (a date that is not a date, a box that is not four
+//! numbers, a body that is not JSON) is a 400 and its code usually starts
+//! with `bad_`; a value that parses but is not acceptable (an unknown
+//! category, `from` after `to`, an oversized box) is a 422. Malformed ids in
+//! a path (`/api/areas/abc`, a tile `3/8/0`) name nothing and are 400s.
 
+use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,41 +25,187 @@ use onemap_live::LiveError;
 use onemap_store::StoreError;
 use onemap_tiles::TilesError;
 
-/// An error answer: status, stable code and a message for people.
+/// Declares [`ErrorCode`]: each code with its stable name and its status.
+macro_rules! error_codes {
+    ($($(#[$m:meta])* $variant:ident = $name:literal => $status:ident,)+) => {
+        /// The stable machine code of an error answer, and through it the
+        /// HTTP status. The names never change: clients match on them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[$m])* $variant,)+
+        }
+
+        impl ErrorCode {
+            /// Every code, in the order of the table.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+
+            /// The code as clients see it, e.g. `bad_time`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $name,)+
+                }
+            }
+
+            /// The HTTP status of every answer with this code.
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(ErrorCode::$variant => StatusCode::$status,)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // 400: the request's text does not parse.
+    /// The query string is not `name=value&…` (bad percent-encoding).
+    BadQuery = "bad_query" => BAD_REQUEST,
+    /// A path segment does not decode.
+    BadPath = "bad_path" => BAD_REQUEST,
+    /// The body is not JSON (or could not be read).
+    BadBody = "bad_body" => BAD_REQUEST,
+    /// A required parameter is missing (or empty).
+    MissingParameter = "missing_parameter" => BAD_REQUEST,
+    /// Parameters that exclude each other were given together.
+    ConflictingParameters = "conflicting_parameters" => BAD_REQUEST,
+    /// A number (a coordinate, a limit, an H3 resolution, a feature id) that
+    /// is not one.
+    BadNumber = "bad_number" => BAD_REQUEST,
+    /// A time that is not a date, an ISO 8601 date-time or Unix seconds.
+    BadTime = "bad_time" => BAD_REQUEST,
+    /// A box that is not four comma-separated numbers.
+    BadBBox = "bad_bbox" => BAD_REQUEST,
+    /// A polygon whose text is not a list of at least three points.
+    BadPolygon = "bad_polygon" => BAD_REQUEST,
+    /// A tile address outside the scheme: not numbers, x or y beyond the
+    /// zoom, a zoom deeper than served.
+    InvalidTile = "invalid_tile" => BAD_REQUEST,
+    /// No tile layer named in a tile path.
+    NoLayers = "no_layers" => BAD_REQUEST,
+    /// An area id that is not digits, or not 6, 9, 12, 15 or 18 of them.
+    InvalidAreaId = "invalid_area_id" => BAD_REQUEST,
+    /// An event id that is not a positive integer.
+    BadEventId = "bad_event_id" => BAD_REQUEST,
+    /// An MMSI that is not a number.
+    InvalidMmsi = "invalid_mmsi" => BAD_REQUEST,
+    /// A page cursor that no page returned.
+    InvalidCursor = "invalid_cursor" => BAD_REQUEST,
+
+    /// No valid bearer token.
+    Unauthorized = "unauthorized" => UNAUTHORIZED,
+    /// The token's holder may not do this.
+    Forbidden = "forbidden" => FORBIDDEN,
+
+    // 404: something named does not exist.
+    /// No such route or file.
+    NotFound = "not_found" => NOT_FOUND,
+    UnknownLayer = "unknown_layer" => NOT_FOUND,
+    UnknownStyle = "unknown_style" => NOT_FOUND,
+    UnknownFeature = "unknown_feature" => NOT_FOUND,
+    UnknownArea = "unknown_area" => NOT_FOUND,
+    UnknownEvent = "unknown_event" => NOT_FOUND,
+    UnknownShip = "unknown_ship" => NOT_FOUND,
+    /// The viewer's npm packages are not installed.
+    ViewerNotInstalled = "viewer_not_installed" => NOT_FOUND,
+
+    MethodNotAllowed = "method_not_allowed" => METHOD_NOT_ALLOWED,
+    /// The move does not exist from the event's status.
+    IllegalMove = "illegal_move" => CONFLICT,
+    /// The body is larger than the server reads.
+    BodyTooLarge = "body_too_large" => PAYLOAD_TOO_LARGE,
+    /// The body is not declared as JSON.
+    UnsupportedMediaType = "unsupported_media_type" => UNSUPPORTED_MEDIA_TYPE,
+
+    // 422: the text parses, the value is not acceptable.
+    /// JSON of the wrong shape: a missing, unknown or mistyped field.
+    InvalidBody = "invalid_body" => UNPROCESSABLE_ENTITY,
+    /// A longitude or latitude out of range.
+    InvalidCoordinate = "invalid_coordinate" => UNPROCESSABLE_ENTITY,
+    /// Four numbers that are no box: inverted, out of range, not finite.
+    InvalidBBox = "invalid_bbox" => UNPROCESSABLE_ENTITY,
+    /// A box larger than a query may cover.
+    BBoxTooLarge = "bbox_too_large" => UNPROCESSABLE_ENTITY,
+    /// A polygon whose ring is not a shape (fewer than 3 distinct points).
+    InvalidPolygon = "invalid_polygon" => UNPROCESSABLE_ENTITY,
+    /// A grouping that is neither an area level nor `h3:RES`.
+    UnknownLevel = "unknown_level" => UNPROCESSABLE_ENTITY,
+    /// A value not in its list: a category, a status, a role, a place.
+    UnknownValue = "unknown_value" => UNPROCESSABLE_ENTITY,
+    /// An H3 resolution out of the query's range.
+    InvalidResolution = "invalid_resolution" => UNPROCESSABLE_ENTITY,
+    /// A limit (page size, k) out of range.
+    InvalidLimit = "invalid_limit" => UNPROCESSABLE_ENTITY,
+    /// A query or a filter that does not apply to the layer.
+    NotApplicable = "not_applicable" => UNPROCESSABLE_ENTITY,
+    /// A time window whose `from` is after its `to`.
+    InvalidWindow = "invalid_window" => UNPROCESSABLE_ENTITY,
+    /// A maximum distance that is negative or not finite.
+    InvalidDistance = "invalid_distance" => UNPROCESSABLE_ENTITY,
+    /// A move with a missing or wrong detail (e.g. routed with no department).
+    InvalidMove = "invalid_move" => UNPROCESSABLE_ENTITY,
+    InvalidScope = "invalid_scope" => UNPROCESSABLE_ENTITY,
+    /// A ship state that is neither `in_port` nor `at_sea`.
+    InvalidState = "invalid_state" => UNPROCESSABLE_ENTITY,
+    /// A text field longer than kept.
+    TooLong = "too_long" => UNPROCESSABLE_ENTITY,
+    /// An event description that is empty or too long.
+    InvalidDescription = "invalid_description" => UNPROCESSABLE_ENTITY,
+    /// A report's unit that is not a unit's id.
+    InvalidUnit = "invalid_unit" => UNPROCESSABLE_ENTITY,
+    /// A report's unit that is not in this city.
+    UnknownUnit = "unknown_unit" => UNPROCESSABLE_ENTITY,
+    /// A report's point in no unit of the city.
+    OutsideCity = "outside_city" => UNPROCESSABLE_ENTITY,
+    /// A report's point outside the unit it names.
+    UnitMismatch = "unit_mismatch" => UNPROCESSABLE_ENTITY,
+    /// A report with neither a point nor a unit.
+    MissingLocation = "missing_location" => UNPROCESSABLE_ENTITY,
+    /// More position reports in one batch than taken.
+    BatchTooLarge = "batch_too_large" => UNPROCESSABLE_ENTITY,
+
+    Internal = "internal" => INTERNAL_SERVER_ERROR,
+    /// The store cannot be reached; nothing was changed.
+    StoreUnavailable = "store_unavailable" => SERVICE_UNAVAILABLE,
+    /// This server keeps no changes (no store for the event loop).
+    ReadOnly = "read_only" => SERVICE_UNAVAILABLE,
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `code == "bad_time"`: codes compare with the names clients see.
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// An error answer: a stable code (which decides the status) and a message
+/// for people.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
-            status,
             code,
             message: message.into(),
         }
     }
 
-    /// Syntactically malformed input: a number that is not one, a bad date.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    /// Something named that does not exist: a layer, a style, an area, a route.
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, message)
-    }
-
-    /// Well-formed input with an unacceptable value: an unknown category, a
-    /// window whose start is after its end, an oversized box.
-    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-    }
-
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+        Self::new(ErrorCode::Internal, message)
+    }
+
+    /// The HTTP status, from the code.
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
     }
 }
 
@@ -58,7 +214,7 @@ impl std::fmt::Display for ApiError {
         write!(
             f,
             "{} {}: {}",
-            self.status.as_u16(),
+            self.status().as_u16(),
             self.code,
             self.message
         )
@@ -69,51 +225,60 @@ impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
-            tracing::error!(code = self.code, "{}", self.message);
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(code = self.code.as_str(), "{}", self.message);
         }
         let body = serde_json::json!({
-            "error": { "code": self.code, "message": self.message }
+            "error": { "code": self.code.as_str(), "message": self.message }
         });
-        (self.status, Json(body)).into_response()
+        (status, Json(body)).into_response()
     }
 }
 
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
-        let msg = e.to_string();
-        match e {
-            CoreError::InvalidCoordinate { .. } => Self::unprocessable("invalid_coordinate", msg),
-            CoreError::InvalidBBox { .. } => Self::unprocessable("invalid_bbox", msg),
-            CoreError::InvalidTile { .. } => Self::bad_request("invalid_tile", msg),
-            CoreError::UnknownLayer(_) => Self::not_found("unknown_layer", msg),
-            CoreError::UnknownLevel(_) => Self::unprocessable("unknown_level", msg),
-            CoreError::UnknownValue { .. } => Self::unprocessable("unknown_value", msg),
-            CoreError::InvalidAreaId(_) => Self::bad_request("invalid_area_id", msg),
-            CoreError::InvalidPolygon(_) => Self::bad_request("bad_polygon", msg),
-            CoreError::InvalidScope(_) => Self::unprocessable("invalid_scope", msg),
-        }
+        use ErrorCode as C;
+        let code = match e {
+            CoreError::InvalidCoordinate { .. } => C::InvalidCoordinate,
+            CoreError::BadBBox(_) => C::BadBBox,
+            CoreError::InvalidBBox { .. } => C::InvalidBBox,
+            CoreError::InvalidTile { .. } => C::InvalidTile,
+            CoreError::UnknownLayer(_) => C::UnknownLayer,
+            CoreError::UnknownLevel(_) => C::UnknownLevel,
+            CoreError::UnknownValue { .. } => C::UnknownValue,
+            CoreError::InvalidAreaId(_) | CoreError::BadAreaId(_) => C::InvalidAreaId,
+            CoreError::BadPolygon(_) => C::BadPolygon,
+            CoreError::BadTime(_) => C::BadTime,
+            CoreError::InvalidScope(_) => C::InvalidScope,
+        };
+        Self::new(code, e.to_string())
     }
 }
 
 impl From<IndexError> for ApiError {
     fn from(e: IndexError) -> Self {
-        let msg = e.to_string();
-        match e {
-            IndexError::Core(c) => c.into(),
-            IndexError::UnknownArea(_) => Self::not_found("unknown_area", msg),
-            IndexError::InvalidAreaId(_) => Self::bad_request("invalid_area_id", msg),
-            IndexError::H3Resolution { .. } => Self::unprocessable("invalid_resolution", msg),
-            IndexError::Limit { .. } => Self::unprocessable("invalid_limit", msg),
+        use ErrorCode as C;
+        let code = match e {
+            IndexError::Core(c) => return c.into(),
+            IndexError::UnknownArea(_) => C::UnknownArea,
+            IndexError::InvalidAreaId(_) => C::InvalidAreaId,
+            IndexError::H3Resolution { .. } => C::InvalidResolution,
+            IndexError::Limit { .. } => C::InvalidLimit,
             IndexError::NotApplicable { .. } | IndexError::FilterNotApplicable(_) => {
-                Self::unprocessable("not_applicable", msg)
+                C::NotApplicable
             }
-            IndexError::InvalidWindow { .. } => Self::unprocessable("invalid_window", msg),
-            IndexError::InvalidDistance(_) => Self::unprocessable("invalid_distance", msg),
-            IndexError::InvalidPolygon(_) => Self::unprocessable("invalid_polygon", msg),
-            IndexError::InvalidCursor(_) => Self::bad_request("invalid_cursor", msg),
-            IndexError::InvalidData(_) => Self::internal(msg),
-        }
+            IndexError::InvalidWindow { .. } => C::InvalidWindow,
+            IndexError::InvalidDistance(_) => C::InvalidDistance,
+            IndexError::InvalidPolygon(_) => C::InvalidPolygon,
+            IndexError::UnknownGroupBy(_) => C::UnknownLevel,
+            IndexError::UnknownPlace(_) => C::UnknownValue,
+            IndexError::BadH3Resolution(_) => C::BadNumber,
+            IndexError::BBoxTooLarge { .. } => C::BBoxTooLarge,
+            IndexError::InvalidCursor(_) => C::InvalidCursor,
+            IndexError::InvalidData(_) => C::Internal,
+        };
+        Self::new(code, e.to_string())
     }
 }
 
@@ -122,12 +287,11 @@ impl From<StoreError> for ApiError {
         let msg = e.to_string();
         match e {
             StoreError::Workflow(w) => w.into(),
-            StoreError::UnknownEvent(_) => Self::not_found("unknown_event", msg),
+            StoreError::UnknownEvent(_) => Self::new(ErrorCode::UnknownEvent, msg),
             StoreError::Postgres(p) if p.is_unavailable() => {
                 tracing::warn!("{msg}");
                 Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store_unavailable",
+                    ErrorCode::StoreUnavailable,
                     format!("{msg}; nothing was changed, try again later"),
                 )
             }
@@ -141,14 +305,12 @@ impl From<StoreError> for ApiError {
 
 impl From<WorkflowError> for ApiError {
     fn from(e: WorkflowError) -> Self {
-        let msg = e.to_string();
-        match e {
-            WorkflowError::IllegalMove { .. } => {
-                Self::new(StatusCode::CONFLICT, "illegal_move", msg)
-            }
-            WorkflowError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "forbidden", msg),
-            WorkflowError::Invalid(_) => Self::unprocessable("invalid_move", msg),
-        }
+        let code = match e {
+            WorkflowError::IllegalMove { .. } => ErrorCode::IllegalMove,
+            WorkflowError::Forbidden(_) => ErrorCode::Forbidden,
+            WorkflowError::Invalid(_) => ErrorCode::InvalidMove,
+        };
+        Self::new(code, e.to_string())
     }
 }
 
@@ -166,46 +328,111 @@ fn anyhow_chain(e: &dyn std::error::Error) -> String {
 
 impl From<LiveError> for ApiError {
     fn from(e: LiveError) -> Self {
-        let msg = e.to_string();
-        let unprocessable = |code| Self::unprocessable(code, msg.clone());
-        match e {
-            LiveError::ReadOnly => Self::new(StatusCode::SERVICE_UNAVAILABLE, "read_only", msg),
-            LiveError::UnknownToken => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", msg),
-            LiveError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "forbidden", msg),
-            LiveError::Store(s) => s.into(),
-            LiveError::Core(c) => c.into(),
-            LiveError::Index(i) => i.into(),
-            LiveError::InvalidDescription { .. } => unprocessable("invalid_description"),
-            LiveError::TooLong { .. } => unprocessable("too_long"),
-            LiveError::InvalidUnit => unprocessable("invalid_unit"),
-            LiveError::UnknownUnit(_) => unprocessable("unknown_unit"),
-            LiveError::OutsideCity { .. } => unprocessable("outside_city"),
-            LiveError::UnitMismatch { .. } => unprocessable("unit_mismatch"),
-            LiveError::MissingLocation => unprocessable("missing_location"),
-            LiveError::BatchTooLarge { .. } => unprocessable("batch_too_large"),
-            LiveError::UnknownEvent(_) => Self::not_found("unknown_event", msg),
-            LiveError::UnknownShip(_) => Self::not_found("unknown_ship", msg),
-            LiveError::Worker(_) => Self::internal(msg),
-        }
-    }
-}
-
-impl From<TilesError> for ApiError {
-    fn from(e: TilesError) -> Self {
-        tiles_error(e)
+        use ErrorCode as C;
+        let code = match e {
+            LiveError::Store(s) => return s.into(),
+            LiveError::Core(c) => return c.into(),
+            LiveError::Index(i) => return i.into(),
+            LiveError::ReadOnly => C::ReadOnly,
+            LiveError::UnknownToken => C::Unauthorized,
+            LiveError::Forbidden(_) => C::Forbidden,
+            LiveError::InvalidDescription { .. } => C::InvalidDescription,
+            LiveError::TooLong { .. } => C::TooLong,
+            LiveError::InvalidUnit => C::InvalidUnit,
+            LiveError::UnknownUnit(_) => C::UnknownUnit,
+            LiveError::OutsideCity { .. } => C::OutsideCity,
+            LiveError::UnitMismatch { .. } => C::UnitMismatch,
+            LiveError::MissingLocation => C::MissingLocation,
+            LiveError::BatchTooLarge { .. } => C::BatchTooLarge,
+            LiveError::UnknownEvent(_) => C::UnknownEvent,
+            LiveError::UnknownShip(_) => C::UnknownShip,
+            LiveError::Worker(_) => C::Internal,
+        };
+        Self::new(code, e.to_string())
     }
 }
 
 /// Tile errors: anything about the request is a 4xx, the rest a 500.
-fn tiles_error(e: TilesError) -> ApiError {
-    let msg = e.to_string();
-    match e {
-        TilesError::UnknownLayer { .. } | TilesError::InvalidLayerName(_) => {
-            ApiError::not_found("unknown_layer", msg)
+impl From<TilesError> for ApiError {
+    fn from(e: TilesError) -> Self {
+        use ErrorCode as C;
+        let code = match e {
+            TilesError::UnknownLayer { .. } | TilesError::InvalidLayerName(_) => C::UnknownLayer,
+            TilesError::NoLayers { .. } => C::NoLayers,
+            TilesError::ZoomTooDeep { .. } => C::InvalidTile,
+            TilesError::InvalidFilter { .. } => C::InvalidWindow,
+            TilesError::NonFiniteCoordinate { .. } => C::Internal,
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+/// A JSON body that did not arrive as one: not declared as JSON (415), too
+/// large (413), not JSON (400), or JSON of the wrong shape (422).
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        let code = match &r {
+            JsonRejection::MissingJsonContentType(_) => ErrorCode::UnsupportedMediaType,
+            JsonRejection::JsonDataError(_) => ErrorCode::InvalidBody,
+            _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::BodyTooLarge,
+            _ => ErrorCode::BadBody,
+        };
+        Self::new(code, r.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_snake_case_errors() {
+        let mut seen = HashSet::new();
+        for c in ErrorCode::ALL {
+            let s = c.as_str();
+            assert!(seen.insert(s), "{s} twice");
+            assert!(
+                !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{s}"
+            );
+            let status = c.status();
+            assert!(status.is_client_error() || status.is_server_error(), "{s}");
+            assert_eq!(*c, s);
         }
-        TilesError::NoLayers { .. } => ApiError::bad_request("no_layers", msg),
-        TilesError::ZoomTooDeep { .. } => ApiError::bad_request("invalid_tile", msg),
-        TilesError::InvalidFilter { .. } => ApiError::unprocessable("invalid_window", msg),
-        TilesError::NonFiniteCoordinate { .. } => ApiError::internal(msg),
+        assert_eq!(seen.len(), ErrorCode::ALL.len());
+    }
+
+    /// Text that does not parse is a 400, a value that parses but is not
+    /// acceptable a 422: the two failures of a box, a polygon, a grouping.
+    #[test]
+    fn parse_failures_and_bad_values_differ() {
+        let code = |e: ApiError| (e.status().as_u16(), e.code.as_str());
+        let bbox = |s: &str| code(s.parse::<onemap_core::BBox>().unwrap_err().into());
+        assert_eq!(bbox("1,2,3"), (400, "bad_bbox"));
+        assert_eq!(bbox("2,1,1,2"), (422, "invalid_bbox"));
+        let poly = onemap_core::parse_polygon("119 25,119.1").unwrap_err();
+        assert_eq!(code(poly.into()), (400, "bad_polygon"));
+        let ring = IndexError::InvalidPolygon("fewer than 3 distinct points".into());
+        assert_eq!(code(ring.into()), (422, "invalid_polygon"));
+        let by = |s: &str| code(s.parse::<onemap_index::GroupBy>().unwrap_err().into());
+        assert_eq!(by("h3:x"), (400, "bad_number"));
+        assert_eq!(by("country"), (422, "unknown_level"));
+        let time = "yesterday".parse::<onemap_core::TimeBound>().unwrap_err();
+        assert_eq!(code(time.into()), (400, "bad_time"));
+        let area = |s: &str| code(s.parse::<onemap_core::AreaId>().unwrap_err().into());
+        assert_eq!(area("abc"), (400, "invalid_area_id"));
+        assert_eq!(area("12345"), (400, "invalid_area_id"));
+        // An index error wrapping a core error keeps the core error's code.
+        let wrapped = IndexError::Core(CoreError::BadTime("x".into()));
+        assert_eq!(code(wrapped.into()), (400, "bad_time"));
+    }
+
+    #[test]
+    fn the_body_names_the_code_and_the_status_follows_it() {
+        let e = ApiError::new(ErrorCode::BBoxTooLarge, "too big");
+        assert_eq!(e.to_string(), "422 bbox_too_large: too big");
+        let res = e.into_response();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
 }

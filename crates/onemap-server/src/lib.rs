@@ -16,8 +16,10 @@
 //! - the viewer `/`, the wall display `/wall`, their files under `/viewer/`
 //!   and MapLibre under `/vendor/` (`assets`).
 //!
-//! Every failure is an [`ApiError`], turned into a JSON answer in one place
-//! (`error`); query parameters are parsed once at the edge (`params`).
+//! Every failure is an [`ApiError`] with an [`ErrorCode`], turned into a JSON
+//! answer in one place (`error`), where the code alone picks the status;
+//! query parameters are parsed once at the edge (`params`), with the same
+//! parsers the command line uses.
 
 mod api;
 mod assets;
@@ -34,11 +36,10 @@ mod styles;
 mod tiles;
 mod wall;
 
-pub use error::ApiError;
-pub use params::parse_time;
+pub use error::{ApiError, ErrorCode};
 pub use state::{AppState, ServerConfig, StoreHandle};
 
-use axum::http::{header, Method, StatusCode, Uri};
+use axum::http::{header, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -192,13 +193,12 @@ async fn openapi_doc() -> Json<serde_json::Value> {
 }
 
 async fn unknown_route(uri: Uri) -> ApiError {
-    ApiError::not_found("not_found", format!("no route {}", uri.path()))
+    ApiError::new(ErrorCode::NotFound, format!("no route {}", uri.path()))
 }
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "this route does not take that method (reads are GET or HEAD; the event loop POSTs)",
     )
 }

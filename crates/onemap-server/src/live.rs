@@ -7,7 +7,7 @@
 //! unless the server was told otherwise (see [`crate::auth`]).
 
 use crate::api::js_safe;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::tiles::path_error;
 use crate::AppState;
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -20,15 +20,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    b.map(|Json(v)| v).map_err(|r| {
-        let status = r.status();
-        let code = if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
-            "unsupported_media_type"
-        } else {
-            "bad_body"
-        };
-        ApiError::new(status, code, r.body_text())
-    })
+    b.map(|Json(v)| v).map_err(ApiError::from)
 }
 
 /// An id given as a JSON number or a string (18-digit unit ids are strings
@@ -132,8 +124,8 @@ pub async fn get_event(
 fn event_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError> {
     let Path(raw) = path.map_err(path_error)?;
     raw.parse().map_err(|_| {
-        ApiError::bad_request(
-            "bad_event_id",
+        ApiError::new(
+            ErrorCode::BadEventId,
             format!("event ids are positive integers, got '{raw}'"),
         )
     })
@@ -141,7 +133,11 @@ fn event_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError> 
 
 async fn one_event(state: &AppState, id: u64) -> Result<Value, ApiError> {
     let view = state.live.event(id).await?;
-    let doc = serde_json::to_value(&view)
-        .map_err(|e| ApiError::internal(format!("cannot serialize an event: {e}")))?;
+    let doc = serde_json::to_value(&view).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("cannot serialize an event: {e}"),
+        )
+    })?;
     Ok(js_safe(doc))
 }

@@ -3,7 +3,7 @@
 //! parse, call the live core ([`onemap_live::Live`]) and answer; tracks and
 //! crossings come from its memory, so they answer while PostGIS is away.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::live::body;
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
@@ -75,8 +75,12 @@ pub async fn positions(
         })
         .collect();
     let done = state.live.ingest_positions(&who, reports).await?;
-    let v = serde_json::to_value(&done)
-        .map_err(|e| ApiError::internal(format!("cannot serialize an answer: {e}")))?;
+    let v = serde_json::to_value(&done).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("cannot serialize an answer: {e}"),
+        )
+    })?;
     Ok(Json(v))
 }
 
@@ -108,14 +112,14 @@ pub async fn list(
     State(state): State<AppState>,
     q: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::BadQuery, e.body_text()))?;
     let want_port = match q.state.as_deref() {
         None | Some("") => None,
         Some("in_port") => Some(true),
         Some("at_sea") => Some(false),
         Some(other) => {
-            return Err(ApiError::unprocessable(
-                "invalid_state",
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
                 format!("state is in_port or at_sea, not {other:?}"),
             ))
         }
@@ -142,7 +146,7 @@ pub async fn get(
     let mmsi: u32 = mmsi
         .trim()
         .parse()
-        .map_err(|_| ApiError::bad_request("invalid_mmsi", "an MMSI is a 9-digit number"))?;
+        .map_err(|_| ApiError::new(ErrorCode::InvalidMmsi, "an MMSI is a 9-digit number"))?;
     let (ship, coords) = state.live.ship_track(mmsi)?;
     let mut v = ship_json(&ship, state.live.geofence());
     v["track"] = json!({
@@ -184,25 +188,14 @@ pub async fn crossings(
     State(state): State<AppState>,
     q: Result<Query<CrossingParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let time = |name: &str, v: &Option<String>| -> Result<Option<i64>, ApiError> {
-        v.as_deref()
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                onemap_core::time::parse_time(s).ok_or_else(|| {
-                    ApiError::bad_request("invalid_time", format!("{name}: not a time: {s:?}"))
-                })
-            })
-            .transpose()
+    let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::BadQuery, e.body_text()))?;
+    let time = |v: &Option<String>| -> Result<Option<onemap_core::TimeBound>, ApiError> {
+        let v = v.as_deref().filter(|s| !s.is_empty());
+        Ok(v.map(str::parse).transpose()?)
     };
-    let from = time("from", &q.from)?.unwrap_or(i64::MIN);
-    let to = time("to", &q.to)?.unwrap_or(i64::MAX);
-    if from > to {
-        return Err(ApiError::unprocessable(
-            "invalid_window",
-            "from is after to",
-        ));
-    }
+    let window = onemap_index::TimeWindow::between(time(&q.from)?, time(&q.to)?)?;
+    let from = window.from.unwrap_or(i64::MIN);
+    let to = window.to.unwrap_or(i64::MAX);
     if !state.live.keeps_changes() {
         return Err(onemap_live::LiveError::ReadOnly.into());
     }

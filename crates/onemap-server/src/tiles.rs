@@ -1,7 +1,7 @@
 //! Tiles, TileJSON, the catalog and styles.
 
-use crate::error::ApiError;
-use crate::params::Params;
+use crate::error::{ApiError, ErrorCode};
+use crate::params::{Params, TileParams};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
@@ -21,13 +21,13 @@ pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 pub async fn tile(
     State(state): State<AppState>,
     path: Result<Path<(String, String, String, String)>, PathRejection>,
-    params: Params,
+    Params(params): Params<TileParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let Path((layers, z, x, y)) = path.map_err(path_error)?;
     let Some(y) = y.strip_suffix(".mvt") else {
-        return Err(ApiError::not_found(
-            "not_found",
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
             format!("tile URLs end in .mvt: /tiles/{layers}/{z}/{x}/{{y}}.mvt"),
         ));
     };
@@ -103,14 +103,14 @@ pub async fn tile(
 pub async fn tilejson(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
-    params: Params,
+    Params(params): Params<TileParams>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let Path(file) = path.map_err(path_error)?;
     let Some(names) = file.strip_suffix(".json") else {
-        return Err(ApiError::not_found(
-            "not_found",
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
             format!("no resource /tiles/{file}: TileJSON is at /tiles/{{layers}}.json"),
         ));
     };
@@ -150,8 +150,8 @@ pub async fn style(
         .resolved(name, &base_url(&headers))
         .ok_or_else(|| {
             let known: Vec<&str> = state.styles.names().collect();
-            ApiError::not_found(
-                "unknown_style",
+            ApiError::new(
+                ErrorCode::UnknownStyle,
                 format!(
                     "unknown style '{name}' (known styles: {})",
                     known.join(", ")
@@ -161,19 +161,21 @@ pub async fn style(
     Ok(([(header::CACHE_CONTROL, DOC_CACHE_CONTROL)], Json(doc)).into_response())
 }
 
+/// A tile from its path: numbers (`invalid_tile` otherwise, like a tile
+/// outside the scheme: either way the path names no tile).
 fn parse_tile(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
     let num = |name: &str, s: &str| {
         s.parse::<u32>().map_err(|_| {
-            ApiError::bad_request(
-                "bad_tile",
+            ApiError::new(
+                ErrorCode::InvalidTile,
                 format!("tile {name} must be a non-negative integer, got '{s}'"),
             )
         })
     };
     let (z, x, y) = (num("z", z)?, num("x", x)?, num("y", y)?);
     if z > u32::from(MAX_SERVE_ZOOM) {
-        return Err(ApiError::bad_request(
-            "invalid_tile",
+        return Err(ApiError::new(
+            ErrorCode::InvalidTile,
             format!("invalid tile {z}/{x}/{y}: zoom must be at most {MAX_SERVE_ZOOM}"),
         ));
     }
@@ -181,7 +183,7 @@ fn parse_tile(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
 }
 
 pub(crate) fn path_error(e: PathRejection) -> ApiError {
-    ApiError::bad_request("bad_path", e.body_text())
+    ApiError::new(ErrorCode::BadPath, e.body_text())
 }
 
 /// `http://host:port` of the request, from `X-Forwarded-Proto`/`Host`
@@ -271,7 +273,7 @@ mod tests {
     fn tile_parts() {
         assert!(parse_tile("5", "26", "13").is_ok());
         assert_eq!(
-            parse_tile("a", "0", "0").unwrap_err().status,
+            parse_tile("a", "0", "0").unwrap_err().status(),
             StatusCode::BAD_REQUEST
         );
         assert_eq!(parse_tile("3", "8", "0").unwrap_err().code, "invalid_tile");
