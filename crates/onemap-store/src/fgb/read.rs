@@ -838,7 +838,7 @@ fn polygon(g: &Geometry) -> Result<Polygon<f64>, FeatError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{sample_city, square};
+    use super::super::fixtures::{sample_city, square};
     use super::*;
     use crate::write_city_dir;
     use flatgeobuf::{FallibleStreamingIterator, FeatureProperties, FgbReader};
