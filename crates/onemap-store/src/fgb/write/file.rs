@@ -215,3 +215,88 @@ fn hilbert(x: u32, y: u32) -> u32 {
 
     (i1 << 1) | i0
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::fgb::fixtures::sample_city;
+    use crate::fgb::layer_path;
+    use crate::write_city_dir;
+    use flatgeobuf::{FallibleStreamingIterator, FeatureProperties, FgbReader};
+    use geozero::ToGeo;
+    use onemap_core::{AreaId, Layer};
+    use std::fs;
+
+    #[test]
+    fn flatgeobufs_reader_reads_our_files_and_index() {
+        let (meta, city) = sample_city();
+        let tmp = tempfile::tempdir().unwrap();
+        write_city_dir(tmp.path(), &meta, &city).unwrap();
+
+        let file = fs::File::open(layer_path(tmp.path(), Layer::Events)).unwrap();
+        let reader = FgbReader::open(std::io::BufReader::new(file)).unwrap();
+        let header = reader.header();
+        assert_eq!(header.features_count(), city.events.len() as u64);
+        assert_eq!(header.crs().unwrap().code(), 4326);
+        let mut iter = reader.select_all().unwrap();
+        let mut seen = Vec::new();
+        while let Some(f) = iter.next().unwrap() {
+            let id: i64 = f.property("id").unwrap();
+            let e = &city.events[id as usize - 1];
+            assert_eq!(f.property::<String>("status").unwrap(), e.status.as_str());
+            assert_eq!(f.property::<i64>("unit_id").unwrap() as u64, e.unit.get());
+            let closed: Option<i64> = f.property("closed_at").ok();
+            assert_eq!(closed, e.closed_at);
+            match f.to_geo().unwrap() {
+                geo_types::Geometry::Point(p) => assert_eq!((p.x(), p.y()), (e.lon, e.lat)),
+                g => panic!("not a point: {g:?}"),
+            }
+            seen.push(id as u64);
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, city.events.iter().map(|e| e.id).collect::<Vec<_>>());
+
+        // The spatial index finds exactly the events in a box.
+        let (x0, y0, x1, y1) = (119.0005, 25.4, 119.002, 25.4006);
+        let file = fs::File::open(layer_path(tmp.path(), Layer::Events)).unwrap();
+        let mut iter = FgbReader::open(std::io::BufReader::new(file))
+            .unwrap()
+            .select_bbox(x0, y0, x1, y1)
+            .unwrap();
+        let mut found = Vec::new();
+        while let Some(f) = iter.next().unwrap() {
+            found.push(f.property::<i64>("id").unwrap() as u64);
+        }
+        found.sort_unstable();
+        let expected: Vec<u64> = city
+            .events
+            .iter()
+            .filter(|e| e.lon >= x0 && e.lon <= x1 && e.lat >= y0 && e.lat <= y1)
+            .map(|e| e.id)
+            .collect();
+        assert!(!expected.is_empty() && expected.len() < city.events.len());
+        assert_eq!(found, expected);
+
+        // Polygons with holes and several parts.
+        let file = fs::File::open(layer_path(tmp.path(), Layer::Districts)).unwrap();
+        let mut iter = FgbReader::open(std::io::BufReader::new(file))
+            .unwrap()
+            .select_all()
+            .unwrap();
+        let mut n = 0;
+        while let Some(f) = iter.next().unwrap() {
+            let id: i64 = f.property("id").unwrap();
+            let area = city.areas.get(AreaId::new(id as u64).unwrap()).unwrap();
+            assert_eq!(f.property::<String>("name").unwrap(), area.name);
+            assert!(
+                f.property::<i64>("parent_id").is_err(),
+                "null for districts"
+            );
+            match f.to_geo().unwrap() {
+                geo_types::Geometry::MultiPolygon(mp) => assert_eq!(mp, area.geometry),
+                g => panic!("not a multipolygon: {g:?}"),
+            }
+            n += 1;
+        }
+        assert_eq!(n, 2);
+    }
+}
