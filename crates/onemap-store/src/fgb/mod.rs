@@ -34,27 +34,24 @@ mod write;
 use onemap_core::Layer;
 use std::path::{Path, PathBuf};
 
-pub use read::{
-    read_areas, read_city_dir, read_enterprises, read_events, read_heritage, read_homesteads,
-    read_layer, read_meta, read_schools, read_ships, LayerData,
-};
+pub use read::read_city_dir;
 pub use write::write_city_dir;
 
 /// FlatGeobuf magic bytes, format version 3.
 const MAGIC: [u8; 8] = *b"fgb\x03fgb\x00";
 
 /// File name of the city metadata in a city directory.
-pub const META_FILE: &str = "city.json";
+const META_FILE: &str = "city.json";
 /// Extension of the layer files.
-pub const LAYER_EXTENSION: &str = "fgb";
+const LAYER_EXTENSION: &str = "fgb";
 
 /// Path of `layer`'s file in the city directory `dir`: `<dir>/<layer>.fgb`.
-pub fn layer_path(dir: &Path, layer: Layer) -> PathBuf {
+pub(crate) fn layer_path(dir: &Path, layer: Layer) -> PathBuf {
     dir.join(format!("{}.{LAYER_EXTENSION}", layer.as_str()))
 }
 
 /// Path of the metadata file in the city directory `dir`: `<dir>/city.json`.
-pub fn meta_path(dir: &Path) -> PathBuf {
+pub(crate) fn meta_path(dir: &Path) -> PathBuf {
     dir.join(META_FILE)
 }
 

@@ -15,7 +15,7 @@ use std::path::Path;
 
 /// Reads an area layer file (`districts.fgb` … `units.fgb`) holding areas of
 /// `level`, ascending by id.
-pub fn read_areas(path: &Path, level: Level) -> Result<Vec<Area>, StoreError> {
+pub(crate) fn read_areas(path: &Path, level: Level) -> Result<Vec<Area>, StoreError> {
     let bytes = load(path)?;
     let file = LayerFile::open(path, &bytes, Layer::for_level(level))?;
     let mut areas = file.decode(|row, feat| {
@@ -45,7 +45,7 @@ pub fn read_areas(path: &Path, level: Level) -> Result<Vec<Area>, StoreError> {
 }
 
 /// Reads `events.fgb`, ascending by id.
-pub fn read_events(path: &Path) -> Result<Vec<Event>, StoreError> {
+pub(crate) fn read_events(path: &Path) -> Result<Vec<Event>, StoreError> {
     let bytes = load(path)?;
     let file = LayerFile::open(path, &bytes, Layer::Events)?;
     let mut events = file.decode(|row, feat| {
@@ -66,7 +66,7 @@ pub fn read_events(path: &Path) -> Result<Vec<Event>, StoreError> {
 }
 
 /// Reads `ships.fgb`, ascending by MMSI.
-pub fn read_ships(path: &Path) -> Result<Vec<Ship>, StoreError> {
+pub(crate) fn read_ships(path: &Path) -> Result<Vec<Ship>, StoreError> {
     let bytes = load(path)?;
     let file = LayerFile::open(path, &bytes, Layer::Ships)?;
     let mut ships = file.decode(|row, feat| {
@@ -88,7 +88,7 @@ pub fn read_ships(path: &Path) -> Result<Vec<Ship>, StoreError> {
 }
 
 /// Reads `heritage.fgb`, ascending by id.
-pub fn read_heritage(path: &Path) -> Result<Vec<HeritagePoint>, StoreError> {
+pub(crate) fn read_heritage(path: &Path) -> Result<Vec<HeritagePoint>, StoreError> {
     let bytes = load(path)?;
     let file = LayerFile::open(path, &bytes, Layer::Heritage)?;
     let mut points = file.decode(|row, feat| {
@@ -107,7 +107,7 @@ pub fn read_heritage(path: &Path) -> Result<Vec<HeritagePoint>, StoreError> {
 }
 
 /// Reads `homesteads.fgb`, ascending by id.
-pub fn read_homesteads(path: &Path) -> Result<Vec<Homestead>, StoreError> {
+pub(crate) fn read_homesteads(path: &Path) -> Result<Vec<Homestead>, StoreError> {
     let bytes = load(path)?;
     let file = LayerFile::open(path, &bytes, Layer::Homesteads)?;
     let mut homesteads = file.decode(|row, feat| {
@@ -123,7 +123,7 @@ pub fn read_homesteads(path: &Path) -> Result<Vec<Homestead>, StoreError> {
 }
 
 /// Reads `enterprises.fgb`, ascending by id.
-pub fn read_enterprises(path: &Path) -> Result<Vec<Enterprise>, StoreError> {
+pub(crate) fn read_enterprises(path: &Path) -> Result<Vec<Enterprise>, StoreError> {
     let bytes = load(path)?;
     let file = LayerFile::open(path, &bytes, Layer::Enterprises)?;
     let mut enterprises = file.decode(|row, feat| {
@@ -143,7 +143,7 @@ pub fn read_enterprises(path: &Path) -> Result<Vec<Enterprise>, StoreError> {
 }
 
 /// Reads `schools.fgb`, ascending by id.
-pub fn read_schools(path: &Path) -> Result<Vec<School>, StoreError> {
+pub(crate) fn read_schools(path: &Path) -> Result<Vec<School>, StoreError> {
     let bytes = load(path)?;
     let file = LayerFile::open(path, &bytes, Layer::Schools)?;
     let mut schools = file.decode(|row, feat| {

@@ -30,14 +30,14 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::Path;
 
-pub use layers::{
+pub(crate) use layers::{
     read_areas, read_enterprises, read_events, read_heritage, read_homesteads, read_schools,
     read_ships,
 };
 
 /// The features of one layer file.
 #[derive(Debug, Clone)]
-pub enum LayerData {
+pub(crate) enum LayerData {
     /// The areas of one level, ascending by id.
     Areas(Vec<Area>),
     Events(Vec<Event>),
@@ -109,7 +109,7 @@ pub fn read_city_dir(dir: &Path) -> Result<(CityMeta, CityData), StoreError> {
 }
 
 /// Reads `city.json`.
-pub fn read_meta(path: &Path) -> Result<CityMeta, StoreError> {
+pub(crate) fn read_meta(path: &Path) -> Result<CityMeta, StoreError> {
     let bytes = load(path)?;
     serde_json::from_slice(&bytes).map_err(|source| StoreError::Json {
         path: path.to_path_buf(),
@@ -118,7 +118,7 @@ pub fn read_meta(path: &Path) -> Result<CityMeta, StoreError> {
 }
 
 /// Reads one layer file, holding `layer`'s features.
-pub fn read_layer(path: &Path, layer: Layer) -> Result<LayerData, StoreError> {
+pub(crate) fn read_layer(path: &Path, layer: Layer) -> Result<LayerData, StoreError> {
     Ok(match layer.area_level() {
         Some(level) => LayerData::Areas(read_areas(path, level)?),
         None => match layer {
