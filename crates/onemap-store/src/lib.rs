@@ -27,11 +27,7 @@ mod validate;
 
 pub use embedded::{EmbeddedStore, EMBEDDED_FILE};
 pub use error::StoreError;
-pub use fgb::{
-    layer_path, meta_path, read_areas, read_city_dir, read_enterprises, read_events, read_heritage,
-    read_homesteads, read_layer, read_meta, read_schools, read_ships, write_city_dir, LayerData,
-    LAYER_EXTENSION, META_FILE,
-};
+pub use fgb::{read_city_dir, write_city_dir};
 pub use live::records::{
     Crossing, EventRecord, HistoryEntry, MoveRequest, NewReport, ShipPosition,
 };

@@ -381,7 +381,7 @@ fn cross(a: [i32; 2], b: [i32; 2], c: [i32; 2]) -> i64 {
 
 /// Douglas–Peucker on an open ring: anchored at its first point and the point
 /// farthest from it, so the result keeps the ring's extremes.
-pub fn simplify_ring(ring: &[[f64; 2]], tolerance: f64) -> Vec<[f64; 2]> {
+pub(crate) fn simplify_ring(ring: &[[f64; 2]], tolerance: f64) -> Vec<[f64; 2]> {
     let n = ring.len();
     if n <= 4 {
         return ring.to_vec();

@@ -1,0 +1,305 @@
+//! Snapshots: a new [`City`] from this one with changed events
+//! ([`City::with_events`], with its fast paths for moves and for reports
+//! appended) or changed ships ([`City::with_ships`]), sharing everything
+//! else; and the tests of what two snapshots share.
+
+use super::build::{assign_unit, check_point, point_layer, Locator};
+use super::{City, EventColumns, NO_TIME};
+use crate::points::PointSet;
+use crate::IndexError;
+use onemap_core::{Event, Layer, Ship};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+impl City {
+    /// A new city whose events are this city's with `changed` applied: an
+    /// event whose id is already present replaces it, any other is added
+    /// (when an id comes several times, the last one counts). Everything
+    /// that is not an event is shared with `self`; the event indexes are
+    /// rebuilt, reusing the units and H3 cells of the events that did not
+    /// change, so the result answers every query exactly as
+    /// [`City::build`] over the changed data would.
+    pub fn with_events(&self, changed: Vec<Event>) -> Result<City, IndexError> {
+        for e in &changed {
+            check_point(Layer::Events, e.id, e.lon, e.lat)?;
+        }
+        // The last change of each id, ordered like the storage: (reported_at, id).
+        let mut last: BTreeMap<u64, Event> = BTreeMap::new();
+        for e in changed {
+            last.insert(e.id, e);
+        }
+        let mut new: Vec<Event> = last.into_values().collect();
+        if let Some(city) = self.with_event_attributes(&new) {
+            return Ok(city);
+        }
+        new.sort_unstable_by_key(|e| (e.reported_at, e.id));
+        let old = &*self.events;
+        let mut dropped = vec![false; old.len()];
+        for e in &new {
+            if let Some(p) = old.position(e.id) {
+                dropped[p as usize] = true;
+            }
+        }
+        let loc = Locator {
+            units: &self.units,
+            grid: &self.grid,
+        };
+        let assigned: Vec<(u32, bool)> = new
+            .par_iter()
+            .map(|e| assign_unit(e, &self.areas, &loc))
+            .collect();
+        if let Some(city) = self.with_reports_appended(&new, &dropped, &assigned) {
+            return Ok(city);
+        }
+        let n = old.len() - dropped.iter().filter(|d| **d).count() + new.len();
+        let (mut ids, mut lon, mut lat, mut unit, mut cell) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let mut ev = EventColumns {
+            reported_at: Vec::with_capacity(n),
+            closed_at: Vec::with_capacity(n),
+            category: Vec::with_capacity(n),
+            status: Vec::with_capacity(n),
+        };
+        let (mut i, mut j) = (0usize, 0usize);
+        while i < old.len() || j < new.len() {
+            if i < old.len() && dropped[i] {
+                i += 1;
+                continue;
+            }
+            let take_old = j == new.len()
+                || (i < old.len()
+                    && (self.ev.reported_at[i], old.ids[i]) < (new[j].reported_at, new[j].id));
+            if take_old {
+                ids.push(old.ids[i]);
+                lon.push(old.lon[i]);
+                lat.push(old.lat[i]);
+                unit.push(old.unit[i]);
+                cell.push(old.cell[i]);
+                ev.reported_at.push(self.ev.reported_at[i]);
+                ev.closed_at.push(self.ev.closed_at[i]);
+                ev.category.push(self.ev.category[i]);
+                ev.status.push(self.ev.status[i]);
+                i += 1;
+            } else {
+                let e = &new[j];
+                ids.push(e.id);
+                lon.push(e.lon);
+                lat.push(e.lat);
+                unit.push(assigned[j].0);
+                cell.push(crate::h3::fine_cell(e.lon, e.lat));
+                ev.reported_at.push(e.reported_at);
+                ev.closed_at.push(e.closed_at.unwrap_or(NO_TIME));
+                ev.category.push(e.category.code());
+                ev.status.push(e.status.code());
+                j += 1;
+            }
+        }
+        let n_units = self.units.len();
+        let mut report = self.report.clone();
+        let ps = PointSet::build_with_cells(ids, lon, lat, unit, Some(cell), n_units);
+        report.events_relocated += assigned.iter().filter(|a| a.1).count() as u64;
+        report.unassigned.insert(
+            Layer::Events,
+            (ps.len() - ps.unit_start[n_units] as usize) as u64,
+        );
+        Ok(City {
+            base: Arc::clone(&self.base),
+            events: Arc::new(ps),
+            ev: Arc::new(ev),
+            ships: Arc::clone(&self.ships),
+            report,
+        })
+    }
+
+    /// The fast path of [`City::with_events`] for reports: new events (none
+    /// replaced) after every event here in storage order, with ids above
+    /// every id here, are appended to the point index (see
+    /// [`PointSet::appended`]) and the columns extended, without merging.
+    /// `new` is sorted by `(reported_at, id)`; `None` when that does not
+    /// apply.
+    fn with_reports_appended(
+        &self,
+        new: &[Event],
+        dropped: &[bool],
+        assigned: &[(u32, bool)],
+    ) -> Option<City> {
+        let old = &*self.events;
+        let n_old = old.len();
+        let first = new.first()?;
+        if dropped.iter().any(|d| *d) || n_old == 0 {
+            return None;
+        }
+        let last = n_old - 1;
+        if (self.ev.reported_at[last], old.ids[last]) >= (first.reported_at, first.id) {
+            return None;
+        }
+        let ids: Vec<u64> = new.iter().map(|e| e.id).collect();
+        let lon: Vec<f64> = new.iter().map(|e| e.lon).collect();
+        let lat: Vec<f64> = new.iter().map(|e| e.lat).collect();
+        let unit: Vec<u32> = assigned.iter().map(|a| a.0).collect();
+        let cell: Vec<h3o::CellIndex> = new
+            .iter()
+            .map(|e| crate::h3::fine_cell(e.lon, e.lat))
+            .collect();
+        let n_units = self.units.len();
+        let ps = old.appended(&ids, &lon, &lat, &unit, &cell, n_units)?;
+        let mut ev = EventColumns {
+            reported_at: Vec::with_capacity(ps.len()),
+            closed_at: Vec::with_capacity(ps.len()),
+            category: Vec::with_capacity(ps.len()),
+            status: Vec::with_capacity(ps.len()),
+        };
+        ev.reported_at.extend_from_slice(&self.ev.reported_at);
+        ev.closed_at.extend_from_slice(&self.ev.closed_at);
+        ev.category.extend_from_slice(&self.ev.category);
+        ev.status.extend_from_slice(&self.ev.status);
+        for e in new {
+            ev.reported_at.push(e.reported_at);
+            ev.closed_at.push(e.closed_at.unwrap_or(NO_TIME));
+            ev.category.push(e.category.code());
+            ev.status.push(e.status.code());
+        }
+        let mut report = self.report.clone();
+        report.events_relocated += assigned.iter().filter(|a| a.1).count() as u64;
+        report.events_appended += new.len() as u64;
+        report.unassigned.insert(
+            Layer::Events,
+            (ps.len() - ps.unit_start[n_units] as usize) as u64,
+        );
+        Some(City {
+            base: Arc::clone(&self.base),
+            events: Arc::new(ps),
+            ev: Arc::new(ev),
+            ships: Arc::clone(&self.ships),
+            report,
+        })
+    }
+
+    /// The fast path of [`City::with_events`]: when every change is of an
+    /// event already here, at the same place and report time (a move along
+    /// the loop), the points, their units, cells and order stay as they
+    /// are: only the attribute columns are copied and changed, and the
+    /// point index is shared. `None` when a change needs the full rebuild.
+    fn with_event_attributes(&self, changed: &[Event]) -> Option<City> {
+        let old = &*self.events;
+        let mut at = Vec::with_capacity(changed.len());
+        for e in changed {
+            let p = old.position(e.id)? as usize;
+            let same = old.lon[p].to_bits() == e.lon.to_bits()
+                && old.lat[p].to_bits() == e.lat.to_bits()
+                && self.ev.reported_at[p] == e.reported_at;
+            if !same {
+                return None;
+            }
+            // Its unit as the full rebuild would assign it.
+            let loc = Locator {
+                units: &self.units,
+                grid: &self.grid,
+            };
+            if assign_unit(e, &self.areas, &loc) != (old.unit[p], false) {
+                return None;
+            }
+            at.push(p);
+        }
+        let mut ev = (*self.ev).clone();
+        for (e, p) in changed.iter().zip(at) {
+            ev.closed_at[p] = e.closed_at.unwrap_or(NO_TIME);
+            ev.category[p] = e.category.code();
+            ev.status[p] = e.status.code();
+        }
+        Some(City {
+            base: Arc::clone(&self.base),
+            events: Arc::clone(&self.events),
+            ev: Arc::new(ev),
+            ships: Arc::clone(&self.ships),
+            report: self.report.clone(),
+        })
+    }
+
+    /// A new city whose ships are this city's with `changed` applied: a ship
+    /// whose MMSI is already present replaces it (its position, speed,
+    /// heading, port state), any other is added (when an MMSI comes several
+    /// times, the last one counts). Everything else is shared with `self`;
+    /// the ship layer is rebuilt (a few hundred points), so the result
+    /// answers every query exactly as [`City::build`] over the changed data.
+    pub fn with_ships(&self, changed: Vec<Ship>) -> Result<City, IndexError> {
+        for s in &changed {
+            check_point(Layer::Ships, u64::from(s.mmsi), s.lon, s.lat)?;
+        }
+        let mut all: BTreeMap<u32, Ship> = self
+            .ships
+            .items
+            .iter()
+            .map(|s| (s.mmsi, s.clone()))
+            .collect();
+        for s in changed {
+            all.insert(s.mmsi, s);
+        }
+        let loc = Locator {
+            units: &self.units,
+            grid: &self.grid,
+        };
+        let n_units = self.units.len();
+        let ships = point_layer(
+            Layer::Ships,
+            all.into_values().collect(),
+            |s| (u64::from(s.mmsi), s.lon, s.lat),
+            &loc,
+            n_units,
+        )?;
+        let mut report = self.report.clone();
+        report.unassigned.insert(
+            Layer::Ships,
+            (ships.points.len() - ships.points.unit_start[n_units] as usize) as u64,
+        );
+        Ok(City {
+            base: Arc::clone(&self.base),
+            events: Arc::clone(&self.events),
+            ev: Arc::clone(&self.ev),
+            ships: Arc::new(ships),
+            report,
+        })
+    }
+
+    /// Whether two snapshots hold the very same events (neither was made
+    /// from the other by [`City::with_events`]).
+    pub fn same_events(&self, other: &City) -> bool {
+        Arc::ptr_eq(&self.events, &other.events) && Arc::ptr_eq(&self.ev, &other.ev)
+    }
+
+    /// When this snapshot's events are `earlier`'s with new points appended
+    /// after its last position (a report; see [`City::with_events`]), how
+    /// many points `earlier` had: positions below that hold the same points
+    /// in both. `None` otherwise.
+    pub fn events_appended_to(&self, earlier: &City) -> Option<usize> {
+        let (a, b) = (&*self.events, &*earlier.events);
+        let n = b.len();
+        (Arc::ptr_eq(&a.tree, &b.tree) && a.len() > n && a.ids[..n] == b.ids[..]).then_some(n)
+    }
+
+    /// Whether two snapshots share one event point index (one was made
+    /// from the other by moves along the loop only; see
+    /// [`City::with_events`]).
+    pub fn same_event_points(&self, other: &City) -> bool {
+        Arc::ptr_eq(&self.events, &other.events)
+    }
+
+    /// Whether two snapshots hold the very same ships (neither was made
+    /// from the other by [`City::with_ships`]).
+    pub fn same_ships(&self, other: &City) -> bool {
+        Arc::ptr_eq(&self.ships, &other.ships)
+    }
+
+    /// Whether two cities share everything but their events and ships (one
+    /// was made from the other with [`City::with_events`] or
+    /// [`City::with_ships`]).
+    pub fn shares_base_with(&self, other: &City) -> bool {
+        Arc::ptr_eq(&self.base, &other.base)
+    }
+}
