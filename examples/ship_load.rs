@@ -14,8 +14,7 @@
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
+use std::io::BufRead;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -116,11 +115,11 @@ fn main() {
     let lagged = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut readers = Vec::new();
     for _ in 0..clients {
-        let mut s = TcpStream::connect(&host).unwrap();
-        write!(s, "GET /api/ships/stream HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+        let (st, mut r) = onemap_cli::http::stream(&host, "/api/ships/stream")
+            .unwrap_or_else(|e| panic!("GET http://{host}/api/ships/stream: {e:#}"));
+        assert_eq!(st, 200, "GET /api/ships/stream");
         let (sent, lat_ms, lagged) = (Arc::clone(&sent), Arc::clone(&lat_ms), Arc::clone(&lagged));
         readers.push(std::thread::spawn(move || {
-            let mut r = BufReader::new(s);
             let mut line = String::new();
             let mut event = String::new();
             while r.read_line(&mut line).unwrap_or(0) > 0 {

@@ -7,8 +7,7 @@ mod http_support;
 
 use http_support::{get, post, small_city, start, token, BIN};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
+use std::io::BufRead;
 use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -16,29 +15,18 @@ use std::time::Duration;
 /// A stream client: every `data:` line of `/api/ships/stream`, parsed, with
 /// its `event:` name, sent down a channel as it arrives.
 fn stream_client(addr: &str) -> mpsc::Receiver<(String, Value)> {
-    let mut s = TcpStream::connect(addr).unwrap();
-    // HTTP/1.0: the body runs until the server closes, without chunking.
-    write!(s, "GET /api/ships/stream HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    // Back once the answer's head is in (or a panic after 30 s).
+    let mut r = http_support::stream(addr, "/api/ships/stream");
     let (tx, rx) = mpsc::channel();
-    let (ready_tx, ready_rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut r = BufReader::new(s);
         let mut line = String::new();
         let mut event = String::new();
-        let mut in_body = false;
         loop {
             line.clear();
             if r.read_line(&mut line).unwrap_or(0) == 0 {
                 return;
             }
             let l = line.trim_end();
-            if !in_body {
-                if l.is_empty() {
-                    in_body = true;
-                    let _ = ready_tx.send(());
-                }
-                continue;
-            }
             if let Some(e) = l.strip_prefix("event: ") {
                 event = e.to_string();
             } else if let Some(d) = l.strip_prefix("data: ") {
@@ -49,9 +37,6 @@ fn stream_client(addr: &str) -> mpsc::Receiver<(String, Value)> {
             }
         }
     });
-    ready_rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the stream answers");
     rx
 }
 

@@ -1,5 +1,5 @@
-//! The plain HTTP/1.1 client and the server process of the end-to-end
-//! tests (written here, so no library hides headers or encodings).
+//! The HTTP/1.1 client (ureq, set so that it hides no header and decodes no
+//! encoding) and the server process of the end-to-end tests.
 
 // Each test file that includes this module uses a different part of it.
 #![allow(dead_code)]
@@ -7,7 +7,6 @@
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -135,6 +134,33 @@ pub fn try_post(addr: &str, path: &str, token: Option<&str>, body: &str) -> std:
     try_request_body(addr, "POST", path, &extra, Some(body))
 }
 
+/// The agent of the requests: every status is an answer (not an error), no
+/// redirect is followed, no proxy is used, no header is added but `Host` and
+/// `Content-Length`, and nothing decompresses a body (ureq is built without
+/// gzip); one connection per request; 60 s at most for any one read.
+fn agent() -> &'static ureq::Agent {
+    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
+    AGENT.get_or_init(|| {
+        config()
+            .timeout_per_read(Some(Duration::from_secs(60)))
+            .build()
+            .new_agent()
+    })
+}
+
+fn config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    use ureq::config::AutoHeaderValue;
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .proxy(None)
+        .user_agent(AutoHeaderValue::None)
+        .accept(AutoHeaderValue::None)
+        .accept_encoding(AutoHeaderValue::None)
+        .max_idle_connections(0)
+        .max_idle_connections_per_host(0)
+}
+
 /// [`request_body`], with an error instead of a panic when the connection
 /// fails or closes before a whole answer came.
 pub fn try_request_body(
@@ -145,88 +171,57 @@ pub fn try_request_body(
     body: Option<&str>,
 ) -> std::io::Result<Reply> {
     use std::io::{Error, ErrorKind};
-    let mut s = TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut req = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
     for (k, v) in extra {
-        req.push_str(&format!("{k}: {v}\r\n"));
+        req = req.header(*k, *v);
     }
-    if let Some(b) = body {
-        req.push_str(&format!("Content-Length: {}\r\n", b.len()));
-    }
-    req.push_str("\r\n");
-    if let Some(b) = body {
-        req.push_str(b);
-    }
-    s.write_all(req.as_bytes())?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let cut = |what: &str| Error::new(ErrorKind::UnexpectedEof, format!("answer cut off: {what}"));
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| cut("no end of headers"))?;
-    let head = String::from_utf8(raw[..split].to_vec()).map_err(|_| cut("headers not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| cut("no status line"))?;
+    let invalid = |e: ureq::http::Error| Error::new(ErrorKind::InvalidInput, e);
+    let answer = match body {
+        Some(b) => agent().run(req.body(b.to_string()).map_err(invalid)?),
+        None => agent().run(req.body(()).map_err(invalid)?),
+    };
+    let mut answer = answer.map_err(ureq::Error::into_io)?;
     // Repeated headers (Vary from CORS and from us) are joined, as RFC 9110 allows.
     let mut headers: HashMap<String, String> = HashMap::new();
-    for (k, v) in lines.filter_map(|l| l.split_once(':')) {
+    for (k, v) in answer.headers() {
+        let v = std::str::from_utf8(v.as_bytes())
+            .map_err(|_| Error::new(ErrorKind::InvalidData, "headers not UTF-8"))?
+            .trim();
         headers
-            .entry(k.trim().to_ascii_lowercase())
-            .and_modify(|old| *old = format!("{old}, {}", v.trim()))
-            .or_insert_with(|| v.trim().to_string());
+            .entry(k.as_str().to_ascii_lowercase())
+            .and_modify(|old| *old = format!("{old}, {v}"))
+            .or_insert_with(|| v.to_string());
     }
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .get("transfer-encoding")
-        .is_some_and(|t| t.contains("chunked"))
-    {
-        body = try_dechunk(&body).ok_or_else(|| cut("chunked body cut off"))?;
-    } else if let Some(n) = headers
-        .get("content-length")
-        .and_then(|n| n.parse::<usize>().ok())
-        .filter(|_| method != "HEAD")
-    {
-        if body.len() != n {
-            return Err(cut("body shorter than its Content-Length"));
-        }
-    }
+    // The body as sent (not decompressed); an error when it is cut off
+    // (shorter than its Content-Length, or chunks without the last one).
+    let mut body = Vec::new();
+    answer.body_mut().as_reader().read_to_end(&mut body)?;
     Ok(Reply {
-        status,
+        status: answer.status().as_u16(),
         headers,
         body,
     })
 }
 
-pub fn dechunk(b: &[u8]) -> Vec<u8> {
-    try_dechunk(b).expect("a whole chunked body")
-}
-
-/// A chunked body's bytes, or `None` when it is cut off.
-fn try_dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = b.windows(2).position(|w| w == b"\r\n")?;
-        let size = usize::from_str_radix(
-            std::str::from_utf8(&b[..eol])
-                .ok()?
-                .split(';')
-                .next()?
-                .trim(),
-            16,
-        )
-        .ok()?;
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(b.get(eol + 2..eol + 2 + size)?);
-        b = b.get(eol + 2 + size + 2..)?;
-    }
+/// A `GET` of a stream (server-sent events) read as it comes: the body's
+/// reader once the answer's head is in (30 s at most), with no time-out
+/// after that.
+pub fn stream(addr: &str, path: &str) -> Box<dyn BufRead + Send> {
+    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
+    let agent = AGENT.get_or_init(|| {
+        config()
+            .timeout_recv_response(Some(Duration::from_secs(30)))
+            .build()
+            .new_agent()
+    });
+    let answer = agent
+        .get(format!("http://{addr}{path}"))
+        .call()
+        .unwrap_or_else(|e| panic!("GET {path} on {addr}: {e}"));
+    assert_eq!(answer.status().as_u16(), 200, "GET {path}");
+    Box::new(BufReader::new(answer.into_body().into_reader()))
 }
 
 pub fn get(addr: &str, path: &str) -> Reply {

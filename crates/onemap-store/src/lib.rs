@@ -18,6 +18,7 @@
 //! file when there is no PostGIS; [`LiveStore`] is either of the two, as
 //! the server sees it.
 
+pub mod archive;
 mod embedded;
 mod error;
 mod fgb;

@@ -1,15 +1,18 @@
 //! Offline export: every non-empty tile of a zoom range, rendered in
 //! parallel, gzipped, and written to an MBTiles (SQLite) or PMTiles v3
-//! archive. The archive is written to a temporary file next to the output
-//! and renamed into place at the end, so a failed or interrupted export never
-//! leaves a half-written archive behind.
+//! archive by the store's writers ([`onemap_store::archive`]), which write
+//! to a temporary file next to the output and rename it into place at the
+//! end, so a failed or interrupted export never leaves a half-written
+//! archive behind.
 
 use crate::{LayerSet, TileRequest, TileSource, TilesError, MAX_SERVE_ZOOM};
 use onemap_core::tile::tiles_covering;
 use onemap_core::{BBox, TileCoord};
 use onemap_index::EventFilter;
+use onemap_store::archive::{
+    hilbert_tile_id, ArchiveError, ArchiveMeta, MbtilesWriter, PmtilesWriter,
+};
 use rayon::prelude::*;
-use serde_json::{json, Value as Json};
 use std::io::Write;
 use std::path::Path;
 use thiserror::Error;
@@ -68,10 +71,9 @@ pub enum ExportError {
     Tiles(#[from] TilesError),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
-    #[error("mbtiles: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("pmtiles: {0}")]
-    PmTiles(#[from] pmtiles::PmtError),
+    /// Writing the archive failed (`i/o: …`, `mbtiles: …` or `pmtiles: …`).
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
 }
 
 /// The tiles an export enumerates at each zoom, in PMTiles (Hilbert) order.
@@ -93,9 +95,7 @@ pub fn export_tiles(source: &TileSource, minzoom: u8, maxzoom: u8) -> Vec<TileCo
 }
 
 fn tile_id(t: TileCoord) -> u64 {
-    pmtiles::TileCoord::new(t.z(), t.x(), t.y())
-        .map(|c| pmtiles::TileId::from(c).value())
-        .unwrap_or(u64::MAX)
+    hilbert_tile_id(t.z(), t.x(), t.y()).unwrap_or(u64::MAX)
 }
 
 /// Exports the tiles of `opts` to `out`. `progress` is called with
@@ -113,18 +113,10 @@ pub fn export(
             limit: MAX_SERVE_ZOOM,
         });
     }
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".onemap-export-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    let meta = Metadata::of(source, opts);
+    let meta = archive_meta(source, opts);
     let mut sink = match opts.format {
-        ExportFormat::MbTiles => Sink::mbtiles(tmp.path(), &meta)?,
-        ExportFormat::PmTiles => Sink::pmtiles(tmp.reopen()?, &meta)?,
+        ExportFormat::MbTiles => Sink::Mb(MbtilesWriter::create(out, &meta)?),
+        ExportFormat::PmTiles => Sink::Pm(Box::new(PmtilesWriter::create(out, &meta)?)),
     };
     let tiles = export_tiles(source, opts.minzoom, opts.maxzoom);
     let total = tiles.len() as u64;
@@ -157,15 +149,7 @@ pub fn export(
         done += batch.len() as u64;
         progress(done, total);
     }
-    sink.finish()?;
-    // Temporary files are private (0600); an archive is an ordinary file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))?;
-    }
-    let file = tmp.persist(out).map_err(|e| e.error)?;
-    summary.file_bytes = file.metadata()?.len();
+    summary.file_bytes = sink.finish()?;
     Ok(summary)
 }
 
@@ -178,123 +162,43 @@ fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
     enc.finish()
 }
 
-/// Archive-level facts shared by both formats.
-struct Metadata {
-    name: String,
-    minzoom: u8,
-    maxzoom: u8,
-    bounds: [f64; 4],
-    center: (f64, f64, u8),
-    vector_layers: Json,
-}
-
-impl Metadata {
-    fn of(source: &TileSource, opts: &ExportOptions) -> Self {
-        let tj = source.tilejson(&opts.layers, "");
-        let b = source.bounds();
-        Metadata {
-            name: format!("onemap {}", opts.layers.names()),
-            minzoom: opts.minzoom,
-            maxzoom: opts.maxzoom,
-            bounds: b,
-            center: (
-                (b[0] + b[2]) / 2.0,
-                (b[1] + b[3]) / 2.0,
-                10.clamp(opts.minzoom, opts.maxzoom),
-            ),
-            vector_layers: tj["vector_layers"].clone(),
-        }
+/// The archive-level facts of an export.
+fn archive_meta(source: &TileSource, opts: &ExportOptions) -> ArchiveMeta {
+    let tj = source.tilejson(&opts.layers, "");
+    let b = source.bounds();
+    ArchiveMeta {
+        name: format!("onemap {}", opts.layers.names()),
+        minzoom: opts.minzoom,
+        maxzoom: opts.maxzoom,
+        bounds: b,
+        center: (
+            (b[0] + b[2]) / 2.0,
+            (b[1] + b[3]) / 2.0,
+            10.clamp(opts.minzoom, opts.maxzoom),
+        ),
+        vector_layers: tj["vector_layers"].clone(),
     }
 }
 
+/// The archive being written.
 enum Sink {
-    Mb(rusqlite::Connection),
-    Pm(Box<pmtiles::PmTilesStreamWriter<std::fs::File>>),
+    Mb(MbtilesWriter),
+    Pm(Box<PmtilesWriter>),
 }
 
 impl Sink {
-    fn mbtiles(path: &Path, m: &Metadata) -> Result<Sink, ExportError> {
-        let conn = rusqlite::Connection::open(path)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = OFF;
-             PRAGMA synchronous = OFF;
-             CREATE TABLE metadata (name TEXT NOT NULL, value TEXT);
-             CREATE UNIQUE INDEX metadata_name ON metadata (name);
-             CREATE TABLE tiles (zoom_level INTEGER NOT NULL, tile_column INTEGER NOT NULL,
-                                 tile_row INTEGER NOT NULL, tile_data BLOB NOT NULL);
-             CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, tile_row);",
-        )?;
-        let b = m.bounds;
-        let rows = [
-            ("name", m.name.clone()),
-            ("format", "pbf".to_owned()),
-            ("type", "overlay".to_owned()),
-            ("version", "1".to_owned()),
-            ("description", "onemap vector tiles".to_owned()),
-            ("minzoom", m.minzoom.to_string()),
-            ("maxzoom", m.maxzoom.to_string()),
-            ("bounds", format!("{},{},{},{}", b[0], b[1], b[2], b[3])),
-            (
-                "center",
-                format!("{},{},{}", m.center.0, m.center.1, m.center.2),
-            ),
-            (
-                "json",
-                json!({ "vector_layers": m.vector_layers }).to_string(),
-            ),
-        ];
-        for (k, v) in rows {
-            conn.execute("INSERT INTO metadata (name, value) VALUES (?1, ?2)", (k, v))?;
-        }
-        conn.execute_batch("BEGIN")?;
-        Ok(Sink::Mb(conn))
-    }
-
-    fn pmtiles(file: std::fs::File, m: &Metadata) -> Result<Sink, ExportError> {
-        use pmtiles::{Compression, PmTilesWriter, TileType};
-        let b = m.bounds;
-        let metadata = json!({
-            "name": m.name,
-            "format": "pbf",
-            "type": "overlay",
-            "vector_layers": m.vector_layers,
-        });
-        let w = PmTilesWriter::new(TileType::Mvt)
-            .precompressed(Compression::Gzip)
-            .internal_compression(Compression::Gzip)
-            .min_zoom(m.minzoom)
-            .max_zoom(m.maxzoom)
-            .bounds(b[0], b[1], b[2], b[3])
-            .center(m.center.0, m.center.1)
-            .center_zoom(m.center.2)
-            .metadata(metadata.to_string())
-            .create(file)?;
-        Ok(Sink::Pm(Box::new(w)))
-    }
-
-    fn put(&mut self, t: TileCoord, data: &[u8]) -> Result<(), ExportError> {
+    fn put(&mut self, t: TileCoord, data: &[u8]) -> Result<(), ArchiveError> {
         match self {
-            Sink::Mb(conn) => {
-                let row = (1u32 << t.z()) - 1 - t.y();
-                conn.prepare_cached(
-                    "INSERT INTO tiles (zoom_level, tile_column, tile_row, tile_data)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute((t.z(), t.x(), row, data))?;
-            }
-            Sink::Pm(w) => w.add_tile(pmtiles::TileCoord::new(t.z(), t.x(), t.y())?, data)?,
+            Sink::Mb(w) => w.put_tile(t.z(), t.x(), t.y(), data),
+            Sink::Pm(w) => w.put_tile(t.z(), t.x(), t.y(), data),
         }
-        Ok(())
     }
 
-    fn finish(self) -> Result<(), ExportError> {
+    /// Finishes the archive and renames it into place; its size.
+    fn finish(self) -> Result<u64, ArchiveError> {
         match self {
-            Sink::Mb(conn) => {
-                conn.execute_batch("COMMIT")?;
-                conn.close().map_err(|(_, e)| e)?;
-            }
-            Sink::Pm(w) => w.finalize()?,
+            Sink::Mb(w) => w.finish(),
+            Sink::Pm(w) => w.finish(),
         }
-        Ok(())
     }
 }

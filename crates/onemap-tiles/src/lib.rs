@@ -37,7 +37,7 @@ pub use builder::{LayerBuilder, TileBuilder, DEFAULT_BUFFER};
 pub use clip::ClipWindow;
 pub use error::TilesError;
 pub use export::{export, export_tiles, ExportError, ExportFormat, ExportOptions, ExportSummary};
-pub use geom::{ring_area, to_world, TileProjection};
+pub use geom::{ring_area, simplify_ring, to_world, TileProjection};
 pub use layers::{LayerSet, Tile, TileRequest, MAX_SERVE_ZOOM};
 pub use mvt::{encode_points, encode_rings, encode_tile, GeomType, LayerEncoder, Value, EXTENT};
 pub use prepared::{FINEST_BAND, MIN_FEATURE_PX};
