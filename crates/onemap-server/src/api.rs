@@ -2,6 +2,7 @@
 
 use crate::error::{ApiError, ErrorCode};
 use crate::geojson;
+use crate::openapi::ErrorBody;
 use crate::params::{
     parse_area_id, FeaturesParams, HotspotsParams, LocateParams, NearestParams, Params,
     SearchParams, StatsParams, WindowParams, Within,
@@ -55,13 +56,19 @@ fn layer(name: &str) -> Result<Layer, ApiError> {
     Ok(name.parse::<Layer>()?)
 }
 
-/// `/api/locate?lon=&lat=`: the areas holding a point (null at sea).
+/// The areas holding a point (null at sea).
+#[utoipa::path(get, path = "/api/locate", tag = "queries", params(LocateParams),
+    responses((status = 200, description = "The unit, grid, village, town and district, or null at sea", content_type = "application/json", body = Object),
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody)))]
 pub async fn locate(State(state): State<AppState>, Params(p): Params<LocateParams>) -> ApiResult {
     let (lon, lat) = p.point()?;
     to_json(&state.city().locate(lon, lat)?)
 }
 
-/// `/api/features/{layer}?bbox=|area=|polygon=`: one page of GeoJSON.
+/// One page of GeoJSON.
+#[utoipa::path(get, path = "/api/features/{layer}", tag = "queries", params(("layer" = String, Path, description = "A data layer: districts, towns, villages, grids, units, events, ships, heritage, homesteads, enterprises, schools"), FeaturesParams),
+    responses((status = 200, description = "One page of features as a GeoJSON FeatureCollection, with next_cursor", content_type = "application/geo+json", body = Object),
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown layer", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody)))]
 pub async fn features(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -82,7 +89,11 @@ pub async fn features(
     .await
 }
 
-/// `/api/features/{layer}/{id}`: one feature as GeoJSON.
+/// One feature as GeoJSON.
+#[utoipa::path(get, path = "/api/features/{layer}/{id}", tag = "queries",
+    params(("layer" = String, Path, description = "A data layer: districts, towns, villages, grids, units, events, ships, heritage, homesteads, enterprises, schools"), ("id" = String, Path, description = "The feature's id (digits)")),
+    responses((status = 200, description = "The feature as GeoJSON", content_type = "application/geo+json", body = Object),
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown layer or feature", body = ErrorBody)))]
 pub async fn feature(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
@@ -104,7 +115,11 @@ pub async fn feature(
     Ok(Json(js_safe(geojson::feature(&state.city(), &f))))
 }
 
-/// `/api/nearest/{layer}?lon=&lat=&k=&max_distance=`
+/// The k features of a point layer nearest to a point, with geodesic
+/// distances in metres.
+#[utoipa::path(get, path = "/api/nearest/{layer}", tag = "queries", params(("layer" = String, Path, description = "A data layer: districts, towns, villages, grids, units, events, ships, heritage, homesteads, enterprises, schools"), NearestParams),
+    responses((status = 200, description = "The k nearest features with their geodesic distance in metres, as GeoJSON", content_type = "application/geo+json", body = Object),
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown layer", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody)))]
 pub async fn nearest(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -122,13 +137,19 @@ pub async fn nearest(
     .await
 }
 
-/// `/api/stats?by=district|…|h3:RES&area=|bbox=&from=&to=`
+/// Event figures grouped by area level or H3 cell.
+#[utoipa::path(get, path = "/api/stats", tag = "queries", params(StatsParams),
+    responses((status = 200, description = "Event counts by status and category, open count and closure rate, per group", content_type = "application/json", body = Object),
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown area", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody)))]
 pub async fn stats(State(state): State<AppState>, Params(p): Params<StatsParams>) -> ApiResult {
     let q = p.query()?;
     blocking(&state, move |s| to_json(&s.city().event_stats(&q)?)).await
 }
 
-/// `/api/hotspots?place=unit|h3:RES&min_count=&category=&limit=&area=|bbox=`
+/// Places where the same problem keeps coming back.
+#[utoipa::path(get, path = "/api/hotspots", tag = "queries", params(HotspotsParams),
+    responses((status = 200, description = "Places where the same problem keeps coming back, most reported first", content_type = "application/json", body = Object),
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown area", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody)))]
 pub async fn hotspots(
     State(state): State<AppState>,
     Params(p): Params<HotspotsParams>,
@@ -140,7 +161,11 @@ pub async fn hotspots(
     .await
 }
 
-/// `/api/areas/{id}?from=&to=`: figures, leader, breadcrumb and children.
+/// Figures, leader, breadcrumb and children.
+#[utoipa::path(get, path = "/api/areas/{id}", tag = "queries",
+    params(("id" = String, Path, description = "An area id: 6 (district) to 18 (unit) digits"), WindowParams),
+    responses((status = 200, description = "The area: figures, leader, breadcrumb and children", content_type = "application/json", body = Object),
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown area", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody)))]
 pub async fn area(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -155,8 +180,11 @@ pub async fn area(
     .await
 }
 
-/// `/api/areas/search?q=&limit=`: areas whose name (or id) contains `q`,
+/// Areas whose name (or id) contains `q`,
 /// coarse levels first, each with its path and box.
+#[utoipa::path(get, path = "/api/areas/search", tag = "queries", params(SearchParams),
+    responses((status = 200, description = "Areas whose name contains q (or whose id starts with it), coarse levels first, each with its path and box", content_type = "application/json", body = Object),
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody)))]
 pub async fn search(State(state): State<AppState>, Params(p): Params<SearchParams>) -> ApiResult {
     let (q, limit) = p.query()?;
     blocking(&state, move |s| {

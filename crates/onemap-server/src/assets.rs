@@ -3,6 +3,7 @@
 //! a CDN).
 
 use crate::error::{ApiError, ErrorCode};
+use crate::openapi::ErrorBody;
 use crate::tiles::path_error;
 use crate::AppState;
 use axum::extract::rejection::PathRejection;
@@ -11,17 +12,24 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::path::PathBuf;
 
-/// `/`: the viewer.
+/// The viewer.
+#[utoipa::path(get, path = "/", tag = "service",
+    responses((status = 200, description = "The web viewer (HTML)", content_type = "text/html", body = String), (status = 404, description = "No such file", body = ErrorBody)))]
 pub async fn index(State(state): State<AppState>) -> Result<Response, ApiError> {
     send(state.viewer_dir.join("index.html"), "no-cache").await
 }
 
-/// `/wall`: the wall display.
+/// The wall display.
+#[utoipa::path(get, path = "/wall", tag = "service",
+    responses((status = 200, description = "The wall display (HTML)", content_type = "text/html", body = String), (status = 404, description = "No such file", body = ErrorBody)))]
 pub async fn wall(State(state): State<AppState>) -> Result<Response, ApiError> {
     send(state.viewer_dir.join("wall.html"), "no-cache").await
 }
 
-/// `/viewer/{file}`: a file directly in `viewer/` (no folders).
+/// A file directly in `viewer/` (no folders).
+#[utoipa::path(get, path = "/viewer/{file}", tag = "service",
+    params(("file" = String, Path, description = "A file of the viewer (js, mjs, css, html, png, svg; no folders)")),
+    responses((status = 200, description = "The file", body = String), (status = 400, description = "Not a file name", body = ErrorBody), (status = 404, description = "No such file", body = ErrorBody)))]
 pub async fn viewer_file(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -38,7 +46,11 @@ pub async fn viewer_file(
     send(state.viewer_dir.join(&file), "no-cache").await
 }
 
-/// `/vendor/{file}`: MapLibre GL JS and its stylesheet.
+/// MapLibre GL JS and its stylesheet.
+#[utoipa::path(get, path = "/vendor/{file}", tag = "service",
+    params(("file" = String, Path, description = "maplibre-gl.js, maplibre-gl.css or maplibre-gl.js.map")),
+    responses((status = 200, description = "MapLibre GL JS (from the viewer's npm packages)", body = String), (status = 400, description = "Not a file name", body = ErrorBody),
+        (status = 404, description = "No such file, or the viewer's npm packages are not installed (viewer_not_installed)", body = ErrorBody)))]
 pub async fn vendor(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,

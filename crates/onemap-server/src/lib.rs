@@ -1,18 +1,19 @@
 //! onemap over HTTP.
 //!
-//! [`app`] builds the axum [`Router`] over an [`AppState`] (the indexed city,
-//! its tile source, the styles and the metrics); [`serve`] runs it on a bound
-//! listener until Ctrl-C or SIGTERM. Routes:
+//! [`app`] builds the axum [`Router`] over an [`AppState`] (the live city,
+//! the styles and the metrics); [`serve`] runs it on a bound listener until
+//! Ctrl-C or SIGTERM. Every route is registered in `router` together with
+//! its OpenAPI description (`/api/openapi.json`, `openapi`). Routes:
 //!
 //! - tiles: `/tiles/{layers}/{z}/{x}/{y}.mvt`, `/tiles/{layers}.json`
 //!   (TileJSON), `/catalog`, `/styles/{name}.json` (`tiles`, `styles`);
-//! - queries under `/api/…` (`api`), the wall summary `/api/wall` (`wall`),
-//!   `/api/openapi.json` (`openapi`);
+//! - queries under `/api/…` (`api`), the wall summary `/api/wall` (`wall`);
 //! - the event loop `POST /api/events…` (`live`) and live ships
 //!   `/api/ships…`: position reports, the fleet, tracks, crossings and an
 //!   SSE stream (`ships`) — thin handlers over the live core
 //!   ([`onemap_live::Live`]), which commits, applies and publishes;
-//! - `/healthz`, `/metrics` (`metrics`);
+//! - `/healthz`, `/metrics`, `/api/openapi.json` (`service`; the counters
+//!   are kept by `metrics`);
 //! - the viewer `/`, the wall display `/wall`, their files under `/viewer/`
 //!   and MapLibre under `/vendor/` (`assets`).
 //!
@@ -30,6 +31,8 @@ mod live;
 mod metrics;
 mod openapi;
 mod params;
+mod router;
+mod service;
 mod ships;
 mod state;
 mod styles;
@@ -39,10 +42,8 @@ mod wall;
 pub use error::{ApiError, ErrorCode};
 pub use state::{AppState, ServerConfig, StoreHandle};
 
-use axum::http::{header, Method, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::http::{header, Method};
+use axum::Router;
 use std::path::PathBuf;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
@@ -79,38 +80,10 @@ pub fn app(state: AppState) -> Router {
             header::HeaderName::from_static("idempotency-key"),
         ])
         .expose_headers([header::ETAG]);
-    Router::new()
-        .route("/", get(assets::index))
-        .route("/wall", get(assets::wall))
-        .route("/viewer/{file}", get(assets::viewer_file))
-        .route("/vendor/{file}", get(assets::vendor))
-        .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
-        .route("/tiles/{file}", get(tiles::tilejson))
-        .route("/catalog", get(tiles::catalog))
-        .route("/styles/{file}", get(tiles::style))
-        .route("/api/locate", get(api::locate))
-        .route("/api/features/{layer}", get(api::features))
-        .route("/api/features/{layer}/{id}", get(api::feature))
-        .route("/api/nearest/{layer}", get(api::nearest))
-        .route("/api/stats", get(api::stats))
-        .route("/api/hotspots", get(api::hotspots))
-        .route("/api/areas/search", get(api::search))
-        .route("/api/areas/{id}", get(api::area))
-        .route("/api/wall", get(wall::wall))
-        .route("/api/events", post(live::report))
-        .route("/api/events/{id}", get(live::get_event))
-        .route("/api/events/{id}/transitions", post(live::transition))
-        .route("/api/ships", get(ships::list))
-        .route("/api/ships/positions", post(ships::positions))
-        .route("/api/ships/crossings", get(ships::crossings))
-        .route("/api/ships/stream", get(ships::stream))
-        .route("/api/ships/geofence", get(ships::geofence))
-        .route("/api/ships/{mmsi}", get(ships::get))
-        .route("/api/openapi.json", get(openapi_doc))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics_text))
-        .fallback(unknown_route)
-        .method_not_allowed_fallback(method_not_allowed)
+    let (router, _) = router::routes().split_for_parts();
+    router
+        .fallback(service::unknown_route)
+        .method_not_allowed_fallback(service::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::private_reads,
@@ -154,51 +127,4 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
-}
-
-async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    let city = state.city();
-    let counts: serde_json::Map<String, serde_json::Value> = onemap_core::Layer::ALL
-        .iter()
-        .map(|l| (l.as_str().to_string(), city.len(*l).into()))
-        .collect();
-    // The city is served from memory either way; a store that cannot be
-    // reached makes the server degraded, not down.
-    let (store, reachable) = state.store.status();
-    (
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(serde_json::json!({
-            "status": if reachable { "ok" } else { "degraded" },
-            "uptime_s": state.started.elapsed().as_secs(),
-            "layers": counts,
-            "store": store,
-        })),
-    )
-        .into_response()
-}
-
-async fn metrics_text(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        metrics::render(&state),
-    )
-        .into_response()
-}
-
-async fn openapi_doc() -> Json<serde_json::Value> {
-    Json(openapi::document())
-}
-
-async fn unknown_route(uri: Uri) -> ApiError {
-    ApiError::new(ErrorCode::NotFound, format!("no route {}", uri.path()))
-}
-
-async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        ErrorCode::MethodNotAllowed,
-        "this route does not take that method (reads are GET or HEAD; the event loop POSTs)",
-    )
 }

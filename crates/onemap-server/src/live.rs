@@ -8,6 +8,7 @@
 
 use crate::api::js_safe;
 use crate::error::{ApiError, ErrorCode};
+use crate::openapi::ErrorBody;
 use crate::tiles::path_error;
 use crate::AppState;
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -18,6 +19,7 @@ use axum::Json;
 use onemap_live::{MoveInput, ReportInput};
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     b.map(|Json(v)| v).map_err(ApiError::from)
@@ -25,27 +27,47 @@ pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> 
 
 /// An id given as a JSON number or a string (18-digit unit ids are strings
 /// in our answers, since JavaScript numbers cannot hold them).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 enum IdValue {
     Number(u64),
     Text(String),
 }
 
-#[derive(Debug, Deserialize)]
+/// A report: a point (`lon`, `lat`), a unit, or both (then the point must
+/// lie in the unit).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportBody {
     lon: Option<f64>,
     lat: Option<f64>,
+    /// The unit's 18-digit id (a string, or a number).
     unit: Option<IdValue>,
+    /// drainage, sanitation, dispute, road, safety_hazard,
+    /// illegal_building, public_order or other.
     category: String,
+    /// What is wrong, 1 to 2,000 characters.
     description: String,
+    /// Repeating a report with the same key returns the first one (also
+    /// taken from the `Idempotency-Key` header); at most 200 characters.
     idempotency_key: Option<String>,
 }
 
-/// `POST /api/events`: a unit leader reports an event at a point or in a
+/// A unit leader reports an event at a point or in a
 /// unit. 201 with the event (and `Location`); 200 with the first event when
 /// the idempotency key was used before.
+#[utoipa::path(post, path = "/api/events", tag = "events", request_body = ReportBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "As the body's idempotency_key")),
+    responses((status = 201, description = "Reported and applied: the event with its history (Location names it)", content_type = "application/json", body = Object),
+        (status = 200, description = "The idempotency key was used before: the first event", content_type = "application/json", body = Object),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 401, description = "No bearer token, or not one of ours", body = ErrorBody),
+        (status = 403, description = "The token's role or scope does not allow this", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not application/json", body = ErrorBody),
+        (status = 422, description = "A value the loop refuses (category, description, place, unit)", body = ErrorBody),
+        (status = 503, description = "The store cannot be reached (nothing was changed), or the server keeps no changes", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn report(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -83,16 +105,34 @@ pub async fn report(
     Ok(res)
 }
 
-#[derive(Debug, Deserialize)]
+/// A move one step along the loop.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveBody {
+    /// The status to move to: discussing, routed, handled, fed_back,
+    /// closed, or reported (reopen a closed event).
     to: String,
+    /// With `routed`: the office or department (at most 200 characters).
     routed_to: Option<String>,
+    /// A note kept in the history (at most 200 characters).
     note: Option<String>,
 }
 
-/// `POST /api/events/{id}/transitions`: moves an event one step along the
+/// Moves an event one step along the
 /// loop (`{"to": "discussing"}`, `{"to": "routed", "routed_to": "…"}`, …).
+#[utoipa::path(post, path = "/api/events/{id}/transitions", tag = "events", request_body = MoveBody,
+    params(("id" = u64, Path, description = "The event's id")),
+    responses((status = 200, description = "Moved and applied: the event with its history", content_type = "application/json", body = Object),
+        (status = 400, description = "The id or the body does not parse", body = ErrorBody),
+        (status = 401, description = "No bearer token, or not one of ours", body = ErrorBody),
+        (status = 403, description = "The token's role or scope does not allow this", body = ErrorBody),
+        (status = 404, description = "No such event", body = ErrorBody),
+        (status = 409, description = "The move skips a step of the loop", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not application/json", body = ErrorBody),
+        (status = 422, description = "A value the loop refuses", body = ErrorBody),
+        (status = 503, description = "The store cannot be reached (nothing was changed), or the server keeps no changes", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn transition(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -111,8 +151,13 @@ pub async fn transition(
     Ok(Json(one_event(&state, id).await?).into_response())
 }
 
-/// `GET /api/events/{id}`: the event, what the loop added to it, and its
+/// The event, what the loop added to it, and its
 /// history (empty for an event no one has moved through this server).
+#[utoipa::path(get, path = "/api/events/{id}", tag = "events",
+    params(("id" = u64, Path, description = "The event's id")),
+    responses((status = 200, description = "The event, what the loop added to it, and its history (null while the store cannot be reached)", content_type = "application/json", body = Object),
+        (status = 400, description = "The id does not parse", body = ErrorBody),
+        (status = 404, description = "No such event", body = ErrorBody)))]
 pub async fn get_event(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,

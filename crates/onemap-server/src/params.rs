@@ -25,6 +25,7 @@ use onemap_index::{
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::str::FromStr;
+use utoipa::IntoParams;
 
 /// A route's query struct `T`, filled from the query string. Its rejection
 /// is a JSON 400 like every other error.
@@ -129,11 +130,14 @@ fn scope(area: &Option<String>, bbox: &Option<String>) -> Result<Option<Scope>, 
 }
 
 /// `/api/locate`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LocateParams {
     /// Longitude (required).
+    #[param(value_type = Option<f64>)]
     pub lon: Option<String>,
     /// Latitude (required).
+    #[param(value_type = Option<f64>)]
     pub lat: Option<String>,
 }
 
@@ -149,7 +153,8 @@ impl LocateParams {
 
 /// `/api/features/{layer}`: one of `bbox`, `area`, `polygon`; the filter;
 /// the page.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeaturesParams {
     /// min_lon,min_lat,max_lon,max_lat (at most 5° a side).
     pub bbox: Option<String>,
@@ -170,6 +175,7 @@ pub struct FeaturesParams {
     /// demolishing, reclaimed).
     pub status: Option<String>,
     /// Page size, 1..=10000 (default 100).
+    #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -226,15 +232,20 @@ impl FeaturesParams {
 }
 
 /// `/api/nearest/{layer}`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NearestParams {
     /// Longitude (required).
+    #[param(value_type = Option<f64>)]
     pub lon: Option<String>,
     /// Latitude (required).
+    #[param(value_type = Option<f64>)]
     pub lat: Option<String>,
     /// How many (default 5).
+    #[param(value_type = Option<u32>)]
     pub k: Option<String>,
     /// Metres.
+    #[param(value_type = Option<f64>)]
     pub max_distance: Option<String>,
     /// Start (inclusive), as for features.
     pub from: Option<String>,
@@ -269,7 +280,8 @@ impl NearestParams {
 }
 
 /// `/api/stats`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsParams {
     /// district (default), town, village, grid, unit or h3:RES (5..=12).
     pub by: Option<String>,
@@ -294,7 +306,8 @@ impl StatsParams {
 }
 
 /// `/api/hotspots`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HotspotsParams {
     /// unit (default) or h3:RES (11..=12).
     pub place: Option<String>,
@@ -303,6 +316,7 @@ pub struct HotspotsParams {
     /// End of the window (exclusive).
     pub to: Option<String>,
     /// Least events at one place (default 10).
+    #[param(value_type = Option<u32>)]
     pub min_count: Option<String>,
     /// Comma list of categories.
     pub category: Option<String>,
@@ -311,6 +325,7 @@ pub struct HotspotsParams {
     /// Only in min_lon,min_lat,max_lon,max_lat (at most 5° a side).
     pub bbox: Option<String>,
     /// At most this many (default 20).
+    #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
 }
 
@@ -329,7 +344,8 @@ impl HotspotsParams {
 }
 
 /// `/api/areas/{id}`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WindowParams {
     /// Start of the window.
     pub from: Option<String>,
@@ -344,11 +360,13 @@ impl WindowParams {
 }
 
 /// `/api/areas/search`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Part of a name or the start of an id (required).
     pub q: Option<String>,
     /// At most this many, 1..=10000 (default 20).
+    #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
 }
 
@@ -370,7 +388,8 @@ impl SearchParams {
 
 /// `/tiles/{layers}/{z}/{x}/{y}.mvt` and `/tiles/{layers}.json`: the
 /// filter of the events layer.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TileParams {
     /// Start (inclusive): YYYY-MM-DD (China Standard Time midnight), ISO 8601
     /// date-time, or Unix seconds.

@@ -5,9 +5,11 @@
 
 use crate::error::{ApiError, ErrorCode};
 use crate::live::body;
+use crate::openapi::ErrorBody;
+use crate::params::Params;
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::IntoResponse;
@@ -21,18 +23,20 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::sync::broadcast;
+use utoipa::{IntoParams, ToSchema};
 
 /// A report's time: unix seconds or an ISO 8601 text.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 enum TimeValue {
     Unix(i64),
     Text(String),
 }
 
-#[derive(Debug, Deserialize)]
+/// One position report.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReportBody {
+pub struct PositionBody {
     mmsi: u32,
     time: TimeValue,
     lon: f64,
@@ -41,15 +45,25 @@ pub struct ReportBody {
     course_deg: f32,
 }
 
-/// A batch: a JSON array of reports, or `{"reports": [...]}`.
-#[derive(Debug, Deserialize)]
+/// A batch of at most 10,000 reports: a JSON array, or `{"reports": [...]}`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum BatchBody {
-    List(Vec<ReportBody>),
-    Wrapped { reports: Vec<ReportBody> },
+    List(Vec<PositionBody>),
+    Wrapped { reports: Vec<PositionBody> },
 }
 
-/// `POST /api/ships/positions` (a `ship_feed` token): what the batch did.
+/// What the batch did.
+#[utoipa::path(post, path = "/api/ships/positions", tag = "ships", request_body = BatchBody,
+    responses((status = 200, description = "What the batch did: applied, stale, jumps, rejected, the refused reports with why, crossings and alerts", content_type = "application/json", body = Object),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 401, description = "No bearer token, or not one of ours", body = ErrorBody),
+        (status = 403, description = "Not a ship_feed token", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not application/json", body = ErrorBody),
+        (status = 422, description = "A body of the wrong shape, or more than 10,000 reports", body = ErrorBody),
+        (status = 503, description = "The store cannot be reached (nothing was changed), or the server keeps no changes", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn positions(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -99,20 +113,25 @@ fn ship_json(s: &Ship, geofence: &Geofence) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `/api/ships`
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Only ships of this home port.
     port: Option<String>,
+    /// in_port or at_sea.
     state: Option<String>,
 }
 
-/// `GET /api/ships?port=&state=in_port|at_sea`: the fleet now. `port`
+/// The fleet now. `port`
 /// matches the home port.
+#[utoipa::path(get, path = "/api/ships", tag = "ships", params(ListParams),
+    responses((status = 200, description = "The fleet now: each ship's position, speed, course and port", content_type = "application/json", body = Object),
+        (status = 422, description = "An unknown state", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    q: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    Params(q): Params<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::BadQuery, e.body_text()))?;
     let want_port = match q.state.as_deref() {
         None | Some("") => None,
         Some("in_port") => Some(true),
@@ -136,9 +155,14 @@ pub async fn list(
     Ok(Json(json!({"count": ships.len(), "ships": ships})))
 }
 
-/// `GET /api/ships/{mmsi}`: the ship now and its track over the 24 h up
+/// The ship now and its track over the 24 h up
 /// to its last report, as a GeoJSON LineString (recorded positions, oldest
 /// first, ending where it is now).
+#[utoipa::path(get, path = "/api/ships/{mmsi}", tag = "ships",
+    params(("mmsi" = u32, Path, description = "The ship's MMSI")),
+    responses((status = 200, description = "The ship now, with its track over the 24 h up to its last report as a GeoJSON LineString", content_type = "application/json", body = Object),
+        (status = 400, description = "Not an MMSI", body = ErrorBody),
+        (status = 404, description = "No such ship", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Path(mmsi): Path<String>,
@@ -157,8 +181,10 @@ pub async fn get(
     Ok(Json(v))
 }
 
-/// `GET /api/ships/geofence`: the port areas and restricted zones as a
+/// The port areas and restricted zones as a
 /// GeoJSON FeatureCollection of polygons (`kind`: `port` or `zone`).
+#[utoipa::path(get, path = "/api/ships/geofence", tag = "ships",
+    responses((status = 200, description = "Port areas and restricted zones as GeoJSON polygons (kind port or zone)", content_type = "application/geo+json", body = Object)))]
 pub async fn geofence(State(state): State<AppState>) -> Json<Value> {
     let g = state.live.geofence();
     let poly = |kind: &str, name: &str, ring: &[[f64; 2]]| {
@@ -174,21 +200,30 @@ pub async fn geofence(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"type": "FeatureCollection", "features": features}))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `/api/ships/crossings`
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CrossingParams {
+    /// Only this port.
     port: Option<String>,
+    /// Start (inclusive): YYYY-MM-DD (China Standard Time midnight), ISO
+    /// 8601 date-time, or Unix seconds.
     from: Option<String>,
+    /// End (exclusive), same forms as `from`.
     to: Option<String>,
 }
 
-/// `GET /api/ships/crossings?port=&from=&to=`: departures and arrivals per
+/// Departures and arrivals per
 /// port per day (China Standard Time days).
+#[utoipa::path(get, path = "/api/ships/crossings", tag = "ships", params(CrossingParams),
+    responses((status = 200, description = "Departures and arrivals per port per day (China time), and the crossings", content_type = "application/json", body = Object),
+        (status = 400, description = "A time that does not parse", body = ErrorBody),
+        (status = 422, description = "from is after to", body = ErrorBody),
+        (status = 503, description = "The server keeps no changes", body = ErrorBody)))]
 pub async fn crossings(
     State(state): State<AppState>,
-    q: Result<Query<CrossingParams>, axum::extract::rejection::QueryRejection>,
+    Params(q): Params<CrossingParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::BadQuery, e.body_text()))?;
     let time = |v: &Option<String>| -> Result<Option<onemap_core::TimeBound>, ApiError> {
         let v = v.as_deref().filter(|s| !s.is_empty());
         Ok(v.map(str::parse).transpose()?)
@@ -239,9 +274,11 @@ fn messages(
     })
 }
 
-/// `GET /api/ships/stream`: server-sent events of every applied position,
+/// Server-sent events of every applied position,
 /// departure, arrival and alert, in order. A client that falls more than
 /// the buffer behind gets a `lagged` event with how many it missed.
+#[utoipa::path(get, path = "/api/ships/stream", tag = "ships",
+    responses((status = 200, description = "Server-sent events: position, departure, arrival, alert (each with a rising seq), and lagged {missed} for a client that fell behind", content_type = "text/event-stream", body = String)))]
 pub async fn stream(State(state): State<AppState>) -> impl IntoResponse {
     use futures_util::StreamExt;
     let s = messages(state.live.subscribe())

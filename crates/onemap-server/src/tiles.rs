@@ -1,6 +1,7 @@
 //! Tiles, TileJSON, the catalog and styles.
 
 use crate::error::{ApiError, ErrorCode};
+use crate::openapi::ErrorBody;
 use crate::params::{Params, TileParams};
 use crate::AppState;
 use axum::body::Body;
@@ -17,7 +18,17 @@ const TILE_CACHE_CONTROL: &str = "public, max-age=300";
 const DOC_CACHE_CONTROL: &str = "public, max-age=60";
 pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 
-/// `/tiles/{layers}/{z}/{x}/{y}.mvt`
+/// A Mapbox Vector Tile of one or more layers.
+#[utoipa::path(get, path = "/tiles/{layers}/{z}/{x}/{y}", tag = "tiles",
+    params(("layers" = String, Path, description = "Comma list of tile layers (see /catalog)"),
+        ("z" = u32, Path, description = "Zoom, 0 to 18"), ("x" = u32, Path, description = "Column"),
+        ("y" = u32, Path, description = "Row (the path ends in .mvt)"), TileParams),
+    responses((status = 200, description = "A Mapbox Vector Tile 2.1 (gzip when accepted); strong ETag", content_type = "application/vnd.mapbox-vector-tile", body = Vec<u8>),
+        (status = 204, description = "A valid tile with nothing in it"),
+        (status = 304, description = "The If-None-Match ETag still holds"),
+        (status = 400, description = "Not a tile (z, x or y out of range or not a number)", body = ErrorBody),
+        (status = 404, description = "Unknown layer, or the path does not end in .mvt", body = ErrorBody),
+        (status = 422, description = "A filter value out of range or unknown", body = ErrorBody)))]
 pub async fn tile(
     State(state): State<AppState>,
     path: Result<Path<(String, String, String, String)>, PathRejection>,
@@ -98,8 +109,14 @@ pub async fn tile(
     Ok(res)
 }
 
-/// `/tiles/{layers}.json`: TileJSON 3.0 whose tile URL carries the same
+/// TileJSON 3.0 whose tile URL carries the same
 /// filters as the request.
+#[utoipa::path(get, path = "/tiles/{file}", tag = "tiles",
+    params(("layers" = String, Path, description = "Comma list of tile layers (the path ends in .json)"), TileParams),
+    responses((status = 200, description = "TileJSON 3.0 whose tile URL carries the request's filters", content_type = "application/json", body = Object),
+        (status = 400, description = "No layers", body = ErrorBody),
+        (status = 404, description = "Unknown layer, or the path does not end in .json", body = ErrorBody),
+        (status = 422, description = "A filter value out of range or unknown", body = ErrorBody)))]
 pub async fn tilejson(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -128,7 +145,9 @@ pub async fn tilejson(
     Ok(([(header::CACHE_CONTROL, DOC_CACHE_CONTROL)], Json(doc)).into_response())
 }
 
-/// `/catalog`: the tile layers and their fields.
+/// The tile layers and their fields.
+#[utoipa::path(get, path = "/catalog", tag = "tiles",
+    responses((status = 200, description = "The tile layers, their zooms and fields", content_type = "application/json", body = Object)))]
 pub async fn catalog(State(state): State<AppState>) -> Response {
     (
         [(header::CACHE_CONTROL, DOC_CACHE_CONTROL)],
@@ -137,7 +156,11 @@ pub async fn catalog(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// `/styles/{name}.json`
+/// A MapLibre style document.
+#[utoipa::path(get, path = "/styles/{file}", tag = "tiles",
+    params(("name" = String, Path, description = "A style name: day (the viewer) or wall (the wall display); the path ends in .json")),
+    responses((status = 200, description = "A MapLibre style document whose sources point at this server", content_type = "application/json", body = Object),
+        (status = 404, description = "Unknown style", body = ErrorBody)))]
 pub async fn style(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,

@@ -22,6 +22,10 @@ const DAY: i64 = 86_400;
 /// Hot spots are the places most reported over this many days.
 const HOTSPOT_DAYS: i64 = 90;
 
+/// The command-center summary in one answer: city-wide figures, today's
+/// events per district, hot spots, the fleet.
+#[utoipa::path(get, path = "/api/wall", tag = "queries",
+    responses((status = 200, description = "The wall display's summary", content_type = "application/json", body = Object)))]
 pub async fn wall(State(state): State<AppState>) -> Result<Response, ApiError> {
     let doc = blocking(&state, summary).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(js_safe(doc))).into_response())

@@ -280,11 +280,11 @@ mod tests {
 
     #[test]
     fn architecture_md_has_the_table() {
-        let doc = include_str!("../../../ARCHITECTURE.md");
+        let doc = include_str!("../../../docs/engine.md");
         let md = rules_markdown();
         assert!(
             doc.contains(&md),
-            "ARCHITECTURE.md lacks the rules table:\n{md}"
+            "docs/engine.md lacks the rules table:\n{md}"
         );
     }
 
