@@ -1,0 +1,279 @@
+//! The migrations: fixed SQL, applied in order and recorded in
+//! `schema_migrations`. A released migration never changes; a change to the
+//! schema is a new one.
+
+/// One migration: a version, a name and the SQL that applies it.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// The migrations, in order. Never edit a released one: add a new one.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "city, area tree, layers and event history",
+        sql: MIGRATION_1,
+    },
+    Migration {
+        version: 2,
+        name: "event loop (reports, history, tokens) and ship history",
+        sql: MIGRATION_2,
+    },
+];
+
+/// The schema version this onemap needs.
+pub fn schema_version() -> i32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+const MIGRATION_1: &str = r#"
+CREATE EXTENSION IF NOT EXISTS postgis;
+
+CREATE TABLE city (
+    id boolean PRIMARY KEY DEFAULT true CHECK (id),
+    name text NOT NULL,
+    seed numeric(20, 0) NOT NULL CHECK (seed >= 0 AND seed <= 18446744073709551615),
+    scale double precision NOT NULL,
+    min_lon double precision NOT NULL,
+    min_lat double precision NOT NULL,
+    max_lon double precision NOT NULL,
+    max_lat double precision NOT NULL
+);
+
+CREATE TABLE city_expected (
+    layer text PRIMARY KEY,
+    count bigint NOT NULL CHECK (count >= 0)
+);
+
+CREATE TABLE districts (
+    id bigint PRIMARY KEY CHECK (id BETWEEN 100000 AND 999999),
+    name text NOT NULL,
+    leader text,
+    geom geometry(MultiPolygon, 4326) NOT NULL
+);
+
+CREATE TABLE towns (
+    id bigint PRIMARY KEY CHECK (id BETWEEN 100000000 AND 999999999),
+    parent_id bigint NOT NULL REFERENCES districts (id) CHECK (parent_id = id / 1000),
+    name text NOT NULL,
+    leader text,
+    geom geometry(MultiPolygon, 4326) NOT NULL
+);
+
+CREATE TABLE villages (
+    id bigint PRIMARY KEY CHECK (id BETWEEN 100000000000 AND 999999999999),
+    parent_id bigint NOT NULL REFERENCES towns (id) CHECK (parent_id = id / 1000),
+    name text NOT NULL,
+    leader text,
+    geom geometry(MultiPolygon, 4326) NOT NULL
+);
+
+CREATE TABLE grids (
+    id bigint PRIMARY KEY CHECK (id BETWEEN 100000000000000 AND 999999999999999),
+    parent_id bigint NOT NULL REFERENCES villages (id) CHECK (parent_id = id / 1000),
+    name text NOT NULL,
+    leader text,
+    geom geometry(MultiPolygon, 4326) NOT NULL
+);
+
+CREATE TABLE units (
+    id bigint PRIMARY KEY CHECK (id BETWEEN 100000000000000000 AND 999999999999999999),
+    parent_id bigint NOT NULL REFERENCES grids (id) CHECK (parent_id = id / 1000),
+    name text NOT NULL,
+    leader text,
+    geom geometry(MultiPolygon, 4326) NOT NULL
+);
+
+CREATE TABLE events (
+    id bigint PRIMARY KEY CHECK (id >= 0),
+    category text NOT NULL CHECK (category IN ('drainage', 'sanitation', 'dispute', 'road', 'safety_hazard', 'illegal_building', 'public_order', 'other')),
+    status text NOT NULL CHECK (status IN ('reported', 'discussing', 'routed', 'handled', 'fed_back', 'closed')),
+    reported_at timestamptz NOT NULL,
+    closed_at timestamptz,
+    unit_id bigint NOT NULL REFERENCES units (id),
+    geom geometry(Point, 4326) NOT NULL,
+    CHECK ((status = 'closed') = (closed_at IS NOT NULL))
+);
+
+CREATE TABLE event_history (
+    event_id bigint NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    seq integer NOT NULL CHECK (seq >= 0),
+    status text NOT NULL CHECK (status IN ('reported', 'discussing', 'routed', 'handled', 'fed_back', 'closed')),
+    at timestamptz NOT NULL,
+    actor text,
+    note text,
+    PRIMARY KEY (event_id, seq)
+);
+
+CREATE TABLE ships (
+    mmsi bigint PRIMARY KEY CHECK (mmsi BETWEEN 0 AND 4294967295),
+    name text NOT NULL,
+    home_port text NOT NULL,
+    speed_kn real NOT NULL,
+    heading_deg real NOT NULL,
+    in_port boolean NOT NULL,
+    reported_at timestamptz NOT NULL,
+    geom geometry(Point, 4326) NOT NULL
+);
+
+CREATE TABLE heritage (
+    id bigint PRIMARY KEY CHECK (id >= 0),
+    name text NOT NULL,
+    level text NOT NULL CHECK (level IN ('national', 'provincial', 'city', 'county')),
+    watch text NOT NULL CHECK (watch IN ('fire', 'flood', 'fire_and_flood')),
+    geom geometry(Point, 4326) NOT NULL
+);
+
+CREATE TABLE homesteads (
+    id bigint PRIMARY KEY CHECK (id >= 0),
+    area_m2 double precision NOT NULL,
+    status text NOT NULL CHECK (status IN ('idle', 'demolishing', 'reclaimed')),
+    geom geometry(MultiPolygon, 4326) NOT NULL
+);
+
+CREATE TABLE enterprises (
+    id bigint PRIMARY KEY CHECK (id >= 0),
+    name text NOT NULL,
+    industry text NOT NULL,
+    employees bigint NOT NULL CHECK (employees BETWEEN 0 AND 4294967295),
+    large boolean NOT NULL,
+    geom geometry(Point, 4326) NOT NULL
+);
+
+CREATE TABLE schools (
+    id bigint PRIMARY KEY CHECK (id >= 0),
+    name text NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('kindergarten', 'primary', 'middle', 'high')),
+    students bigint NOT NULL CHECK (students BETWEEN 0 AND 4294967295),
+    geom geometry(Point, 4326) NOT NULL
+);
+
+CREATE INDEX districts_geom_idx ON districts USING gist (geom);
+CREATE INDEX towns_geom_idx ON towns USING gist (geom);
+CREATE INDEX villages_geom_idx ON villages USING gist (geom);
+CREATE INDEX grids_geom_idx ON grids USING gist (geom);
+CREATE INDEX units_geom_idx ON units USING gist (geom);
+CREATE INDEX events_geom_idx ON events USING gist (geom);
+CREATE INDEX ships_geom_idx ON ships USING gist (geom);
+CREATE INDEX heritage_geom_idx ON heritage USING gist (geom);
+CREATE INDEX homesteads_geom_idx ON homesteads USING gist (geom);
+CREATE INDEX enterprises_geom_idx ON enterprises USING gist (geom);
+CREATE INDEX schools_geom_idx ON schools USING gist (geom);
+
+CREATE INDEX towns_parent_idx ON towns (parent_id);
+CREATE INDEX villages_parent_idx ON villages (parent_id);
+CREATE INDEX grids_parent_idx ON grids (parent_id);
+CREATE INDEX units_parent_idx ON units (parent_id);
+CREATE INDEX events_unit_idx ON events (unit_id);
+CREATE INDEX events_reported_at_idx ON events (reported_at);
+"#;
+
+const MIGRATION_2: &str = r#"
+CREATE TABLE event_reports (
+    event_id bigint PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
+    description text NOT NULL,
+    reporter text NOT NULL,
+    routed_to text,
+    idempotency_key text UNIQUE,
+    updated_at timestamptz NOT NULL
+);
+CREATE INDEX event_reports_updated_at_idx ON event_reports (updated_at);
+
+ALTER TABLE event_history
+    ADD COLUMN from_status text CHECK (from_status IN ('reported', 'discussing', 'routed', 'handled', 'fed_back', 'closed')),
+    ADD COLUMN role text CHECK (role IN ('unit_leader', 'town_office', 'department', 'viewer', 'ship_feed')),
+    ADD COLUMN routed_to text;
+
+CREATE TABLE tokens (
+    hash text PRIMARY KEY CHECK (hash ~ '^[0-9a-f]{64}$'),
+    role text NOT NULL CHECK (role IN ('unit_leader', 'town_office', 'department', 'viewer', 'ship_feed')),
+    scope text NOT NULL,
+    name text NOT NULL,
+    created_at timestamptz NOT NULL
+);
+
+CREATE TABLE ship_positions (
+    id bigserial PRIMARY KEY,
+    mmsi bigint NOT NULL CHECK (mmsi BETWEEN 0 AND 4294967295),
+    at timestamptz NOT NULL,
+    speed_kn real NOT NULL,
+    course_deg real NOT NULL,
+    in_port boolean NOT NULL,
+    geom geometry(Point, 4326) NOT NULL
+);
+CREATE INDEX ship_positions_mmsi_at_idx ON ship_positions (mmsi, at);
+
+CREATE TABLE ship_crossings (
+    id bigserial PRIMARY KEY,
+    mmsi bigint NOT NULL CHECK (mmsi BETWEEN 0 AND 4294967295),
+    port text NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('departure', 'arrival')),
+    at timestamptz NOT NULL
+);
+CREATE INDEX ship_crossings_port_at_idx ON ship_crossings (port, at);
+"#;
+
+/// The columns of the event history, as the embedded store must name them
+/// too.
+#[cfg(test)]
+pub(crate) fn enum_names() -> Vec<(&'static str, Vec<&'static str>)> {
+    use onemap_core::{
+        EventCategory, EventStatus, HomesteadStatus, ProtectionLevel, SchoolKind, Watch,
+    };
+    vec![
+        (
+            "category",
+            EventCategory::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        (
+            "status",
+            EventStatus::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        (
+            "level",
+            ProtectionLevel::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        ("watch", Watch::ALL.iter().map(|v| v.as_str()).collect()),
+        (
+            "status",
+            HomesteadStatus::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+        ("kind", SchoolKind::ALL.iter().map(|v| v.as_str()).collect()),
+        (
+            "role",
+            onemap_core::Role::ALL.iter().map(|v| v.as_str()).collect(),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_enum_value_is_allowed_by_the_schema() {
+        for (column, names) in enum_names() {
+            let list = names
+                .iter()
+                .map(|n| format!("'{n}'"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let check = format!("{column} IN ({list})");
+            assert!(
+                MIGRATIONS.iter().any(|m| m.sql.contains(&check)),
+                "no migration has CHECK ({check})"
+            );
+        }
+    }
+
+    #[test]
+    fn migrations_are_numbered_in_order() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version, i as i32 + 1, "{}", m.name);
+        }
+        assert_eq!(schema_version(), MIGRATIONS.len() as i32);
+    }
+}
