@@ -1,5 +1,7 @@
 //! `/api/…`: every question of the index, as JSON (features as GeoJSON).
 
+use crate::answer::{blocking, js_safe};
+use crate::error::path_error;
 use crate::error::{ApiError, ErrorCode};
 use crate::geojson;
 use crate::openapi::ErrorBody;
@@ -7,7 +9,6 @@ use crate::params::{
     parse_area_id, FeaturesParams, HotspotsParams, LocateParams, NearestParams, Params,
     SearchParams, StatsParams, WindowParams, Within,
 };
-use crate::tiles::path_error;
 use crate::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -18,38 +19,10 @@ use serde_json::{json, Value};
 
 type ApiResult = Result<Json<Value>, ApiError>;
 
-/// Runs a query off the async threads: big aggregates take milliseconds.
-pub(crate) async fn blocking<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || f(&state))
-        .await
-        .map_err(|e| ApiError::internal(format!("query task failed: {e}")))?
-}
-
 fn to_json<T: serde::Serialize>(v: &T) -> ApiResult {
     serde_json::to_value(v)
         .map(|v| Json(js_safe(v)))
         .map_err(|e| ApiError::internal(format!("cannot serialize an answer: {e}")))
-}
-
-/// The largest integer a JavaScript number holds exactly (2^53 − 1).
-const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
-
-/// Integers beyond 2^53 − 1 (unit ids have 18 digits) become strings, so a
-/// browser's `JSON.parse` cannot round them to a neighbour's id.
-pub(crate) fn js_safe(v: Value) -> Value {
-    match v {
-        Value::Number(n) => match n.as_u64() {
-            Some(u) if u > MAX_SAFE_INTEGER => Value::String(u.to_string()),
-            _ => Value::Number(n),
-        },
-        Value::Array(a) => Value::Array(a.into_iter().map(js_safe).collect()),
-        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, js_safe(v))).collect()),
-        other => other,
-    }
 }
 
 fn layer(name: &str) -> Result<Layer, ApiError> {
@@ -225,18 +198,4 @@ pub async fn search(State(state): State<AppState>, Params(p): Params<SearchParam
         Ok(Json(js_safe(json!({ "areas": hits }))))
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn big_ids_become_strings() {
-        let v = js_safe(json!({"id": 350302005001001009u64, "n": [1, 2.5], "small": 350302}));
-        assert_eq!(
-            v,
-            json!({"id": "350302005001001009", "n": [1, 2.5], "small": 350302})
-        );
-    }
 }

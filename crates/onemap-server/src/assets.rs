@@ -2,9 +2,9 @@
 //! MapLibre GL JS from `viewer/node_modules` (installed by `npm ci`; never
 //! a CDN).
 
+use crate::error::path_error;
 use crate::error::{ApiError, ErrorCode};
 use crate::openapi::ErrorBody;
-use crate::tiles::path_error;
 use crate::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};

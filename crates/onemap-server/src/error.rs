@@ -14,7 +14,7 @@
 //! category, `from` after `to`, an oversized box) is a 422. Malformed ids in
 //! a path (`/api/areas/abc`, a tile `3/8/0`) name nothing and are 400s.
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -369,6 +369,11 @@ impl From<TilesError> for ApiError {
 
 /// A JSON body that did not arrive as one: not declared as JSON (415), too
 /// large (413), not JSON (400), or JSON of the wrong shape (422).
+/// A path whose parts do not fit the route's (a `bad_path` 400).
+pub(crate) fn path_error(e: PathRejection) -> ApiError {
+    ApiError::new(ErrorCode::BadPath, e.body_text())
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         let code = match &r {

@@ -22,6 +22,7 @@
 //! query parameters are parsed once at the edge (`params`), with the same
 //! parsers the command line uses.
 
+mod answer;
 mod api;
 mod assets;
 mod auth;

@@ -6,10 +6,10 @@
 //! Writes need a bearer token (`onemap token create`); reads stay public
 //! unless the server was told otherwise (see [`crate::auth`]).
 
-use crate::api::js_safe;
+use crate::answer::js_safe;
+use crate::error::path_error;
 use crate::error::{ApiError, ErrorCode};
 use crate::openapi::ErrorBody;
-use crate::tiles::path_error;
 use crate::AppState;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};

@@ -1,16 +1,9 @@
-//! `/api/openapi.json`: the OpenAPI 3.1 document, made from the code.
-//!
-//! Every route is registered through `router::routes` with the
-//! `#[utoipa::path]` description on its handler, so the document lists
-//! exactly the routes served (a test holds the two together). This module
-//! holds what the descriptions share: the document's head, the error
-//! answer's schema, and the templates of the three paths whose last
-//! segment carries a suffix (`{y}.mvt`, `{layers}.json`, `{name}.json`),
-//! which the router can only match as whole segments.
+//! What the OpenAPI descriptions share: the document's head (info, tags,
+//! the bearer scheme) and the error answer's schema. The document itself is
+//! the router's (`router::document`): every route is registered there with
+//! the `#[utoipa::path]` description on its handler.
 
 use crate::error::ErrorCode;
-use serde_json::Value;
-use std::sync::OnceLock;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{OpenApi, PartialSchema, ToSchema};
@@ -57,31 +50,6 @@ impl utoipa::Modify for BearerTokens {
 /// paths.
 pub(crate) fn head() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
-}
-
-/// Paths as the router matches them → as documented.
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "/tiles/{layers}/{z}/{x}/{y}",
-        "/tiles/{layers}/{z}/{x}/{y}.mvt",
-    ),
-    ("/tiles/{file}", "/tiles/{layers}.json"),
-    ("/styles/{file}", "/styles/{name}.json"),
-];
-
-/// The document, made once.
-pub(crate) fn document() -> &'static Value {
-    static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| {
-        let mut doc = crate::router::routes().into_openapi();
-        for (route, documented) in TEMPLATES {
-            if let Some(item) = doc.paths.paths.remove(*route) {
-                doc.paths.paths.insert((*documented).to_string(), item);
-            }
-        }
-        serde_json::to_value(&doc)
-            .unwrap_or_else(|e| serde_json::json!({"openapi": "3.1.0", "error": e.to_string()}))
-    })
 }
 
 /// An error answer.

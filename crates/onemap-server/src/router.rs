@@ -3,6 +3,9 @@
 //! would serve it undocumented, and `tests/openapi.rs` fails on that.
 
 use crate::{api, assets, live, service, ships, tiles, wall, AppState};
+use axum::Json;
+use serde_json::Value;
+use std::sync::OnceLock;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -41,7 +44,42 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ships::geofence))
         .routes(routes!(ships::get))
         // The service itself.
-        .routes(routes!(service::openapi))
+        .routes(routes!(openapi))
         .routes(routes!(service::healthz))
         .routes(routes!(service::metrics))
+}
+
+/// Paths as the router matches them → as documented.
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "/tiles/{layers}/{z}/{x}/{y}",
+        "/tiles/{layers}/{z}/{x}/{y}.mvt",
+    ),
+    ("/tiles/{file}", "/tiles/{layers}.json"),
+    ("/styles/{file}", "/styles/{name}.json"),
+];
+
+/// The OpenAPI document of [`routes`], made once. The three paths whose
+/// last segment carries a suffix (`{y}.mvt`, `{layers}.json`,
+/// `{name}.json`), which the router can only match as whole segments, are
+/// documented as clients write them.
+pub(crate) fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = routes().into_openapi();
+        for (route, documented) in TEMPLATES {
+            if let Some(item) = doc.paths.paths.remove(*route) {
+                doc.paths.paths.insert((*documented).to_string(), item);
+            }
+        }
+        serde_json::to_value(&doc)
+            .unwrap_or_else(|e| serde_json::json!({"openapi": "3.1.0", "error": e.to_string()}))
+    })
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "service",
+    responses((status = 200, description = "OpenAPI 3.1", content_type = "application/json", body = Object)))]
+pub async fn openapi() -> Json<&'static Value> {
+    Json(document())
 }

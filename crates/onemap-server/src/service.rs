@@ -1,5 +1,5 @@
-//! The service's own routes: health, metrics, the OpenAPI document, and the
-//! answers for a route or method that does not exist.
+//! The service's own routes: health and metrics, and the answers for a
+//! route or method that does not exist.
 
 use crate::error::{ApiError, ErrorCode};
 use crate::openapi::ErrorBody;
@@ -48,13 +48,6 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         crate::metrics::render(&state),
     )
         .into_response()
-}
-
-/// This document.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "service",
-    responses((status = 200, description = "OpenAPI 3.1", content_type = "application/json", body = Object)))]
-pub async fn openapi() -> Json<&'static serde_json::Value> {
-    Json(crate::openapi::document())
 }
 
 /// Any path no route takes: 404 `not_found`.

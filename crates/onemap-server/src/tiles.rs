@@ -1,5 +1,6 @@
 //! Tiles, TileJSON, the catalog and styles.
 
+use crate::error::path_error;
 use crate::error::{ApiError, ErrorCode};
 use crate::openapi::ErrorBody;
 use crate::params::{Params, TileParams};
@@ -203,10 +204,6 @@ fn parse_tile(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
         ));
     }
     Ok(TileCoord::new(z, x, y)?)
-}
-
-pub(crate) fn path_error(e: PathRejection) -> ApiError {
-    ApiError::new(ErrorCode::BadPath, e.body_text())
 }
 
 /// `http://host:port` of the request, from `X-Forwarded-Proto`/`Host`

@@ -4,7 +4,7 @@
 //! not of the server's clock: the synthetic history ends on a fixed date,
 //! and a wall showing zero events all day would tell nobody anything.
 
-use crate::api::{blocking, js_safe};
+use crate::answer::{blocking, js_safe};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::State;
