@@ -250,16 +250,22 @@ impl ShipLive {
     }
 }
 
+/// Position reports need a `ship_feed` token.
+fn ship_feed_only(who: &Actor) -> Result<(), LiveError> {
+    if who.role == Role::ShipFeed {
+        return Ok(());
+    }
+    Err(LiveError::Forbidden(format!(
+        "position reports need a ship_feed token; this one is {}",
+        who.role
+    )))
+}
+
 impl Live {
     /// The actor behind a `ship_feed` token (positions need one).
     pub async fn ship_feed(&self, token: &str) -> Result<Actor, LiveError> {
         let who = self.actor(token).await?;
-        if who.role != Role::ShipFeed {
-            return Err(LiveError::Forbidden(format!(
-                "position reports need a ship_feed token; this one is {}",
-                who.role
-            )));
-        }
+        ship_feed_only(&who)?;
         Ok(who)
     }
 
@@ -287,12 +293,7 @@ impl Live {
         reports: Vec<PositionInput>,
     ) -> Result<IngestOutcome, LiveError> {
         let store = self.store()?.clone();
-        if who.role != Role::ShipFeed {
-            return Err(LiveError::Forbidden(format!(
-                "position reports need a ship_feed token; this one is {}",
-                who.role
-            )));
-        }
+        ship_feed_only(who)?;
         if reports.len() > MAX_BATCH {
             return Err(LiveError::BatchTooLarge {
                 given: reports.len(),

@@ -9,7 +9,7 @@
 use crate::answer::js_safe;
 use crate::error::path_error;
 use crate::error::{ApiError, ErrorCode};
-use crate::openapi::ErrorBody;
+use crate::openapi::{ErrorBody, WriteErrors};
 use crate::AppState;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
@@ -60,13 +60,9 @@ pub struct ReportBody {
     params(("Idempotency-Key" = Option<String>, Header, description = "As the body's idempotency_key")),
     responses((status = 201, description = "Reported and applied: the event with its history (Location names it)", content_type = "application/json", body = Object),
         (status = 200, description = "The idempotency key was used before: the first event", content_type = "application/json", body = Object),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "No bearer token, or not one of ours", body = ErrorBody),
         (status = 403, description = "The token's role or scope does not allow this", body = ErrorBody),
-        (status = 413, description = "The body is too large", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "A value the loop refuses (category, description, place, unit)", body = ErrorBody),
-        (status = 503, description = "The store cannot be reached (nothing was changed), or the server keeps no changes", body = ErrorBody)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn report(
     State(state): State<AppState>,
@@ -121,17 +117,13 @@ pub struct MoveBody {
 /// Moves an event one step along the
 /// loop (`{"to": "discussing"}`, `{"to": "routed", "routed_to": "…"}`, …).
 #[utoipa::path(post, path = "/api/events/{id}/transitions", tag = "events", request_body = MoveBody,
-    params(("id" = u64, Path, description = "The event's id")),
+    params(("id" = u64, Path, description = "The event's id (not digits: 400 bad_event_id)")),
     responses((status = 200, description = "Moved and applied: the event with its history", content_type = "application/json", body = Object),
-        (status = 400, description = "The id or the body does not parse", body = ErrorBody),
-        (status = 401, description = "No bearer token, or not one of ours", body = ErrorBody),
         (status = 403, description = "The token's role or scope does not allow this", body = ErrorBody),
         (status = 404, description = "No such event", body = ErrorBody),
         (status = 409, description = "The move skips a step of the loop", body = ErrorBody),
-        (status = 413, description = "The body is too large", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "A value the loop refuses", body = ErrorBody),
-        (status = 503, description = "The store cannot be reached (nothing was changed), or the server keeps no changes", body = ErrorBody)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn transition(
     State(state): State<AppState>,

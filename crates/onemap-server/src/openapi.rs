@@ -52,6 +52,26 @@ pub(crate) fn head() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+/// The answers every write can give besides its own: a body that is not
+/// JSON, no valid token, a body too large or not JSON, no store.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only described.
+pub(crate) enum WriteErrors {
+    #[response(status = 400, description = "The body is not JSON")]
+    BadBody(ErrorBody),
+    #[response(status = 401, description = "No bearer token, or not one of ours")]
+    Unauthorized(ErrorBody),
+    #[response(status = 413, description = "The body is too large")]
+    TooLarge(ErrorBody),
+    #[response(status = 415, description = "The body is not application/json")]
+    NotJson(ErrorBody),
+    #[response(
+        status = 503,
+        description = "The store cannot be reached (nothing was changed), or the server keeps no changes"
+    )]
+    Unavailable(ErrorBody),
+}
+
 /// An error answer.
 #[derive(ToSchema)]
 #[allow(dead_code)] // Only described: answers are built by `ApiError`.

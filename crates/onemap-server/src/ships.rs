@@ -5,7 +5,7 @@
 
 use crate::error::{ApiError, ErrorCode};
 use crate::live::body;
-use crate::openapi::ErrorBody;
+use crate::openapi::{ErrorBody, WriteErrors};
 use crate::params::Params;
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
@@ -56,13 +56,9 @@ pub enum BatchBody {
 /// What the batch did.
 #[utoipa::path(post, path = "/api/ships/positions", tag = "ships", request_body = BatchBody,
     responses((status = 200, description = "What the batch did: applied, stale, jumps, rejected, the refused reports with why, crossings and alerts", content_type = "application/json", body = Object),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "No bearer token, or not one of ours", body = ErrorBody),
         (status = 403, description = "Not a ship_feed token", body = ErrorBody),
-        (status = 413, description = "The body is too large", body = ErrorBody),
-        (status = 415, description = "The body is not application/json", body = ErrorBody),
         (status = 422, description = "A body of the wrong shape, or more than 10,000 reports", body = ErrorBody),
-        (status = 503, description = "The store cannot be reached (nothing was changed), or the server keeps no changes", body = ErrorBody)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn positions(
     State(state): State<AppState>,

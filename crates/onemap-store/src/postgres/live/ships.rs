@@ -3,6 +3,15 @@
 use super::{u32_of, PgLive};
 use crate::{Crossing, ShipPosition, StoreError};
 
+/// The ships that have positions, as `m (mmsi)`: found by skipping through
+/// `ship_positions_mmsi_at_idx` (a recursive loose index scan), so listing
+/// them does not read the whole history.
+const SHIPS: &str = "WITH RECURSIVE m (mmsi) AS (
+                 SELECT min(mmsi) FROM ship_positions
+                 UNION ALL
+                 SELECT (SELECT min(q.mmsi) FROM ship_positions q WHERE q.mmsi > m.mmsi)
+                 FROM m WHERE m.mmsi IS NOT NULL)";
+
 impl PgLive {
     /// Records applied ship positions and the port crossings they caused,
     /// in one transaction (all or nothing).
@@ -66,17 +75,15 @@ impl PgLive {
     /// order per ship: stale reports are never applied).
     pub async fn latest_ship_positions(&self) -> Result<Vec<ShipPosition>, StoreError> {
         self.positions(
-            "WITH RECURSIVE m (mmsi) AS (
-                 SELECT min(mmsi) FROM ship_positions
-                 UNION ALL
-                 SELECT (SELECT min(q.mmsi) FROM ship_positions q WHERE q.mmsi > m.mmsi)
-                 FROM m WHERE m.mmsi IS NOT NULL)
+            &format!(
+                "{SHIPS}
              SELECT p.mmsi, extract(epoch FROM p.at)::int8, ST_X(p.geom), ST_Y(p.geom),
                     p.speed_kn, p.course_deg, p.in_port
              FROM m CROSS JOIN LATERAL (
                  SELECT * FROM ship_positions q WHERE q.mmsi = m.mmsi
                  ORDER BY q.at DESC, q.id DESC LIMIT 1) p
-             ORDER BY p.mmsi",
+             ORDER BY p.mmsi"
+            ),
             &[],
         )
         .await
@@ -160,11 +167,8 @@ impl PgLive {
     /// index).
     pub async fn recent_ship_positions(&self, secs: i64) -> Result<Vec<ShipPosition>, StoreError> {
         self.positions(
-            "WITH RECURSIVE m (mmsi) AS (
-                 SELECT min(mmsi) FROM ship_positions
-                 UNION ALL
-                 SELECT (SELECT min(q.mmsi) FROM ship_positions q WHERE q.mmsi > m.mmsi)
-                 FROM m WHERE m.mmsi IS NOT NULL)
+            &format!(
+                "{SHIPS}
              SELECT p.mmsi, extract(epoch FROM p.at)::int8, ST_X(p.geom), ST_Y(p.geom),
                     p.speed_kn, p.course_deg, p.in_port
              FROM m
@@ -173,7 +177,8 @@ impl PgLive {
              CROSS JOIN LATERAL (
                  SELECT * FROM ship_positions q
                  WHERE q.mmsi = m.mmsi AND q.at >= l.last - make_interval(secs => $1)) p
-             ORDER BY p.mmsi, p.at, p.id",
+             ORDER BY p.mmsi, p.at, p.id"
+            ),
             &[&(secs as f64)],
         )
         .await
