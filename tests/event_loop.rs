@@ -6,8 +6,8 @@
 mod http_support;
 
 use http_support::{
-    area_total, event_ids_in_tile, get, id_of, other_town, post, small_city, start, tile_at, token,
-    BIN,
+    area_total, event_ids_in_tile, get, get_as, id_of, other_town, post, small_city, start,
+    tile_at, token, BIN,
 };
 use serde_json::{json, Value};
 use std::process::Command;
@@ -28,7 +28,13 @@ fn the_event_loop_end_to_end() {
     drop(server);
 
     let leader = token(&city, "unit_leader", &format!("area:{grid}"), "网格长 李");
-    let far_leader = token(&city, "unit_leader", &format!("area:{other_town}"), "别处");
+    // A unit leader elsewhere: of the first village of another town.
+    let far_leader = token(
+        &city,
+        "unit_leader",
+        &format!("area:{other_town}001"),
+        "别处",
+    );
     let office = token(&city, "town_office", &format!("area:{town}"), "街道办");
     let far_office = token(
         &city,
@@ -212,7 +218,7 @@ fn the_event_loop_end_to_end() {
     // A restart loses nothing.
     let server = start(&city);
     let a = server.addr.as_str();
-    let got = get(a, &format!("/api/events/{id}")).json();
+    let got = get_as(a, &format!("/api/events/{id}"), &office).json();
     assert_eq!(got["event"]["status"], "closed");
     assert_eq!(got["routed_to"], "水务局");
     let steps: Vec<&str> = got["history"]
@@ -271,7 +277,7 @@ fn the_event_loop_end_to_end() {
         // The token was issued after this server started: still valid, it is looked up per request.
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
         assert_eq!(
-            get(a, &format!("/api/events/{bid}")).json()["history"]
+            get_as(a, &format!("/api/events/{bid}"), &t).json()["history"]
                 .as_array()
                 .unwrap()
                 .len(),
@@ -319,4 +325,159 @@ fn private_reads_need_a_token() {
     // Without the option, reads are public.
     let open = start(&city);
     assert_eq!(get(&open.addr, "/api/stats?by=district").status, 200);
+}
+
+/// `onemap token …` on a city's store: (exit code, stdout, stderr).
+fn token_cli(city: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .arg("token")
+        .args(args)
+        .args(["--data", city.to_str().unwrap()])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn keys_tokens_and_texts_belong_to_whom_they_should() {
+    let (_dir, city) = small_city();
+    let server = start(&city);
+    let a = server.addr.as_str();
+    let (lon, lat) = (119.0, 25.45);
+    let loc = get(a, &format!("/api/locate?lon={lon}&lat={lat}")).json();
+    let unit = id_of(&loc["unit"]["id"]);
+    let grid = id_of(&loc["grid"]["id"]);
+    let town = id_of(&loc["town"]["id"]);
+    let other_town = other_town(a, town);
+    drop(server);
+    let leader_a = token(&city, "unit_leader", &format!("area:{grid}"), "网格长 甲");
+    let leader_b = token(&city, "unit_leader", &format!("area:{unit}"), "单元长 乙");
+    let office = token(&city, "town_office", &format!("area:{town}"), "街道办");
+    let stranger = token(
+        &city,
+        "town_office",
+        &format!("area:{other_town}"),
+        "别的街道办",
+    );
+
+    // Grants that make no sense are refused before anything is kept.
+    for (role, scope) in [
+        ("department", "city"),
+        ("unit_leader", "city"),
+        ("town_office", "department:水务局"),
+        ("ship_feed", &format!("area:{town}")),
+    ] {
+        let (code, _, err) = token_cli(
+            &city,
+            &["create", "--role", role, "--scope", scope, "--name", "x"],
+        );
+        assert_ne!(code, 0, "{role} {scope}");
+        assert!(err.contains(scope) && err.lines().count() == 1, "{err}");
+    }
+
+    let server = start(&city);
+    let a = server.addr.as_str();
+    // Leader B's report with leader A's key is B's own: not A's event back.
+    let body = |text: &str| {
+        json!({"lon": lon, "lat": lat, "category": "drainage", "description": text,
+               "idempotency_key": "r-1"})
+        .to_string()
+    };
+    let first = post(a, "/api/events", Some(&leader_a), &body("下水道堵塞"));
+    assert_eq!(first.status, 201);
+    let theirs = post(a, "/api/events", Some(&leader_b), &body("下水道堵塞"));
+    assert_eq!(theirs.status, 201, "B's report is not lost");
+    let (ia, ib) = (
+        id_of(&first.json()["event"]["id"]),
+        id_of(&theirs.json()["event"]["id"]),
+    );
+    assert_ne!(ia, ib);
+    assert_eq!(theirs.json()["reporter"], "单元长 乙");
+    // A's retry: the same event; A's key with another report: 409.
+    let again = post(a, "/api/events", Some(&leader_a), &body("下水道堵塞"));
+    assert_eq!(
+        (again.status, id_of(&again.json()["event"]["id"])),
+        (200, ia)
+    );
+    assert_eq!(
+        post(a, "/api/events", Some(&leader_a), &body("别的事")).error(),
+        (409, "idempotency_conflict".into())
+    );
+
+    // The text, reporter and history: for readers whose scope covers it.
+    let path = format!("/api/events/{ia}");
+    let public = get(a, &path).json();
+    assert_eq!(public["private"], true, "{public}");
+    assert!(public["description"].is_null() && public["reporter"].is_null());
+    assert!(public["history"].is_null());
+    assert_eq!(
+        id_of(&public["event"]["id"]),
+        ia,
+        "the map's facts stay public"
+    );
+    let stranger_view = get_as(a, &path, &stranger).json();
+    assert_eq!(stranger_view["private"], true);
+    let office_view = get_as(a, &path, &office).json();
+    assert_eq!(office_view["private"], false);
+    assert_eq!(office_view["description"], "下水道堵塞");
+    assert_eq!(office_view["history"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        get_as(a, &path, "om_not_a_token").error(),
+        (401, "unauthorized".into())
+    );
+
+    // Revoked: refused by the running server within seconds.
+    let (code, listed, _) = token_cli(&city, &["list", "--json"]);
+    assert_eq!(code, 0);
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let id_b = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "单元长 乙")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!leader_b.contains(&id_b[4..]), "ids never show the secret");
+    let (code, _, err) = token_cli(&city, &["revoke", &id_b]);
+    assert_eq!(code, 0, "{err}");
+    let refused = (0..60).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        post(a, "/api/events", Some(&leader_b), &body("还能报吗")).status == 401
+    });
+    assert!(refused, "a revoked token is still taken after 30 s");
+    let (_, table, _) = token_cli(&city, &["list"]);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains(&id_b) && l.contains("revoked")),
+        "{table}"
+    );
+
+    // Expired: refused once its time is up.
+    let (code, short, err) = token_cli(
+        &city,
+        &[
+            "create",
+            "--role",
+            "viewer",
+            "--scope",
+            "city",
+            "--name",
+            "一会儿",
+            "--expires-in",
+            "1s",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(
+        get_as(a, &path, short.trim()).error(),
+        (401, "unauthorized".into())
+    );
 }

@@ -15,8 +15,8 @@ mod http_support;
 mod pg_db;
 
 use http_support::{
-    events_in_tile, get, id_of, other_town, post, start_with, tile_at, token_with, try_post, Reply,
-    Server,
+    events_in_tile, get, get_as, id_of, other_town, post, start_with, tile_at, token_with,
+    try_post, Reply, Server,
 };
 use pg_db::{city_in, query_i64, query_i64s, query_rows, TestDb};
 use serde_json::{json, Value};
@@ -192,10 +192,11 @@ fn the_event_loop_over_postgis_writes_nothing_it_refuses() {
     let a = server.addr.as_str();
     let p = place(a);
     let leader = tok(&db, "unit_leader", &format!("area:{}", p.grid), "网格长 李");
+    // A unit leader elsewhere: of the first village of another town.
     let far_leader = tok(
         &db,
         "unit_leader",
-        &format!("area:{}", p.other_town),
+        &format!("area:{}001", p.other_town),
         "别处",
     );
     let office = tok(&db, "town_office", &format!("area:{}", p.town), "街道办");
@@ -486,7 +487,7 @@ fn the_event_loop_over_postgis_writes_nothing_it_refuses() {
         ),
     );
     assert_eq!(closed, [vec![s("closed"), s("true"), s("水务局")]]);
-    let got = get(a, &format!("/api/events/{id}")).json();
+    let got = get_as(a, &format!("/api/events/{id}"), &office).json();
     assert_eq!(got["event"]["status"], "closed", "{got}");
     assert_eq!(got["routed_to"], "水务局", "{got}");
     let shown: Vec<&str> = got["history"]
@@ -585,7 +586,7 @@ fn two_servers_on_one_database_stay_in_step() {
     assert_eq!(r.status, 200, "{}", body_text(&r));
     let answered = sent.elapsed();
     let event_a = time_until(sent, patience, || {
-        let g = get(a, &format!("/api/events/{id}")).json();
+        let g = get_as(a, &format!("/api/events/{id}"), &office).json();
         g["event"]["status"] == "discussing" && g["history"].as_array().map(Vec::len) == Some(2)
     });
     let stats_a = time_until(sent, patience, || {

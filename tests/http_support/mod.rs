@@ -228,6 +228,12 @@ pub fn get(addr: &str, path: &str) -> Reply {
     request(addr, "GET", path, &[])
 }
 
+/// `GET path` with a bearer token.
+pub fn get_as(addr: &str, path: &str, token: &str) -> Reply {
+    let auth = format!("Bearer {token}");
+    request(addr, "GET", path, &[("Authorization", auth.as_str())])
+}
+
 pub fn gunzip(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(b)

@@ -159,29 +159,61 @@ pub struct TokenArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Issue a bearer token for the event loop; it is printed once and only
-    /// its hash is kept.
+    /// Issue a bearer token; it is printed once and only its hash is kept.
     Create {
         /// unit_leader, town_office, department, viewer or ship_feed.
         #[arg(long)]
         role: String,
-        /// area:ID (a unit leader's units, a town office's town), department:NAME, or city.
+        /// What it may act on, which must suit the role: area:ID of a
+        /// village, grid or unit (unit_leader), of a town (town_office),
+        /// department:NAME (department), city or area:ID (viewer), city
+        /// (ship_feed).
         #[arg(long)]
         scope: String,
         /// Who the token is for (kept in every change they make).
         #[arg(long)]
         name: String,
-        /// City directory whose store keeps the token.
-        #[arg(long, default_value = DEFAULT_DATA)]
-        data: PathBuf,
-        /// The store file [default: onemap.gpkg in the city directory].
-        #[arg(long, conflicts_with = "postgres")]
-        store: Option<PathBuf>,
-        /// Keep the token in this PostGIS database instead (for servers
-        /// started with `serve --postgres`).
-        #[arg(long, conflicts_with = "data")]
-        postgres: Option<String>,
+        /// Refused after this long: e.g. 90d, 12h, 30m, 3600s [default: until revoked].
+        #[arg(long, value_parser = crate::tokens::parse_duration, conflicts_with = "expires")]
+        expires_in: Option<i64>,
+        /// Refused from this time on: YYYY-MM-DD (China Standard Time midnight),
+        /// an ISO 8601 date-time or Unix seconds.
+        #[arg(long)]
+        expires: Option<onemap_core::TimeBound>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
+    /// List the tokens (their ids, never the secrets), oldest first.
+    List {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a token by its id (`tok_…` as `list` shows it); every server
+    /// refuses it within seconds.
+    Revoke {
+        /// The token's id, or at least 8 hex digits of it.
+        id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Where the tokens are kept.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// City directory whose store keeps the tokens.
+    #[arg(long, default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// The store file [default: onemap.gpkg in the city directory].
+    #[arg(long, conflicts_with = "postgres")]
+    pub store: Option<PathBuf>,
+    /// Keep the tokens in this PostGIS database instead (for servers
+    /// started with `serve --postgres`).
+    #[arg(long, conflicts_with = "data")]
+    pub postgres: Option<String>,
 }
 
 #[derive(Debug, Args)]

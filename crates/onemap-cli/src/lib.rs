@@ -16,6 +16,7 @@ mod serve;
 mod simulate;
 mod synth;
 mod tiles;
+mod tokens;
 mod validate;
 
 use clap::Parser;
@@ -39,7 +40,7 @@ pub fn main() -> i32 {
         Command::Validate(a) => validate::run(a),
         Command::Query(a) => query::run(a),
         Command::Serve(a) => serve::run(a),
-        Command::Token(a) => serve::token(a),
+        Command::Token(a) => tokens::run(a),
         Command::Tiles(a) => tiles::run(a),
         Command::Db(a) => pg::db(a),
         Command::Import(a) => pg::import(a),

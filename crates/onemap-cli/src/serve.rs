@@ -106,62 +106,12 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
 }
 
 /// The embedded store's file: given, or `onemap.gpkg` in the city directory.
-fn store_path(data: &std::path::Path, given: Option<&std::path::Path>) -> std::path::PathBuf {
+pub(crate) fn store_path(
+    data: &std::path::Path,
+    given: Option<&std::path::Path>,
+) -> std::path::PathBuf {
     given.map_or_else(
         || data.join(onemap_store::EMBEDDED_FILE),
         std::path::Path::to_path_buf,
     )
-}
-
-/// `onemap token create`: prints a new token on stdout.
-pub fn token(a: crate::args::TokenArgs) -> anyhow::Result<i32> {
-    let crate::args::TokenCommand::Create {
-        role,
-        scope,
-        name,
-        data,
-        store,
-        postgres,
-    } = a.command;
-    let role: onemap_core::Role = role.parse()?;
-    let scope: onemap_core::workflow::Scope = scope.parse()?;
-    let name = name.trim();
-    anyhow::ensure!(!name.is_empty(), "--name must not be empty");
-    if let Some(url) = postgres {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
-        let (token, target) = runtime.block_on(async {
-            // Fail early, with the migration hint, on a database not set up.
-            let store = PgStore::connect(&url).await?;
-            store.check_schema().await?;
-            let live = LiveStore::Postgres(Arc::new(PgLive::new(&url)?));
-            let token = live
-                .create_token(role, &scope, name, onemap_core::time::now())
-                .await?;
-            Ok::<_, anyhow::Error>((token, store.target().to_string()))
-        })?;
-        eprintln!(
-            "token for {name} ({role}, {scope}) stored in PostGIS {target}; it is shown only now:"
-        );
-        println!("{token}");
-        return Ok(0);
-    }
-    if !data.is_dir() && store.is_none() {
-        anyhow::bail!(
-            "city directory {} does not exist (generate one with `onemap synth`, or give --store)",
-            data.display()
-        );
-    }
-    let path = store_path(&data, store.as_deref());
-    let s = onemap_store::EmbeddedStore::open(&path)
-        .with_context(|| format!("cannot open the store {}", path.display()))?;
-    let token = s.create_token(role, &scope, name, onemap_core::time::now())?;
-    eprintln!(
-        "token for {name} ({role}, {scope}) stored in {}; it is shown only now:",
-        path.display()
-    );
-    println!("{token}");
-    Ok(0)
 }

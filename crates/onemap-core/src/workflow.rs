@@ -68,6 +68,10 @@ pub struct Actor {
     pub scope: Scope,
     /// Who the token was issued to (kept in the event's history).
     pub name: String,
+    /// The account acting: a stable id that never reveals the secret (a
+    /// token's is `tok_` and the first 16 hex digits of its hash). What an
+    /// account did, e.g. its idempotency keys, is its own.
+    pub account: String,
 }
 
 /// Why a move is refused.
@@ -121,6 +125,47 @@ pub fn covers(scope: &Scope, unit: AreaId) -> bool {
             .level()
             .and_then(|l| unit.ancestor_at(l))
             .is_some_and(|x| x == *a),
+    }
+}
+
+/// Checks that a token of `role` may be issued with `scope`: a unit leader
+/// walks a village's, a grid's or a unit's units; a town office acts for a
+/// town; a department for itself by name; a viewer reads the city or one
+/// area; a ship feed reports the city's fleet.
+pub fn check_grant(role: Role, scope: &Scope) -> Result<(), WorkflowError> {
+    let level = match scope {
+        Scope::Area(a) => a.level(),
+        _ => None,
+    };
+    let ok = match role {
+        Role::UnitLeader => matches!(level, Some(Level::Village | Level::Grid | Level::Unit)),
+        Role::TownOffice => level == Some(Level::Town),
+        Role::Department => matches!(scope, Scope::Department(_)),
+        Role::Viewer => matches!(scope, Scope::City | Scope::Area(_)),
+        Role::ShipFeed => matches!(scope, Scope::City),
+    };
+    if ok {
+        return Ok(());
+    }
+    let wanted = match role {
+        Role::UnitLeader => "area:ID of a village, grid or unit",
+        Role::TownOffice => "area:ID of a town (9 digits)",
+        Role::Department => "department:NAME",
+        Role::Viewer => "city, or area:ID",
+        Role::ShipFeed => "city",
+    };
+    Err(WorkflowError::Invalid(format!(
+        "a {role} token's scope is {wanted}, not {scope}"
+    )))
+}
+
+/// Whether `actor` may read what the loop keeps of an event in `unit`
+/// routed to `routed_to` (its text, reporter and history): an area or city
+/// scope that covers the unit, or the department it was routed to.
+pub fn may_read(actor: &Actor, unit: AreaId, routed_to: Option<&str>) -> bool {
+    match &actor.scope {
+        Scope::Department(d) => routed_to == Some(d.as_str()),
+        scope => covers(scope, unit),
     }
 }
 
@@ -179,7 +224,10 @@ pub fn check_move(
         _ => {}
     }
     let in_scope = match (&actor.scope, needed) {
+        // A department acts on what was routed to it, by name, and nothing
+        // else, whatever other scope a token might carry.
         (Scope::Department(d), Role::Department) => routed_to == Some(d.as_str()),
+        (_, Role::Department) => false,
         (scope, Role::TownOffice) => {
             // A town office acts on its whole town, even with a narrower scope
             // given as the town's own id.
@@ -213,6 +261,7 @@ mod tests {
             role,
             scope,
             name: "t".into(),
+            account: "tok_test".into(),
         }
     }
 
@@ -350,5 +399,84 @@ mod tests {
         assert!(!covers(&Scope::Area(AreaId::new(350_303).unwrap()), unit));
         assert!(!covers(&Scope::Department("x".into()), unit));
         assert!(covers(&Scope::City, unit));
+    }
+
+    #[test]
+    fn a_department_handles_only_what_was_routed_to_it_whatever_its_scope() {
+        let unit = AreaId::new(UNIT).unwrap();
+        let handle = |scope: Scope| {
+            check_move(
+                &actor(Role::Department, scope),
+                unit,
+                EventStatus::Routed,
+                Some("水务局"),
+                EventStatus::Handled,
+                None,
+            )
+        };
+        assert!(handle(Scope::Department("水务局".into())).is_ok());
+        for scope in [
+            Scope::City,
+            Scope::Area(unit),
+            Scope::Area(unit.ancestor_at(Level::District).unwrap()),
+            Scope::Department("城管局".into()),
+        ] {
+            let e = handle(scope.clone()).unwrap_err();
+            assert!(matches!(e, WorkflowError::Forbidden(_)), "{scope}: {e}");
+        }
+    }
+
+    #[test]
+    fn grants_that_make_no_sense_are_refused() {
+        let unit = AreaId::new(UNIT).unwrap();
+        let at = |l| Scope::Area(unit.ancestor_at(l).unwrap());
+        let dept = Scope::Department("水务局".into());
+        let ok = [
+            (Role::UnitLeader, at(Level::Village)),
+            (Role::UnitLeader, at(Level::Grid)),
+            (Role::UnitLeader, at(Level::Unit)),
+            (Role::TownOffice, at(Level::Town)),
+            (Role::Department, dept.clone()),
+            (Role::Viewer, Scope::City),
+            (Role::Viewer, at(Level::District)),
+            (Role::ShipFeed, Scope::City),
+        ];
+        for (role, scope) in &ok {
+            assert!(check_grant(*role, scope).is_ok(), "{role} {scope}");
+        }
+        let bad = [
+            (Role::UnitLeader, Scope::City),
+            (Role::UnitLeader, at(Level::Town)),
+            (Role::UnitLeader, dept.clone()),
+            (Role::TownOffice, Scope::City),
+            (Role::TownOffice, at(Level::District)),
+            (Role::TownOffice, at(Level::Village)),
+            (Role::Department, Scope::City),
+            (Role::Department, at(Level::Town)),
+            (Role::Viewer, dept.clone()),
+            (Role::ShipFeed, at(Level::District)),
+            (Role::ShipFeed, dept),
+        ];
+        for (role, scope) in &bad {
+            let e = check_grant(*role, scope).unwrap_err();
+            assert!(e.to_string().contains(&scope.to_string()), "{e}");
+        }
+    }
+
+    #[test]
+    fn who_may_read_an_events_text() {
+        let unit = AreaId::new(UNIT).unwrap();
+        let other = AreaId::new(350_303_001_001_001_001).unwrap();
+        let town = actor(
+            Role::TownOffice,
+            Scope::Area(unit.ancestor_at(Level::Town).unwrap()),
+        );
+        assert!(may_read(&town, unit, None));
+        assert!(!may_read(&town, other, None));
+        let d = actor(Role::Department, Scope::Department("水务局".into()));
+        assert!(may_read(&d, unit, Some("水务局")));
+        assert!(!may_read(&d, unit, Some("城管局")));
+        assert!(!may_read(&d, unit, None));
+        assert!(may_read(&actor(Role::Viewer, Scope::City), other, None));
     }
 }

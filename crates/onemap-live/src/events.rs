@@ -1,7 +1,7 @@
 //! The closed event loop: report, move, read with history.
 
 use crate::{Live, LiveError};
-use onemap_core::workflow::Actor;
+use onemap_core::workflow::{may_read, Actor};
 use onemap_core::{AreaId, Event, EventCategory, EventStatus, Layer, Level};
 use onemap_store::{EventRecord, HistoryEntry, MoveRequest, NewReport, StoreError};
 use serde::Serialize;
@@ -54,6 +54,9 @@ pub struct EventView {
     /// The unit the city places it in.
     pub assigned_unit: Option<AreaId>,
     pub history: Option<Vec<HistoryEntry>>,
+    /// The text, reporter, routing and history are withheld: the reader's
+    /// scope does not cover the event (or no token was given).
+    pub private: bool,
 }
 
 /// A short text: trimmed; empty is none; longer than [`MAX_SHORT`] refused.
@@ -181,10 +184,14 @@ impl Live {
         .map_err(|e| LiveError::Worker(format!("moving an event failed: {e}")))?
     }
 
-    /// Event `id` with what the loop added to it and its history. While
-    /// the store cannot be reached, the event is answered from memory with
-    /// no history (`None`).
-    pub async fn event(&self, id: u64) -> Result<EventView, LiveError> {
+    /// Event `id` with what the loop added to it and its history, for
+    /// `reader`. What the loop keeps — the report's text, the reporter,
+    /// where it was routed, the history — is shown only to a reader whose
+    /// scope covers the event ([`may_read`]); anyone else sees what the
+    /// public map shows (its place, category, status and times), with those
+    /// fields `None` and `private` set. While the store cannot be reached,
+    /// the event is answered from memory with no history (`None`).
+    pub async fn event(&self, id: u64, reader: Option<&Actor>) -> Result<EventView, LiveError> {
         let mut store_away = false;
         let stored = match &self.store {
             Some(store) => match store.event(id).await {
@@ -199,7 +206,7 @@ impl Live {
         };
         let city = self.city();
         let assigned_unit = city.event_unit(id);
-        Ok(match stored {
+        let view = match stored {
             Some((rec, history)) => EventView {
                 event: rec.event,
                 description: Some(rec.description),
@@ -207,6 +214,7 @@ impl Live {
                 routed_to: rec.routed_to,
                 assigned_unit,
                 history: Some(history),
+                private: false,
             },
             None => EventView {
                 event: city.event(id).ok_or(LiveError::UnknownEvent(id))?,
@@ -215,7 +223,22 @@ impl Live {
                 routed_to: None,
                 assigned_unit,
                 history: (!store_away).then(Vec::new),
+                private: false,
             },
+        };
+        let allowed =
+            reader.is_some_and(|r| may_read(r, view.event.unit, view.routed_to.as_deref()));
+        Ok(if allowed {
+            view
+        } else {
+            EventView {
+                description: None,
+                reporter: None,
+                routed_to: None,
+                history: None,
+                private: true,
+                ..view
+            }
         })
     }
 }

@@ -35,7 +35,7 @@ mod ships;
 
 pub use error::LiveError;
 pub use events::{EventView, MoveInput, ReportInput, Reported, MAX_DESCRIPTION, MAX_SHORT};
-pub use live::Live;
+pub use live::{Live, ACTOR_TTL};
 pub use ships::{
     IngestOutcome, PositionInput, Refused, StreamItem, MAX_BATCH, MAX_CROSSINGS, MAX_TRACK_POINTS,
     TRACK_SECS,

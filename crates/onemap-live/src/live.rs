@@ -25,7 +25,14 @@ pub struct Live {
     /// Events the store had changed since the city's files, laid over them
     /// at start-up.
     from_store: usize,
+    /// Tokens recently looked up, for [`ACTOR_TTL`]: a request needs no
+    /// round trip to the store, and a revoked token is refused within that
+    /// time on every server.
+    actors: moka::sync::Cache<String, Actor>,
 }
+
+/// How long a token looked up in the store is trusted without asking again.
+pub const ACTOR_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Live {
     /// Sets up the live city over `city`, with a tile cache of
@@ -57,6 +64,10 @@ impl Live {
             changes: Changes::default(),
             ships,
             from_store,
+            actors: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(ACTOR_TTL)
+                .build(),
         })
     }
 
@@ -91,11 +102,19 @@ impl Live {
     }
 
     /// Who a bearer token speaks for ([`LiveError::UnknownToken`] if it is
-    /// none of ours).
+    /// none of ours, or revoked, or expired: a revoked token may still be
+    /// taken for up to [`ACTOR_TTL`] by a server that looked it up just
+    /// before).
     pub async fn actor(&self, token: &str) -> Result<Actor, LiveError> {
-        self.store()?
+        if let Some(a) = self.actors.get(token) {
+            return Ok(a);
+        }
+        let a = self
+            .store()?
             .actor(token)
             .await?
-            .ok_or(LiveError::UnknownToken)
+            .ok_or(LiveError::UnknownToken)?;
+        self.actors.insert(token.to_string(), a.clone());
+        Ok(a)
     }
 }

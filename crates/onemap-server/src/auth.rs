@@ -32,6 +32,18 @@ pub(crate) async fn bearer_actor(state: &AppState, headers: &HeaderMap) -> Resul
     Ok(state.live.actor(&token).await?)
 }
 
+/// The actor behind the request's bearer token, if it carries one (a token
+/// that is not valid is still a 401); `None` without one.
+pub(crate) async fn optional_actor(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Actor>, ApiError> {
+    if !headers.contains_key(header::AUTHORIZATION) || !state.live.keeps_changes() {
+        return Ok(None);
+    }
+    bearer_actor(state, headers).await.map(Some)
+}
+
 /// With private reads ([`crate::ServerConfig::private_reads`]): every read
 /// but the pages, their files, `/healthz`, `/metrics` and the API document
 /// needs a valid bearer token (any role); 401 without one. Writes check

@@ -104,6 +104,7 @@ error_codes! {
     UnknownFeature = "unknown_feature" => NOT_FOUND,
     UnknownArea = "unknown_area" => NOT_FOUND,
     UnknownEvent = "unknown_event" => NOT_FOUND,
+    UnknownToken = "unknown_token" => NOT_FOUND,
     UnknownShip = "unknown_ship" => NOT_FOUND,
     /// The viewer's npm packages are not installed.
     ViewerNotInstalled = "viewer_not_installed" => NOT_FOUND,
@@ -111,6 +112,9 @@ error_codes! {
     MethodNotAllowed = "method_not_allowed" => METHOD_NOT_ALLOWED,
     /// The move does not exist from the event's status.
     IllegalMove = "illegal_move" => CONFLICT,
+    /// The idempotency key was used before, by the same account, for
+    /// another report.
+    IdempotencyConflict = "idempotency_conflict" => CONFLICT,
     /// The body is larger than the server reads.
     BodyTooLarge = "body_too_large" => PAYLOAD_TOO_LARGE,
     /// The body is not declared as JSON.
@@ -288,6 +292,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Workflow(w) => w.into(),
             StoreError::UnknownEvent(_) => Self::new(ErrorCode::UnknownEvent, msg),
+            StoreError::IdempotencyConflict { .. } => {
+                Self::new(ErrorCode::IdempotencyConflict, msg)
+            }
+            StoreError::UnknownToken(_) => Self::new(ErrorCode::UnknownToken, msg),
             StoreError::Postgres(p) if p.is_unavailable() => {
                 tracing::warn!("{msg}");
                 Self::new(

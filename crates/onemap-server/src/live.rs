@@ -86,9 +86,9 @@ pub async fn report(
         description: b.description,
         idempotency_key: b.idempotency_key.or(header_key),
     };
-    let done = state.live.report(who, input).await?;
+    let done = state.live.report(who.clone(), input).await?;
     let id = done.record.event.id;
-    let doc = one_event(&state, id).await?;
+    let doc = one_event(&state, id, Some(&who)).await?;
     let status = if done.created {
         StatusCode::CREATED
     } else {
@@ -139,23 +139,27 @@ pub async fn transition(
         routed_to: b.routed_to,
         note: b.note,
     };
-    state.live.transition(who, id, input).await?;
-    Ok(Json(one_event(&state, id).await?).into_response())
+    state.live.transition(who.clone(), id, input).await?;
+    Ok(Json(one_event(&state, id, Some(&who)).await?).into_response())
 }
 
-/// The event, what the loop added to it, and its
-/// history (empty for an event no one has moved through this server).
+/// The event; what the loop added to it and its history only for a reader
+/// whose scope covers it.
 #[utoipa::path(get, path = "/api/events/{id}", tag = "events",
     params(("id" = u64, Path, description = "The event's id")),
-    responses((status = 200, description = "The event, what the loop added to it, and its history (null while the store cannot be reached)", content_type = "application/json", body = Object),
+    responses((status = 200, description = "The event; with a bearer token whose scope covers it (or the department it was routed to), also what the loop added to it and its history (null while the store cannot be reached); without one, `private` is true and those are null", content_type = "application/json", body = Object),
         (status = 400, description = "The id does not parse", body = ErrorBody),
-        (status = 404, description = "No such event", body = ErrorBody)))]
+        (status = 401, description = "A bearer token that is not valid", body = ErrorBody),
+        (status = 404, description = "No such event", body = ErrorBody)),
+    security((), ("bearer" = [])))]
 pub async fn get_event(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let id = event_id(path)?;
-    Ok(Json(one_event(&state, id).await?))
+    let reader = crate::auth::optional_actor(&state, &headers).await?;
+    Ok(Json(one_event(&state, id, reader.as_ref()).await?))
 }
 
 fn event_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError> {
@@ -168,8 +172,12 @@ fn event_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError> 
     })
 }
 
-async fn one_event(state: &AppState, id: u64) -> Result<Value, ApiError> {
-    let view = state.live.event(id).await?;
+async fn one_event(
+    state: &AppState,
+    id: u64,
+    reader: Option<&onemap_core::workflow::Actor>,
+) -> Result<Value, ApiError> {
+    let view = state.live.event(id, reader).await?;
     let doc = serde_json::to_value(&view).map_err(|e| {
         ApiError::new(
             ErrorCode::Internal,

@@ -38,6 +38,14 @@ pub enum StoreError {
     #[error("no event {0}")]
     UnknownEvent(u64),
 
+    /// An idempotency key this account used before for another report.
+    #[error("idempotency key '{key}' was used before for another report; use a new key for a new report")]
+    IdempotencyConflict { key: String },
+
+    /// No token has this id (or the prefix names several).
+    #[error("{0}")]
+    UnknownToken(String),
+
     /// A stored value no longer parses (edited by hand?).
     #[error("{}: bad stored value: {reason}", .path.display())]
     BadStoredValue { path: PathBuf, reason: String },

@@ -32,6 +32,7 @@ pub use fgb::{read_city_dir, write_city_dir};
 pub use live::records::{
     Crossing, EventRecord, HistoryEntry, MoveRequest, NewReport, ShipPosition,
 };
+pub use live::tokens::{IssuedToken, TokenGrant, TokenInfo};
 pub use live::LiveStore;
 pub use postgres::{ImportMode, Notice, PgError, PgLink, PgLive, PgStore};
 pub use validate::{validate_city, Check, Report};

@@ -434,9 +434,13 @@ async fn the_live_store_reports_moves_announces_and_keeps_ship_history() {
         Actor {
             role: Role::UnitLeader,
             scope: leader_scope,
-            name: "网格员".into()
+            name: "网格员".into(),
+            // The token's public id: never part of the secret.
+            account: leader.account.clone(),
         }
     );
+    assert!(leader.account.starts_with("tok_") && leader.account.len() == 20);
+    assert!(!token.contains(&leader.account[4..]));
     assert_eq!(b.actor("om_nope").await.unwrap(), None);
     let c = sql(&db.url).await;
     let kept: String = c
@@ -542,6 +546,7 @@ async fn the_live_store_reports_moves_announces_and_keeps_ship_history() {
         role: Role::TownOffice,
         scope: Scope::Area(town),
         name: "街道办".into(),
+        account: "tok_office".into(),
     };
     // A base event of the town (no row in event_reports yet), if it has one.
     let id = city
@@ -646,5 +651,109 @@ async fn the_live_store_reports_moves_announces_and_keeps_ship_history() {
         .is_empty());
 
     drop((heard_by_a, heard_by_b, a, b, c));
+    db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgis_keeps_idempotency_keys_per_account_and_tokens_that_expire_and_are_revoked() {
+    use onemap_core::workflow::{Actor, Scope};
+    use onemap_core::{EventCategory, Role};
+    use onemap_store::{NewReport, StoreError, TokenGrant};
+
+    let db = TestDb::new().await;
+    let mut store = db.store().await;
+    store.migrate().await.unwrap();
+    let (meta, city) = small_city(12);
+    store
+        .import(&meta, &city, ImportMode::Refuse, &mut no_progress())
+        .await
+        .unwrap();
+    let live = PgLive::new(&db.url).unwrap();
+    let now = onemap_core::time::now();
+
+    // Tokens: expiring, revoked, refused when the grant makes no sense.
+    let grant = |role, scope: Scope, expires_at| TokenGrant {
+        role,
+        scope,
+        name: "某人".into(),
+        expires_at,
+    };
+    let e = &city.events[0];
+    let grid = e.unit.parent().unwrap();
+    let a = live
+        .issue_token(
+            &grant(Role::UnitLeader, Scope::Area(grid), Some(now + 3600)),
+            now,
+        )
+        .await
+        .unwrap();
+    let b = live
+        .issue_token(&grant(Role::UnitLeader, Scope::Area(grid), None), now)
+        .await
+        .unwrap();
+    let old = live
+        .issue_token(&grant(Role::Viewer, Scope::City, Some(now - 1)), now - 60)
+        .await
+        .unwrap();
+    let leader_a: Actor = live.actor(&a.token).await.unwrap().unwrap();
+    let leader_b: Actor = live.actor(&b.token).await.unwrap().unwrap();
+    assert_eq!(
+        (leader_a.account.as_str(), leader_b.account.as_str()),
+        (a.id.as_str(), b.id.as_str())
+    );
+    assert_eq!(live.actor(&old.token).await.unwrap(), None, "expired");
+    let e2 = live
+        .issue_token(&grant(Role::Department, Scope::City, None), now)
+        .await
+        .unwrap_err();
+    assert!(matches!(e2, StoreError::Workflow(_)), "{e2}");
+    assert_eq!(live.tokens().await.unwrap().len(), 3);
+
+    // The same key from two accounts: two reports; a different report under
+    // one account's used key: refused.
+    let report = |text: &str| NewReport {
+        lon: e.lon,
+        lat: e.lat,
+        unit: e.unit,
+        category: EventCategory::Road,
+        description: text.into(),
+        idempotency_key: Some("r-1".into()),
+    };
+    let (ra, created_a) = live
+        .report(&leader_a, 0, &report("路面坑洼"), now)
+        .await
+        .unwrap();
+    let (rb, created_b) = live
+        .report(&leader_b, 0, &report("路面坑洼"), now)
+        .await
+        .unwrap();
+    assert!(created_a && created_b, "B's report is not lost");
+    assert_ne!(ra.event.id, rb.event.id);
+    let (again, created) = live
+        .report(&leader_a, 0, &report("路面坑洼"), now)
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again, ra);
+    let conflict = live
+        .report(&leader_a, 0, &report("别的事"), now)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(conflict, StoreError::IdempotencyConflict { .. }),
+        "{conflict}"
+    );
+
+    // Revoked: refused by every server from then on.
+    let revoked = live.revoke_token(&b.id, now).await.unwrap();
+    assert_eq!(revoked.revoked_at, Some(now));
+    let other_server = PgLive::new(&db.url).unwrap();
+    assert_eq!(other_server.actor(&b.token).await.unwrap(), None);
+    assert!(other_server.actor(&a.token).await.unwrap().is_some());
+    assert!(matches!(
+        live.revoke_token("tok_ffffffffffffffff", now).await,
+        Err(StoreError::UnknownToken(_))
+    ));
+    drop((live, other_server));
     db.drop_db().await;
 }

@@ -4,7 +4,7 @@
 
 use super::gpkg::{gpkg_point, read_point};
 use super::{db, EmbeddedStore};
-use crate::live::workflow::{self, run_now, EventTx};
+use crate::live::workflow::{self, run_now, EventTx, Keyed};
 use crate::{EventRecord, HistoryEntry, MoveRequest, NewReport, StoreError};
 use onemap_core::workflow::Actor;
 use onemap_core::{AreaId, Event};
@@ -28,17 +28,21 @@ impl EventTx for EmbeddedTx<'_> {
         Ok(())
     }
 
-    async fn find_by_key(&mut self, key: &str) -> Result<Option<u64>, StoreError> {
-        let found: Option<i64> = self
+    async fn find_by_key(
+        &mut self,
+        account: &str,
+        key: &str,
+    ) -> Result<Option<(u64, Option<String>)>, StoreError> {
+        let found: Option<(i64, Option<String>)> = self
             .tx
             .query_row(
-                "SELECT fid FROM events WHERE idempotency_key = ?1",
-                [key],
-                |r| r.get(0),
+                "SELECT fid, request_hash FROM events WHERE account = ?1 AND idempotency_key = ?2",
+                [account, key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(|e| db(self.path(), "look up an idempotency key", e))?;
-        Ok(found.map(|f| f as u64))
+        Ok(found.map(|(f, h)| (f as u64, h)))
     }
 
     async fn next_id(&mut self, min_id: u64) -> Result<u64, StoreError> {
@@ -56,10 +60,10 @@ impl EventTx for EmbeddedTx<'_> {
     async fn insert(
         &mut self,
         rec: &EventRecord,
-        key: Option<&str>,
+        key: Keyed<'_>,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.put(rec, key, now)
+        self.put(rec, Some(key), now)
     }
 
     async fn update(&mut self, rec: &EventRecord, now: i64) -> Result<(), StoreError> {
@@ -106,12 +110,14 @@ impl EmbeddedTx<'_> {
         &self.store.path
     }
 
-    fn put(&self, rec: &EventRecord, key: Option<&str>, now: i64) -> Result<(), StoreError> {
+    /// Writes the event's row: a new one with its report's key, or its new
+    /// state (a base event of the city is copied in on its first move).
+    fn put(&self, rec: &EventRecord, key: Option<Keyed<'_>>, now: i64) -> Result<(), StoreError> {
         let e = &rec.event;
         self.tx
             .execute(
-                "INSERT INTO events (fid, geom, category, status, reported_at, closed_at, unit_id, description, reporter, routed_to, idempotency_key, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                "INSERT INTO events (fid, geom, category, status, reported_at, closed_at, unit_id, description, reporter, routed_to, idempotency_key, updated_at, account, request_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                  ON CONFLICT (fid) DO UPDATE SET status = excluded.status, closed_at = excluded.closed_at,
                    routed_to = excluded.routed_to, updated_at = excluded.updated_at",
                 params![
@@ -125,8 +131,10 @@ impl EmbeddedTx<'_> {
                     rec.description,
                     rec.reporter,
                     rec.routed_to,
-                    key,
-                    now
+                    key.as_ref().and_then(|k| k.key),
+                    now,
+                    key.as_ref().map(|k| k.account),
+                    key.as_ref().map(|k| k.request_hash)
                 ],
             )
             .map_err(|e| db(self.path(), "write an event", e))?;

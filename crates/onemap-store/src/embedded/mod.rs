@@ -23,7 +23,7 @@ mod ships;
 #[cfg(test)]
 mod tests;
 
-use crate::live::tokens::{self, token_hash};
+use crate::live::tokens::{self, token_hash, IssuedToken, TokenGrant, TokenInfo};
 use crate::StoreError;
 use onemap_core::workflow::{Actor, Scope};
 use onemap_core::Role;
@@ -124,16 +124,36 @@ impl EmbeddedStore {
     fn migrate(&self, from: i64, fresh: bool) -> Result<(), StoreError> {
         for (version, what, sql) in MIGRATIONS.iter().filter(|m| m.0 > from) {
             let mut conn = self.lock();
-            let tx = conn
-                .transaction()
+            // A migration may rebuild a table others refer to: foreign keys
+            // are off while it runs (SQLite ignores the pragma inside a
+            // transaction) and checked before it commits.
+            conn.execute_batch("PRAGMA foreign_keys = OFF")
                 .map_err(|e| db(&self.path, "migrate the store", e))?;
-            tx.execute_batch(sql)
-                .and_then(|_| {
-                    tx.execute("INSERT INTO onemap_schema (version) VALUES (?1)", [version])
-                })
+            let done = (|| {
+                let tx = conn.transaction()?;
+                tx.execute_batch(sql)?;
+                tx.execute("INSERT INTO onemap_schema (version) VALUES (?1)", [version])?;
+                let broken: Option<String> = tx
+                    .query_row("SELECT \"table\" FROM pragma_foreign_key_check", [], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                if let Some(table) = broken {
+                    return Ok(Some(table));
+                }
+                tx.commit()?;
+                Ok(None)
+            })();
+            conn.execute_batch("PRAGMA foreign_keys = ON")
                 .map_err(|e| db(&self.path, "migrate the store", e))?;
-            tx.commit()
-                .map_err(|e| db(&self.path, "migrate the store", e))?;
+            if let Some(table) = done.map_err(|e| db(&self.path, "migrate the store", e))? {
+                return Err(StoreError::NotOurDatabase {
+                    path: self.path.clone(),
+                    reason: format!(
+                        "migration to version {version} would leave {table} pointing at rows that do not exist"
+                    ),
+                });
+            }
             if !fresh {
                 tracing::info!(
                     "{}: store schema migrated to version {version} ({what})",
@@ -150,8 +170,8 @@ impl EmbeddedStore {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Issues a bearer token for `role` in `scope` to `name` and returns
-    /// it; only its SHA-256 is kept.
+    /// Issues a bearer token for `role` in `scope` to `name`, until revoked,
+    /// and returns it; only its SHA-256 is kept.
     pub fn create_token(
         &self,
         role: Role,
@@ -159,6 +179,19 @@ impl EmbeddedStore {
         name: &str,
         now: i64,
     ) -> Result<String, StoreError> {
+        let grant = TokenGrant {
+            role,
+            scope: scope.clone(),
+            name: name.to_string(),
+            expires_at: None,
+        };
+        Ok(self.issue_token(&grant, now)?.token)
+    }
+
+    /// Issues a token as `grant` says (refused when its role and scope do not
+    /// go together); only its SHA-256 is kept.
+    pub fn issue_token(&self, grant: &TokenGrant, now: i64) -> Result<IssuedToken, StoreError> {
+        grant.check()?;
         let (token, hash) = tokens::issue().map_err(|source| StoreError::Io {
             action: "draw random bytes for a token for",
             path: self.path.clone(),
@@ -166,20 +199,103 @@ impl EmbeddedStore {
         })?;
         self.lock()
             .execute(
-                "INSERT INTO tokens (hash, role, scope, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![hash, role.as_str(), scope.to_string(), name, now],
+                "INSERT INTO tokens (hash, role, scope, name, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    hash,
+                    grant.role.as_str(),
+                    grant.scope.to_string(),
+                    grant.name.trim(),
+                    now,
+                    grant.expires_at
+                ],
             )
             .map_err(|e| db(&self.path, "store a token", e))?;
-        Ok(token)
+        Ok(IssuedToken {
+            token,
+            id: tokens::token_id(&hash),
+        })
     }
 
-    /// Who a bearer token speaks for, if it is one of ours.
+    /// Every token, oldest first (never the secrets).
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        let conn = self.lock();
+        let mut st = conn
+            .prepare("SELECT hash, role, scope, name, created_at, expires_at, revoked_at FROM tokens ORDER BY created_at, hash")
+            .map_err(|e| db(&self.path, "list tokens", e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
+                ))
+            })
+            .map_err(|e| db(&self.path, "list tokens", e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (hash, role, scope, name, created_at, expires_at, revoked_at) =
+                r.map_err(|e| db(&self.path, "list tokens", e))?;
+            out.push(TokenInfo {
+                id: tokens::token_id(&hash),
+                role: self.parse(&role)?,
+                scope,
+                name,
+                created_at,
+                expires_at,
+                revoked_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Revokes the token with this public id (or hash prefix, at least 8
+    /// hex digits, naming one token) at `now`; from then on it is refused.
+    pub fn revoke_token(&self, id: &str, now: i64) -> Result<TokenInfo, StoreError> {
+        let prefix = tokens::id_prefix(id).ok_or_else(|| {
+            StoreError::UnknownToken(format!("'{id}' is not a token id (tok_ and hex digits)"))
+        })?;
+        let matching: Vec<TokenInfo> = self
+            .tokens()?
+            .into_iter()
+            .filter(|t| t.id[4..].starts_with(&prefix[..prefix.len().min(16)]))
+            .collect();
+        let one = match matching.as_slice() {
+            [one] => one.clone(),
+            [] => return Err(StoreError::UnknownToken(format!("no token {id}"))),
+            _ => {
+                return Err(StoreError::UnknownToken(format!(
+                    "{id} names {} tokens; give more of its id",
+                    matching.len()
+                )))
+            }
+        };
+        self.lock()
+            .execute(
+                "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?1) WHERE substr(hash, 1, 16) = ?2",
+                params![now, &one.id[4..]],
+            )
+            .map_err(|e| db(&self.path, "revoke a token", e))?;
+        Ok(TokenInfo {
+            revoked_at: one.revoked_at.or(Some(now)),
+            ..one
+        })
+    }
+
+    /// Who a bearer token speaks for, if it is one of ours and neither
+    /// revoked nor expired at `now`.
     pub fn actor(&self, token: &str) -> Result<Option<Actor>, StoreError> {
+        let now = onemap_core::time::now();
+        let hash = token_hash(token);
         let row: Option<(String, String, String)> = self
             .lock()
             .query_row(
-                "SELECT role, scope, name FROM tokens WHERE hash = ?1",
-                [token_hash(token)],
+                "SELECT role, scope, name FROM tokens WHERE hash = ?1 AND revoked_at IS NULL \
+                 AND (expires_at IS NULL OR expires_at > ?2)",
+                params![hash, now],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
@@ -189,6 +305,7 @@ impl EmbeddedStore {
                 role: self.parse(&role)?,
                 scope: self.parse(&scope)?,
                 name,
+                account: tokens::token_id(&hash),
             })
         })
         .transpose()

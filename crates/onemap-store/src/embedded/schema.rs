@@ -11,10 +11,15 @@ pub(super) const GPKG_VERSION: i32 = 10300;
 pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "ship tables", SCHEMA_V2),
     (3, "column names as in PostGIS", SCHEMA_V3),
+    (
+        4,
+        "idempotency keys per account, expiring and revocable tokens",
+        SCHEMA_V4,
+    ),
 ];
 
 /// The version a store of this onemap is at.
-pub(super) const SCHEMA_VERSION: i64 = 3;
+pub(super) const SCHEMA_VERSION: i64 = 4;
 
 /// Version 1: the GeoPackage tables, the events the loop touched, their
 /// history, the tokens.
@@ -94,4 +99,26 @@ DROP TABLE event_history;
 ALTER TABLE event_history_v3 RENAME TO event_history;
 ALTER TABLE ship_positions RENAME COLUMN time TO at;
 ALTER TABLE ship_crossings RENAME COLUMN time TO at;
+";
+
+/// Version 4: an idempotency key belongs to the account that used it
+/// (unique per account, with a digest of what the report said), and tokens
+/// can expire and be revoked. `events` is rebuilt to change its unique key
+/// (SQLite cannot drop a column's constraint); keys from before have no
+/// account and are never found again.
+const SCHEMA_V4: &str = "
+CREATE TABLE events_v4 (
+  fid INTEGER PRIMARY KEY, geom BLOB NOT NULL, category TEXT NOT NULL, status TEXT NOT NULL,
+  reported_at INTEGER NOT NULL, closed_at INTEGER, unit_id INTEGER NOT NULL,
+  description TEXT NOT NULL, reporter TEXT NOT NULL, routed_to TEXT,
+  idempotency_key TEXT, updated_at INTEGER NOT NULL, account TEXT, request_hash TEXT,
+  UNIQUE (account, idempotency_key));
+INSERT INTO events_v4 (fid, geom, category, status, reported_at, closed_at, unit_id,
+  description, reporter, routed_to, idempotency_key, updated_at)
+  SELECT fid, geom, category, status, reported_at, closed_at, unit_id, description, reporter,
+         routed_to, idempotency_key, updated_at FROM events;
+DROP TABLE events;
+ALTER TABLE events_v4 RENAME TO events;
+ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
+ALTER TABLE tokens ADD COLUMN revoked_at INTEGER;
 ";

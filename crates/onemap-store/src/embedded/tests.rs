@@ -13,6 +13,7 @@ fn actor(role: Role, scope: &str) -> Actor {
         role,
         scope: scope.parse().unwrap(),
         name: format!("{role}@{scope}"),
+        account: format!("tok_{role}@{scope}"),
     }
 }
 
@@ -289,14 +290,14 @@ fn a_version_1_store_is_migrated() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(versions, vec![1, 2, 3]);
+    assert_eq!(versions, vec![1, 2, 3, 4]);
     // A later version than this onemap knows is refused.
     s.lock()
-        .execute("INSERT INTO onemap_schema (version) VALUES (4)", [])
+        .execute("INSERT INTO onemap_schema (version) VALUES (5)", [])
         .unwrap();
     drop(s);
     let e = EmbeddedStore::open(&path).unwrap_err();
-    assert!(e.to_string().contains("schema version 4"), "{e}");
+    assert!(e.to_string().contains("schema version 5"), "{e}");
 }
 
 #[test]
@@ -335,4 +336,92 @@ fn other_files_are_refused() {
     let text = dir.path().join("text.gpkg");
     std::fs::write(&text, "hello, not a database at all, really not").unwrap();
     assert!(EmbeddedStore::open(&text).is_err());
+}
+
+#[test]
+fn idempotency_keys_belong_to_their_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = EmbeddedStore::open(&dir.path().join(EMBEDDED_FILE)).unwrap();
+    let scope = format!("area:{}", UNIT / 1000);
+    let a = actor(Role::UnitLeader, &scope);
+    let b = Actor {
+        account: "tok_someone_else".into(),
+        name: "另一位网格长".into(),
+        ..a.clone()
+    };
+    let (first, created) = s.report(&a, 10, &report(Some("r-1")), 100).unwrap();
+    assert!(created);
+    // Another account's same key is another report.
+    let (theirs, created) = s.report(&b, 10, &report(Some("r-1")), 101).unwrap();
+    assert!(created, "B's report is not lost");
+    assert_ne!(theirs.event.id, first.event.id);
+    assert_eq!(theirs.reporter, "另一位网格长");
+    // A's retry: the same answer.
+    let (again, created) = s.report(&a, 10, &report(Some("r-1")), 102).unwrap();
+    assert!(!created);
+    assert_eq!(again, first);
+    // A's key with another report: refused, nothing written.
+    let mut other = report(Some("r-1"));
+    other.description = "另一件事".into();
+    let e = s.report(&a, 10, &other, 103).unwrap_err();
+    assert!(matches!(e, StoreError::IdempotencyConflict { .. }), "{e}");
+    assert_eq!(s.events().unwrap().len(), 2);
+}
+
+#[test]
+fn tokens_expire_are_revoked_and_make_sense() {
+    use crate::TokenGrant;
+    let dir = tempfile::tempdir().unwrap();
+    let s = EmbeddedStore::open(&dir.path().join(EMBEDDED_FILE)).unwrap();
+    let now = onemap_core::time::now();
+    let grant = |role, scope: &str, expires_at| TokenGrant {
+        role,
+        scope: scope.parse().unwrap(),
+        name: "某人".into(),
+        expires_at,
+    };
+    let live = s
+        .issue_token(
+            &grant(Role::TownOffice, "area:350302001", Some(now + 3600)),
+            now,
+        )
+        .unwrap();
+    let old = s
+        .issue_token(&grant(Role::Viewer, "city", Some(now - 1)), now - 7200)
+        .unwrap();
+    let forever = s
+        .issue_token(&grant(Role::Department, "department:水务局", None), now)
+        .unwrap();
+    let a = s.actor(&live.token).unwrap().expect("a valid token");
+    assert_eq!(a.account, live.id);
+    assert_eq!(s.actor(&old.token).unwrap(), None, "expired");
+    assert!(s.actor(&forever.token).unwrap().is_some());
+    // Revoked by its id: refused from then on, and listed as revoked.
+    let r = s.revoke_token(&forever.id, now).unwrap();
+    assert_eq!(r.revoked_at, Some(now));
+    assert_eq!(s.actor(&forever.token).unwrap(), None);
+    let list = s.tokens().unwrap();
+    assert_eq!(list.len(), 3);
+    let listed = list.iter().find(|t| t.id == forever.id).unwrap();
+    assert_eq!(listed.revoked_at, Some(now));
+    assert!(list.iter().all(|t| !t.id.contains(&live.token[3..])));
+    assert!(matches!(
+        s.revoke_token("tok_0000000000000000", now),
+        Err(StoreError::UnknownToken(_))
+    ));
+    assert!(matches!(
+        s.revoke_token("nonsense", now),
+        Err(StoreError::UnknownToken(_))
+    ));
+    // Grants that make no sense are refused, and nothing is kept.
+    for (role, scope) in [
+        (Role::Department, "city"),
+        (Role::UnitLeader, "city"),
+        (Role::TownOffice, "area:350302"),
+        (Role::ShipFeed, "area:350302001"),
+    ] {
+        let e = s.issue_token(&grant(role, scope, None), now).unwrap_err();
+        assert!(matches!(e, StoreError::Workflow(_)), "{role} {scope}: {e}");
+    }
+    assert_eq!(s.tokens().unwrap().len(), 3);
 }

@@ -19,6 +19,7 @@ use crate::{
 use onemap_core::workflow::{Actor, Scope};
 use onemap_core::{Event, Role};
 use std::sync::Arc;
+use tokens::{IssuedToken, TokenGrant, TokenInfo};
 
 /// Where a live server keeps what changes.
 #[derive(Debug, Clone)]
@@ -72,6 +73,38 @@ impl LiveStore {
                 blocking(s, move |s| s.create_token(role, &scope, &name, now)).await
             }
             LiveStore::Postgres(p) => p.create_token(role, scope, name, now).await,
+        }
+    }
+
+    /// Issues a token as `grant` says (refused when its role and scope do not
+    /// go together); the secret is in the answer, only its hash is kept.
+    pub async fn issue_token(
+        &self,
+        grant: TokenGrant,
+        now: i64,
+    ) -> Result<IssuedToken, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.issue_token(&grant, now)).await,
+            LiveStore::Postgres(p) => p.issue_token(&grant, now).await,
+        }
+    }
+
+    /// Every token, oldest first (never the secrets).
+    pub async fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, |s| s.tokens()).await,
+            LiveStore::Postgres(p) => p.tokens().await,
+        }
+    }
+
+    /// Revokes the token with this public id at `now`.
+    pub async fn revoke_token(&self, id: &str, now: i64) -> Result<TokenInfo, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => {
+                let id = id.to_string();
+                blocking(s, move |s| s.revoke_token(&id, now)).await
+            }
+            LiveStore::Postgres(p) => p.revoke_token(id, now).await,
         }
     }
 

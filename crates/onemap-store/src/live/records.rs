@@ -72,6 +72,19 @@ pub struct Crossing {
 }
 
 impl NewReport {
+    /// A digest of what the report says (place, unit, category, text): a
+    /// retry with the same idempotency key must say the same.
+    pub(crate) fn request_hash(&self) -> String {
+        super::tokens::sha256_hex(&format!(
+            "{:?}|{:?}|{}|{}|{}",
+            self.lon,
+            self.lat,
+            self.unit.get(),
+            self.category.as_str(),
+            self.description
+        ))
+    }
+
     /// The event this report makes, with id `id`, as `actor` reports it at `now`.
     pub(crate) fn record(&self, id: u64, actor: &Actor, now: i64) -> EventRecord {
         EventRecord {

@@ -23,18 +23,24 @@ pub(crate) trait EventTx {
     /// Makes reports take turns (across every server on a shared store),
     /// so ids and idempotency keys are decided one report at a time.
     async fn lock_reports(&mut self) -> Result<(), StoreError>;
-    /// The event first reported with this idempotency key.
-    async fn find_by_key(&mut self, key: &str) -> Result<Option<u64>, StoreError>;
+    /// The event `account` first reported with this idempotency key, and
+    /// the digest of what that report said.
+    async fn find_by_key(
+        &mut self,
+        account: &str,
+        key: &str,
+    ) -> Result<Option<(u64, Option<String>)>, StoreError>;
     /// The id a new report gets: the next after every id given out, and at
     /// least `min_id`.
     async fn next_id(&mut self, min_id: u64) -> Result<u64, StoreError>;
     /// An event as the store holds it, locked until the transaction ends.
     async fn read(&mut self, id: u64) -> Result<Option<EventRecord>, StoreError>;
-    /// Writes a new event (with its report's idempotency key).
+    /// Writes a new event, with its report's idempotency key under the
+    /// reporting account and the digest of what it said.
     async fn insert(
         &mut self,
         rec: &EventRecord,
-        key: Option<&str>,
+        key: Keyed<'_>,
         now: i64,
     ) -> Result<(), StoreError>;
     /// Writes a moved event's new state.
@@ -46,8 +52,18 @@ pub(crate) trait EventTx {
     async fn commit(self) -> Result<(), StoreError>;
 }
 
+/// A report's idempotency key, whose it is, and what the report said.
+pub(crate) struct Keyed<'a> {
+    pub account: &'a str,
+    pub key: Option<&'a str>,
+    pub request_hash: &'a str,
+}
+
 /// Records a report as `actor` at `now`: `false` with the first event when
-/// the idempotency key was used before (nothing is written then).
+/// the actor's account used the idempotency key before for the same report
+/// (nothing is written then); the same key with another report is refused
+/// ([`StoreError::IdempotencyConflict`]). Keys are the account's own:
+/// another account's key never finds this one's event.
 pub(crate) async fn report<T: EventTx>(
     mut tx: T,
     actor: &Actor,
@@ -57,15 +73,24 @@ pub(crate) async fn report<T: EventTx>(
 ) -> Result<(EventRecord, bool), StoreError> {
     check_report(actor, new.unit)?;
     tx.lock_reports().await?;
+    let request_hash = new.request_hash();
     if let Some(key) = &new.idempotency_key {
-        if let Some(id) = tx.find_by_key(key).await? {
+        if let Some((id, said)) = tx.find_by_key(&actor.account, key).await? {
+            if said.as_deref() != Some(request_hash.as_str()) {
+                return Err(StoreError::IdempotencyConflict { key: key.clone() });
+            }
             let rec = tx.read(id).await?.ok_or(StoreError::UnknownEvent(id))?;
             return Ok((rec, false));
         }
     }
     let id = tx.next_id(min_id).await?;
     let rec = new.record(id, actor, now);
-    tx.insert(&rec, new.idempotency_key.as_deref(), now).await?;
+    let keyed = Keyed {
+        account: &actor.account,
+        key: new.idempotency_key.as_deref(),
+        request_hash: &request_hash,
+    };
+    tx.insert(&rec, keyed, now).await?;
     let entry = HistoryEntry::by(actor, now, None, EventStatus::Reported, None, None);
     tx.log(id, &entry).await?;
     tx.announce(id).await?;

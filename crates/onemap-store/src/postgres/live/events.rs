@@ -3,7 +3,7 @@
 //! and the reads of events, their history and what other servers changed.
 
 use super::{parse, PgLive};
-use crate::live::workflow::{self, EventTx};
+use crate::live::workflow::{self, EventTx, Keyed};
 use crate::postgres::{from_time, to_time, PgError};
 use crate::{EventRecord, HistoryEntry, MoveRequest, NewReport, StoreError};
 use onemap_core::workflow::Actor;
@@ -37,16 +37,21 @@ impl EventTx for PgTx<'_> {
         Ok(())
     }
 
-    async fn find_by_key(&mut self, key: &str) -> Result<Option<u64>, StoreError> {
+    async fn find_by_key(
+        &mut self,
+        account: &str,
+        key: &str,
+    ) -> Result<Option<(u64, Option<String>)>, StoreError> {
         let found = self
             .tx
             .query_opt(
-                "SELECT event_id FROM event_reports WHERE idempotency_key = $1",
-                &[&key],
+                "SELECT event_id, request_hash FROM event_reports
+                 WHERE account = $1 AND idempotency_key = $2",
+                &[&account, &key],
             )
             .await
             .map_err(self.live.err("look up an idempotency key"))?;
-        Ok(found.map(|row| row.get::<_, i64>(0) as u64))
+        Ok(found.map(|row| (row.get::<_, i64>(0) as u64, row.get(1))))
     }
 
     async fn next_id(&mut self, min_id: u64) -> Result<u64, StoreError> {
@@ -66,7 +71,7 @@ impl EventTx for PgTx<'_> {
     async fn insert(
         &mut self,
         rec: &EventRecord,
-        key: Option<&str>,
+        key: Keyed<'_>,
         now: i64,
     ) -> Result<(), StoreError> {
         let e = &rec.event;
@@ -91,9 +96,18 @@ impl EventTx for PgTx<'_> {
             .map_err(self.live.err("write an event"))?;
         self.tx
             .execute(
-                "INSERT INTO event_reports (event_id, description, reporter, routed_to, idempotency_key, updated_at)
-                 VALUES ($1, $2, $3, NULL, $4, $5)",
-                &[&id, &rec.description, &rec.reporter, &key, &at],
+                "INSERT INTO event_reports (event_id, description, reporter, routed_to, idempotency_key,
+                   updated_at, account, request_hash)
+                 VALUES ($1, $2, $3, NULL, $4, $5, $6, $7)",
+                &[
+                    &id,
+                    &rec.description,
+                    &rec.reporter,
+                    &key.key,
+                    &at,
+                    &key.account,
+                    &key.request_hash,
+                ],
             )
             .await
             .map_err(self.live.err("write a report"))?;

@@ -9,21 +9,20 @@
 //! are decided one report at a time across every server on the database; a
 //! move locks its event's row (`FOR UPDATE`), so two moves of one event
 //! never both pass the check against a stale status. `listen` hears the
-//! other servers' announcements; `ships` keeps the fleet's history.
+//! other servers' announcements; `ships` keeps the fleet's history;
+//! `tokens` the bearer tokens' hashes.
 
 mod events;
 mod listen;
 mod ships;
+mod tokens;
 
 pub use listen::{Notice, CHANGES_CHANNEL};
 
 use super::error::describe;
-use super::{describe_target, parse_url, to_time, PgError};
-use crate::live::tokens::{self, token_hash};
-use crate::StoreError;
+use super::{describe_target, parse_url, PgError};
+
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use onemap_core::workflow::{Actor, Scope};
-use onemap_core::Role;
 use std::time::Duration;
 use tokio_postgres::{Config, NoTls};
 
@@ -76,7 +75,7 @@ impl PgLive {
             .map_err(|e| PgError::BadUrl {
                 reason: format!("cannot set up the connection pool: {e}"),
             })?;
-        let origin = tokens::issue()
+        let origin = crate::live::tokens::issue()
             .map(|(t, _)| t[3..15].to_string())
             .unwrap_or_else(|_| std::process::id().to_string());
         Ok(PgLive {
@@ -108,50 +107,6 @@ impl PgLive {
     fn err(&self, action: &str) -> impl Fn(tokio_postgres::Error) -> PgError + '_ {
         let action = action.to_string();
         move |e| PgError::live(&self.target, &action, e)
-    }
-
-    /// Issues a bearer token and returns it; only its SHA-256 is kept.
-    pub async fn create_token(
-        &self,
-        role: Role,
-        scope: &Scope,
-        name: &str,
-        now: i64,
-    ) -> Result<String, StoreError> {
-        let (token, hash) = tokens::issue().map_err(|e| StoreError::Worker(e.to_string()))?;
-        let c = self.client().await?;
-        c.execute(
-            "INSERT INTO tokens (hash, role, scope, name, created_at) VALUES ($1, $2, $3, $4, $5)",
-            &[
-                &hash,
-                &role.as_str(),
-                &scope.to_string(),
-                &name,
-                &to_time("tokens", now)?,
-            ],
-        )
-        .await
-        .map_err(self.err("store a token"))?;
-        Ok(token)
-    }
-
-    /// Who a bearer token speaks for, if it is one of ours.
-    pub async fn actor(&self, token: &str) -> Result<Option<Actor>, StoreError> {
-        let c = self.client().await?;
-        let row = c
-            .query_opt(
-                "SELECT role, scope, name FROM tokens WHERE hash = $1",
-                &[&token_hash(token)],
-            )
-            .await
-            .map_err(self.err("look up a token"))?;
-        let Some(row) = row else { return Ok(None) };
-        let (role, scope, name): (String, String, String) = (row.get(0), row.get(1), row.get(2));
-        Ok(Some(Actor {
-            role: parse("tokens", &role)?,
-            scope: parse("tokens", &scope)?,
-            name,
-        }))
     }
 }
 

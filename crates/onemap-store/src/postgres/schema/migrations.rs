@@ -22,6 +22,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "event loop (reports, history, tokens) and ship history",
         sql: MIGRATION_2,
     },
+    Migration {
+        version: 3,
+        name: "idempotency keys per account, expiring and revocable tokens",
+        sql: MIGRATION_3,
+    },
 ];
 
 /// The schema version this onemap needs.
@@ -218,6 +223,22 @@ CREATE INDEX ship_crossings_port_at_idx ON ship_crossings (port, at);
 
 /// The columns of the event history, as the embedded store must name them
 /// too.
+/// An idempotency key belongs to the account that used it (unique per
+/// account, with a digest of what the report said); keys from before have
+/// no account and are never found again. Tokens can expire and be revoked.
+const MIGRATION_3: &str = r#"
+ALTER TABLE event_reports
+    ADD COLUMN account text,
+    ADD COLUMN request_hash text;
+ALTER TABLE event_reports DROP CONSTRAINT event_reports_idempotency_key_key;
+ALTER TABLE event_reports
+    ADD CONSTRAINT event_reports_account_idempotency_key_key UNIQUE (account, idempotency_key);
+
+ALTER TABLE tokens
+    ADD COLUMN expires_at timestamptz,
+    ADD COLUMN revoked_at timestamptz;
+"#;
+
 #[cfg(test)]
 pub(crate) fn enum_names() -> Vec<(&'static str, Vec<&'static str>)> {
     use onemap_core::{

@@ -230,6 +230,9 @@ pub(crate) const EVENT_REPORTS: Table = Table {
         ("routed_to", Text),
         ("idempotency_key", Text),
         ("updated_at", Timestamptz),
+        // Added by migration 3.
+        ("account", Text),
+        ("request_hash", Text),
     ],
     key: "event_id",
 };
@@ -243,6 +246,9 @@ pub(crate) const TOKENS: Table = Table {
         ("scope", Text),
         ("name", Text),
         ("created_at", Timestamptz),
+        // Added by migration 3.
+        ("expires_at", Timestamptz),
+        ("revoked_at", Timestamptz),
     ],
     key: "hash",
 };
