@@ -364,13 +364,13 @@ mod tests {
         // A clock a few minutes fast is accepted, up to the margin.
         assert_eq!(at(now + 60), Ok(()));
         assert_eq!(at(now + MAX_AHEAD_SECS), Ok(()));
-        let refused = Err(Refusal::Future {
+        let future = Refusal::Future {
             latest: now + MAX_AHEAD_SECS,
-        });
-        assert_eq!(at(now + MAX_AHEAD_SECS + 1), refused);
-        assert_eq!(at(now + 365 * 86_400), refused);
-        assert_eq!(at(i64::MAX), refused);
-        assert_eq!(refused.unwrap_err().counter(), "rejected");
+        };
+        assert_eq!(at(now + MAX_AHEAD_SECS + 1), Err(future.clone()));
+        assert_eq!(at(now + 365 * 86_400), Err(future.clone()));
+        assert_eq!(at(i64::MAX), Err(future.clone()));
+        assert_eq!(future.counter(), "rejected");
         // Named `future` in answers.
         let v = serde_json::to_value(Refusal::Future { latest: 7 }).unwrap();
         assert_eq!(v, serde_json::json!({"reason": "future", "latest": 7}));

@@ -33,5 +33,5 @@ pub use live::records::{
     Crossing, EventRecord, HistoryEntry, MoveRequest, NewReport, ShipPosition,
 };
 pub use live::LiveStore;
-pub use postgres::{ImportMode, Notice, PgError, PgLink, PgLive, PgStore};
+pub use postgres::{ImportMode, Notice, PgError, PgLink, PgLive, PgStore, PgTarget};
 pub use validate::{validate_city, Check, Report};
