@@ -207,8 +207,9 @@ pub struct LimitArgs {
     /// Largest body of an event report or move, KiB (413 beyond).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
     pub event_body_kb: u64,
-    /// Largest body of a ship position batch (at most 10,000 reports, about
-    /// 2.5 MiB pretty-printed), KiB. Other routes take no body.
+    /// Largest body of a ship position batch, KiB: 10,000 reports (the most
+    /// a batch holds) take up to 2 MiB pretty-printed. Other routes take no
+    /// body.
     #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..))]
     pub ships_body_kb: u64,
 }
