@@ -17,6 +17,13 @@
 # every database a test creates has PostGIS. Run as root, the server runs as
 # the `postgres` user (PostgreSQL refuses to run as root). Only the URL goes
 # to stdout; progress and errors go to stderr.
+#
+# It also speaks TLS (ssl=on, a self-signed certificate for 127.0.0.1 and
+# localhost made here with openssl: DIR/data/server.crt, its own CA), and
+# the role `onemap_password`, if a test creates it, must give its password
+# (scram-sha-256): the tests of `serve --postgres-tls require` and of the
+# password kept off the command line. Plain-text clients are served as
+# before.
 set -euo pipefail
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -44,6 +51,14 @@ install() {
   postgis_installed || fail "$POSTGIS_PACKAGE is installed but postgis.control is still missing"
 }
 
+# openssl makes the cluster's certificate.
+install_openssl() {
+  command -v openssl >/dev/null && return 0
+  command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] || fail "openssl is missing (apt-get install -y openssl)"
+  say "installing openssl"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >&2 || fail "could not install openssl"
+}
+
 # Runs a command as the cluster's owner: `postgres` when we are root, else us.
 as_owner() {
   if [ "$(id -u)" = 0 ]; then
@@ -61,7 +76,7 @@ free_port() {
 pg_start() {
   local dir="$1" port="$2"
   as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c ssl=on" \
     start >&2 || { cat "$dir/server.log" >&2; fail "pg_ctl start failed"; }
 }
 
@@ -76,6 +91,19 @@ start() {
   [ "$(id -u)" = 0 ] && chown postgres: "$dir"
   as_owner "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; fail "initdb failed"; }
+  install_openssl
+  as_owner openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -keyout "$dir/data/server.key" -out "$dir/data/server.crt" >"$dir/openssl.log" 2>&1 \
+    || { cat "$dir/openssl.log" >&2; fail "openssl could not make the server's certificate"; }
+  chmod 600 "$dir/data/server.key"
+  # Everyone is trusted but onemap_password, who must give a password.
+  as_owner tee "$dir/data/pg_hba.conf" >/dev/null <<'HBA'
+local all all trust
+host all onemap_password 127.0.0.1/32 scram-sha-256
+host all all 127.0.0.1/32 trust
+host all all ::1/128 trust
+HBA
   local port
   port="$(free_port)"
   # Kept for `resume`, which starts the server again on the same port.

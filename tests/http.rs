@@ -6,6 +6,7 @@ mod http_support;
 
 use http_support::{get, gunzip, mvt_layers, percent, request, small_city, start};
 use serde_json::Value;
+use std::io::{Read, Write};
 use std::path::Path;
 
 #[test]
@@ -15,11 +16,24 @@ fn http_end_to_end() {
     let a = server.addr.as_str();
 
     service_endpoints(a);
+    health_keeps_the_store_to_itself(a, &city);
     tiles(a);
     queries(a);
     errors(a);
     viewer(a);
     metrics(a);
+}
+
+/// Anyone may read `/healthz`: it says what kind of store the city came
+/// from, never where it is.
+fn health_keeps_the_store_to_itself(a: &str, city: &Path) {
+    let h = get(a, "/healthz");
+    assert_eq!(h.status, 200);
+    let text = String::from_utf8(h.body.clone()).unwrap();
+    let dir = city.file_name().unwrap().to_str().unwrap();
+    assert!(!text.contains(dir), "the city's path in {text}");
+    assert!(!text.contains("load_seconds"), "{text}");
+    assert_eq!(h.json()["store"], serde_json::json!({"kind": "files"}));
 }
 
 fn service_endpoints(a: &str) {
@@ -472,6 +486,21 @@ fn viewer(a: &str) {
 }
 
 fn metrics(a: &str) {
+    // Methods and paths of any spelling add no series: labels are the
+    // matched route's template and a fixed set of methods.
+    for i in 0..5 {
+        // ureq sends only the standard methods: this one is written by hand.
+        let mut c = std::net::TcpStream::connect(a).unwrap();
+        write!(
+            c,
+            "FROBNICATE{i} /api/stats HTTP/1.1\r\nHost: onemap\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+        assert_eq!(get(a, &format!("/no/such/path/{i}")).status, 404);
+    }
     let m = get(a, "/metrics");
     assert_eq!(m.status, 200);
     assert!(m.header("content-type").unwrap().starts_with("text/plain"));
@@ -483,7 +512,17 @@ fn metrics(a: &str) {
         "onemap_tile_bytes_count",
         "onemap_tile_cache_hits_total",
         "onemap_tile_cache_misses_total",
+        "onemap_http_requests_total{method=\"other\",route=\"/api/stats\",status=\"405\"} 5",
+        "onemap_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"}",
+        "onemap_http_shed_total{limit=\"expensive\"} 0",
+        "onemap_http_timeouts_total 0",
+        "onemap_http_connections_max 512",
+        "onemap_http_expensive_requests_max 32",
+        "onemap_ship_stream_subscribers_max 256",
     ] {
         assert!(text.contains(needle), "{needle} in\n{text}");
+    }
+    for leak in ["FROBNICATE", "/no/such"] {
+        assert!(!text.contains(leak), "{leak} in\n{text}");
     }
 }

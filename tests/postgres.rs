@@ -10,10 +10,13 @@
 mod http_support;
 mod pg_db;
 
-use http_support::{get, start_with};
-use pg_db::{admin, fails, ok, TestDb};
+use http_support::{get, start_with, start_with_env, BIN};
+use pg_db::{admin, fails, ok, query_i64, server_url, TestDb};
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
 use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 fn synth(dir: &Path, seed: &str) {
     pg_db::synth(dir, seed, Some(5000));
@@ -142,9 +145,14 @@ fn serve_loads_the_city_from_postgis() {
     assert_eq!(h["status"], "ok", "{h}");
     assert_eq!(h["store"]["kind"], "postgis", "{h}");
     assert_eq!(h["store"]["connected"], true, "{h}");
-    let target = h["store"]["target"].as_str().unwrap();
-    assert!(target.ends_with(&format!("/{}", db.name)), "{h}");
-    assert!(!target.contains("postgres@"), "no user or password: {h}");
+    // Where the database is (host, port, name; let alone a user or a
+    // password) is in the server's log, not in what anyone may read.
+    assert!(h["store"].get("target").is_none(), "{h}");
+    let text = h.to_string();
+    assert!(
+        !text.contains(&db.name) && !text.contains("postgres@"),
+        "{h}"
+    );
     let f = get(&from_files.addr, "/healthz").json();
     assert_eq!(f["store"]["kind"], "files", "{f}");
     assert_eq!(h["layers"], f["layers"]);
@@ -198,4 +206,212 @@ fn serve_loads_the_city_from_postgis() {
     // The server without reconnection stays degraded.
     let h = get(&from_db.addr, "/healthz").json();
     assert_eq!(h["status"], "degraded", "{h}");
+}
+
+/// `onemap serve ARGS` with `env` (and no PGPASSWORD of the test's own),
+/// expected to fail: its stderr. A server that starts instead is killed
+/// after 60 s and the test fails.
+fn serve_fails(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut child = Command::new(BIN)
+        .env_remove("PGPASSWORD")
+        .env_remove("ONEMAP_POSTGRES_URL")
+        .envs(env.iter().copied())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            let mut out = String::new();
+            child.stdout.take().unwrap().read_to_string(&mut out).ok();
+            panic!("onemap serve {args:?} should fail, but it runs: {out}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Waits (30 s at most) until onemap's connections to `db` are there and
+/// all speak TLS, or none does; the counts (all, TLS) last seen.
+fn connections_settle(db: &TestDb, tls: bool) -> (i64, i64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (all, with_tls) = onemap_connections(db);
+        let want = if tls { all } else { 0 };
+        if (all >= 1 && with_tls == want) || Instant::now() > deadline {
+            return (all, with_tls);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Connections to `db` from onemap's servers (application names starting
+/// with `onemap`), and how many of them speak TLS.
+fn onemap_connections(db: &TestDb) -> (i64, i64) {
+    let n = |tls: &str| {
+        query_i64(
+            &server_url(),
+            &format!(
+                "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
+                 WHERE a.datname = '{}' AND a.application_name LIKE 'onemap%' {tls}",
+                db.name
+            ),
+        )
+    };
+    (n(""), n("AND s.ssl"))
+}
+
+#[test]
+fn serve_takes_the_password_apart_from_the_command_line_and_can_require_tls() {
+    let db = TestDb::new();
+    let tmp = tempfile::tempdir().unwrap();
+    pg_db::city_in(&db, &tmp.path().join("city"), "3", Some(500));
+
+    // A role that must give its password (the test cluster's pg_hba).
+    let password = "s3cret-for-onemap";
+    admin(&format!(
+        "DO $$ BEGIN CREATE ROLE onemap_password LOGIN SUPERUSER;
+         EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+         ALTER ROLE onemap_password PASSWORD '{password}'"
+    ));
+    let url = db
+        .url
+        .replacen("postgres://postgres@", "postgres://onemap_password@", 1);
+    assert_ne!(url, db.url);
+    let err = serve_fails(&["--postgres", &url], &[]);
+    assert!(err.contains("password"), "{err}");
+    assert!(!err.contains(password), "{err}");
+
+    // From PGPASSWORD.
+    let s = start_with_env(&["--postgres", &url], &[("PGPASSWORD", password)]);
+    assert_eq!(get(&s.addr, "/healthz").json()["status"], "ok");
+    drop(s);
+    // From a file (its first line).
+    let file = tmp.path().join("pg-password");
+    std::fs::write(&file, format!("{password}\n")).unwrap();
+    let s = start_with(&[
+        "--postgres",
+        &url,
+        "--postgres-password-file",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(get(&s.addr, "/healthz").json()["status"], "ok");
+    drop(s);
+    // The whole URL from ONEMAP_POSTGRES_URL, no --postgres at all.
+    let full = url.replacen(
+        "onemap_password@",
+        &format!("onemap_password:{password}@"),
+        1,
+    );
+    let s = start_with_env(&[], &[("ONEMAP_POSTGRES_URL", &full)]);
+    assert_eq!(get(&s.addr, "/healthz").json()["store"]["kind"], "postgis");
+    drop(s);
+    // --help shows no value of the environment's URL.
+    let help = Command::new(BIN)
+        .env("ONEMAP_POSTGRES_URL", &full)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("ONEMAP_POSTGRES_URL"), "{help}");
+    assert!(!help.contains(password), "{help}");
+
+    // TLS required, the server's certificate checked against its CA (the
+    // cluster's self-signed certificate): every connection speaks TLS.
+    let data = pg_db::query_rows(
+        &server_url(),
+        "SELECT setting FROM pg_settings WHERE name = 'data_directory'",
+    );
+    let ca = Path::new(data[0][0].as_deref().unwrap()).join("server.crt");
+    let ca = ca.to_str().unwrap();
+    let s = start_with(&[
+        "--postgres",
+        &db.url,
+        "--postgres-tls",
+        "require",
+        "--postgres-ca",
+        ca,
+    ]);
+    assert_eq!(get(&s.addr, "/healthz").json()["store"]["connected"], true);
+    // (The servers before it have gone once their plain connections have.)
+    let (all, tls) = connections_settle(&db, true);
+    assert!(
+        all >= 1 && tls == all,
+        "{tls} of {all} connections speak TLS"
+    );
+    drop(s);
+    // Without TLS the same server is reached in plain text, as before.
+    let s = start_with(&["--postgres", &db.url]);
+    let (all, tls) = connections_settle(&db, false);
+    assert!(all >= 1 && tls == 0, "{tls} of {all} connections speak TLS");
+    drop(s);
+
+    // A certificate that does not chain to the CA given is refused.
+    let other = tmp.path().join("other.crt");
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .arg("-keyout")
+        .arg(tmp.path().join("other.key"))
+        .arg("-out")
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let err = serve_fails(
+        &[
+            "--postgres",
+            &db.url,
+            "--postgres-tls",
+            "require",
+            "--postgres-ca",
+            other.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(err.contains("cannot connect"), "{err}");
+
+    // A server that speaks only plain text (it answers TLS requests with
+    // 'N', as PostgreSQL without ssl does) is refused.
+    let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = plain.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in plain.incoming() {
+            let Ok(mut c) = conn else { return };
+            let mut request = [0u8; 8];
+            if c.read_exact(&mut request).is_ok() {
+                let _ = c.write_all(b"N");
+                let _ = c.read(&mut [0u8; 64]);
+            }
+        }
+    });
+    let err = serve_fails(
+        &[
+            "--postgres",
+            &format!("postgres://postgres@127.0.0.1:{port}/x"),
+            "--postgres-tls",
+            "require",
+        ],
+        &[],
+    );
+    assert!(err.to_lowercase().contains("tls"), "{err}");
 }

@@ -293,6 +293,21 @@ fn ships_end_to_end() {
         "speed_kn": 0.0, "course_deg": 0.0}]);
     let v = post(a, "/api/ships/positions", Some(&feed), &again.to_string()).json();
     assert_eq!(v["stale"], 1, "{v}");
+    // A time a day ahead of the server's clock is refused, and the ship
+    // keeps its last true report (a future time applied would make every
+    // later true report stale).
+    let ahead = onemap_core::time::now() + 86_400;
+    let future = json!([{"mmsi": mmsi, "time": ahead, "lon": lon, "lat": lat,
+        "speed_kn": 0.0, "course_deg": 0.0}]);
+    let v = post(a, "/api/ships/positions", Some(&feed), &future.to_string()).json();
+    assert_eq!(
+        (&v["applied"], &v["rejected"]),
+        (&json!(0), &json!(1)),
+        "{v}"
+    );
+    assert_eq!(v["refused"][0]["reason"], "future", "{v}");
+    let s = get(a, &format!("/api/ships/{mmsi}")).json();
+    assert_eq!(s["reported_at"].as_i64(), Some(t0 + 600));
 }
 
 #[test]

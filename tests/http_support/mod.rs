@@ -47,8 +47,14 @@ pub fn start(city: &Path) -> Server {
 /// Starts `onemap serve` on a free port with `source` (`--data DIR` or
 /// `--postgres URL`).
 pub fn start_with(source: &[&str]) -> Server {
+    start_with_env(source, &[])
+}
+
+/// [`start_with`], with these environment variables set.
+pub fn start_with_env(source: &[&str], env: &[(&str, &str)]) -> Server {
     let root = env!("CARGO_MANIFEST_DIR");
     let mut child = Command::new(BIN)
+        .envs(env.iter().copied())
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args(source)
         .args([

@@ -120,9 +120,18 @@ pub struct ServeArgs {
     #[arg(long, default_value = DEFAULT_DATA)]
     pub data: PathBuf,
     /// Load the city from this PostGIS database instead of a directory
-    /// (e.g. postgres://user:password@host:5432/onemap).
-    #[arg(long, conflicts_with = "data")]
+    /// (e.g. postgres://user@host:5432/onemap). Keep the password off the
+    /// command line: in PGPASSWORD, in --postgres-password-file, or the
+    /// whole URL in ONEMAP_POSTGRES_URL.
+    #[arg(
+        long,
+        conflicts_with = "data",
+        env = "ONEMAP_POSTGRES_URL",
+        hide_env_values = true
+    )]
     pub postgres: Option<String>,
+    #[command(flatten)]
+    pub pg: PgConnectArgs,
     /// With --postgres: seconds between checks of the database connection,
     /// reconnecting when it was lost (0: never reconnect).
     #[arg(long, default_value_t = 2)]
@@ -149,6 +158,76 @@ pub struct ServeArgs {
     /// reads).
     #[arg(long)]
     pub private_reads: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// How `--postgres` connects, besides its URL.
+#[derive(Debug, Args)]
+pub struct PgConnectArgs {
+    /// A file holding the database password (its first line), for a URL
+    /// without one. Without it, PGPASSWORD is used.
+    #[arg(long, requires = "postgres")]
+    pub postgres_password_file: Option<PathBuf>,
+    /// disable: plain text (unless the URL says sslmode=require); require:
+    /// TLS only, the server's certificate checked (against --postgres-ca,
+    /// else the system's roots) and naming the host.
+    #[arg(long, default_value = "disable", value_parser = ["disable", "require"], requires = "postgres")]
+    pub postgres_tls: String,
+    /// With --postgres-tls require: trust only the PEM certificate(s) in
+    /// this file (e.g. the server's self-signed certificate, or its CA).
+    #[arg(long, requires = "postgres")]
+    pub postgres_ca: Option<PathBuf>,
+}
+
+/// The server's limits (README, "HTTP"); each over its cap is answered at
+/// once (503 overloaded with Retry-After, 413 body_too_large), never queued.
+/// /healthz and /metrics are never shed.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Seconds to receive a request's head, counted from when the connection
+    /// waits for one: also how long a kept-alive connection may sit idle.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+    /// Seconds from a request's head to its answer (reading the body
+    /// included; 503 timeout after). A stream's events are not timed.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_secs: u64,
+    /// Connections served at once; beyond, 64 more are answered 503 (but
+    /// /healthz and /metrics) and the rest closed.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+    /// Expensive requests at once: tile renders that miss the cache, and
+    /// features, nearest, stats, hotspots, area, search and wall queries.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_expensive: u64,
+    /// Subscribers of the ship stream (/api/ships/stream) at once.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_streams: u64,
+    /// Largest body of an event report or move, KiB (413 beyond).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub event_body_kb: u64,
+    /// Largest body of a ship position batch, KiB: 10,000 reports (the most
+    /// a batch holds) take up to 2 MiB pretty-printed. Other routes take no
+    /// body.
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..))]
+    pub ships_body_kb: u64,
+}
+
+impl LimitArgs {
+    /// The server's limits.
+    pub fn limits(&self) -> onemap_server::Limits {
+        let n = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        onemap_server::Limits {
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_secs),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
+            max_connections: n(self.max_connections),
+            max_expensive: n(self.max_expensive),
+            max_streams: n(self.max_streams),
+            event_body: n(self.event_body_kb.saturating_mul(1024)),
+            ships_body: n(self.ships_body_kb.saturating_mul(1024)),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

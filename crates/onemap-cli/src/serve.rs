@@ -6,7 +6,7 @@ use anyhow::Context;
 use onemap_index::City;
 use onemap_live::Live;
 use onemap_server::{AppState, ServerConfig, StoreHandle};
-use onemap_store::{LiveStore, PgLink, PgLive, PgStore};
+use onemap_store::{LiveStore, PgLink, PgLive, PgStore, PgTarget};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,17 +23,19 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         let load_from = onemap_core::time::now();
         let (data, source, pg) = match &a.postgres {
             Some(url) => {
-                let mut store = PgStore::connect(url).await?;
+                let target = pg_target(url, &a.pg)?;
+                let mut store = PgStore::connect_to(&target).await?;
                 let (_, data) = store
                     .load(&mut |_, _| {})
                     .await
                     .with_context(|| format!("cannot load the city from {}", store.target()))?;
-                let source = format!("PostGIS {}", store.target());
-                let link = PgLink::new(store, url)?;
+                let tls = if target.tls_required() { ", TLS" } else { "" };
+                let source = format!("PostGIS {}{tls}", store.target());
+                let link = PgLink::new(store, &target);
                 if a.reconnect_secs > 0 {
                     link.spawn_reconnect(std::time::Duration::from_secs(a.reconnect_secs));
                 }
-                (data, source, Some(link))
+                (data, source, Some((link, target)))
             }
             None => {
                 let (_, data) = onemap_store::read_city_dir(&a.data)
@@ -45,9 +47,9 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         let city = City::build(data).context("cannot index the city")?;
         // PostGIS holds every event in its latest state; the embedded store
         // keeps what the event loop changed, laid over the base events.
-        let store = match (&pg, &a.postgres) {
-            (Some(_), Some(url)) => LiveStore::Postgres(Arc::new(PgLive::new(url)?)),
-            _ => {
+        let store = match &pg {
+            Some((_, target)) => LiveStore::Postgres(Arc::new(PgLive::with_target(target)?)),
+            None => {
                 let path = store_path(&a.data, a.store.as_deref());
                 let store = onemap_store::EmbeddedStore::open(&path)
                     .with_context(|| format!("cannot open the store {}", path.display()))?;
@@ -69,19 +71,18 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         // and everything changed since the load began read once.
         live.follow(load_from);
         let load = started.elapsed();
-        let load_seconds = load.as_secs_f64();
+        // Where the city came from is in the log line below, not in
+        // /healthz, which anyone may read.
         let store = match pg {
-            Some(link) => StoreHandle::Postgis { link, load_seconds },
-            None => StoreHandle::Files {
-                path: a.data.clone(),
-                load_seconds,
-            },
+            Some((link, _)) => StoreHandle::Postgis { link },
+            None => StoreHandle::Files,
         };
         let config = ServerConfig {
             styles_dir: a.styles,
             viewer_dir: a.viewer,
             store,
             private_reads: a.private_reads,
+            limits: a.limits.limits(),
         };
         let state = AppState::new(live, &config).context("cannot set up the server")?;
         eprintln!(
@@ -103,6 +104,38 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(0)
+}
+
+/// The database `serve` connects to: the URL, with the password from
+/// `--postgres-password-file` or else `PGPASSWORD` when the URL has none
+/// (so that it need not be on the command line), and TLS as asked.
+fn pg_target(url: &str, pg: &crate::args::PgConnectArgs) -> anyhow::Result<PgTarget> {
+    let mut target = PgTarget::parse(url)?;
+    if let Some(file) = &pg.postgres_password_file {
+        anyhow::ensure!(
+            !target.has_password(),
+            "the database URL has a password and --postgres-password-file gives one too: give it once"
+        );
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the password file {}", file.display()))?;
+        let password = text.lines().next().unwrap_or_default();
+        anyhow::ensure!(
+            !password.is_empty(),
+            "the password file {} is empty",
+            file.display()
+        );
+        target.set_password(password);
+    } else if !target.has_password() {
+        if let Some(password) = std::env::var("PGPASSWORD").ok().filter(|p| !p.is_empty()) {
+            target.set_password(&password);
+        }
+    }
+    match (pg.postgres_tls.as_str(), &pg.postgres_ca) {
+        ("require", ca) => target.require_tls(ca.as_deref())?,
+        (_, Some(_)) => anyhow::bail!("--postgres-ca is for --postgres-tls require"),
+        _ => {}
+    }
+    Ok(target)
 }
 
 /// The embedded store's file: given, or `onemap.gpkg` in the city directory.

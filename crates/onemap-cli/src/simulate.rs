@@ -3,7 +3,8 @@
 //! Reads the fleet from `GET /api/ships`, then every `1/rate` seconds posts
 //! one report per ship to `POST /api/ships/positions`. Simulated time runs
 //! `speedup` times faster than the wall clock (one report every
-//! `speedup/rate` simulated seconds). Each ship leaves port in the morning
+//! `speedup/rate` simulated seconds) until it reaches the clock, then at the
+//! clock's pace (the server refuses reports from the future). Each ship leaves port in the morning
 //! (05:00–08:00 China time), sails to a fishing ground (where a ship of its
 //! port was at sea when the city was generated), fishes there slowly until
 //! the afternoon (15:00–18:00), and comes back to its berth. Deterministic
@@ -255,11 +256,20 @@ pub fn run(a: SimulateArgs) -> anyhow::Result<i32> {
     let mut n = 0u64;
     let mut total = [0u64; 4];
     while batches.is_none_or(|b| n < b) {
-        t += dt;
+        // Simulated time never passes the wall clock: the server refuses
+        // reports from the future. Once caught up it runs at the clock's
+        // pace, waiting a period when there is no whole second to add.
+        let step = dt.min(onemap_core::time::now() - t);
+        if step < 1 {
+            std::thread::sleep(period);
+            next = Instant::now();
+            continue;
+        }
+        t += step;
         let reports: Vec<Value> = sims
             .iter_mut()
             .map(|s| {
-                s.step(t, dt as f64);
+                s.step(t, step as f64);
                 json!({"mmsi": s.mmsi, "time": t, "lon": s.pos.0, "lat": s.pos.1,
                     "speed_kn": (s.speed * 10.0).round() / 10.0,
                     "course_deg": (s.course * 10.0).round() / 10.0 % 360.0})

@@ -16,6 +16,12 @@ pub const SEA_MARGIN_DEG: f64 = 0.25;
 /// the ship's last position, is a jump (a bad fix or a wrong MMSI).
 pub const MAX_SPEED_KN: f64 = 40.0;
 
+/// How far ahead of the server's clock a report's time may be, seconds: a
+/// receiver's clock a little fast is normal, a time hours or years ahead is a
+/// bad fix or a forged report, and once applied it would make every later
+/// true report of the ship stale.
+pub const MAX_AHEAD_SECS: i64 = 300;
+
 /// Metres in a nautical mile.
 const NM: f64 = 1852.0;
 
@@ -53,6 +59,9 @@ pub enum Refusal {
     Outside,
     /// Speed or course out of range (negative, NaN, course ≥ 360).
     BadValue { field: &'static str },
+    /// Time more than [`MAX_AHEAD_SECS`] ahead of the server's clock;
+    /// `latest` is the latest time that was accepted then.
+    Future { latest: i64 },
 }
 
 impl Refusal {
@@ -76,10 +85,12 @@ pub fn distance_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
 }
 
 /// Judges a report against the ship's current state (`None`: no such
-/// ship). Checks, in order: known ship, position inside [`MONITORED`],
-/// plausible speed and course, newer than the last report, and a speed
-/// implied from the last position of at most [`MAX_SPEED_KN`].
-pub fn judge(r: &PositionReport, last: Option<&Ship>) -> Result<(), Refusal> {
+/// ship) at `now` (the server's clock, unix seconds: passed in, so judging
+/// stays a pure function). Checks, in order: known ship, position inside
+/// [`MONITORED`], plausible speed and course, not more than
+/// [`MAX_AHEAD_SECS`] ahead of `now`, newer than the last report, and a
+/// speed implied from the last position of at most [`MAX_SPEED_KN`].
+pub fn judge(r: &PositionReport, last: Option<&Ship>, now: i64) -> Result<(), Refusal> {
     let Some(last) = last else {
         return Err(Refusal::UnknownShip);
     };
@@ -93,6 +104,10 @@ pub fn judge(r: &PositionReport, last: Option<&Ship>) -> Result<(), Refusal> {
         return Err(Refusal::BadValue {
             field: "course_deg",
         });
+    }
+    let latest = now.saturating_add(MAX_AHEAD_SECS);
+    if r.time > latest {
+        return Err(Refusal::Future { latest });
     }
     if r.time <= last.reported_at {
         return Err(Refusal::Stale {
@@ -336,40 +351,65 @@ mod tests {
         }
     }
 
+    /// Judged at a clock well after every time these tests use.
+    fn judge_at(r: &PositionReport, last: Option<&Ship>) -> Result<(), Refusal> {
+        judge(r, last, 100_000)
+    }
+
+    #[test]
+    fn reports_from_the_future_are_refused() {
+        let s = ship();
+        let now = 1_000_000;
+        let at = |time| judge(&report(time, 119.1, 25.2), Some(&s), now);
+        // A clock a few minutes fast is accepted, up to the margin.
+        assert_eq!(at(now + 60), Ok(()));
+        assert_eq!(at(now + MAX_AHEAD_SECS), Ok(()));
+        let future = Refusal::Future {
+            latest: now + MAX_AHEAD_SECS,
+        };
+        assert_eq!(at(now + MAX_AHEAD_SECS + 1), Err(future.clone()));
+        assert_eq!(at(now + 365 * 86_400), Err(future.clone()));
+        assert_eq!(at(i64::MAX), Err(future.clone()));
+        assert_eq!(future.counter(), "rejected");
+        // Named `future` in answers.
+        let v = serde_json::to_value(Refusal::Future { latest: 7 }).unwrap();
+        assert_eq!(v, serde_json::json!({"reason": "future", "latest": 7}));
+    }
+
     #[test]
     fn reports_are_judged() {
         let s = ship();
         // 0.01° of latitude is about 1.1 km: in 60 s that is 36 knots.
-        assert_eq!(judge(&report(1_060, 119.1, 25.21), Some(&s)), Ok(()));
+        assert_eq!(judge_at(&report(1_060, 119.1, 25.21), Some(&s)), Ok(()));
         // In 30 s, 72 knots: a jump.
-        match judge(&report(1_030, 119.1, 25.21), Some(&s)) {
+        match judge_at(&report(1_030, 119.1, 25.21), Some(&s)) {
             Err(Refusal::Jump { implied_kn }) => assert!((70.0..75.0).contains(&implied_kn)),
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            judge(&report(1_000, 119.1, 25.2), Some(&s)),
+            judge_at(&report(1_000, 119.1, 25.2), Some(&s)),
             Err(Refusal::Stale { last: 1_000 })
         );
         assert_eq!(
-            judge(&report(999, 119.1, 25.2), Some(&s)),
+            judge_at(&report(999, 119.1, 25.2), Some(&s)),
             Err(Refusal::Stale { last: 1_000 })
         );
         assert_eq!(
-            judge(&report(2_000, 121.0, 25.2), Some(&s)),
+            judge_at(&report(2_000, 121.0, 25.2), Some(&s)),
             Err(Refusal::Outside)
         );
         assert_eq!(
-            judge(&report(2_000, f64::NAN, 25.2), Some(&s)),
+            judge_at(&report(2_000, f64::NAN, 25.2), Some(&s)),
             Err(Refusal::Outside)
         );
         assert_eq!(
-            judge(&report(2_000, 119.1, 25.2), None),
+            judge_at(&report(2_000, 119.1, 25.2), None),
             Err(Refusal::UnknownShip)
         );
         let mut r = report(2_000, 119.1, 25.2);
         r.course_deg = 360.0;
         assert_eq!(
-            judge(&r, Some(&s)),
+            judge_at(&r, Some(&s)),
             Err(Refusal::BadValue {
                 field: "course_deg"
             })
@@ -380,7 +420,7 @@ mod tests {
             time: 1_000 + 36_000,
             ..report(0, edge, 25.2)
         };
-        assert_eq!(judge(&far, Some(&s)), Ok(()));
+        assert_eq!(judge_at(&far, Some(&s)), Ok(()));
         let m = moved(&s, &far);
         assert_eq!((m.lon, m.reported_at, m.heading_deg), (edge, 37_000, 90.0));
         assert_eq!(m.name, s.name);

@@ -319,6 +319,7 @@ impl Live {
         let mut out = IngestOutcome::default();
         let mut positions = Vec::new();
         let mut items = Vec::new();
+        let now = onemap_core::time::now();
         for (index, r) in reports.iter().enumerate() {
             let Some(time) = r.time else {
                 out.rejected += 1;
@@ -343,7 +344,7 @@ impl Live {
                     .ok()
                     .map(|i| fleet[i].clone())
             });
-            let last = match (judge(&report, last.as_ref()), last) {
+            let last = match (judge(&report, last.as_ref(), now), last) {
                 (Ok(()), Some(last)) => last,
                 (verdict, _) => {
                     let why = verdict.err().unwrap_or(Refusal::UnknownShip);

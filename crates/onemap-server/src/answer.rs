@@ -5,15 +5,24 @@ use crate::error::ApiError;
 use crate::AppState;
 use serde_json::Value;
 
-/// Runs a query off the async threads: big aggregates take milliseconds.
+/// Runs expensive work (a query, a tile render) off the async threads:
+/// big aggregates take milliseconds to seconds. Each run holds a permit of
+/// the expensive cap until the work is done, even when its request timed
+/// out or its client left (the blocking work cannot be stopped); with none
+/// free the answer is 503 `overloaded` at once.
 pub(crate) async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
+    let permit = state.guard.expensive()?;
     let state = state.clone();
-    tokio::task::spawn_blocking(move || f(&state))
-        .await
-        .map_err(|e| ApiError::internal(format!("query task failed: {e}")))?
+    tokio::task::spawn_blocking(move || {
+        let answer = f(&state);
+        drop(permit);
+        answer
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("query task failed: {e}")))?
 }
 
 /// The largest integer a JavaScript number holds exactly (2^53 − 1).

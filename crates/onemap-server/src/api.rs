@@ -4,7 +4,7 @@ use crate::answer::{blocking, js_safe};
 use crate::error::path_error;
 use crate::error::{ApiError, ErrorCode};
 use crate::geojson;
-use crate::openapi::ErrorBody;
+use crate::openapi::{ErrorBody, Overloaded};
 use crate::params::{
     parse_area_id, FeaturesParams, HotspotsParams, LocateParams, NearestParams, Params,
     SearchParams, StatsParams, WindowParams, Within,
@@ -41,7 +41,8 @@ pub async fn locate(State(state): State<AppState>, Params(p): Params<LocateParam
 /// One page of GeoJSON.
 #[utoipa::path(get, path = "/api/features/{layer}", tag = "queries", params(("layer" = String, Path, description = "A data layer: districts, towns, villages, grids, units, events, ships, heritage, homesteads, enterprises, schools"), FeaturesParams),
     responses((status = 200, description = "One page of features as a GeoJSON FeatureCollection, with next_cursor", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown layer", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody)))]
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown layer", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody),
+        Overloaded))]
 pub async fn features(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -92,7 +93,8 @@ pub async fn feature(
 /// distances in metres.
 #[utoipa::path(get, path = "/api/nearest/{layer}", tag = "queries", params(("layer" = String, Path, description = "A data layer: districts, towns, villages, grids, units, events, ships, heritage, homesteads, enterprises, schools"), NearestParams),
     responses((status = 200, description = "The k nearest features with their geodesic distance in metres, as GeoJSON", content_type = "application/geo+json", body = Object),
-        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown layer", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody)))]
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown layer", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody),
+        Overloaded))]
 pub async fn nearest(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -113,7 +115,8 @@ pub async fn nearest(
 /// Event figures grouped by area level or H3 cell.
 #[utoipa::path(get, path = "/api/stats", tag = "queries", params(StatsParams),
     responses((status = 200, description = "Event counts by status and category, open count and closure rate, per group", content_type = "application/json", body = Object),
-        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown area", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody)))]
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown area", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody),
+        Overloaded))]
 pub async fn stats(State(state): State<AppState>, Params(p): Params<StatsParams>) -> ApiResult {
     let q = p.query()?;
     blocking(&state, move |s| to_json(&s.city().event_stats(&q)?)).await
@@ -122,7 +125,8 @@ pub async fn stats(State(state): State<AppState>, Params(p): Params<StatsParams>
 /// Places where the same problem keeps coming back.
 #[utoipa::path(get, path = "/api/hotspots", tag = "queries", params(HotspotsParams),
     responses((status = 200, description = "Places where the same problem keeps coming back, most reported first", content_type = "application/json", body = Object),
-        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown area", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody)))]
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown area", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody),
+        Overloaded))]
 pub async fn hotspots(
     State(state): State<AppState>,
     Params(p): Params<HotspotsParams>,
@@ -138,7 +142,8 @@ pub async fn hotspots(
 #[utoipa::path(get, path = "/api/areas/{id}", tag = "queries",
     params(("id" = String, Path, description = "An area id: 6 (district) to 18 (unit) digits"), WindowParams),
     responses((status = 200, description = "The area: figures, leader, breadcrumb and children", content_type = "application/json", body = Object),
-        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown area", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody)))]
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown area", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody),
+        Overloaded))]
 pub async fn area(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -157,7 +162,8 @@ pub async fn area(
 /// coarse levels first, each with its path and box.
 #[utoipa::path(get, path = "/api/areas/search", tag = "queries", params(SearchParams),
     responses((status = 200, description = "Areas whose name contains q (or whose id starts with it), coarse levels first, each with its path and box", content_type = "application/json", body = Object),
-        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody)))]
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody),
+        Overloaded))]
 pub async fn search(State(state): State<AppState>, Params(p): Params<SearchParams>) -> ApiResult {
     let (q, limit) = p.query()?;
     blocking(&state, move |s| {

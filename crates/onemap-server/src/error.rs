@@ -13,9 +13,16 @@
 //! with `bad_`; a value that parses but is not acceptable (an unknown
 //! category, `from` after `to`, an oversized box) is a 422. Malformed ids in
 //! a path (`/api/areas/abc`, a tile `3/8/0`) name nothing and are 400s.
+//!
+//! A server's failure tells the public nothing about the server: the body of
+//! a 500 `internal` or a 503 `store_unavailable` is a fixed message and an
+//! error id; the details (a path, a database's address, a library's words)
+//! go to the log under that id. The other 5xx messages (`read_only`,
+//! `overloaded`, `timeout`) are fixed texts of ours. An `overloaded` answer
+//! carries `Retry-After`.
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use onemap_core::workflow::WorkflowError;
@@ -172,6 +179,36 @@ error_codes! {
     StoreUnavailable = "store_unavailable" => SERVICE_UNAVAILABLE,
     /// This server keeps no changes (no store for the event loop).
     ReadOnly = "read_only" => SERVICE_UNAVAILABLE,
+    /// Load shedding: too many connections, expensive requests or stream
+    /// subscribers at once; try again after `Retry-After` seconds.
+    Overloaded = "overloaded" => SERVICE_UNAVAILABLE,
+    /// The request was not answered within the server's request timeout.
+    Timeout = "timeout" => SERVICE_UNAVAILABLE,
+}
+
+impl ErrorCode {
+    /// The message the public gets instead of the error's own, for the
+    /// codes whose messages carry a library's details.
+    fn public_message(self) -> Option<&'static str> {
+        match self {
+            ErrorCode::Internal => Some("the server failed; its log has the details"),
+            ErrorCode::StoreUnavailable => {
+                Some("the store cannot be reached; nothing was changed, try again later")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A new error id: 16 hex digits, random (std's randomly keyed hasher over a
+/// counter), so the ids of two servers' logs do not collide.
+fn error_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(NEXT.fetch_add(1, Ordering::Relaxed));
+    format!("{:016x}", h.finish())
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -230,13 +267,27 @@ impl std::error::Error for ApiError {}
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
-            tracing::error!(code = self.code.as_str(), "{}", self.message);
+        let code = self.code.as_str();
+        let error = match self.code.public_message() {
+            Some(public) => {
+                let id = error_id();
+                tracing::error!(error_id = %id, code, "{}", self.message);
+                serde_json::json!({
+                    "code": code,
+                    "message": format!("{public} (error id {id})"),
+                    "id": id,
+                })
+            }
+            None => serde_json::json!({ "code": code, "message": self.message }),
+        };
+        let mut res = (status, Json(serde_json::json!({ "error": error }))).into_response();
+        if self.code == ErrorCode::Overloaded {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::guard::RETRY_AFTER_SECS),
+            );
         }
-        let body = serde_json::json!({
-            "error": { "code": self.code.as_str(), "message": self.message }
-        });
-        (status, Json(body)).into_response()
+        res
     }
 }
 
@@ -296,17 +347,11 @@ impl From<StoreError> for ApiError {
                 Self::new(ErrorCode::IdempotencyConflict, msg)
             }
             StoreError::UnknownToken(_) => Self::new(ErrorCode::UnknownToken, msg),
+            // Both logged with their details where the answer is made.
             StoreError::Postgres(p) if p.is_unavailable() => {
-                tracing::warn!("{msg}");
-                Self::new(
-                    ErrorCode::StoreUnavailable,
-                    format!("{msg}; nothing was changed, try again later"),
-                )
+                Self::new(ErrorCode::StoreUnavailable, msg)
             }
-            other => {
-                tracing::error!("store error: {:#}", anyhow_chain(&other));
-                Self::internal(format!("the store failed: {}", anyhow_chain(&other)))
-            }
+            other => Self::internal(format!("the store failed: {}", anyhow_chain(&other))),
         }
     }
 }
@@ -439,6 +484,48 @@ mod tests {
         // An index error wrapping a core error keeps the core error's code.
         let wrapped = IndexError::Core(CoreError::BadTime("x".into()));
         assert_eq!(code(wrapped.into()), (400, "bad_time"));
+    }
+
+    async fn body(res: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    /// A server failure's details go to the log; the public gets a fixed
+    /// message and the id of the log line.
+    #[tokio::test]
+    async fn server_failures_tell_the_public_an_id_not_the_details() {
+        let secret = "cannot read /srv/onemap/city/units.fgb at db.internal:5432/onemap";
+        for code in [ErrorCode::Internal, ErrorCode::StoreUnavailable] {
+            let res = ApiError::new(code, secret).into_response();
+            assert!(res.status().is_server_error());
+            let v = body(res).await;
+            let text = v.to_string();
+            assert!(
+                !text.contains("/srv") && !text.contains("db.internal"),
+                "{v}"
+            );
+            let id = v["error"]["id"].as_str().unwrap();
+            assert_eq!(id.len(), 16, "{v}");
+            assert!(v["error"]["message"].as_str().unwrap().contains(id), "{v}");
+            assert_eq!(v["error"]["code"], code.as_str());
+        }
+        let a = body(ApiError::internal("x").into_response()).await;
+        let b = body(ApiError::internal("x").into_response()).await;
+        assert_ne!(a["error"]["id"], b["error"]["id"]);
+        // Client errors keep their message, and have no id.
+        let v = body(ApiError::new(ErrorCode::BadTime, "bad time 'x'").into_response()).await;
+        assert_eq!(v["error"]["message"], "bad time 'x'");
+        assert!(v["error"].get("id").is_none());
+    }
+
+    #[test]
+    fn overloaded_says_when_to_come_back() {
+        let res = ApiError::new(ErrorCode::Overloaded, "busy").into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "1");
     }
 
     #[test]

@@ -17,6 +17,11 @@
 //! - the viewer `/`, the wall display `/wall`, their files under `/viewer/`
 //!   and MapLibre under `/vendor/` (`assets`).
 //!
+//! Connections are accepted and served by hyper in `conn` (header timeout,
+//! connection cap); every route passes `guard`'s limits (request timeout,
+//! body size by route, load shedding), and expensive work takes a permit
+//! of its cap ([`Limits`]).
+//!
 //! Every failure is an [`ApiError`] with an [`ErrorCode`], turned into a JSON
 //! answer in one place (`error`), where the code alone picks the status;
 //! query parameters are parsed once at the edge (`params`), with the same
@@ -26,8 +31,10 @@ mod answer;
 mod api;
 mod assets;
 mod auth;
+mod conn;
 mod error;
 mod geojson;
+mod guard;
 mod live;
 mod metrics;
 mod openapi;
@@ -41,6 +48,7 @@ mod tiles;
 mod wall;
 
 pub use error::{ApiError, ErrorCode};
+pub use guard::{Limits, OVERFLOW_CONNECTIONS, RETRY_AFTER_SECS};
 pub use state::{AppState, ServerConfig, StoreHandle};
 
 use axum::http::{header, Method};
@@ -65,8 +73,6 @@ pub enum ServerError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("the server stopped")]
-    Serve(#[source] std::io::Error),
 }
 
 /// The whole HTTP app.
@@ -91,6 +97,12 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            guard::limits,
+        ))
+        // The body limits are `guard::limits`'s, per route.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             metrics::track,
         ))
         .layer(CompressionLayer::new().gzip(true))
@@ -99,13 +111,10 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until Ctrl-C or SIGTERM, then lets requests
-/// in flight finish.
+/// Serves `app` on `listener` until Ctrl-C or SIGTERM, within the state's
+/// [`Limits`], then lets requests in flight finish (10 s at most).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServerError> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(ServerError::Serve)
+    conn::serve(listener, state, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -1,6 +1,12 @@
 //! Prometheus metrics, hand-rolled: request counts by route and status,
-//! latency histograms by route, tile sizes, and the tile cache's figures.
+//! latency histograms by route, tile sizes, the tile cache's figures, and
+//! what the limits shed.
+//!
+//! Every label comes from a fixed set, so no request can add a series: the
+//! route is the matched route's template (`unmatched` for any other path)
+//! and the method one of [`METHODS`] or `other`.
 
+use crate::guard::Shed;
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
@@ -57,11 +63,31 @@ impl Histogram {
     }
 }
 
+/// The methods counted by name; any other is `other`.
+const METHODS: [Method; 7] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::DELETE,
+    Method::PATCH,
+    Method::OPTIONS,
+];
+
+/// A method as labelled: its name if it is one of [`METHODS`], else
+/// `other` (a client may send any token as a method).
+fn method_label(m: &Method) -> &'static str {
+    METHODS
+        .iter()
+        .find(|k| *k == m)
+        .map_or("other", Method::as_str)
+}
+
 /// One route's figures.
 #[derive(Debug, Default)]
 struct RouteStats {
     /// (method, status) → count; a handful per route, so a short list.
-    counts: Vec<(Method, u16, u64)>,
+    counts: Vec<(&'static str, u16, u64)>,
     latency: Histogram,
 }
 
@@ -99,7 +125,7 @@ impl Metrics {
         self.with(|t| t.tiles_not_modified += 1);
     }
 
-    fn request(&self, method: &Method, route: &str, status: u16, secs: f64) {
+    fn request(&self, method: &'static str, route: &str, status: u16, secs: f64) {
         self.with(|t| {
             let r = match t.routes.get_mut(route) {
                 Some(r) => r,
@@ -108,10 +134,10 @@ impl Metrics {
             match r
                 .counts
                 .iter_mut()
-                .find(|(m, s, _)| *s == status && m == method)
+                .find(|(m, s, _)| *s == status && *m == method)
             {
                 Some((_, _, n)) => *n += 1,
-                None => r.counts.push((method.clone(), status, 1)),
+                None => r.counts.push((method, status, 1)),
             }
             r.latency.observe(&LATENCY_BUCKETS, secs);
         });
@@ -121,14 +147,14 @@ impl Metrics {
 /// Middleware: counts and times every request by its route pattern.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().cloned();
-    let method = req.method().clone();
+    let method = method_label(req.method());
     let started = Instant::now();
     let res = next.run(req).await;
     let secs = started.elapsed().as_secs_f64();
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     state
         .metrics
-        .request(&method, route, res.status().as_u16(), secs);
+        .request(method, route, res.status().as_u16(), secs);
     res
 }
 
@@ -144,7 +170,7 @@ pub fn render(state: &AppState) -> String {
             t.routes.iter().map(|(k, v)| (k.as_str(), v)).collect();
         let mut counts: Vec<(&str, &str, u16, u64)> = routes
             .iter()
-            .flat_map(|(route, r)| r.counts.iter().map(|(m, s, n)| (m.as_str(), *route, *s, *n)))
+            .flat_map(|(route, r)| r.counts.iter().map(|(m, s, n)| (*m, *route, *s, *n)))
             .collect();
         counts.sort_unstable();
         for (method, route, status, n) in counts {
@@ -187,6 +213,48 @@ pub fn render(state: &AppState) -> String {
         "# TYPE onemap_tile_cache_bytes gauge\nonemap_tile_cache_bytes {}",
         cache.bytes
     );
+    let guard = &state.guard;
+    out.push_str("# HELP onemap_http_shed_total Requests answered 503 overloaded, by the cap that was full (connections_closed: connections closed unanswered beyond the overflow).\n# TYPE onemap_http_shed_total counter\n");
+    for what in Shed::ALL {
+        let _ = writeln!(
+            out,
+            "onemap_http_shed_total{{limit=\"{}\"}} {}",
+            what.label(),
+            guard.shed(what)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP onemap_http_timeouts_total Requests answered 503 timeout.\n# TYPE onemap_http_timeouts_total counter\nonemap_http_timeouts_total {}",
+        guard.timeouts()
+    );
+    let (connections, expensive, streams) = guard.in_use();
+    let limits = &guard.limits;
+    for (name, help, now, max) in [
+        (
+            "onemap_http_connections",
+            "Open connections",
+            connections,
+            limits.max_connections,
+        ),
+        (
+            "onemap_http_expensive_requests",
+            "Expensive requests running",
+            expensive,
+            limits.max_expensive,
+        ),
+        (
+            "onemap_ship_stream_subscribers",
+            "Ship stream subscribers",
+            streams,
+            limits.max_streams,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}.\n# TYPE {name} gauge\n{name} {now}\n# HELP {name}_max {help}: the cap.\n# TYPE {name}_max gauge\n{name}_max {max}"
+        );
+    }
     let _ = writeln!(
         out,
         "# TYPE onemap_uptime_seconds gauge\nonemap_uptime_seconds {:.3}",
@@ -198,6 +266,18 @@ pub fn render(state: &AppState) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn methods_are_labelled_from_a_fixed_set() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::OPTIONS), "OPTIONS");
+        for m in ["FOO", "get", "PROPFIND", "X-1234"] {
+            assert_eq!(
+                method_label(&Method::from_bytes(m.as_bytes()).unwrap()),
+                "other"
+            );
+        }
+    }
 
     #[test]
     fn histogram_is_cumulative() {

@@ -12,7 +12,7 @@ use utoipa::{OpenApi, PartialSchema, ToSchema};
 #[openapi(
     info(
         title = "onemap",
-        description = "Whole city, one map (全市一张图): vector tiles, TileJSON, MapLibre styles and spatial queries over an in-memory city, and the closed event loop. Errors are JSON {\"error\": {\"code\", \"message\"}}; the code alone decides the status. Integers beyond 2^53 (unit ids) are strings in JSON answers.",
+        description = "Whole city, one map (全市一张图): vector tiles, TileJSON, MapLibre styles and spatial queries over an in-memory city, and the closed event loop. Errors are JSON {\"error\": {\"code\", \"message\"}}; the code alone decides the status. Integers beyond 2^53 (unit ids) are strings in JSON answers. Any route may answer 503 timeout when it is not answered within the server's request timeout, and 413 body_too_large to a body larger than it takes (only the event loop's writes and ship batches take one); the expensive routes (tile renders, queries) and the ship stream answer 503 overloaded, with Retry-After, beyond their caps.",
         license(name = "MIT OR Apache-2.0")
     ),
     tags(
@@ -67,7 +67,7 @@ pub(crate) enum WriteErrors {
     NotJson(ErrorBody),
     #[response(
         status = 503,
-        description = "The store cannot be reached (nothing was changed), or the server keeps no changes"
+        description = "The store cannot be reached (nothing was changed), the server keeps no changes, the connection cap is reached (overloaded, with Retry-After), or the request timed out"
     )]
     Unavailable(ErrorBody),
 }
@@ -85,6 +85,22 @@ pub(crate) struct ErrorBody {
 struct ErrorDetail {
     code: ErrorCode,
     message: String,
+    /// Only with `internal` and `store_unavailable`: the id under which the
+    /// server's log holds the details (the message gives none).
+    id: Option<String>,
+}
+
+/// 503 `overloaded`: the cap of what was asked for is reached (load
+/// shedding, never queued); `Retry-After` says when to try again.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only described.
+pub(crate) enum Overloaded {
+    #[response(
+        status = 503,
+        description = "overloaded: too many requests of this kind at once (try again after Retry-After seconds), or timeout: not answered within the server's request timeout",
+        headers(("Retry-After" = u64, description = "Seconds to wait (with overloaded)"))
+    )]
+    Busy(ErrorBody),
 }
 
 impl PartialSchema for ErrorCode {

@@ -12,9 +12,11 @@ use axum::Json;
 /// Liveness, the loaded city's counts and its store.
 ///
 /// `status` is `degraded` (still 200: the city is served from memory) when
-/// the database cannot be reached.
+/// the database cannot be reached. The store is its kind and status only:
+/// where it is (a path, a database's address) is in the server's log, not
+/// here, since anyone may ask. Never shed: it answers under any load.
 #[utoipa::path(get, path = "/healthz", tag = "service",
-    responses((status = 200, description = "The server, its city and its store", content_type = "application/json", body = Object)))]
+    responses((status = 200, description = "The server, its city and its store's kind and status (files, memory, or postgis with connected and reconnects)", content_type = "application/json", body = Object)))]
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let city = state.city();
     let counts: serde_json::Map<String, serde_json::Value> = onemap_core::Layer::ALL

@@ -5,7 +5,7 @@
 
 use crate::error::{ApiError, ErrorCode};
 use crate::live::body;
-use crate::openapi::{ErrorBody, WriteErrors};
+use crate::openapi::{ErrorBody, Overloaded, WriteErrors};
 use crate::params::Params;
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
@@ -274,12 +274,17 @@ fn messages(
 /// departure, arrival and alert, in order. A client that falls more than
 /// the buffer behind gets a `lagged` event with how many it missed.
 #[utoipa::path(get, path = "/api/ships/stream", tag = "ships",
-    responses((status = 200, description = "Server-sent events: position, departure, arrival, alert (each with a rising seq), and lagged {missed} for a client that fell behind", content_type = "text/event-stream", body = String)))]
-pub async fn stream(State(state): State<AppState>) -> impl IntoResponse {
+    responses((status = 200, description = "Server-sent events: position, departure, arrival, alert (each with a rising seq), and lagged {missed} for a client that fell behind", content_type = "text/event-stream", body = String),
+        Overloaded))]
+pub async fn stream(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     use futures_util::StreamExt;
-    let s = messages(state.live.subscribe())
-        .map(|(name, data)| Ok::<_, Infallible>(SseEvent::default().event(name).data(data)));
-    Sse::new(s).keep_alive(KeepAlive::default())
+    // Held as long as the stream: the subscriber cap.
+    let permit = state.guard.stream()?;
+    let s = messages(state.live.subscribe()).map(move |(name, data)| {
+        let _subscribed = &permit;
+        Ok::<_, Infallible>(SseEvent::default().event(name).data(data))
+    });
+    Ok(Sse::new(s).keep_alive(KeepAlive::default()))
 }
 
 #[cfg(test)]

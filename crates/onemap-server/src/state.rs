@@ -2,6 +2,7 @@
 //! snapshot and its tiles), the styles, the search list and the metrics,
 //! behind one cheap-to-clone [`AppState`].
 
+use crate::guard::{Guard, Limits};
 use crate::metrics::Metrics;
 use crate::styles::Styles;
 use onemap_core::{AreaId, Level};
@@ -20,11 +21,13 @@ pub struct ServerConfig {
     pub styles_dir: PathBuf,
     /// Folder of the web viewer (`index.html`, …, and `node_modules/`).
     pub viewer_dir: PathBuf,
-    /// Where the city came from (reported by `/healthz`).
+    /// Where the city came from (its kind and status are in `/healthz`).
     pub store: StoreHandle,
     /// Reads (the API, tiles, styles, catalog) need a bearer token too;
     /// only the pages, their files, `/healthz` and `/metrics` stay open.
     pub private_reads: bool,
+    /// Timeouts, caps and body sizes.
+    pub limits: Limits,
 }
 
 /// The store the city was loaded from.
@@ -34,41 +37,27 @@ pub enum StoreHandle {
     #[default]
     Memory,
     /// A city directory.
-    Files {
-        path: PathBuf,
-        /// Time to read and index it.
-        load_seconds: f64,
-    },
+    Files,
     /// A PostGIS database, with the (reconnecting) link the city was loaded over.
-    Postgis {
-        link: Arc<onemap_store::PgLink>,
-        /// Time to read and index the city.
-        load_seconds: f64,
-    },
+    Postgis { link: Arc<onemap_store::PgLink> },
 }
 
 impl StoreHandle {
-    /// The store as `/healthz` shows it, and whether it is reachable.
+    /// The store as `/healthz` shows it to everyone — its kind and whether
+    /// it is reachable, never where it is (a path, a database's host and
+    /// name: those are in the log when the server starts) — and whether it
+    /// is reachable.
     pub fn status(&self) -> (serde_json::Value, bool) {
         match self {
             StoreHandle::Memory => (serde_json::json!({ "kind": "memory" }), true),
-            StoreHandle::Files { path, load_seconds } => (
-                serde_json::json!({
-                    "kind": "files",
-                    "path": path.display().to_string(),
-                    "load_seconds": load_seconds,
-                }),
-                true,
-            ),
-            StoreHandle::Postgis { link, load_seconds } => {
+            StoreHandle::Files => (serde_json::json!({ "kind": "files" }), true),
+            StoreHandle::Postgis { link } => {
                 let connected = link.is_connected();
                 (
                     serde_json::json!({
                         "kind": "postgis",
-                        "target": link.target(),
                         "connected": connected,
                         "reconnects": link.reconnects(),
-                        "load_seconds": load_seconds,
                     }),
                     connected,
                 )
@@ -84,6 +73,7 @@ impl Default for ServerConfig {
             viewer_dir: PathBuf::from("viewer"),
             store: StoreHandle::Memory,
             private_reads: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -110,6 +100,8 @@ pub struct Inner {
     pub(crate) started: Instant,
     pub(crate) store: StoreHandle,
     pub(crate) private_reads: bool,
+    /// The limits in force, their permits and counters.
+    pub(crate) guard: Arc<Guard>,
 }
 
 /// The shared state of the app; clones share everything.
@@ -149,6 +141,7 @@ impl AppState {
             started: Instant::now(),
             store: config.store.clone(),
             private_reads: config.private_reads,
+            guard: Arc::new(Guard::new(config.limits.clone())),
         })))
     }
 }

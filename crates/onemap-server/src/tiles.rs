@@ -2,7 +2,7 @@
 
 use crate::error::path_error;
 use crate::error::{ApiError, ErrorCode};
-use crate::openapi::ErrorBody;
+use crate::openapi::{ErrorBody, Overloaded};
 use crate::params::{Params, TileParams};
 use crate::AppState;
 use axum::body::Body;
@@ -29,7 +29,8 @@ pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
         (status = 304, description = "The If-None-Match ETag still holds"),
         (status = 400, description = "Not a tile (z, x or y out of range or not a number)", body = ErrorBody),
         (status = 404, description = "Unknown layer, or the path does not end in .mvt", body = ErrorBody),
-        (status = 422, description = "A filter value out of range or unknown", body = ErrorBody)))]
+        (status = 422, description = "A filter value out of range or unknown", body = ErrorBody),
+        Overloaded))]
 pub async fn tile(
     State(state): State<AppState>,
     path: Result<Path<(String, String, String, String)>, PathRejection>,
@@ -51,15 +52,11 @@ pub async fn tile(
         tile,
         filter,
     };
-    // A cache hit is answered here; only rendering goes to a blocking thread.
+    // A cache hit is answered here; only rendering goes to a blocking
+    // thread, under the expensive cap.
     let made = match state.tiles().cached(&req)? {
         Some(hit) => hit,
-        None => {
-            let worker = state.clone();
-            tokio::task::spawn_blocking(move || worker.tiles().tile(&req))
-                .await
-                .map_err(|e| ApiError::internal(format!("tile task failed: {e}")))??
-        }
+        None => crate::answer::blocking(&state, move |s| Ok(s.tiles().tile(&req)?)).await?,
     };
     let Some(made) = made else {
         state.metrics.tile_empty();

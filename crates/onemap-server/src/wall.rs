@@ -6,6 +6,7 @@
 
 use crate::answer::{blocking, js_safe};
 use crate::error::ApiError;
+use crate::openapi::Overloaded;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::header;
@@ -25,7 +26,8 @@ const HOTSPOT_DAYS: i64 = 90;
 /// The command-center summary in one answer: city-wide figures, today's
 /// events per district, hot spots, the fleet.
 #[utoipa::path(get, path = "/api/wall", tag = "queries",
-    responses((status = 200, description = "The wall display's summary", content_type = "application/json", body = Object)))]
+    responses((status = 200, description = "The wall display's summary", content_type = "application/json", body = Object),
+        Overloaded))]
 pub async fn wall(State(state): State<AppState>) -> Result<Response, ApiError> {
     let doc = blocking(&state, summary).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(js_safe(doc))).into_response())

@@ -34,5 +34,5 @@ pub use live::records::{
 };
 pub use live::tokens::{IssuedToken, TokenGrant, TokenInfo};
 pub use live::LiveStore;
-pub use postgres::{ImportMode, Notice, PgError, PgLink, PgLive, PgStore};
+pub use postgres::{ImportMode, Notice, PgError, PgLink, PgLive, PgStore, PgTarget};
 pub use validate::{validate_city, Check, Report};

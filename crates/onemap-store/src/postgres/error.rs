@@ -12,6 +12,10 @@ pub enum PgError {
     #[error("cannot connect to PostgreSQL at {target}: {message}")]
     Connect { target: String, message: String },
 
+    /// TLS cannot be set up (an unreadable CA file, no certificate in it).
+    #[error("PostgreSQL TLS: {reason}")]
+    Tls { reason: String },
+
     /// A statement failed.
     #[error("cannot {action}: {message}")]
     Sql {

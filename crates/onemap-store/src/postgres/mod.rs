@@ -1,6 +1,8 @@
 //! PostGIS as the system of record.
 //!
-//! [`PgStore::connect`] opens a connection from a `postgres://` URL;
+//! [`PgStore::connect`] opens a connection from a `postgres://` URL, or
+//! [`PgStore::connect_to`] to a [`PgTarget`] (a password set apart from
+//! the URL, TLS required);
 //! [`PgStore::migrate`] brings the schema up to date (the versioned
 //! migrations of [`MIGRATIONS`], each in its own transaction, recorded in
 //! `schema_migrations`); [`PgStore::import`] writes a whole [`CityData`] in one
@@ -11,13 +13,14 @@
 //! `tokio-postgres`. Table and column names come only from the registry in
 //! `schema`; every value is a parameter or a binary COPY field.
 //!
-//! The connection has no TLS (a local or private-network database).
+//! Connections are plain text unless the target requires TLS (`target`).
 
 mod error;
 mod geom;
 mod live;
 mod read;
 mod schema;
+mod target;
 mod write;
 
 pub use error::PgError;
@@ -25,12 +28,13 @@ pub use live::{Notice, PgLive, CHANGES_CHANNEL};
 #[cfg(test)]
 pub(crate) use schema::history_columns;
 pub use schema::{schema_version, Migration, MIGRATIONS};
+pub use target::PgTarget;
 
 use onemap_core::{CityData, Layer};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::types::Type;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
 
 /// Key of the advisory lock that serializes migrations and imports.
 const LOCK_KEY: i64 = 0x6f6e_656d_6170; // "onemap"
@@ -124,21 +128,25 @@ impl PgStore {
     /// Connects to the database at `url` (10 s connect timeout unless the
     /// URL sets one). Must be called within a tokio runtime.
     pub async fn connect(url: &str) -> Result<PgStore, PgError> {
-        let mut config = parse_url(url)?;
-        Self::connect_with(&mut config).await
+        Self::connect_to(&PgTarget::parse(url)?).await
     }
 
-    /// Connects with a parsed configuration.
-    pub async fn connect_with(config: &mut Config) -> Result<PgStore, PgError> {
-        let target = describe_target(config);
+    /// Connects to a target (10 s connect timeout unless it sets one).
+    pub async fn connect_to(target: &PgTarget) -> Result<PgStore, PgError> {
+        let mut config = target.config();
+        let described = target.describe();
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
         config.application_name("onemap");
-        let (client, connection) = config.connect(NoTls).await.map_err(|e| PgError::Connect {
-            target: target.clone(),
-            message: error::describe(&e),
-        })?;
+        let (client, connection) =
+            config
+                .connect(target.tls.clone())
+                .await
+                .map_err(|e| PgError::Connect {
+                    target: described.clone(),
+                    message: error::describe(&e),
+                })?;
         let connection = tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!("PostgreSQL connection closed: {}", error::describe(&e));
@@ -146,12 +154,12 @@ impl PgStore {
         });
         Ok(PgStore {
             client,
-            target,
+            target: described,
             connection,
         })
     }
 
-    /// `host:port/database`, for messages and `/healthz` (no password).
+    /// `host:port/database`, for messages (no password).
     pub fn target(&self) -> &str {
         &self.target
     }
@@ -288,22 +296,21 @@ pub fn registry() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
 /// and, with [`PgLink::spawn_reconnect`], replaces it with a new one when
 /// the database goes away and returns.
 pub struct PgLink {
-    config: Config,
+    config: PgTarget,
     target: String,
     current: std::sync::RwLock<Arc<PgStore>>,
     reconnects: std::sync::atomic::AtomicU64,
 }
 
 impl PgLink {
-    /// Wraps a connected store; `url` is the URL it was connected with.
-    pub fn new(store: PgStore, url: &str) -> Result<Arc<PgLink>, PgError> {
-        let config = parse_url(url)?;
-        Ok(Arc::new(PgLink {
+    /// Wraps a store connected to `target`.
+    pub fn new(store: PgStore, target: &PgTarget) -> Arc<PgLink> {
+        Arc::new(PgLink {
             target: store.target.clone(),
-            config,
+            config: target.clone(),
             current: std::sync::RwLock::new(Arc::new(store)),
             reconnects: std::sync::atomic::AtomicU64::new(0),
-        }))
+        })
     }
 
     pub fn target(&self) -> &str {
@@ -339,8 +346,7 @@ impl PgLink {
                 if link.is_connected() {
                     continue;
                 }
-                let mut config = link.config.clone();
-                match PgStore::connect_with(&mut config).await {
+                match PgStore::connect_to(&link.config).await {
                     Ok(store) => {
                         *link.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(store);
                         link.reconnects

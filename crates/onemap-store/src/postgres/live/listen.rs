@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
 
 /// The channel every committed change of an event is announced on; the
 /// payload is `ORIGIN ID` (the announcing server and the event's id).
@@ -82,10 +82,13 @@ impl PgLive {
         let mut config = self.config.clone();
         config.application_name("onemap-listen");
         let (client, mut connection) =
-            config.connect(NoTls).await.map_err(|e| PgError::Connect {
-                target: self.target.clone(),
-                message: describe(&e),
-            })?;
+            config
+                .connect(self.tls.clone())
+                .await
+                .map_err(|e| PgError::Connect {
+                    target: self.target.clone(),
+                    message: describe(&e),
+                })?;
         let (ntx, mut nrx) = unbounded_channel::<String>();
         let driver = tokio::spawn(async move {
             let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));

@@ -20,11 +20,11 @@ mod tokens;
 pub use listen::{Notice, CHANGES_CHANNEL};
 
 use super::error::describe;
-use super::{describe_target, parse_url, PgError};
-
+use super::target::Tls;
+use super::{PgError, PgTarget};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use std::time::Duration;
-use tokio_postgres::{Config, NoTls};
+use tokio_postgres::Config;
 
 /// Connections in the pool: enough for 32 clients whose reports take turns
 /// anyway, few enough to leave the database room for others.
@@ -34,6 +34,8 @@ const POOL_SIZE: usize = 16;
 pub struct PgLive {
     pool: Pool,
     config: Config,
+    /// The TLS connector of `config` (the listening connection's too).
+    tls: Tls,
     target: String,
     /// This server's name in announcements, to skip its own.
     origin: String,
@@ -52,15 +54,21 @@ impl PgLive {
     /// A pool for the database at `url`; connects lazily. Must be called
     /// within a tokio runtime.
     pub fn new(url: &str) -> Result<PgLive, PgError> {
-        let mut config = parse_url(url)?;
-        let target = describe_target(&config);
+        Self::with_target(&PgTarget::parse(url)?)
+    }
+
+    /// A pool for a target; connects lazily. Must be called within a tokio
+    /// runtime.
+    pub fn with_target(pg: &PgTarget) -> Result<PgLive, PgError> {
+        let mut config = pg.config();
+        let target = pg.describe();
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(5));
         }
         config.application_name("onemap-live");
         let manager = Manager::from_config(
             config.clone(),
-            NoTls,
+            pg.tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -81,6 +89,7 @@ impl PgLive {
         Ok(PgLive {
             pool,
             config,
+            tls: pg.tls.clone(),
             target,
             origin,
         })
