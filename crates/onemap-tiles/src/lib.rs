@@ -11,7 +11,8 @@
 //!   [`Value`] attributes, and [`TileBuilder::finish`] gives the encoded tile.
 //! - [`TileProjection`] does the geometry work for one tile: project to tile
 //!   pixels, simplify, clip to the tile plus a buffer ([`ClipWindow`]),
-//!   quantize, clean and orient rings (exterior clockwise on screen).
+//!   quantize, clean and orient rings (exterior clockwise on screen), and
+//!   make every polygon feature an OGC-valid multipolygon (`valid`).
 //! - `mvt`: the hand-written MVT 2.1 protobuf encoder ([`LayerEncoder`],
 //!   [`encode_tile`]); no code generator, no `protoc`.
 //! - [`export`] writes every non-empty tile of a zoom range to an MBTiles or
@@ -32,6 +33,7 @@ mod render;
 mod rules;
 mod source;
 mod tilejson;
+mod valid;
 
 pub use builder::{LayerBuilder, TileBuilder, DEFAULT_BUFFER};
 pub use clip::ClipWindow;

@@ -147,10 +147,12 @@ fn areas(
     let list = src.city.areas().level(level);
     let counts = &figs.areas[level.depth()];
     for p in polygons_in(layer, w) {
-        let Some(shape) = &band[p as usize] else {
+        let Some(drawn) = &band[p as usize] else {
             continue;
         };
-        let rings = lb.projection().world_polygons(shape);
+        let rings = lb
+            .projection()
+            .prepared_polygons(&drawn.shape, drawn.rounding_safe);
         if rings.is_empty() {
             continue;
         }
@@ -209,10 +211,12 @@ fn homesteads(src: &TileSource, z: u8, w: [f64; 4], lb: &mut LayerBuilder<'_>) {
     let Some(band) = layer.band(z) else { return };
     let items = src.city.homesteads();
     for p in polygons_in(layer, w) {
-        let Some(shape) = &band[p as usize] else {
+        let Some(drawn) = &band[p as usize] else {
             continue;
         };
-        let rings = lb.projection().world_polygons(shape);
+        let rings = lb
+            .projection()
+            .prepared_polygons(&drawn.shape, drawn.rounding_safe);
         let h = &items[p as usize];
         lb.add_rings(
             h.id,
