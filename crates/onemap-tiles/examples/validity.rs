@@ -1,6 +1,8 @@
 //! Every polygon of every tile checked by an independent decoder and GEOS:
-//! `cargo run --release -p onemap-tiles --example validity -- [SCALE] [MAXZOOM] [CHECKERS]`
-//! (defaults: the full city of seed 1, zoom 14, 2 Python processes).
+//! `cargo run --release -p onemap-tiles --example validity -- [CITY] [MAXZOOM] [CHECKERS]`
+//! where CITY is a city directory (`onemap synth --seed 1 --out DIR`) or a
+//! scale to generate the city of seed 1 at (defaults: 1.0, zoom 14, 2
+//! Python processes). `scripts/test.sh` runs it over the full city.
 //!
 //! Renders every tile of zooms 0–MAXZOOM over the city's bounds (all layers
 //! in one composite tile, uncached, as `onemap tiles export` enumerates
@@ -36,16 +38,26 @@ fn thread_cpu_ns() -> u64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let scale: f64 = args.get(1).map_or(1.0, |s| s.parse().expect("a scale"));
+    let city = args.get(1).map_or("1.0", String::as_str);
     let maxzoom: u8 = args.get(2).map_or(14, |s| s.parse().expect("a zoom"));
     let checkers: usize = args.get(3).map_or(2, |s| s.parse().expect("a count"));
     let t0 = Instant::now();
-    let (_, data) = onemap_synth::generate(&onemap_synth::SynthConfig {
-        seed: 1,
-        scale,
-        events: None,
-    })
-    .expect("a valid config");
+    let data = match city.parse::<f64>() {
+        Ok(scale) => {
+            let cfg = onemap_synth::SynthConfig {
+                seed: 1,
+                scale,
+                events: None,
+            };
+            onemap_synth::generate(&cfg).expect("a valid config").1
+        }
+        Err(_) => {
+            let dir = std::path::Path::new(city);
+            onemap_store::read_city_dir(dir)
+                .unwrap_or_else(|e| panic!("cannot read the city in {city}: {e}"))
+                .1
+        }
+    };
     let city = Arc::new(City::build(data).expect("a valid city"));
     let t1 = Instant::now();
     let src = TileSource::new(city, 0);
