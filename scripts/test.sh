@@ -36,6 +36,10 @@ if ! [ -x "$PY_ENV/bin/python" ]; then
 fi
 "$PY_ENV/bin/python" -m pip install --quiet --disable-pip-version-check mapbox-vector-tile shapely \
   || fail "could not install mapbox-vector-tile and shapely from PyPI into $PY_ENV"
+# The tile tests' oracles: the decoder and GEOS (through shapely). Checked
+# here so a broken install fails now, saying so, and not as a test failure.
+"$PY_ENV/bin/python" -c 'import mapbox_vector_tile, shapely; from shapely.validation import explain_validity' \
+  || fail "mapbox-vector-tile or shapely does not import in $PY_ENV (the tile tests' independent decoder and GEOS)"
 # The tile tests run the decoder with $PYTHON.
 export PYTHON="$PY_ENV/bin/python"
 echo "PYTHON=$PYTHON"
@@ -79,6 +83,10 @@ TMP_CITY="$(mktemp -d)"
 "$ONEMAP" synth --seed 1 --out "$TMP_CITY/putian"
 "$ONEMAP" validate "$TMP_CITY/putian"
 
+step "full-scale city: every polygon of every tile z0-14 OGC-valid (mapbox-vector-tile + GEOS)"
+cargo run --release --locked -q -p onemap-tiles --example validity -- "$TMP_CITY/putian" 14 \
+  || fail "tiles of the full city hold invalid polygons (or the check could not run; see above)"
+
 step "full-scale city through PostGIS: migrate, import, export, byte-identical files"
 PG_CITY="${ONEMAP_TEST_POSTGRES%/*}/onemap_full_city"
 /usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 "$ONEMAP_TEST_POSTGRES" -c 'CREATE DATABASE onemap_full_city' \
@@ -105,6 +113,9 @@ fi
 command -v node >/dev/null || fail "node is required for the browser tests"
 command -v npm >/dev/null || fail "npm is required for the browser tests"
 (cd viewer && npm ci --no-audit --no-fund) || fail "npm ci in viewer/ failed"
+# The ids test decodes tiles as MapLibre does, with @mapbox/vector-tile.
+(cd viewer && node --input-type=module -e "await import('@mapbox/vector-tile'); await import('pbf')") \
+  || fail "@mapbox/vector-tile or pbf is missing from viewer/node_modules (devDependencies of viewer/package.json)"
 BROWSER_CITY="$(mktemp -d)"
 SERVER_LOG="$BROWSER_CITY/serve.log"
 "$ONEMAP" synth --scale 0.02 --out "$BROWSER_CITY/city" >/dev/null

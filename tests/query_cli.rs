@@ -71,9 +71,10 @@ fn json(args: &[&str]) -> Value {
 }
 
 /// The value as the CLI prints it, read back the same way (serde_json's
-/// reader may round the last digit of a float: both sides alike).
+/// reader may round the last digit of a float: both sides alike), ids
+/// beyond 2^53 as strings (as the API gives them).
 fn same<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::from_str(&serde_json::to_string_pretty(v).unwrap()).unwrap()
+    onemap_index::js_safe(serde_json::from_str(&serde_json::to_string_pretty(v).unwrap()).unwrap())
 }
 
 /// A point inside some unit: the first event's position.
@@ -95,7 +96,12 @@ fn locate_answers_with_the_chain_of_areas() {
     let (lon, lat) = inland();
     let (x, y) = (lon.to_string(), lat.to_string());
     let want = fixture().city.locate(lon, lat).unwrap().expect("in a unit");
-    assert_eq!(json(&["locate", &x, &y]), same(&want));
+    let got = json(&["locate", &x, &y]);
+    assert_eq!(got, same(&want));
+    // A unit's 18 digits are a string, exact in any reader; a district's
+    // 6 a number (as the API answers).
+    assert_eq!(got["unit"]["id"], want.unit.id.get().to_string());
+    assert_eq!(got["district"]["id"], want.district.id.get());
     let table = ok(&["--table", "locate", &x, &y]);
     let rows: Vec<&str> = table.lines().collect();
     assert_eq!(rows.len(), 5, "{table}");
@@ -276,6 +282,50 @@ fn idle_homesteads_in_a_town() {
         "10000",
     ]);
     assert_eq!(got, same(&want));
+}
+
+/// `features --csv`: a header and one row per feature, the ids (18-digit
+/// units included) as their exact digits, as the JSON's strings and the
+/// index's own values; the next page's cursor on stderr.
+#[test]
+fn features_as_csv_keep_ids_exact() {
+    let city = &fixture().city;
+    let district = city.areas().level(Level::District)[0].id;
+    let page = PageRequest::first(25);
+    let want = city
+        .features_in_area(Layer::Events, district, &EventFilter::default(), &page)
+        .unwrap();
+    let d = district.get().to_string();
+    let args = ["features", "events", "--area", &d, "--limit", "25"];
+    let out = query(&fixture().dir, &[&args[..], &["--csv"]].concat());
+    assert!(out.status.success(), "{}", text(&out));
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows[0][..6],
+        ["layer", "id", "lon", "lat", "unit", "cell"],
+        "{csv}"
+    );
+    assert!(rows[0].contains(&"category") && rows[0].contains(&"closed_at"));
+    assert_eq!(rows.len(), 1 + want.features.len());
+    let json = json(&args);
+    for ((row, f), j) in rows[1..]
+        .iter()
+        .zip(&want.features)
+        .zip(json["features"].as_array().unwrap())
+    {
+        assert_eq!(row.len(), rows[0].len(), "{csv}");
+        assert_eq!(row[1], f.id.to_string());
+        let unit = f.unit.expect("events in a district are in units").get();
+        assert!(unit > onemap_index::MAX_SAFE_INTEGER);
+        assert_eq!(row[4], unit.to_string());
+        assert_eq!(j["unit"], row[4], "the JSON's string, digit for digit");
+    }
+    let cursor = want.next_cursor.expect("more than one page").to_string();
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap().trim(),
+        format!("more: --cursor {cursor}")
+    );
 }
 
 /// Bad input: exit code, one line on stderr that starts with "error:" and

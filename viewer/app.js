@@ -243,14 +243,28 @@
     const top = point || area || hits[0];
     if (top.layer.id === 'live-ships') return showShip(top.properties.mmsi);
     if (top !== area) return showFeature(top);
-    // Area ids of units exceed 2^53: ask the server which area is here.
+    // An area carries its id, exact, as the string `code` (the style
+    // promotes it to the feature id). Tiles without it (an archive exported
+    // before codes): ask the server which area is here.
+    if (top.properties.code) return showArea(top.properties.code, false);
     const loc = await getJSON(`/api/locate?lon=${e.lngLat.lng}&lat=${e.lngLat.lat}`);
     const level = Object.keys(LEVEL_LAYER).find((k) => LEVEL_LAYER[k] === top.sourceLayer);
     if (loc && level) showArea(loc[level].id, false);
   });
+  // The area under the pointer is outlined (feature-state `hover`, keyed by
+  // its code): one per level, each cleared when the pointer moves on.
+  const hovered = {};
+  const setHover = (l, id) => {
+    if (hovered[l] === id) return;
+    if (hovered[l] !== undefined) map.setFeatureState({ source: 'onemap', sourceLayer: l, id: hovered[l] }, { hover: false });
+    if (id !== undefined) map.setFeatureState({ source: 'onemap', sourceLayer: l, id }, { hover: true });
+    hovered[l] = id;
+  };
+  onemap.hovered = hovered;
   for (const l of AREA_LEVELS) {
     map.on('mouseenter', l + '-fill', () => (map.getCanvas().style.cursor = 'pointer'));
-    map.on('mouseleave', l + '-fill', () => (map.getCanvas().style.cursor = ''));
+    map.on('mousemove', l + '-fill', (e) => setHover(l, e.features[0] && e.features[0].id));
+    map.on('mouseleave', l + '-fill', () => { map.getCanvas().style.cursor = ''; setHover(l, undefined); });
   }
 
   // --- search ----------------------------------------------------------------

@@ -60,10 +60,16 @@
   }
 
   let stop = 0;
+  // The district on tour is outlined (feature-state `tour`, keyed by its
+  // code: the style promotes it to the feature id).
+  const touring = (id, on) => map.setFeatureState({ source: 'onemap', sourceLayer: 'districts', id: String(id) }, { tour: on });
   function tour() {
     const ds = wall.summary && wall.summary.districts;
     if (ds && ds.length) {
+      if (wall.touring !== undefined) touring(wall.touring, false);
       const d = ds[stop++ % ds.length];
+      touring(d.id, true);
+      wall.touring = d.id;
       wall.tours++;
       $('tour-name').textContent = d.name;
       $('tour-figures').textContent = `${num(d.events_today)} today · ${num(d.open)} open · ${pct(d.closure_rate)} closed`;

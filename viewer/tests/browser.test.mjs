@@ -94,6 +94,15 @@ test('viewer: click a village → panel shows /api figures; time filter changes 
   await page.waitForFunction(() => window.onemap && window.onemap.ready, null, { timeout: 60000 });
   await idle(page);
   const px = await page.evaluate(([x, y]) => { const p = window.onemap.map.project([x, y]); return [p.x, p.y]; }, probe);
+  // Under the pointer, the village is outlined: feature-state keyed by its
+  // code, the exact id the style promotes (an 18-digit unit id would be too).
+  await page.mouse.move(px[0], px[1]);
+  await page.waitForFunction((id) => window.onemap.hovered.villages === id
+    && window.onemap.map.getFeatureState({ source: 'onemap', sourceLayer: 'villages', id }).hover === true,
+  String(village.id), { timeout: 20000 });
+  const under = await page.evaluate(([x, y]) => window.onemap.map.queryRenderedFeatures([x, y], { layers: ['villages-fill'] })
+    .map((f) => ({ id: f.id, code: f.properties.code })), px);
+  assert.deepEqual(under, [{ id: String(village.id), code: String(village.id) }]);
   await page.mouse.click(px[0], px[1]);
   await page.waitForFunction((id) => window.onemap.details && String(window.onemap.details.area.id) === String(id), village.id, { timeout: 20000 });
   const all = await api(`/api/areas/${village.id}`);
@@ -159,6 +168,21 @@ test('wall: figures appear and keep updating, districts tour', async () => {
   await page.waitForFunction(() => window.onemapWall.refreshes >= 3 && window.onemapWall.tours >= 2, null, { timeout: 30000 });
   assert.notEqual(await page.textContent('#status'), status1, 'the wall updated itself');
   assert.notEqual(await page.textContent('#tour-name'), '–');
+  // The district on tour is outlined through feature-state keyed by its
+  // code: the tiles' features with that id are the district named.
+  const toured = () => page.evaluate(() => {
+    const m = window.onemapWall.map, id = String(window.onemapWall.touring);
+    return { id, state: m.getFeatureState({ source: 'onemap', sourceLayer: 'districts', id }),
+      name: document.getElementById('tour-name').textContent,
+      drawn: m.querySourceFeatures('onemap', { sourceLayer: 'districts' }).filter((f) => f.id === id).map((f) => f.properties.name) };
+  });
+  await page.waitForFunction(() => {
+    const m = window.onemapWall.map, id = String(window.onemapWall.touring);
+    return m.querySourceFeatures('onemap', { sourceLayer: 'districts' }).some((f) => f.id === id);
+  }, null, { timeout: 30000 }).catch(() => {}); // reported by the assertions below
+  const t = await toured();
+  assert.equal(t.state.tour, true, `district ${t.id}`);
+  assert.ok(t.drawn.length > 0 && t.drawn.every((n) => n === t.name), JSON.stringify(t));
   assert.ok((await page.$$('#hotspots li')).length > 0, 'problem places listed');
   // The live fleet: boat icons turned to their heading, moved by the stream
   // (the style no longer draws ships from the tiles).

@@ -372,6 +372,10 @@ pub enum QueryCommand {
         /// homesteads (idle, demolishing, reclaimed).
         #[arg(long)]
         status: Option<String>,
+        /// Print CSV (RFC 4180, a header row, one row per feature; ids as
+        /// their digits; the next page's cursor on stderr) instead of JSON.
+        #[arg(long, conflicts_with = "table")]
+        csv: bool,
     },
     /// An area with its figures, leader, breadcrumb and children.
     Area {

@@ -78,6 +78,7 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
             to,
             category,
             status,
+            csv,
         } => {
             let layer: Layer = layer.parse()?;
             let window = TimeWindow::between(from, to)?;
@@ -110,6 +111,8 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
                 if let Some(c) = found.next_cursor {
                     out!("more: --cursor {c}");
                 }
+            } else if csv {
+                print_csv(&found)?;
             } else {
                 print_json(&found)?;
             }
@@ -236,7 +239,93 @@ fn label(f: &onemap_index::Feature) -> String {
     }
 }
 
+/// Prints a page of features as CSV: `layer,id,lon,lat,unit,cell`, then
+/// each attribute (nested ones as `outer.inner`), in the order first met.
+/// An id is its digits, as in the JSON (where ids beyond 2^53 are strings of
+/// them) and the tiles (`code`); an absent value is an empty field. The next
+/// page's cursor goes to stderr, so stdout is the table alone.
+fn print_csv(page: &onemap_index::Page) -> anyhow::Result<()> {
+    fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    flatten(&key, v, out);
+                }
+            }
+            serde_json::Value::Null => out.push((prefix.to_string(), String::new())),
+            serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
+            other => out.push((prefix.to_string(), other.to_string())),
+        }
+    }
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    }
+    let mut header: Vec<String> = ["layer", "id", "lon", "lat", "unit", "cell"]
+        .map(String::from)
+        .to_vec();
+    let mut rows = Vec::with_capacity(page.features.len());
+    for f in &page.features {
+        let mut cells = vec![
+            (String::from("layer"), f.layer.as_str().to_string()),
+            ("id".into(), f.id.to_string()),
+            ("lon".into(), f.lon.to_string()),
+            ("lat".into(), f.lat.to_string()),
+            (
+                "unit".into(),
+                f.unit.map(|u| u.get().to_string()).unwrap_or_default(),
+            ),
+            ("cell".into(), f.cell.clone().unwrap_or_default()),
+        ];
+        let mut props = Vec::new();
+        flatten("", &serde_json::to_value(&f.properties)?, &mut props);
+        // The attributes' `type` tag says what `layer` says.
+        cells.extend(props.into_iter().filter(|(k, _)| k != "type"));
+        for (k, _) in &cells {
+            if !header.contains(k) {
+                header.push(k.clone());
+            }
+        }
+        rows.push(cells);
+    }
+    out!(
+        "{}",
+        header
+            .iter()
+            .map(|h| field(h))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    for cells in rows {
+        let line: Vec<String> = header
+            .iter()
+            .map(|h| {
+                cells
+                    .iter()
+                    .find(|(k, _)| k == h)
+                    .map_or(String::new(), |(_, v)| field(v))
+            })
+            .collect();
+        out!("{}", line.join(","));
+    }
+    if let Some(c) = &page.next_cursor {
+        eprintln!("more: --cursor {c}");
+    }
+    Ok(())
+}
+
+/// Prints an answer as the API gives it: ids beyond 2^53 as strings
+/// ([`onemap_index::js_safe`]), so a reader in any language gets them exact.
 fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
-    out!("{}", serde_json::to_string_pretty(v)?);
+    let v = onemap_index::js_safe(serde_json::to_value(v)?);
+    out!("{}", serde_json::to_string_pretty(&v)?);
     Ok(())
 }

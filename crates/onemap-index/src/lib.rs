@@ -22,6 +22,9 @@
 //!   [`TimeWindow::between`] and [`EventFilter::for_layer`] build a window
 //!   and a layer's filter from parsed bounds and comma lists.
 //!
+//! - [`js_safe`]: the JSON convention for ids beyond 2^53 (strings), shared
+//!   by the API and the command line.
+//!
 //! Every failure is an [`IndexError`].
 //!
 //! # Layout
@@ -45,6 +48,7 @@ mod feature;
 mod filter;
 mod h3;
 mod hotspots;
+mod json;
 mod locate;
 mod memory;
 mod nearest;
@@ -66,6 +70,7 @@ pub use feature::{Feature, Neighbor, Page, Properties};
 pub use filter::{Cursor, EventFilter, PageRequest, TimeWindow, MAX_BBOX_DEGREES, MAX_LIMIT};
 pub use h3::{FINE_RESOLUTION, HOTSPOT_RESOLUTIONS, STATS_RESOLUTIONS};
 pub use hotspots::{Hotspot, HotspotPlace, HotspotQuery, PlaceKey};
+pub use json::{js_safe, MAX_SAFE_INTEGER};
 pub use memory::MemoryReport;
 pub use stats::{
     CategoryCounts, Figures, GroupBy, GroupKey, GroupStats, Scope, StatsQuery, StatsReport,

@@ -3,8 +3,9 @@
 //!
 //! Polygons are clipped ring by ring with Sutherland–Hodgman, which is exact
 //! for a rectangular window. A concave ring leaving and re-entering the window
-//! comes back as one ring with zero-width bridges along the window's edge;
-//! renderers fill it correctly and the buffer keeps those edges off screen.
+//! comes back as one ring with zero-width bridges along the window's edge,
+//! which is not a valid polygon: the feature's rings are checked once rounded
+//! and rebuilt without them (`valid`).
 
 /// An axis-aligned clip window in tile pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]

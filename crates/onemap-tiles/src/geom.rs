@@ -4,12 +4,14 @@
 //! The pipeline for a polygon, in [`TileProjection::polygon`]: project every
 //! ring to pixels; reject it if its box misses the clip window; simplify it
 //! whole (so neighbouring tiles simplify it alike); clip; quantize; drop
-//! repeated and collinear points; drop degenerate rings; and only then orient,
-//! because clipping and rounding can both flip or collapse a ring.
+//! repeated and collinear points; drop degenerate rings; orient, because
+//! clipping and rounding can both flip or collapse a ring; and last, with all
+//! the rings of the feature in hand, check that they form a valid
+//! multipolygon and rebuild them when they do not (`valid`).
 
 use crate::clip::ClipWindow;
-use geo::BooleanOps;
-use geo_types::{Coord, LineString, MultiPolygon, Polygon, Rect};
+use crate::valid::{make_valid, Scope};
+use geo_types::{MultiPolygon, Polygon};
 use onemap_core::tile::lonlat_to_tile_f;
 use onemap_core::TileCoord;
 
@@ -87,6 +89,7 @@ impl TileProjection {
         for poly in &mp.0 {
             self.add_polygon(poly, tolerance, &mut rings);
         }
+        make_valid(&mut rings, Scope::All);
         rings
     }
 
@@ -108,77 +111,38 @@ impl TileProjection {
     }
 
     /// One polygon in tile pixels (open exterior ring, then open holes)
-    /// clipped to the window, quantized, cleaned and oriented. A polygon
-    /// crossing the window's edge is cut with a boolean intersection (not
-    /// ring by ring), so a concave shape leaving and re-entering the tile
-    /// comes out as valid polygons, without zero-width bridges.
-    fn polygon_px(&self, rings: Vec<Vec<[f64; 2]>>, out: &mut Vec<Vec<[i32; 2]>>) {
+    /// clipped to the window ring by ring (Sutherland–Hodgman), quantized,
+    /// cleaned and oriented into `out`. A concave ring leaving and
+    /// re-entering the window comes back with zero-width bridges along the
+    /// window's edge, and rounding can make rings touch or cross: the
+    /// feature's rings are made valid once they are all there
+    /// ([`crate::valid::make_valid`]). Returns whether it was clipped (did
+    /// not lie wholly inside the window).
+    fn polygon_px(&self, rings: Vec<Vec<[f64; 2]>>, out: &mut Vec<Vec<[i32; 2]>>) -> bool {
         let Some(ext) = rings.first().filter(|r| r.len() >= 3) else {
-            return;
+            return false;
         };
         let (min, max) = bounds(ext);
         if !self.window.overlaps(min, max) {
-            return;
+            return false;
         }
         if self.window.covers(min, max) {
             push_polygon(rings.iter().map(|r| quantize(r)), out);
-            return;
+            return false;
         }
-        let ls = |r: &Vec<[f64; 2]>| {
-            LineString::from(
-                r.iter()
-                    .map(|p| Coord { x: p[0], y: p[1] })
-                    .collect::<Vec<_>>(),
-            )
-        };
-        // Sutherland–Hodgman first: cheap, and it leaves the boolean operation
-        // only the vertices near the tile (its zero-width bridges along the
-        // window's edges are then resolved by the intersection).
         let exterior = self.window.clip_ring(ext);
         if exterior.len() < 3 {
-            return;
+            return true;
         }
         let holes = rings[1..]
             .iter()
             .map(|r| self.window.clip_ring(r))
             .filter(|r| r.len() >= 3);
-        let rings: Vec<Vec<[f64; 2]>> = std::iter::once(exterior).chain(holes).collect();
-        // One excursion out of the window leaves one run along its edge and
-        // no bridge (convex shapes such as hexagons always): no need to cut.
-        if self.boundary_runs(&rings[0]) <= 1
-            && rings[1..].iter().all(|h| self.boundary_runs(h) == 0)
-        {
-            push_polygon(rings.iter().map(|r| quantize(r)), out);
-            return;
-        }
-        let poly = Polygon::new(ls(&rings[0]), rings[1..].iter().map(ls).collect());
-        let (a, b) = (self.window.min, self.window.max);
-        let window = Rect::new(Coord { x: a, y: a }, Coord { x: b, y: b }).to_polygon();
-        for p in poly.intersection(&window).0 {
-            let open = |ls: &LineString<f64>| {
-                let mut v: Vec<[f64; 2]> = ls.0.iter().map(|c| [c.x, c.y]).collect();
-                if v.len() > 1 && v.first() == v.last() {
-                    v.pop();
-                }
-                quantize(&v)
-            };
-            push_polygon(
-                std::iter::once(p.exterior()).chain(p.interiors()).map(open),
-                out,
-            );
-        }
-    }
-
-    /// How many separate runs of consecutive points of a clipped ring lie on
-    /// the window's edge.
-    fn boundary_runs(&self, ring: &[[f64; 2]]) -> usize {
-        let w = self.window;
-        let on = |p: &[f64; 2]| p[0] == w.min || p[0] == w.max || p[1] == w.min || p[1] == w.max;
-        let n = ring.len();
-        (0..n)
-            .filter(|&i| on(&ring[i]) && !on(&ring[(i + n - 1) % n]))
-            .count()
-            .max(usize::from(n > 0 && ring.iter().all(on)))
+        push_polygon(
+            std::iter::once(exterior).chain(holes).map(|r| quantize(&r)),
+            out,
+        );
+        true
     }
 
     /// World coordinates (Web Mercator scaled to `[0, 1]`, y down; see
@@ -203,12 +167,36 @@ impl TileProjection {
     }
 
     /// Polygons already in world coordinates (each: open exterior ring, then
-    /// open holes; already generalized), clipped and quantized as MVT rings.
+    /// open holes; already generalized), clipped and quantized as MVT rings
+    /// of a valid multipolygon.
     pub fn world_polygons(&self, polys: &[Vec<Vec<[f64; 2]>>]) -> Vec<Vec<[i32; 2]>> {
+        self.prepared_polygons(polys, false)
+    }
+
+    /// [`Self::world_polygons`] for a shape known to stay valid when its
+    /// vertices are rounded to this tile's pixels (`rounding_safe`, see
+    /// [`crate::valid::rounding_safe`]): when the tile holds it whole, its
+    /// rings are not checked again.
+    pub(crate) fn prepared_polygons(
+        &self,
+        polys: &[Vec<Vec<[f64; 2]>>],
+        rounding_safe: bool,
+    ) -> Vec<Vec<[i32; 2]>> {
         let mut out = Vec::new();
+        let mut clipped = false;
         for poly in polys {
             let rings = poly.iter().map(|r| self.world_ring_px(r)).collect();
-            self.polygon_px(rings, &mut out);
+            clipped |= self.polygon_px(rings, &mut out);
+        }
+        // A shape that rounds safely can only have gone wrong where clipping
+        // cut it: near the window's lines (see `valid::rounding_safe`).
+        match (rounding_safe, clipped) {
+            (true, false) => {}
+            (true, true) => {
+                let (min, max) = (round_px(self.window.min), round_px(self.window.max));
+                make_valid(&mut out, Scope::NearEdges { min, max });
+            }
+            (false, _) => make_valid(&mut out, Scope::All),
         }
         out
     }
@@ -445,6 +433,7 @@ fn seg_dist2(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::valid::{is_valid, rounding_safe};
 
     #[test]
     fn clean_drops_repeats_collinear_and_spikes() {
@@ -535,8 +524,139 @@ mod tests {
                 poly.iter().map(|r| r.iter().map(|&w| p.world_to_px(w)).collect()).collect(),
                 &mut want,
             );
+            make_valid(&mut want, Scope::All);
             proptest::prop_assert_eq!(p.world_polygons(&[poly]), want);
         }
+    }
+
+    /// What `valid::rounding_safe` promises, tried on many small star
+    /// shapes (a few pixels across, so rounding often matters) around and
+    /// across the window: a shape it calls safe comes out of clipping and
+    /// rounding valid when the tile holds it whole, and when clipped, testing
+    /// only the segments near the window's lines finds what testing all of
+    /// them finds.
+    #[test]
+    fn rounding_safe_shapes_need_checking_only_where_clipped() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let p = TileProjection::new(TileCoord::new(0, 0, 0).unwrap(), 4096, 64);
+        let (min, max) = (round_px(p.window.min), round_px(p.window.max));
+        let px = 1.0 / 4096.0; // world units per pixel at zoom 0
+        let mut seen = [0u32; 4]; // [safe whole, safe clipped, clipped and invalid, unsafe]
+        for _ in 0..20_000 {
+            // Near a window line or a corner half the time, anywhere else too.
+            let at = |v: f64| match (v * 6.0) as u32 {
+                0 => -64.0 + (v - 0.08) * 200.0,
+                1 => 4160.0 + (v - 0.25) * 200.0,
+                _ => v * 4400.0 - 150.0,
+            };
+            let (cx, cy) = (at(next()), at(next()));
+            let n = 3 + (next() * 14.0) as usize;
+            let scale = 1.0 + next() * 30.0;
+            let rs: Vec<f64> = (0..n).map(|_| scale * (0.3 + next())).collect();
+            let mut poly = vec![star(
+                [cx * px, cy * px],
+                &rs.iter().map(|r| r * px).collect::<Vec<_>>(),
+            )];
+            if next() < 0.3 {
+                let hole: Vec<f64> = rs.iter().map(|r| r * 0.5 * px).collect();
+                poly.push(star([cx * px, cy * px], &hole).into_iter().rev().collect());
+            }
+            let polys = vec![poly];
+            let safe = rounding_safe(&polys, px);
+            let mut out = Vec::new();
+            let rings: Vec<Vec<[f64; 2]>> = polys[0]
+                .iter()
+                .map(|r| r.iter().map(|&w| p.world_to_px(w)).collect())
+                .collect();
+            let clipped = p.polygon_px(rings, &mut out);
+            if !safe {
+                seen[3] += 1;
+                continue;
+            }
+            if out.is_empty() {
+                continue;
+            }
+            let all = is_valid(&out, Scope::All);
+            if clipped {
+                seen[1] += 1;
+                seen[2] += u32::from(!all);
+                let near = is_valid(&out, Scope::NearEdges { min, max });
+                assert_eq!(near, all, "{polys:?} -> {out:?}");
+            } else {
+                seen[0] += 1;
+                assert!(all, "{polys:?} -> {out:?}");
+            }
+        }
+        assert!(seen.iter().all(|&n| n > 100), "cases: {seen:?}");
+    }
+
+    #[test]
+    fn rounding_safe_needs_room() {
+        let px = 1.0 / 4096.0;
+        let square = |s: f64| {
+            vec![vec![vec![
+                [0.1, 0.1],
+                [0.1 + s * px, 0.1],
+                [0.1 + s * px, 0.1 + s * px],
+                [0.1, 0.1 + s * px],
+            ]]]
+        };
+        assert!(rounding_safe(&square(10.0), px));
+        assert!(!rounding_safe(&square(1.0), px), "vertices within √2 px");
+        // A notch 1 px wide: its sides within √2 px of each other.
+        let notch = |w: f64| {
+            let ring: Vec<[f64; 2]> = [
+                [0.0, 0.0],
+                [10.0, 0.0],
+                [10.0, 10.0],
+                [5.0 + w, 10.0],
+                [5.0 + w, 2.0],
+                [5.0, 2.0],
+                [5.0, 10.0],
+                [0.0, 10.0],
+            ]
+            .into_iter()
+            .map(|[x, y]| [0.1 + x * px, 0.1 + y * px])
+            .collect();
+            vec![vec![ring]]
+        };
+        assert!(!rounding_safe(&notch(1.0), px));
+        assert!(rounding_safe(&notch(2.0), px));
+        // A hole near its exterior; and two parts near each other.
+        let mut holed = square(10.0);
+        holed[0].push(vec![
+            [0.1 + 1.0 * px, 0.1 + 5.0 * px],
+            [0.1 + 3.0 * px, 0.1 + 3.0 * px],
+            [0.1 + 3.0 * px, 0.1 + 7.0 * px],
+        ]);
+        assert!(!rounding_safe(&holed, px));
+        holed[0][1].iter_mut().for_each(|p| p[0] += 2.0 * px);
+        assert!(rounding_safe(&holed, px));
+        let mut two = square(10.0);
+        two.push(
+            square(10.0)[0]
+                .iter()
+                .map(|r| r.iter().map(|p| [p[0] + 11.0 * px, p[1]]).collect())
+                .collect(),
+        );
+        assert!(!rounding_safe(&two, px), "1 px apart");
+        two[1][0].iter_mut().for_each(|p| p[0] += px);
+        assert!(rounding_safe(&two, px), "2 px apart");
+        // A hole outside its exterior (a simplification can do that).
+        let mut out = square(10.0);
+        out[0].push(
+            square(3.0)[0][0]
+                .iter()
+                .map(|p| [p[0] + 20.0 * px, p[1]])
+                .collect(),
+        );
+        assert!(!rounding_safe(&out, px));
     }
 
     #[test]

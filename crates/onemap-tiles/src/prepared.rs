@@ -7,6 +7,7 @@
 
 use crate::geom::{bounds, simplify_ring, to_world};
 use crate::mvt::EXTENT;
+use crate::valid::rounding_safe;
 use geo::InteriorPoint;
 use geo_types::{LineString, MultiPolygon};
 use onemap_index::{box_tree, BoxEntry};
@@ -27,8 +28,18 @@ pub(crate) type WorldPolygon = Vec<Vec<[f64; 2]>>;
 /// changed nothing.
 pub(crate) type Shape = Arc<Vec<WorldPolygon>>;
 
+/// A shape as drawn in one zoom band.
+#[derive(Debug, Clone)]
+pub(crate) struct Drawn {
+    pub(crate) shape: Shape,
+    /// Whether rounding it to the pixels of the band's zoom (or any finer
+    /// one) leaves it valid ([`crate::valid::rounding_safe`]): then a tile
+    /// it lies wholly inside needs no validity check.
+    pub(crate) rounding_safe: bool,
+}
+
 /// One shape prepared: its world box, label point and bands.
-type Prepared = ([f64; 4], [f64; 2], Vec<Option<Shape>>);
+type Prepared = ([f64; 4], [f64; 2], Vec<Option<Drawn>>);
 
 /// Shapes of one polygon layer with their bands, boxes and label points.
 #[derive(Debug)]
@@ -38,7 +49,7 @@ pub(crate) struct PolygonLayer {
     pub(crate) boxes: Vec<[f64; 4]>,
     tree: RTree<BoxEntry>,
     /// `bands[z - minzoom][pos]`: the shape at zoom `z`, if drawn there.
-    bands: Vec<Vec<Option<Shape>>>,
+    bands: Vec<Vec<Option<Drawn>>>,
     /// A point inside each shape (world coordinates).
     pub(crate) labels: Vec<[f64; 2]>,
 }
@@ -79,7 +90,7 @@ impl PolygonLayer {
 
     /// The shapes at zoom `z` by position (`None`: not drawn there); `None`
     /// below the layer's first band.
-    pub(crate) fn band(&self, z: u8) -> Option<&[Option<Shape>]> {
+    pub(crate) fn band(&self, z: u8) -> Option<&[Option<Drawn>]> {
         let z = z.min(FINEST_BAND);
         let i = usize::from(z.checked_sub(self.minzoom)?);
         self.bands.get(i).map(Vec::as_slice)
@@ -131,7 +142,7 @@ fn generalize(mp: &MultiPolygon<f64>, minzoom: u8, n_bands: usize, tolerance_px:
             to_world(p.x(), p.y())
         });
     let size = (hi[0] - lo[0]).max(hi[1] - lo[1]);
-    let mut out: Vec<Option<Shape>> = vec![None; n_bands];
+    let mut out: Vec<Option<Drawn>> = vec![None; n_bands];
     let mut finer: Option<(usize, Shape)> = None;
     for b in (0..n_bands).rev() {
         let z = minzoom + b as u8;
@@ -165,7 +176,13 @@ fn generalize(mp: &MultiPolygon<f64>, minzoom: u8, n_bands: usize, tolerance_px:
             _ => Arc::new(polys),
         };
         finer = Some((count, Arc::clone(&shape)));
-        out[b] = Some(shape);
+        // The finest band is drawn at deeper zooms too: larger pixels at
+        // its own zoom than at theirs, so safe there is safe at all of them.
+        let rounding_safe = rounding_safe(&shape, 1.0 / world_to_px_len(1.0, z));
+        out[b] = Some(Drawn {
+            shape,
+            rounding_safe,
+        });
     }
     (bbox, label, out)
 }
@@ -200,15 +217,18 @@ mod tests {
         let z5 = l.band(5).unwrap();
         // At z5 the square spans ~ 0.01/360*32*4096 ≈ 3.6 px: dropped.
         assert!(z5[0].is_none() && z5[1].is_none());
-        let z12 = l.band(12).unwrap()[0].as_ref().unwrap();
-        let z16 = l.band(16).unwrap()[0].as_ref().unwrap();
+        let z12 = &l.band(12).unwrap()[0].as_ref().unwrap().shape;
+        let z16 = &l.band(16).unwrap()[0].as_ref().unwrap().shape;
         assert!(
             z12[0][0].len() < z16[0][0].len(),
             "{} {}",
             z12[0][0].len(),
             z16[0][0].len()
         );
-        assert!(Arc::ptr_eq(l.band(18).unwrap()[0].as_ref().unwrap(), z16));
+        assert!(Arc::ptr_eq(
+            &l.band(18).unwrap()[0].as_ref().unwrap().shape,
+            z16
+        ));
         assert!(l.band(4).is_none());
         assert!(
             l.band(15).unwrap()[1].is_none(),

@@ -5,6 +5,7 @@
 use crate::builder::{LayerBuilder, TileBuilder, DEFAULT_BUFFER};
 use crate::figures::{FilterFigures, HexGrid};
 use crate::geom::TileProjection;
+use crate::ids::{area_feature_id, hexagon_feature_id};
 use crate::layers::TileRequest;
 use crate::mvt::{Value, EXTENT};
 use crate::prepared::PolygonLayer;
@@ -147,16 +148,19 @@ fn areas(
     let list = src.city.areas().level(level);
     let counts = &figs.areas[level.depth()];
     for p in polygons_in(layer, w) {
-        let Some(shape) = &band[p as usize] else {
+        let Some(drawn) = &band[p as usize] else {
             continue;
         };
-        let rings = lb.projection().world_polygons(shape);
+        let rings = lb
+            .projection()
+            .prepared_polygons(&drawn.shape, drawn.rounding_safe);
         if rings.is_empty() {
             continue;
         }
         let a = &list[p as usize];
         let [n, closed] = counts[p as usize];
         let mut props: Vec<(&str, Value)> = vec![
+            ("code", a.id.get().to_string().into()),
             ("name", a.name.as_str().into()),
             ("level", level.as_str().into()),
         ];
@@ -171,7 +175,7 @@ fn areas(
                 Value::Double(f64::from(closed) / f64::from(n)),
             ));
         }
-        lb.add_rings(a.id.get(), &rings, &props);
+        lb.add_rings(area_feature_id(level, p), &rings, &props);
     }
 }
 
@@ -193,9 +197,10 @@ fn labels(src: &TileSource, z: u8, w: [f64; 4], lb: &mut LayerBuilder<'_>) {
             };
             let a = &list[p as usize];
             lb.add_tile_point(
-                a.id.get(),
+                area_feature_id(level, p),
                 px,
                 &[
+                    ("code", a.id.get().to_string().into()),
                     ("name", a.name.as_str().into()),
                     ("level", level.as_str().into()),
                 ],
@@ -209,10 +214,12 @@ fn homesteads(src: &TileSource, z: u8, w: [f64; 4], lb: &mut LayerBuilder<'_>) {
     let Some(band) = layer.band(z) else { return };
     let items = src.city.homesteads();
     for p in polygons_in(layer, w) {
-        let Some(shape) = &band[p as usize] else {
+        let Some(drawn) = &band[p as usize] else {
             continue;
         };
-        let rings = lb.projection().world_polygons(shape);
+        let rings = lb
+            .projection()
+            .prepared_polygons(&drawn.shape, drawn.rounding_safe);
         let h = &items[p as usize];
         lb.add_rings(
             h.id,
@@ -249,7 +256,7 @@ fn hexagons(
             .world_polygons(std::slice::from_ref(&level.rings[s as usize]));
         let cell = level.cells[s as usize];
         lb.add_rings(
-            u64::from(cell),
+            hexagon_feature_id(cell),
             &rings,
             &[
                 ("h3", cell.to_string().into()),
@@ -340,7 +347,10 @@ fn events(src: &TileSource, mut hits: Vec<u32>, lb: &mut LayerBuilder<'_>) {
             ("reported_at", Value::Int(ev.reported_at[i])),
             (
                 "unit_id",
-                Value::UInt(units.get(u as usize).map_or(0, |a| a.id.get())),
+                units
+                    .get(u as usize)
+                    .map_or(String::new(), |a| a.id.get().to_string())
+                    .into(),
             ),
         ];
         let n = if u == NO_UNIT { 3 } else { 4 };

@@ -9,16 +9,17 @@ use serde_json::{json, Map, Value as Json};
 
 /// The attributes of a tile layer's features, `(name, type)` with the
 /// TileJSON types `String`, `Number`, `Boolean`. For dense layers, the
-/// hexagon attributes come after the point ones.
+/// hexagon attributes come after the point ones. Ids beyond 2^53 are
+/// strings (`code`, `unit_id`, `h3`; see [`feature_id`]).
 pub fn fields(rule: &LayerRule) -> Vec<(&'static str, &'static str)> {
     const S: &str = "String";
     const N: &str = "Number";
     const B: &str = "Boolean";
     let Some(layer) = rule.layer else {
-        return vec![("name", S), ("level", S)];
+        return vec![("code", S), ("name", S), ("level", S)];
     };
     if let Some(level) = layer.area_level() {
-        let mut f = vec![("name", S), ("level", S)];
+        let mut f = vec![("code", S), ("name", S), ("level", S)];
         if level.has_leader() {
             f.push(("leader", S));
         }
@@ -30,7 +31,7 @@ pub fn fields(rule: &LayerRule) -> Vec<(&'static str, &'static str)> {
             ("category", S),
             ("status", S),
             ("reported_at", N),
-            ("unit_id", N),
+            ("unit_id", S),
             ("h3", S),
             ("count", N),
             ("open", N),
@@ -53,6 +54,26 @@ pub fn fields(rule: &LayerRule) -> Vec<(&'static str, &'static str)> {
         Layer::Heritage => vec![("name", S), ("level", S), ("watch", S)],
         Layer::Homesteads => vec![("status", S), ("area_m2", N)],
         _ => vec![("name", S), ("kind", S), ("students", N)],
+    }
+}
+
+/// What a layer's feature ids are: every one exact in JavaScript (below
+/// 2^53), with the id it stands for where that is larger.
+pub fn feature_id(rule: &LayerRule) -> &'static str {
+    match rule.layer {
+        None => {
+            "the labelled area's feature id (level depth × 2^32 + its position in its level); \
+             the area's id is the string `code`"
+        }
+        Some(l) if l.area_level().is_some() => {
+            "level depth × 2^32 + the area's position in its level (in id order); \
+             the area's id is the string `code` (styles promote it)"
+        }
+        Some(_) if rule.aggregation.is_some() => {
+            "a point's own id; a hexagon's H3 index >> 15, cut to 41 bits \
+             (the cell itself is the string `h3`)"
+        }
+        Some(_) => "the feature's own id",
     }
 }
 
@@ -97,7 +118,7 @@ impl TileSource {
             .map(|r| {
                 json!({
                     "id": r.name,
-                    "description": description(r),
+                    "description": format!("{}; feature ids: {}", description(r), feature_id(r)),
                     "minzoom": r.minzoom,
                     "maxzoom": r.maxzoom.min(MAX_SERVE_ZOOM),
                     "fields": fields_json(r),
@@ -150,6 +171,7 @@ impl TileSource {
                     })),
                     "hexagons": hex,
                     "fields": fields_json(r),
+                    "feature_id": feature_id(r),
                 })
             })
             .collect();

@@ -167,7 +167,10 @@ fn rings_are_oriented_whatever_the_input() {
 #[test]
 fn multipolygon_parts_stay_apart() {
     let t = putian(13);
-    let left: Vec<[f64; 2]> = SQUARE.iter().map(|p| [p[0] - 900.0, p[1]]).collect();
+    // 50 px apart. (Parts sharing an edge, as these were once, do not make
+    // a valid multipolygon: they come out as the one polygon they cover;
+    // `parts_sharing_an_edge_merge` below.)
+    let left: Vec<[f64; 2]> = SQUARE.iter().map(|p| [p[0] - 950.0, p[1]]).collect();
     let right: Vec<[f64; 2]> = reversed(&SQUARE)
         .iter()
         .map(|p| [p[0] + 1100.0, p[1]])
@@ -181,6 +184,28 @@ fn multipolygon_parts_stay_apart() {
     let f = &features(&tile, "towns")[0];
     assert_eq!(f["geometry"]["type"], "MultiPolygon");
     assert_eq!(polygons(f).len(), 2);
+    assert!(f["valid"].as_bool().unwrap(), "shapely finds it invalid");
+}
+
+/// Parts of a multipolygon that rounding (or the input) makes share an edge
+/// are not a valid multipolygon; the feature becomes the polygon they cover.
+#[test]
+fn parts_sharing_an_edge_merge() {
+    let t = putian(13);
+    let left: Vec<[f64; 2]> = SQUARE.iter().map(|p| [p[0] - 900.0, p[1]]).collect();
+    // 0.3 px apart: one edge once rounded.
+    let right: Vec<[f64; 2]> = SQUARE.iter().map(|p| [p[0] + 1100.3, p[1]]).collect();
+    let mut mp = polygon(t, &left, &[]);
+    mp.0.extend(polygon(t, &right, &[]).0);
+    let mut b = TileBuilder::new(t);
+    b.layer("towns").unwrap().add_polygon(5, &mp, &[]).unwrap();
+    let tile = decode(&b.finish().unwrap());
+    assert_mvt_invariants(&tile, DEFAULT_BUFFER.into());
+    let f = &features(&tile, "towns")[0];
+    assert!(f["valid"].as_bool().unwrap(), "shapely finds it invalid");
+    assert_eq!(f["geometry"]["type"], "Polygon");
+    assert_eq!(polygons(f)[0].len(), 1, "no hole");
+    assert_eq!(f["area"], 4000.0 * 2000.0);
 }
 
 /// A polygon inside one tile, cut into its four children (no buffer): the

@@ -8,12 +8,12 @@ use common::*;
 use geo::{Area, BoundingRect, Contains, Intersects, MapCoords};
 use geo_types::{Coord, MultiPolygon, Point, Rect};
 use onemap_core::tile::{lonlat_to_tile_f, tiles_covering};
-use onemap_core::{BBox, CityData, EventCategory, Layer, Level, TileCoord};
+use onemap_core::{AreaId, BBox, CityData, EventCategory, Layer, Level, TileCoord};
 use onemap_index::{City, EventFilter};
 use onemap_synth::{generate, SynthConfig};
 use onemap_tiles::{
-    rule, rule_for, LayerSet, TileRequest, TileSource, TilesError, DEFAULT_BUFFER, FINEST_BAND,
-    MAX_TILE_POINTS, MIN_FEATURE_PX,
+    area_feature_id, hexagon_feature_id, rule, rule_for, LayerSet, TileRequest, TileSource,
+    TilesError, DEFAULT_BUFFER, FINEST_BAND, MAX_SAFE_INTEGER, MAX_TILE_POINTS, MIN_FEATURE_PX,
 };
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -57,7 +57,41 @@ fn get(layers: &str, tile: TileCoord, filter: EventFilter) -> Option<Json> {
     Some(decode(&t.bytes))
 }
 
+/// The natural ids of a layer's features: an area's is its `code` (its
+/// feature id is not its id, see `ids_are_exact_in_javascript`), any other
+/// feature's is its feature id.
 fn ids(tile: &Json, layer: &str) -> BTreeSet<u64> {
+    let area = layer == "labels"
+        || layer
+            .parse::<Layer>()
+            .is_ok_and(|l| l.area_level().is_some());
+    tile.get(layer)
+        .map(|l| {
+            l["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    if area {
+                        code(f)
+                    } else {
+                        f["id"].as_u64().unwrap()
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// An area feature's id: its `code`, a string (ids of units exceed 2^53).
+fn code(f: &Json) -> u64 {
+    let c = &f["properties"]["code"];
+    assert_eq!(c["kind"], "string_value", "{f}");
+    c["value"].as_str().unwrap().parse().unwrap()
+}
+
+/// The feature ids of a layer's features.
+fn feature_ids(tile: &Json, layer: &str) -> BTreeSet<u64> {
     tile.get(layer)
         .map(|l| {
             l["features"]
@@ -253,7 +287,7 @@ fn every_geometry_is_valid_and_points_are_selected_exactly() {
         // Labels: each inside (or within a pixel of) its area.
         if let Some(labels) = tile.get("labels") {
             for l in labels["features"].as_array().unwrap() {
-                let id = l["id"].as_u64().unwrap();
+                let id = code(l);
                 let a = d
                     .areas
                     .get(onemap_core::AreaId::new(id).unwrap())
@@ -271,6 +305,51 @@ fn every_geometry_is_valid_and_points_are_selected_exactly() {
             }
         }
     }
+}
+
+/// JavaScript reads MVT ids and integer properties as doubles, exact only
+/// up to 2^53: every feature id is below it and distinct within its layer;
+/// an area's feature id is its level and position and its `code` its id; a
+/// hexagon's id is its cell's. (`viewer/tests/ids.test.mjs` decodes served
+/// tiles with `@mapbox/vector-tile` itself.)
+#[test]
+fn ids_are_exact_in_javascript() {
+    let f = fixture();
+    let areas = f.src.city().areas();
+    let (mut units, mut labels, mut hexagons) = (0, 0, 0);
+    for z in [5u8, 8, 10, 12, 14, 16] {
+        let t = city_tile(z);
+        let tile = get(&LayerSet::all().names(), t, EventFilter::default()).unwrap();
+        for (name, layer) in tile.as_object().unwrap() {
+            let feats = layer["features"].as_array().unwrap();
+            assert_eq!(
+                feature_ids(&tile, name).len(),
+                feats.len(),
+                "{t} {name}: feature ids repeat"
+            );
+            for x in feats {
+                let id = x["id"].as_u64().unwrap();
+                assert!(id <= MAX_SAFE_INTEGER, "{t} {name}: id {id}");
+                let p = &x["properties"];
+                if p.get("code").is_some() {
+                    let (level, pos) = areas
+                        .position(AreaId::new(code(x)).unwrap())
+                        .expect("an area's code");
+                    assert_eq!(id, area_feature_id(level, pos), "{t} {name}");
+                    units += usize::from(level == Level::Unit);
+                    labels += usize::from(name == "labels");
+                } else if let Some(h) = p.get("h3") {
+                    let cell: h3o::CellIndex = h["value"].as_str().unwrap().parse().unwrap();
+                    assert_eq!(id, hexagon_feature_id(cell), "{t} {name}");
+                    hexagons += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        units > 20 && labels > 20 && hexagons > 20,
+        "units {units}, labels {labels}, hexagons {hexagons}"
+    );
 }
 
 #[test]
@@ -298,7 +377,7 @@ fn a_polygon_cut_across_tiles_keeps_its_area() {
             };
             for feat in features(&tile, name)
                 .iter()
-                .filter(|x| x["id"] == a.id.get())
+                .filter(|x| code(x) == a.id.get())
             {
                 got += feat["area_in_tile"].as_f64().unwrap()
                     / (4096.0 * f64::from(1u32 << z)).powi(2);
@@ -416,7 +495,11 @@ fn event_points_follow_the_filter() {
         let p = &e["properties"];
         assert_eq!(p["category"]["value"], "sanitation");
         assert_eq!(p["reported_at"]["kind"], "int_value");
-        assert_eq!(p["unit_id"]["kind"], "uint_value");
+        // Unit ids exceed 2^53: a string, exact.
+        assert_eq!(p["unit_id"]["kind"], "string_value");
+        let id = e["id"].as_u64().unwrap();
+        let event = f.data.events.iter().find(|x| x.id == id).unwrap();
+        assert_eq!(p["unit_id"]["value"], event.unit.get().to_string());
     }
     let want: BTreeSet<u64> = f
         .data
@@ -875,10 +958,17 @@ fn tilejson_and_catalog() {
     assert_eq!(vl[0]["id"], "districts");
     assert_eq!(vl[0]["fields"]["closure_rate"], "Number");
     assert_eq!(vl[1]["fields"]["h3"], "String");
+    // Ids beyond 2^53 are strings; the descriptions say what ids are.
+    assert_eq!(vl[0]["fields"]["code"], "String");
+    assert_eq!(vl[1]["fields"]["unit_id"], "String");
+    assert!(vl[0]["description"].as_str().unwrap().contains("`code`"));
     let cat = src.catalog();
     let layers = cat["layers"].as_array().unwrap();
     assert_eq!(layers.len(), onemap_tiles::rules().len());
     let ev = layers.iter().find(|l| l["name"] == "events").unwrap();
     assert_eq!(ev["points_from"], 14);
     assert_eq!(ev["fields"]["category"], "String");
+    let units = layers.iter().find(|l| l["name"] == "units").unwrap();
+    assert_eq!(units["fields"]["code"], "String");
+    assert!(units["feature_id"].as_str().unwrap().contains("2^32"));
 }

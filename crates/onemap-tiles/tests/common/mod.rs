@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod polygons;
+
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use onemap_core::tile::{mercator_to_lonlat, ORIGIN_SHIFT};
 use onemap_core::TileCoord;
