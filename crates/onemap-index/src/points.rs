@@ -93,32 +93,32 @@ impl PointSet {
             [extent[0], extent[1]]
         };
         let rel = |x: f64, y: f64| [(x - origin[0]) as f32, (y - origin[1]) as f32];
-        let (tree, (by_id, by_unit, unit_start, cells)) = rayon::join(
+        let ((cells, tree), by_id) = rayon::join(
             || {
-                let entries: Vec<PointEntry> = (0..n)
-                    .map(|i| GeomWithData::new(rel(lon[i], lat[i]), i as u32))
-                    .collect();
-                RTree::bulk_load(entries)
+                rayon::join(
+                    || cells.unwrap_or_else(|| PointCells::compute(&lon, &lat)),
+                    || {
+                        let entries: Vec<PointEntry> = (0..n)
+                            .map(|i| GeomWithData::new(rel(lon[i], lat[i]), i as u32))
+                            .collect();
+                        RTree::bulk_load(entries)
+                    },
+                )
             },
             || {
-                let by_id: Vec<u32> = if ids.windows(2).all(|w| w[0] < w[1]) {
-                    (0..n as u32).collect()
-                } else {
-                    let mut pairs: Vec<(u64, u32)> = ids
-                        .par_iter()
-                        .enumerate()
-                        .map(|(i, &id)| (id, i as u32))
-                        .collect();
-                    pairs.par_sort_unstable();
-                    pairs.into_par_iter().map(|p| p.1).collect()
-                };
-                let (by_unit, unit_start) = unit_order(&unit, &by_id, n_units);
-                // Points grouped by unit lie close together: most share
-                // their coarse cells with the one before.
-                let cells = cells.unwrap_or_else(|| PointCells::compute(&lon, &lat, &by_unit));
-                (by_id, by_unit, unit_start, cells)
+                if ids.windows(2).all(|w| w[0] < w[1]) {
+                    return (0..n as u32).collect();
+                }
+                let mut pairs: Vec<(u64, u32)> = ids
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, &id)| (id, i as u32))
+                    .collect();
+                pairs.par_sort_unstable();
+                pairs.into_par_iter().map(|p| p.1).collect::<Vec<u32>>()
             },
         );
+        let (by_unit, unit_start) = unit_order(&unit, &by_id, n_units);
         PointSet {
             ids,
             lon,
