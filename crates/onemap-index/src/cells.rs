@@ -74,6 +74,33 @@ pub(crate) struct PointCells {
     /// The stack number, into `stacks`.
     pub(crate) stack: Vec<u32>,
     pub(crate) stacks: CellStacks,
+    /// Bit `r - 5` is set where the point's cell at tile resolution `r` is
+    /// not the parent of its fine cell. The parent is right for most points
+    /// (about 95 % at resolution 8), so a query reads the stack table, a
+    /// random read, only for the others.
+    pub(crate) not_parent: Vec<u8>,
+}
+
+/// The cells of a few points, in their order, before they are numbered
+/// into a table.
+pub(crate) struct FreshCells {
+    pub(crate) fine: Vec<CellIndex>,
+    pub(crate) stacks: Vec<CellStack>,
+    pub(crate) not_parent: Vec<u8>,
+}
+
+/// Which cells of `stack` are not the parents of `fine` (see
+/// [`PointCells::not_parent`]).
+#[inline]
+fn not_parents(stack: &CellStack, fine: CellIndex) -> u8 {
+    let mut bits = 0;
+    for (i, (&c, r)) in stack.iter().zip(TILE_RESOLUTIONS).enumerate() {
+        let res = Resolution::try_from(r).expect("a valid resolution");
+        if fine.parent(res) != Some(c) {
+            bits |= 1 << i;
+        }
+    }
+    bits
 }
 
 /// The resolutions one projection of a point is turned into cells at:
@@ -138,6 +165,7 @@ impl PointCells {
         /// runs (consecutive points in one stack are one run).
         struct Chunk {
             fine: Vec<CellIndex>,
+            not_parent: Vec<u8>,
             /// Per point of the chunk, its run.
             run: Vec<u32>,
             runs: Vec<CellStack>,
@@ -148,12 +176,14 @@ impl PointCells {
                 let mut ix = LatLngIndexer::default();
                 let mut c = Chunk {
                     fine: Vec::with_capacity(ps.len()),
+                    not_parent: Vec::with_capacity(ps.len()),
                     run: Vec::with_capacity(ps.len()),
                     runs: Vec::new(),
                 };
                 for &p in ps {
                     let (s, f) = cells_of(&mut ix, lon[p as usize], lat[p as usize]);
                     c.fine.push(f);
+                    c.not_parent.push(not_parents(&s, f));
                     if c.runs.last() != Some(&s) {
                         c.runs.push(s);
                     }
@@ -191,32 +221,47 @@ impl PointCells {
         for (i, &p) in order.iter().enumerate() {
             rank[p as usize] = i as u32;
         }
-        let (fine, stack) = rank
+        let at = |r: u32| {
+            let (k, i) = (r as usize / CHUNK, r as usize % CHUNK);
+            (&chunks[k], k, i)
+        };
+        let (fine, not_parent) = rank
             .par_iter()
             .map(|&r| {
-                let (k, i) = (r as usize / CHUNK, r as usize % CHUNK);
-                let c = &chunks[k];
-                let run = first_run[k] + c.run[i];
-                (c.fine[i], stack_of_run[run as usize])
+                let (c, _, i) = at(r);
+                (c.fine[i], c.not_parent[i])
             })
             .unzip();
+        let stack = rank
+            .par_iter()
+            .map(|&r| {
+                let (c, k, i) = at(r);
+                stack_of_run[(first_run[k] + c.run[i]) as usize]
+            })
+            .collect();
         PointCells {
             fine,
             stack,
             stacks: CellStacks(Arc::new(table)),
+            not_parent,
         }
     }
 
     /// The cells of a few points, in their order (no cache worth keeping).
-    pub(crate) fn of_points(lon: &[f64], lat: &[f64]) -> (Vec<CellIndex>, Vec<CellStack>) {
+    pub(crate) fn of_points(lon: &[f64], lat: &[f64]) -> FreshCells {
         let mut ix = LatLngIndexer::default();
-        lon.iter()
-            .zip(lat)
-            .map(|(&x, &y)| {
-                let (s, f) = cells_of(&mut ix, x, y);
-                (f, s)
-            })
-            .unzip()
+        let mut fresh = FreshCells {
+            fine: Vec::with_capacity(lon.len()),
+            stacks: Vec::with_capacity(lon.len()),
+            not_parent: Vec::with_capacity(lon.len()),
+        };
+        for (&x, &y) in lon.iter().zip(lat) {
+            let (s, f) = cells_of(&mut ix, x, y);
+            fresh.fine.push(f);
+            fresh.stacks.push(s);
+            fresh.not_parent.push(not_parents(&s, f));
+        }
+        fresh
     }
 
     /// The table for stack numbers `stack` that index `old` (below
@@ -291,9 +336,11 @@ impl PointCells {
 /// fine cell, or (resolution 11) `latLngToCell` there and then.
 pub(crate) enum CellAt<'a> {
     Stack {
+        fine: &'a [CellIndex],
+        not_parent: &'a [u8],
         stack: &'a [u32],
         stacks: &'a CellStacks,
-        res: u8,
+        res: Resolution,
     },
     Fine(&'a [CellIndex]),
     Computed {
@@ -308,7 +355,20 @@ impl CellAt<'_> {
     #[inline]
     pub(crate) fn get(&self, p: usize) -> CellIndex {
         match self {
-            CellAt::Stack { stack, stacks, res } => stacks.cell(stack[p], *res),
+            CellAt::Stack {
+                fine,
+                not_parent,
+                stack,
+                stacks,
+                res,
+            } => {
+                let r = u8::from(*res);
+                if not_parent[p] & (1 << (r - TILE_RESOLUTIONS.start())) == 0 {
+                    fine[p].parent(*res).expect("a coarser resolution")
+                } else {
+                    stacks.cell(stack[p], r)
+                }
+            }
             CellAt::Fine(fine) => fine[p],
             CellAt::Computed { lon, lat, res } => crate::h3::cell_at(lon[p], lat[p], *res),
         }
@@ -343,11 +403,18 @@ mod tests {
             used[c.stack[p] as usize] = true;
             for r in TILE_RESOLUTIONS {
                 let res = Resolution::try_from(r).unwrap();
-                assert_eq!(
-                    c.stacks.cell(c.stack[p], r),
-                    cell_at(lon[p], lat[p], res),
-                    "point {p} at {r}"
-                );
+                let want = cell_at(lon[p], lat[p], res);
+                assert_eq!(c.stacks.cell(c.stack[p], r), want, "point {p} at {r}");
+                let at = CellAt::Stack {
+                    fine: &c.fine,
+                    not_parent: &c.not_parent,
+                    stack: &c.stack,
+                    stacks: &c.stacks,
+                    res,
+                };
+                assert_eq!(at.get(p), want, "point {p} at {r}");
+                let flagged = c.not_parent[p] & (1 << (r - 5)) != 0;
+                assert_eq!(flagged, c.fine[p].parent(res) != Some(want));
             }
         }
         assert!(used.into_iter().all(|u| u), "every stack holds a point");
@@ -378,6 +445,12 @@ mod tests {
             })
             .count();
         assert!(not_parent > 0, "the lattice crosses res-8 edges");
+        let flagged = spatial
+            .not_parent
+            .iter()
+            .filter(|&&m| m & (1 << 3) != 0)
+            .count();
+        assert_eq!(flagged, not_parent);
     }
 
     #[test]
@@ -388,18 +461,21 @@ mod tests {
         let base = PointCells::compute_in(&lon[..2000], &lat[..2000], &all[..2000]);
         // The first 1,500 points stay, the others are replaced by new ones
         // (some in stacks the base has, some not).
-        let (new_fine, new_stacks) = PointCells::of_points(&lon[2000..], &lat[2000..]);
+        let new = PointCells::of_points(&lon[2000..], &lat[2000..]);
         let mut stack: Vec<u32> = base.stack[..1500].to_vec();
-        stack.extend((0..new_stacks.len()).map(|k| (base.stacks.len() + k) as u32));
-        let stacks = PointCells::settle(&mut stack, &base.stacks, &new_stacks);
+        stack.extend((0..new.stacks.len()).map(|k| (base.stacks.len() + k) as u32));
+        let stacks = PointCells::settle(&mut stack, &base.stacks, &new.stacks);
         let (kl, kt): (Vec<f64>, Vec<f64>) =
             (0..1500).chain(2000..n).map(|p| (lon[p], lat[p])).unzip();
         let mut fine = base.fine[..1500].to_vec();
-        fine.extend(new_fine);
+        fine.extend(new.fine);
+        let mut not_parent = base.not_parent[..1500].to_vec();
+        not_parent.extend(new.not_parent);
         let settled = PointCells {
             fine,
             stack,
             stacks,
+            not_parent,
         };
         check(&kl, &kt, &settled);
         let fresh = PointCells::compute(&kl, &kt);

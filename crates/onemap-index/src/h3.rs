@@ -59,9 +59,11 @@ impl PointSet {
         let r = u8::from(res);
         if TILE_RESOLUTIONS.contains(&r) {
             CellAt::Stack {
+                fine: &self.cells.fine,
+                not_parent: &self.cells.not_parent,
                 stack: &self.cells.stack,
                 stacks: &self.cells.stacks,
-                res: r,
+                res,
             }
         } else if res == FINE {
             CellAt::Fine(&self.cells.fine)

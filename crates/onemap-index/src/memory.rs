@@ -68,6 +68,7 @@ fn point_set_bytes(ps: &PointSet) -> u64 {
         + vec_bytes(&ps.unit)
         + vec_bytes(&ps.cells.fine)
         + vec_bytes(&ps.cells.stack)
+        + vec_bytes(&ps.cells.not_parent)
         + ps.cells.stacks.heap_bytes() as u64
         + vec_bytes(&ps.by_id)
         + vec_bytes(&ps.by_unit)

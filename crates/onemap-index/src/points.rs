@@ -1,9 +1,8 @@
 //! A point layer as columns: ids, positions, the unit and H3 cells of every
 //! point, an R-tree, and two orderings (by id, and grouped by unit).
 
-use crate::cells::{CellStack, PointCells};
+use crate::cells::{FreshCells, PointCells};
 use crate::tree::NONE;
-use h3o::CellIndex;
 use rayon::prelude::*;
 use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
@@ -138,8 +137,7 @@ impl PointSet {
     /// This set with points appended after its last position: answers as
     /// [`PointSet::build_with_cells`] over the extended columns would, but
     /// shares the tree and lists the new positions in the tail instead of
-    /// bulk-loading the tree again. `cells` are the new points' fine cells
-    /// and stacks. `None` unless the new ids are ascending and above every id
+    /// bulk-loading the tree again. `cells` are the new points' cells. `None` unless the new ids are ascending and above every id
     /// here, and the new points lie inside this set's extent (so the tree's
     /// origin stays).
     pub(crate) fn appended(
@@ -148,10 +146,9 @@ impl PointSet {
         lon: &[f64],
         lat: &[f64],
         unit: &[u32],
-        cells: (&[CellIndex], &[CellStack]),
+        cells: &FreshCells,
         n_units: usize,
     ) -> Option<PointSet> {
-        let (fine, stacks) = cells;
         let last = self.by_id.last().map(|&p| self.ids[p as usize]);
         let ascending = ids.windows(2).all(|w| w[0] < w[1]);
         let above = match (last, ids.first()) {
@@ -178,18 +175,19 @@ impl PointSet {
             .stack
             .iter()
             .copied()
-            .chain((0..stacks.len()).map(|k| (old.len() + k) as u32))
+            .chain((0..cells.stacks.len()).map(|k| (old.len() + k) as u32))
             .collect();
-        let table = PointCells::settle(&mut stack, old, stacks);
+        let table = PointCells::settle(&mut stack, old, &cells.stacks);
         let mut next = PointSet {
             ids: [&self.ids[..], ids].concat(),
             lon: [&self.lon[..], lon].concat(),
             lat: [&self.lat[..], lat].concat(),
             unit: [&self.unit[..], unit].concat(),
             cells: PointCells {
-                fine: [&self.cells.fine[..], fine].concat(),
+                fine: [&self.cells.fine[..], &cells.fine].concat(),
                 stack,
                 stacks: table,
+                not_parent: [&self.cells.not_parent[..], &cells.not_parent].concat(),
             },
             by_id: Vec::new(),
             by_unit: Vec::new(),

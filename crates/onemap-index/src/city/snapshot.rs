@@ -55,12 +55,15 @@ impl City {
         }
         let n = old.len() - dropped.iter().filter(|d| **d).count() + new.len();
         let (new_lon, new_lat): (Vec<f64>, Vec<f64>) = new.iter().map(|e| (e.lon, e.lat)).unzip();
-        let (new_fine, new_stacks) = PointCells::of_points(&new_lon, &new_lat);
+        let fresh = PointCells::of_points(&new_lon, &new_lat);
         let n_stacks = old.cells.stacks.len();
-        let (mut ids, mut lon, mut lat, mut unit, mut fine, mut stack) = (
+        let (mut ids, mut lon, mut lat, mut unit) = (
             Vec::with_capacity(n),
             Vec::with_capacity(n),
             Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut fine, mut stack, mut not_parent) = (
             Vec::with_capacity(n),
             Vec::with_capacity(n),
             Vec::with_capacity(n),
@@ -87,6 +90,7 @@ impl City {
                 unit.push(old.unit[i]);
                 fine.push(old.cells.fine[i]);
                 stack.push(old.cells.stack[i]);
+                not_parent.push(old.cells.not_parent[i]);
                 ev.reported_at.push(self.ev.reported_at[i]);
                 ev.closed_at.push(self.ev.closed_at[i]);
                 ev.category.push(self.ev.category[i]);
@@ -98,7 +102,8 @@ impl City {
                 lon.push(e.lon);
                 lat.push(e.lat);
                 unit.push(assigned[j].0);
-                fine.push(new_fine[j]);
+                fine.push(fresh.fine[j]);
+                not_parent.push(fresh.not_parent[j]);
                 // Numbered after the old stacks until settled below.
                 stack.push((n_stacks + j) as u32);
                 ev.reported_at.push(e.reported_at);
@@ -110,11 +115,12 @@ impl City {
         }
         let n_units = self.units.len();
         let mut report = self.report.clone();
-        let stacks = PointCells::settle(&mut stack, &old.cells.stacks, &new_stacks);
+        let stacks = PointCells::settle(&mut stack, &old.cells.stacks, &fresh.stacks);
         let cells = PointCells {
             fine,
             stack,
             stacks,
+            not_parent,
         };
         let ps = PointSet::build_with_cells(ids, lon, lat, unit, Some(cells), n_units);
         report.events_relocated += assigned.iter().filter(|a| a.1).count() as u64;
@@ -157,9 +163,9 @@ impl City {
         let lon: Vec<f64> = new.iter().map(|e| e.lon).collect();
         let lat: Vec<f64> = new.iter().map(|e| e.lat).collect();
         let unit: Vec<u32> = assigned.iter().map(|a| a.0).collect();
-        let (fine, stacks) = PointCells::of_points(&lon, &lat);
+        let cells = PointCells::of_points(&lon, &lat);
         let n_units = self.units.len();
-        let ps = old.appended(&ids, &lon, &lat, &unit, (&fine, &stacks), n_units)?;
+        let ps = old.appended(&ids, &lon, &lat, &unit, &cells, n_units)?;
         let mut ev = EventColumns {
             reported_at: Vec::with_capacity(ps.len()),
             closed_at: Vec::with_capacity(ps.len()),
