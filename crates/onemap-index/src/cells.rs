@@ -74,11 +74,18 @@ pub(crate) struct PointCells {
     /// The stack number, into `stacks`.
     pub(crate) stack: Vec<u32>,
     pub(crate) stacks: CellStacks,
-    /// Bit `r - 5` is set where the point's cell at tile resolution `r` is
-    /// not the parent of its fine cell. The parent is right for most points
-    /// (about 95 % at resolution 8), so a query reads the stack table, a
-    /// random read, only for the others.
+    /// Bit `r - 5` is set where the point's cell at resolution `r` (5 to
+    /// 11) is not the parent of its fine cell. The parent is right for most
+    /// points (about 95 % at resolution 8), so a query reads the stack
+    /// table (a random read), or computes the cell at resolution 11, only
+    /// for the others.
     pub(crate) not_parent: Vec<u8>,
+}
+
+/// The bit of [`PointCells::not_parent`] for resolution `r`.
+#[inline]
+fn bit(r: u8) -> u8 {
+    1 << (r - TILE_RESOLUTIONS.start())
 }
 
 /// The cells of a few points, in their order, before they are numbered
@@ -89,37 +96,32 @@ pub(crate) struct FreshCells {
     pub(crate) not_parent: Vec<u8>,
 }
 
-/// Which cells of `stack` are not the parents of `fine` (see
-/// [`PointCells::not_parent`]).
-#[inline]
-fn not_parents(stack: &CellStack, fine: CellIndex) -> u8 {
-    let mut bits = 0;
-    for (i, (&c, r)) in stack.iter().zip(TILE_RESOLUTIONS).enumerate() {
-        let res = Resolution::try_from(r).expect("a valid resolution");
-        if fine.parent(res) != Some(c) {
-            bits |= 1 << i;
-        }
-    }
-    bits
-}
-
 /// The resolutions one projection of a point is turned into cells at:
-/// every tile resolution, then the fine one.
+/// every tile resolution, 11, then the fine one.
 fn resolutions() -> impl Iterator<Item = Resolution> + Clone {
     TILE_RESOLUTIONS
         .map(|r| Resolution::try_from(r).expect("a valid resolution"))
-        .chain(std::iter::once(FINE))
+        .chain([Resolution::Eleven, FINE])
 }
 
-/// A point's stack and fine cell. The indexer projects the point once for
-/// all resolutions and skips the rest of the work at a resolution where the
-/// point lies in the same cell as the previous one.
+/// A point's stack, fine cell and [`PointCells::not_parent`] bits. The
+/// indexer projects the point once for all resolutions and skips the rest
+/// of the work at a resolution where the point lies in the same cell as the
+/// previous one.
 #[inline]
-fn cells_of(ix: &mut LatLngIndexer, lon: f64, lat: f64) -> (CellStack, CellIndex) {
+fn cells_of(ix: &mut LatLngIndexer, lon: f64, lat: f64) -> (CellStack, CellIndex, u8) {
     let ll = LatLng::new(lat, lon).expect("coordinates are validated before they reach H3");
     let mut it = ix.to_cells(ll, resolutions());
-    let stack = std::array::from_fn(|_| it.next().expect("a cell per tile resolution"));
-    (stack, it.next().expect("the fine cell"))
+    let stack: CellStack = std::array::from_fn(|_| it.next().expect("a cell per tile resolution"));
+    let eleven = it.next().expect("the cell at 11");
+    let fine = it.next().expect("the fine cell");
+    let mut bits = 0;
+    for c in stack.into_iter().chain([eleven]) {
+        if fine.parent(c.resolution()) != Some(c) {
+            bits |= bit(u8::from(c.resolution()));
+        }
+    }
+    (stack, fine, bits)
 }
 
 /// Positions sorted by the Morton code of their lon/lat (at about a metre),
@@ -181,9 +183,9 @@ impl PointCells {
                     runs: Vec::new(),
                 };
                 for &p in ps {
-                    let (s, f) = cells_of(&mut ix, lon[p as usize], lat[p as usize]);
+                    let (s, f, bits) = cells_of(&mut ix, lon[p as usize], lat[p as usize]);
                     c.fine.push(f);
-                    c.not_parent.push(not_parents(&s, f));
+                    c.not_parent.push(bits);
                     if c.runs.last() != Some(&s) {
                         c.runs.push(s);
                     }
@@ -256,10 +258,10 @@ impl PointCells {
             not_parent: Vec::with_capacity(lon.len()),
         };
         for (&x, &y) in lon.iter().zip(lat) {
-            let (s, f) = cells_of(&mut ix, x, y);
+            let (s, f, bits) = cells_of(&mut ix, x, y);
             fresh.fine.push(f);
             fresh.stacks.push(s);
-            fresh.not_parent.push(not_parents(&s, f));
+            fresh.not_parent.push(bits);
         }
         fresh
     }
@@ -332,21 +334,21 @@ impl PointCells {
     }
 }
 
-/// Where the cell of a point at one resolution comes from: its stack, its
-/// fine cell, or (resolution 11) `latLngToCell` there and then.
+/// Where the cell of a point at one resolution comes from.
 pub(crate) enum CellAt<'a> {
-    Stack {
+    /// The fine cell itself.
+    Fine(&'a [CellIndex]),
+    /// The parent of the fine cell, unless the point's bit says it is not
+    /// the point's cell: then its stack (tile resolutions), or
+    /// `latLngToCell` there and then (resolution 11).
+    Parent {
+        res: Resolution,
         fine: &'a [CellIndex],
         not_parent: &'a [u8],
-        stack: &'a [u32],
-        stacks: &'a CellStacks,
-        res: Resolution,
-    },
-    Fine(&'a [CellIndex]),
-    Computed {
+        /// Stack numbers and table, at a tile resolution.
+        stacks: Option<(&'a [u32], &'a CellStacks)>,
         lon: &'a [f64],
         lat: &'a [f64],
-        res: Resolution,
     },
 }
 
@@ -354,23 +356,24 @@ impl CellAt<'_> {
     /// The cell holding point `p`.
     #[inline]
     pub(crate) fn get(&self, p: usize) -> CellIndex {
-        match self {
-            CellAt::Stack {
+        match *self {
+            CellAt::Fine(fine) => fine[p],
+            CellAt::Parent {
+                res,
                 fine,
                 not_parent,
-                stack,
                 stacks,
-                res,
+                lon,
+                lat,
             } => {
-                let r = u8::from(*res);
-                if not_parent[p] & (1 << (r - TILE_RESOLUTIONS.start())) == 0 {
-                    fine[p].parent(*res).expect("a coarser resolution")
-                } else {
-                    stacks.cell(stack[p], r)
+                if not_parent[p] & bit(u8::from(res)) == 0 {
+                    return fine[p].parent(res).expect("a coarser resolution");
+                }
+                match stacks {
+                    Some((stack, stacks)) => stacks.cell(stack[p], u8::from(res)),
+                    None => crate::h3::cell_at(lon[p], lat[p], res),
                 }
             }
-            CellAt::Fine(fine) => fine[p],
-            CellAt::Computed { lon, lat, res } => crate::h3::cell_at(lon[p], lat[p], *res),
         }
     }
 }
@@ -405,15 +408,20 @@ mod tests {
                 let res = Resolution::try_from(r).unwrap();
                 let want = cell_at(lon[p], lat[p], res);
                 assert_eq!(c.stacks.cell(c.stack[p], r), want, "point {p} at {r}");
-                let at = CellAt::Stack {
+            }
+            for r in 5..=11 {
+                let res = Resolution::try_from(r).unwrap();
+                let want = cell_at(lon[p], lat[p], res);
+                let at = CellAt::Parent {
+                    res,
                     fine: &c.fine,
                     not_parent: &c.not_parent,
-                    stack: &c.stack,
-                    stacks: &c.stacks,
-                    res,
+                    stacks: (r <= 10).then_some((&c.stack[..], &c.stacks)),
+                    lon,
+                    lat,
                 };
                 assert_eq!(at.get(p), want, "point {p} at {r}");
-                let flagged = c.not_parent[p] & (1 << (r - 5)) != 0;
+                let flagged = c.not_parent[p] & bit(r) != 0;
                 assert_eq!(flagged, c.fine[p].parent(res) != Some(want));
             }
         }

@@ -4,8 +4,8 @@
 //! edge, a neighbour of the coarse cell holding the point (about 6 % of
 //! events at resolution 8 from resolution 12), so no resolution is derived
 //! from another. Each point carries its cells at [`FINE_RESOLUTION`] and at
-//! [`TILE_RESOLUTIONS`] (see `cells.rs`); resolution 11 is computed when
-//! asked for.
+//! [`TILE_RESOLUTIONS`], and knows where its cell at 11 is not the parent
+//! of its fine one (see `cells.rs`).
 
 use crate::cells::CellAt;
 use crate::points::PointSet;
@@ -56,23 +56,17 @@ pub(crate) fn resolution(
 impl PointSet {
     /// Where the cells of this set's points at `res` come from.
     pub(crate) fn cells_at(&self, res: Resolution) -> CellAt<'_> {
-        let r = u8::from(res);
-        if TILE_RESOLUTIONS.contains(&r) {
-            CellAt::Stack {
-                fine: &self.cells.fine,
-                not_parent: &self.cells.not_parent,
-                stack: &self.cells.stack,
-                stacks: &self.cells.stacks,
-                res,
-            }
-        } else if res == FINE {
-            CellAt::Fine(&self.cells.fine)
-        } else {
-            CellAt::Computed {
-                lon: &self.lon,
-                lat: &self.lat,
-                res,
-            }
+        if res == FINE {
+            return CellAt::Fine(&self.cells.fine);
+        }
+        let tile = TILE_RESOLUTIONS.contains(&u8::from(res));
+        CellAt::Parent {
+            res,
+            fine: &self.cells.fine,
+            not_parent: &self.cells.not_parent,
+            stacks: tile.then_some((&self.cells.stack[..], &self.cells.stacks)),
+            lon: &self.lon,
+            lat: &self.lat,
         }
     }
 }
