@@ -5,7 +5,9 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use onemap_core::{BBox, Layer, Level};
-use onemap_index::{City, EventFilter, GroupBy, PageRequest, StatsQuery, TimeWindow};
+use onemap_index::{
+    City, EventFilter, GroupBy, HotspotPlace, HotspotQuery, PageRequest, StatsQuery, TimeWindow,
+};
 use onemap_synth::{generate, SynthConfig, HISTORY_END};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -171,7 +173,12 @@ fn bench_index(c: &mut Criterion) {
     for (name, by) in [
         ("unit", GroupBy::Level(Level::Unit)),
         ("village", GroupBy::Level(Level::Village)),
+        ("h3_5", GroupBy::H3(5)),
         ("h3_8", GroupBy::H3(8)),
+        ("h3_10", GroupBy::H3(10)),
+        // Not stored: latLngToCell for each event of the window.
+        ("h3_11", GroupBy::H3(11)),
+        ("h3_12", GroupBy::H3(12)),
     ] {
         g.bench_with_input(BenchmarkId::from_parameter(name), &by, |b, &by| {
             b.iter(|| {
@@ -183,6 +190,37 @@ fn bench_index(c: &mut Criterion) {
                 .unwrap()
             })
         });
+    }
+    g.finish();
+
+    // Hot spots (the command line's default place is h3:11, computed per
+    // event; h3:12 is stored), over 30 days and over the whole history.
+    let mut g = c.benchmark_group("hotspots");
+    g.sample_size(10);
+    for (name, window) in [("30_days", window), ("all", TimeWindow::ALL)] {
+        for place in [
+            HotspotPlace::Unit,
+            HotspotPlace::H3(11),
+            HotspotPlace::H3(12),
+        ] {
+            let id = match place {
+                HotspotPlace::Unit => format!("unit_{name}"),
+                HotspotPlace::H3(r) => format!("h3_{r}_{name}"),
+            };
+            g.bench_function(id, |b| {
+                b.iter(|| {
+                    city.hotspots(&HotspotQuery {
+                        window,
+                        place,
+                        min_count: 5,
+                        categories: None,
+                        scope: None,
+                        limit: 100,
+                    })
+                    .unwrap()
+                })
+            });
+        }
     }
     g.finish();
 

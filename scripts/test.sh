@@ -16,8 +16,8 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --version >/dev/null || fail "rustfmt is missing and could not be installed"
 cargo clippy --version >/dev/null || fail "clippy is missing and could not be installed"
 
-step "python packages for the independent tile decoder"
-command -v python3 >/dev/null || fail "python3 is required (tiles are decoded by the mapbox-vector-tile package)"
+step "python packages for the independent references (tile decoder, GEOS, H3)"
+command -v python3 >/dev/null || fail "python3 is required (tiles are decoded by the mapbox-vector-tile package, H3 cells checked with the h3 package)"
 # A virtual environment of our own: a system Python may refuse pip
 # (PEP 668, as Debian's does), and nothing is installed into it.
 PY_ENV="${CARGO_TARGET_DIR:-target}/python-env"
@@ -34,13 +34,12 @@ if ! [ -x "$PY_ENV/bin/python" ]; then
     python3 -m venv "$PY_ENV" || fail "python3 -m venv $PY_ENV failed"
   fi
 fi
-"$PY_ENV/bin/python" -m pip install --quiet --disable-pip-version-check mapbox-vector-tile shapely \
-  || fail "could not install mapbox-vector-tile and shapely from PyPI into $PY_ENV"
-# The tile tests' oracles: the decoder and GEOS (through shapely). Checked
-# here so a broken install fails now, saying so, and not as a test failure.
-"$PY_ENV/bin/python" -c 'import mapbox_vector_tile, shapely; from shapely.validation import explain_validity' \
-  || fail "mapbox-vector-tile or shapely does not import in $PY_ENV (the tile tests' independent decoder and GEOS)"
-# The tile tests run the decoder with $PYTHON.
+"$PY_ENV/bin/python" -m pip install --quiet --disable-pip-version-check mapbox-vector-tile shapely h3 \
+  || fail "could not install mapbox-vector-tile, shapely and h3 from PyPI into $PY_ENV"
+# The oracle tests fail (they never skip) without these; say so here first.
+"$PY_ENV/bin/python" -c 'import mapbox_vector_tile, shapely, h3; assert h3.__version__.startswith("4."), h3.__version__' \
+  || fail "$PY_ENV lacks mapbox-vector-tile, shapely or h3 4.x (the tile decoder, GEOS and the H3 reference)"
+# The tile tests run the decoder, and the H3 tests the reference, with $PYTHON.
 export PYTHON="$PY_ENV/bin/python"
 echo "PYTHON=$PYTHON"
 

@@ -4,7 +4,9 @@
 
 mod http_support;
 
-use http_support::{get, gunzip, mvt_layers, percent, request, small_city, start};
+use http_support::{
+    get, gunzip, mvt_layers, percent, request, small_city, start, start_with, token, Reply,
+};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -18,6 +20,7 @@ fn http_end_to_end() {
     service_endpoints(a);
     health_keeps_the_store_to_itself(a, &city);
     tiles(a);
+    tile_cache_headers(a);
     queries(a);
     errors(a);
     viewer(a);
@@ -122,7 +125,8 @@ fn tiles(a: &str) {
         Some("application/vnd.mapbox-vector-tile")
     );
     assert!(plain.header("content-encoding").is_none());
-    assert!(plain.header("cache-control").unwrap().contains("max-age"));
+    // Events change live: revalidated on every use (see tile_cache_headers).
+    assert_eq!(plain.header("cache-control"), Some("no-cache"));
     let layers = mvt_layers(&plain.body);
     assert!(
         layers.contains(&"districts".to_string()) && layers.contains(&"events".to_string()),
@@ -182,6 +186,68 @@ fn tiles(a: &str) {
     assert!(empty.body.is_empty());
     // HEAD works like GET without a body.
     assert_eq!(request(a, "HEAD", path, &[]).status, 200);
+}
+
+/// The answer's headers for caches: `Cache-Control`, `Vary` (without the
+/// CORS layer's own `origin, access-control-request-*`, which every answer
+/// carries), and whether it has an ETag.
+fn cache_headers(r: &Reply) -> (u16, Option<String>, Option<String>, bool) {
+    let vary = r.header("vary").map(|v| {
+        v.to_lowercase()
+            .split(',')
+            .map(str::trim)
+            .filter(|t| *t != "origin" && !t.starts_with("access-control-request-"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    (
+        r.status,
+        r.header("cache-control").map(str::to_string),
+        vary,
+        r.header("etag").is_some(),
+    )
+}
+
+/// Area tiles may be reused for five minutes; any tile holding a layer that
+/// changes live (events, ships) is revalidated on every use, with an ETag
+/// that makes that a 304; empty tiles (204) say the same.
+fn tile_cache_headers(a: &str) {
+    let area = |path: &str| get(a, path);
+    let vary = Some("accept-encoding".to_string());
+    for path in [
+        "/tiles/districts,towns/8/212/109.mvt",
+        "/tiles/districts,towns,villages,labels,heritage,homesteads/12/3401/1748.mvt",
+    ] {
+        let r = area(path);
+        let want = (200, Some("public, max-age=300".into()), vary.clone(), true);
+        assert_eq!(cache_headers(&r), want, "{path}");
+    }
+    let live = [
+        "/tiles/events/8/212/109.mvt",
+        "/tiles/ships/8/212/109.mvt",
+        "/tiles/districts,events/12/3401/1748.mvt",
+        "/tiles/towns,ships/8/212/109.mvt",
+    ];
+    for path in live {
+        let r = get(a, path);
+        let want = (200, Some("no-cache".into()), vary.clone(), true);
+        assert_eq!(cache_headers(&r), want, "{path}");
+        // Revalidation is cheap: the same ETag gives a 304 that says the same.
+        let etag = r.header("etag").unwrap();
+        let again = request(a, "GET", path, &[("If-None-Match", etag)]);
+        let want = (304, Some("no-cache".into()), vary.clone(), true);
+        assert_eq!(cache_headers(&again), want, "{path} revalidated");
+    }
+    // Empty tiles: the same rules, without an ETag.
+    for (path, cache) in [
+        ("/tiles/districts/8/0/0.mvt", "public, max-age=300"),
+        ("/tiles/events/8/0/0.mvt", "no-cache"),
+        ("/tiles/ships/8/0/0.mvt", "no-cache"),
+        ("/tiles/districts,ships/8/0/0.mvt", "no-cache"),
+    ] {
+        let want = (204, Some(cache.into()), vary.clone(), false);
+        assert_eq!(cache_headers(&get(a, path)), want, "{path}");
+    }
 }
 
 fn queries(a: &str) {
@@ -524,5 +590,58 @@ fn metrics(a: &str) {
     }
     for leak in ["FROBNICATE", "/no/such"] {
         assert!(!text.contains(leak), "{leak} in\n{text}");
+    }
+}
+
+/// With private reads, no shared cache may keep a tile or a document: every
+/// answer is `private` and varies with `Authorization` (live tiles are
+/// still revalidated on every use, area tiles reused for five minutes).
+#[test]
+fn private_reads_keep_tiles_out_of_shared_caches() {
+    let (_dir, city) = small_city();
+    let viewer = token(&city, "viewer", "city", "大屏");
+    let server = start_with(&["--data", city.to_str().unwrap(), "--private-reads"]);
+    let a = server.addr.as_str();
+    let bearer = format!("Bearer {viewer}");
+    let with = |path: &str, extra: &[(&str, &str)]| {
+        let mut h = vec![("Authorization", bearer.as_str())];
+        h.extend_from_slice(extra);
+        request(a, "GET", path, &h)
+    };
+    let vary = Some("accept-encoding, authorization".to_string());
+    for (path, status, cache) in [
+        (
+            "/tiles/districts,towns/8/212/109.mvt",
+            200,
+            "private, max-age=300",
+        ),
+        ("/tiles/events/8/212/109.mvt", 200, "private, no-cache"),
+        ("/tiles/ships/8/212/109.mvt", 200, "private, no-cache"),
+        ("/tiles/districts/8/0/0.mvt", 204, "private, max-age=300"),
+        ("/tiles/events/8/0/0.mvt", 204, "private, no-cache"),
+    ] {
+        let r = with(path, &[]);
+        let want = (status, Some(cache.into()), vary.clone(), status == 200);
+        assert_eq!(cache_headers(&r), want, "{path}");
+        if let Some(etag) = r.header("etag") {
+            let again = with(path, &[("If-None-Match", etag)]);
+            let want = (304, Some(cache.into()), vary.clone(), true);
+            assert_eq!(cache_headers(&again), want, "{path} revalidated");
+        }
+    }
+    for path in [
+        "/tiles/districts,events.json",
+        "/catalog",
+        "/styles/day.json",
+    ] {
+        let r = with(path, &[]);
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(
+            r.header("cache-control"),
+            Some("private, max-age=60"),
+            "{path}"
+        );
+        let v = r.header("vary").unwrap_or_default().to_lowercase();
+        assert!(v.contains("authorization"), "{path}: vary {v}");
     }
 }

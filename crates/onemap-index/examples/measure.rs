@@ -115,6 +115,14 @@ fn main() {
         mb(m.other_layers),
         mb(m.total)
     );
+    let ev = city.event_columns().points;
+    println!(
+        "H3: {} events fill {} cell stacks (their cells at res 5-10): {:.1} MB of stacks, {:.1} MB of stack numbers",
+        ev.stack.len(),
+        ev.stacks.len(),
+        mb((ev.stacks.len() * std::mem::size_of::<onemap_index::CellStack>()) as u64),
+        mb((ev.stack.len() * 4) as u64)
+    );
     if std::env::var_os("MEASURE_BUILD_ONLY").is_some() {
         return;
     }

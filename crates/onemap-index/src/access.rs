@@ -3,6 +3,7 @@
 //! ancestor tables and spatial lookups by position. Nothing here computes;
 //! it only lends what [`City::build`] already made.
 
+use crate::cells::CellStacks;
 use crate::city::{City, NO_TIME};
 use crate::filter::{EventMask, TimeWindow};
 use crate::tree::NONE;
@@ -26,6 +27,11 @@ pub struct PointColumns<'a> {
     pub unit: &'a [u32],
     /// The H3 cell at [`crate::FINE_RESOLUTION`].
     pub cell: &'a [CellIndex],
+    /// The number of the point's cells at [`crate::TILE_RESOLUTIONS`] in
+    /// `stacks`.
+    pub stack: &'a [u32],
+    /// The cells at the tile resolutions, by stack number.
+    pub stacks: &'a CellStacks,
 }
 
 /// The event columns, in storage order: ascending `(reported_at, id)`.
@@ -110,7 +116,9 @@ impl City {
             lon: &ps.lon,
             lat: &ps.lat,
             unit: &ps.unit,
-            cell: &ps.cell,
+            cell: &ps.cells.fine,
+            stack: &ps.cells.stack,
+            stacks: &ps.cells.stacks,
         })
     }
 

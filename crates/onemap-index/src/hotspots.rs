@@ -140,8 +140,9 @@ impl City {
             }
             Some(r) => {
                 let mut map: FastMap<(u64, u8), Acc> = FastMap::default();
+                let at = ps.cells_at(r);
                 for p in window.filter(|&p| keep(p)) {
-                    let cell = u64::from(h3::coarsen(ps.cell[p], r));
+                    let cell = u64::from(at.get(p));
                     add(map.entry((cell, ev.category[p])).or_default(), p);
                 }
                 map.into_iter()

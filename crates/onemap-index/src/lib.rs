@@ -35,12 +35,15 @@
 //! roll-ups are array lookups. Unit boundaries are flat ring arrays behind a
 //! uniform grid of candidate units; the point-in-polygon test counts the
 //! boundary as inside and uses exact orientation, and ties go to the smallest
-//! unit id. Each point layer is a set of columns (id, lon, lat, unit, H3 cell
-//! at [`FINE_RESOLUTION`]) with an R-tree (`f32` offsets), an id order and a
-//! unit-grouped order; events are stored by `(reported_at, id)` with their
-//! time, category and status as further columns, so a time window is a slice.
+//! unit id. Each point layer is a set of columns (id, lon, lat, unit, the H3
+//! cells holding the point at [`FINE_RESOLUTION`] and, as a [`CellStacks`]
+//! number, at [`TILE_RESOLUTIONS`]) with an R-tree (`f32` offsets), an id
+//! order and a unit-grouped order; events are stored by `(reported_at, id)`
+//! with their time, category and status as further columns, so a time window
+//! is a slice.
 
 mod access;
+mod cells;
 mod city;
 mod details;
 mod error;
@@ -63,12 +66,13 @@ mod tree;
 mod fixture;
 
 pub use access::{CodeMask, EventColumns, PointColumns, NO_UNIT};
+pub use cells::{CellStack, CellStacks};
 pub use city::{box_tree, BoxEntry, BuildReport, City};
 pub use details::{AreaDetails, AreaRef, ChildFigures, LayerCounts, Location, LocationIds};
 pub use error::IndexError;
 pub use feature::{Feature, Neighbor, Page, Properties};
 pub use filter::{Cursor, EventFilter, PageRequest, TimeWindow, MAX_BBOX_DEGREES, MAX_LIMIT};
-pub use h3::{FINE_RESOLUTION, HOTSPOT_RESOLUTIONS, STATS_RESOLUTIONS};
+pub use h3::{FINE_RESOLUTION, HOTSPOT_RESOLUTIONS, STATS_RESOLUTIONS, TILE_RESOLUTIONS};
 pub use hotspots::{Hotspot, HotspotPlace, HotspotQuery, PlaceKey};
 pub use json::{js_safe, MAX_SAFE_INTEGER};
 pub use memory::MemoryReport;

@@ -66,7 +66,10 @@ fn point_set_bytes(ps: &PointSet) -> u64 {
         + vec_bytes(&ps.lon)
         + vec_bytes(&ps.lat)
         + vec_bytes(&ps.unit)
-        + vec_bytes(&ps.cell)
+        + vec_bytes(&ps.cells.fine)
+        + vec_bytes(&ps.cells.stack)
+        + vec_bytes(&ps.cells.not_parent)
+        + ps.cells.stacks.heap_bytes() as u64
         + vec_bytes(&ps.by_id)
         + vec_bytes(&ps.by_unit)
         + vec_bytes(&ps.unit_start)

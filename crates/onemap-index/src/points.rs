@@ -1,9 +1,8 @@
-//! A point layer as columns: ids, positions, the unit and H3 cell of every
+//! A point layer as columns: ids, positions, the unit and H3 cells of every
 //! point, an R-tree, and two orderings (by id, and grouped by unit).
 
-use crate::h3;
+use crate::cells::{FreshCells, PointCells};
 use crate::tree::NONE;
-use h3o::CellIndex;
 use rayon::prelude::*;
 use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
@@ -27,8 +26,8 @@ pub(crate) struct PointSet {
     pub(crate) lat: Vec<f64>,
     /// The unit position holding each point, or `NONE`.
     pub(crate) unit: Vec<u32>,
-    /// Each point's H3 cell at the fine resolution.
-    pub(crate) cell: Vec<CellIndex>,
+    /// Each point's H3 cells: at the fine resolution and the tile ones.
+    pub(crate) cells: PointCells,
     /// Positions in ascending id order.
     pub(crate) by_id: Vec<u32>,
     /// Positions grouped by unit (ascending id within a unit), unassigned points last.
@@ -61,14 +60,14 @@ impl PointSet {
         Self::build_with_cells(ids, lon, lat, unit, None, n_units)
     }
 
-    /// [`PointSet::build`], reusing each point's fine H3 cell when the caller
+    /// [`PointSet::build`], reusing each point's H3 cells when the caller
     /// has them already (in the same order).
     pub(crate) fn build_with_cells(
         ids: Vec<u64>,
         lon: Vec<f64>,
         lat: Vec<f64>,
         unit: Vec<u32>,
-        cells: Option<Vec<CellIndex>>,
+        cells: Option<PointCells>,
         n_units: usize,
     ) -> Self {
         let n = ids.len();
@@ -93,17 +92,10 @@ impl PointSet {
             [extent[0], extent[1]]
         };
         let rel = |x: f64, y: f64| [(x - origin[0]) as f32, (y - origin[1]) as f32];
-        let ((cell, tree), by_id) = rayon::join(
+        let ((cells, tree), by_id) = rayon::join(
             || {
                 rayon::join(
-                    || {
-                        cells.unwrap_or_else(|| {
-                            lon.par_iter()
-                                .zip(lat.par_iter())
-                                .map(|(&x, &y)| h3::fine_cell(x, y))
-                                .collect::<Vec<_>>()
-                        })
-                    },
+                    || cells.unwrap_or_else(|| PointCells::compute(&lon, &lat)),
                     || {
                         let entries: Vec<PointEntry> = (0..n)
                             .map(|i| GeomWithData::new(rel(lon[i], lat[i]), i as u32))
@@ -131,7 +123,7 @@ impl PointSet {
             lon,
             lat,
             unit,
-            cell,
+            cells,
             by_id,
             by_unit,
             unit_start,
@@ -145,7 +137,7 @@ impl PointSet {
     /// This set with points appended after its last position: answers as
     /// [`PointSet::build_with_cells`] over the extended columns would, but
     /// shares the tree and lists the new positions in the tail instead of
-    /// bulk-loading the tree again. `None` unless the new ids are ascending and above every id
+    /// bulk-loading the tree again. `cells` are the new points' cells. `None` unless the new ids are ascending and above every id
     /// here, and the new points lie inside this set's extent (so the tree's
     /// origin stays).
     pub(crate) fn appended(
@@ -154,7 +146,7 @@ impl PointSet {
         lon: &[f64],
         lat: &[f64],
         unit: &[u32],
-        cells: &[CellIndex],
+        cells: &FreshCells,
         n_units: usize,
     ) -> Option<PointSet> {
         let last = self.by_id.last().map(|&p| self.ids[p as usize]);
@@ -177,12 +169,26 @@ impl PointSet {
             return None;
         }
         let n0 = self.ids.len();
+        let old = &self.cells.stacks;
+        let mut stack: Vec<u32> = self
+            .cells
+            .stack
+            .iter()
+            .copied()
+            .chain((0..cells.stacks.len()).map(|k| (old.len() + k) as u32))
+            .collect();
+        let table = PointCells::settle(&mut stack, old, &cells.stacks);
         let mut next = PointSet {
             ids: [&self.ids[..], ids].concat(),
             lon: [&self.lon[..], lon].concat(),
             lat: [&self.lat[..], lat].concat(),
             unit: [&self.unit[..], unit].concat(),
-            cell: [&self.cell[..], cells].concat(),
+            cells: PointCells {
+                fine: [&self.cells.fine[..], &cells.fine].concat(),
+                stack,
+                stacks: table,
+                not_parent: [&self.cells.not_parent[..], &cells.not_parent].concat(),
+            },
             by_id: Vec::new(),
             by_unit: Vec::new(),
             unit_start: Vec::new(),

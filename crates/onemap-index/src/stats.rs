@@ -329,15 +329,15 @@ impl City {
         scope: &Resolved,
         window: Range<usize>,
     ) -> (Counts, Vec<GroupStats>) {
-        let (ev, ps) = (&self.ev, &self.events);
+        let ev = &self.ev;
+        let at = self.events.cells_at(res);
         let mut overall = Counts::default();
         let mut cells: FastMap<u64, Counts> = FastMap::default();
         for p in window {
             if self.event_in(scope, p) {
                 let (c, s) = (ev.category[p], ev.status[p]);
                 overall.add(c, s);
-                let cell = u64::from(h3::coarsen(ps.cell[p], res));
-                cells.entry(cell).or_default().add(c, s);
+                cells.entry(u64::from(at.get(p))).or_default().add(c, s);
             }
         }
         let mut cells: Vec<(u64, Counts)> = cells.into_iter().collect();

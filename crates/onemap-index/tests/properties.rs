@@ -315,7 +315,7 @@ proptest! {
         for (p, e) in &in_scope {
             let key = match group_by {
                 GroupBy::Level(level) => match p.unit { Some(u) => u.ancestor_at(level).unwrap().to_string(), None => continue },
-                GroupBy::H3(r) => LatLng::new(p.lat, p.lon).unwrap().to_cell(Resolution::Twelve).parent(Resolution::try_from(r).unwrap()).unwrap().to_string(),
+                GroupBy::H3(r) => LatLng::new(p.lat, p.lon).unwrap().to_cell(Resolution::try_from(r).unwrap()).to_string(),
             };
             let g = expected.entry(key).or_default();
             g.0 += 1;
@@ -374,7 +374,7 @@ proptest! {
         }) {
             let key = match place {
                 HotspotPlace::Unit => match p.unit { Some(u) => u.get(), None => continue },
-                HotspotPlace::H3(r) => u64::from(LatLng::new(p.lat, p.lon).unwrap().to_cell(Resolution::Twelve).parent(Resolution::try_from(r).unwrap()).unwrap()),
+                HotspotPlace::H3(r) => u64::from(LatLng::new(p.lat, p.lon).unwrap().to_cell(Resolution::try_from(r).unwrap())),
             };
             groups.entry((e.category.code(), key)).or_default().push(e);
         }

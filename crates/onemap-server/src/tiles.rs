@@ -11,12 +11,56 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use onemap_core::TileCoord;
+use onemap_core::{Layer, TileCoord};
 use onemap_tiles::{LayerSet, TileRequest, MAX_SERVE_ZOOM};
 
-/// Tiles may be reused for five minutes, then revalidated by ETag.
-const TILE_CACHE_CONTROL: &str = "public, max-age=300";
 const DOC_CACHE_CONTROL: &str = "public, max-age=60";
+/// Under private reads a shared cache may keep nothing.
+const PRIVATE_DOC_CACHE_CONTROL: &str = "private, max-age=60";
+
+/// How long a client or proxy may reuse a tile: tiles of layers that
+/// change live (events as they are reported and moved, ships as they sail)
+/// are revalidated on every use, which their ETag keeps cheap (304); the
+/// others may be reused for five minutes, then revalidated by ETag. Under
+/// private reads every tile is `private` (and the answer varies with
+/// `Authorization`), so no shared cache hands one to another client.
+fn tile_cache_control(layers: &LayerSet, private: bool) -> &'static str {
+    let live = layers
+        .iter()
+        .any(|r| matches!(r.layer, Some(Layer::Events | Layer::Ships)));
+    match (private, live) {
+        (false, false) => "public, max-age=300",
+        (false, true) => "no-cache",
+        (true, false) => "private, max-age=300",
+        (true, true) => "private, no-cache",
+    }
+}
+
+/// What the answer varies with: its encoding, and under private reads the
+/// bearer token.
+fn vary(private: bool) -> HeaderValue {
+    HeaderValue::from_static(if private {
+        "accept-encoding, authorization"
+    } else {
+        "accept-encoding"
+    })
+}
+
+/// A JSON document (TileJSON, the catalog, a style): reusable for a
+/// minute, and under private reads by its client only.
+fn doc_response(private: bool, doc: serde_json::Value) -> Response {
+    let cache = if private {
+        PRIVATE_DOC_CACHE_CONTROL
+    } else {
+        DOC_CACHE_CONTROL
+    };
+    let mut res = ([(header::CACHE_CONTROL, cache)], Json(doc)).into_response();
+    if private {
+        res.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("authorization"));
+    }
+    res
+}
 pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 
 /// A Mapbox Vector Tile of one or more layers.
@@ -46,6 +90,7 @@ pub async fn tile(
     };
     let tile = parse_tile(&z, &x, y)?;
     let layers = LayerSet::parse(&layers)?;
+    let cache_control = tile_cache_control(&layers, state.private_reads);
     let filter = params.filter()?;
     let req = TileRequest {
         layers,
@@ -60,11 +105,14 @@ pub async fn tile(
     };
     let Some(made) = made else {
         state.metrics.tile_empty();
-        return Ok((
-            StatusCode::NO_CONTENT,
-            [(header::CACHE_CONTROL, TILE_CACHE_CONTROL)],
-        )
-            .into_response());
+        let mut res = StatusCode::NO_CONTENT.into_response();
+        let h = res.headers_mut();
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache_control),
+        );
+        h.insert(header::VARY, vary(state.private_reads));
+        return Ok(res);
     };
     let base = made.etag.trim_matches('"').to_string();
     let gzip = accepts_gzip(&headers);
@@ -98,9 +146,9 @@ pub async fn tile(
     let h = res.headers_mut();
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static(TILE_CACHE_CONTROL),
+        HeaderValue::from_static(cache_control),
     );
-    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.insert(header::VARY, vary(state.private_reads));
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
@@ -140,18 +188,14 @@ pub async fn tilejson(
         base_url(&headers)
     );
     let doc = state.tiles().tilejson(&layers, &template);
-    Ok(([(header::CACHE_CONTROL, DOC_CACHE_CONTROL)], Json(doc)).into_response())
+    Ok(doc_response(state.private_reads, doc))
 }
 
 /// The tile layers and their fields.
 #[utoipa::path(get, path = "/catalog", tag = "tiles",
     responses((status = 200, description = "The tile layers, their zooms and fields", content_type = "application/json", body = Object)))]
 pub async fn catalog(State(state): State<AppState>) -> Response {
-    (
-        [(header::CACHE_CONTROL, DOC_CACHE_CONTROL)],
-        Json(state.tiles().catalog()),
-    )
-        .into_response()
+    doc_response(state.private_reads, state.tiles().catalog())
 }
 
 /// A MapLibre style document.
@@ -179,7 +223,7 @@ pub async fn style(
                 ),
             )
         })?;
-    Ok(([(header::CACHE_CONTROL, DOC_CACHE_CONTROL)], Json(doc)).into_response())
+    Ok(doc_response(state.private_reads, doc))
 }
 
 /// A tile from its path: numbers (`invalid_tile` otherwise, like a tile
@@ -284,6 +328,20 @@ mod tests {
             "http://localhost:8080"
         );
         assert_eq!(base_url(&headers(&[("host", "a b/c")])), "");
+    }
+
+    #[test]
+    fn cache_control_by_layer_and_privacy() {
+        let set = |s: &str| LayerSet::parse(s).unwrap();
+        let areas = set("districts,towns,villages,grids,units,labels,heritage,homesteads");
+        assert_eq!(tile_cache_control(&areas, false), "public, max-age=300");
+        assert_eq!(tile_cache_control(&areas, true), "private, max-age=300");
+        for live in ["events", "ships", "districts,events", "schools,ships"] {
+            assert_eq!(tile_cache_control(&set(live), false), "no-cache", "{live}");
+            assert_eq!(tile_cache_control(&set(live), true), "private, no-cache");
+        }
+        assert_eq!(vary(true), "accept-encoding, authorization");
+        assert_eq!(vary(false), "accept-encoding");
     }
 
     #[test]

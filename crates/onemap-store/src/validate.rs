@@ -129,10 +129,14 @@ pub fn validate_city(meta: &CityMeta, city: &CityData, progress: &(dyn Fn(&str) 
 /// grids, at least this many units.
 const PUTIAN: [u64; 5] = [7, 54, 973, 10_000, 130_000];
 
+/// The fewest villages the synthetic Putian has at any scale: one per town,
+/// and 黄石镇 holds three named ones (常溪社区, 屏山村, 东阳村).
+const MIN_VILLAGES: u64 = 56;
+
 /// The area counts the synthetic Putian must have at `scale`, as `onemap
 /// synth` scales the real figures (see `onemap_synth::SynthConfig`):
 /// districts and towns never shrink, villages are 973 × scale rounded (at
-/// least one per town), grids and units at least 10,000 and 130,000 × scale
+/// least [`MIN_VILLAGES`]), grids and units at least 10,000 and 130,000 × scale
 /// rounded. `None` if the scale is not in (0, 1].
 fn putian_counts(scale: f64) -> Option<[u64; 5]> {
     if !(scale.is_finite() && scale > 0.0 && scale <= 1.0) {
@@ -143,7 +147,7 @@ fn putian_counts(scale: f64) -> Option<[u64; 5]> {
     Some([
         districts,
         towns,
-        scaled(villages).max(towns),
+        scaled(villages).max(MIN_VILLAGES),
         scaled(grids),
         scaled(units),
     ])

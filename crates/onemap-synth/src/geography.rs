@@ -190,19 +190,45 @@ pub const DISTRICTS: &[DistrictSpec] = &[
     },
 ];
 
-/// Villages named in the domain context, placed as the first village of a town.
+/// Villages named in the domain context with their towns: 东星社区 is in
+/// 荔城区西天尾镇, 常溪社区 and 屏山村 in 黄石镇 (CONTEXT.md); the context
+/// gives no town for 大坂村 and 东阳村. A town's named villages are its
+/// first villages, in this order.
 pub const NAMED_VILLAGES: &[(&str, &str)] = &[
-    ("拱辰街道", "东星社区"),
-    ("镇海街道", "常溪社区"),
-    ("西天尾镇", "屏山村"),
-    ("北高镇", "大坂村"),
+    ("西天尾镇", "东星社区"),
     ("黄石镇", "东阳村"),
+    ("黄石镇", "常溪社区"),
+    ("黄石镇", "屏山村"),
+    ("北高镇", "大坂村"),
 ];
 
 /// The town of the community with its own, much longer event history
-/// (26,090 events at full scale): 东星社区, the first village of 拱辰街道
+/// (26,090 events at full scale): 东星社区, the first village of 西天尾镇
 /// in [`NAMED_VILLAGES`].
-pub const BUSY_TOWN: &str = "拱辰街道";
+pub const BUSY_TOWN: &str = "西天尾镇";
+
+/// The `ordinal`-th (from 1) named village of `town`, if it has one.
+pub fn named_village(town: &str, ordinal: u32) -> Option<&'static str> {
+    NAMED_VILLAGES
+        .iter()
+        .filter(|(t, _)| *t == town)
+        .nth(ordinal.checked_sub(1)? as usize)
+        .map(|(_, v)| *v)
+}
+
+/// How many villages `town` has at least: one, or as many as it has named.
+pub fn min_villages_of(town: &str) -> u32 {
+    (NAMED_VILLAGES.iter().filter(|(t, _)| *t == town).count() as u32).max(1)
+}
+
+/// The fewest villages the city has at any scale: each town's minimum.
+pub fn min_villages() -> u32 {
+    DISTRICTS
+        .iter()
+        .flat_map(|d| d.towns)
+        .map(|t| min_villages_of(t))
+        .sum()
+}
 
 /// Ray-casting point-in-polygon for the hand-drawn outlines.
 pub fn in_ring(ring: &[(f64, f64)], lon: f64, lat: f64) -> bool {
@@ -234,5 +260,21 @@ mod tests {
         }
         assert!(in_ring(MEIZHOU, 119.125, 25.075));
         assert!(!in_ring(MAINLAND, 119.125, 25.075));
+    }
+
+    #[test]
+    fn named_villages_are_in_towns_of_the_city() {
+        for (town, _) in NAMED_VILLAGES {
+            assert!(
+                DISTRICTS.iter().any(|d| d.towns.contains(town)),
+                "{town} is a town"
+            );
+        }
+        assert_eq!(named_village("黄石镇", 2), Some("常溪社区"));
+        assert_eq!(named_village("黄石镇", 4), None);
+        assert_eq!(named_village("西天尾镇", 0), None);
+        assert_eq!(min_villages_of("黄石镇"), 3);
+        assert_eq!(min_villages_of("新度镇"), 1);
+        assert_eq!(min_villages(), 56);
     }
 }

@@ -81,8 +81,10 @@ impl SynthConfig {
         Ok(())
     }
 
+    /// 973 × scale, but at least one per town and each town's named
+    /// villages (56).
     pub fn villages(&self) -> u32 {
-        ((f64::from(FULL_VILLAGES) * self.scale).round() as u32).max(54)
+        ((f64::from(FULL_VILLAGES) * self.scale).round() as u32).max(geography::min_villages())
     }
     pub fn grids(&self) -> u32 {
         ((f64::from(FULL_GRIDS) * self.scale).round() as u32).max(self.villages())

@@ -86,8 +86,9 @@ pub fn components(lat: &Lattice, member: impl Fn(u32) -> bool) -> Vec<Vec<u32>> 
 }
 
 /// Shares `total` children among parents in proportion to their weight,
-/// at least one each and at most `cap[p]`, by largest remainder.
-pub fn allocate(weights: &[f64], caps: &[u32], total: u32) -> Vec<u32> {
+/// at least `mins[p]` (and at least one) each and at most `caps[p]`, by
+/// largest remainder.
+pub fn allocate(weights: &[f64], caps: &[u32], mins: &[u32], total: u32) -> Vec<u32> {
     let sum: f64 = weights.iter().sum();
     let quota: Vec<f64> = weights
         .iter()
@@ -96,7 +97,11 @@ pub fn allocate(weights: &[f64], caps: &[u32], total: u32) -> Vec<u32> {
     let mut out: Vec<u32> = quota
         .iter()
         .zip(caps)
-        .map(|(q, &c)| (q.floor() as u32).clamp(1, c.max(1)))
+        .zip(mins)
+        .map(|((q, &c), &m)| {
+            let m = m.max(1);
+            (q.floor() as u32).clamp(m, c.max(m))
+        })
         .collect();
     let mut order: Vec<usize> = (0..weights.len()).collect();
     order.sort_by(|&a, &b| {
@@ -105,10 +110,10 @@ pub fn allocate(weights: &[f64], caps: &[u32], total: u32) -> Vec<u32> {
         fb.total_cmp(&fa).then(a.cmp(&b))
     });
     let mut assigned: u32 = out.iter().sum();
-    // The minimum of one each can overshoot: take back from the largest.
+    // The minimums can overshoot: take back from the largest.
     while assigned > total {
         let Some(p) = (0..out.len())
-            .filter(|&p| out[p] > 1)
+            .filter(|&p| out[p] > mins[p].max(1))
             .max_by_key(|&p| (out[p], std::cmp::Reverse(p)))
         else {
             break;
@@ -327,11 +332,16 @@ mod tests {
 
     #[test]
     fn allocate_hits_total_with_bounds() {
-        let a = allocate(&[1.0, 2.0, 7.0], &[100, 100, 100], 10);
+        let a = allocate(&[1.0, 2.0, 7.0], &[100, 100, 100], &[1, 1, 1], 10);
         assert_eq!(a, vec![1, 2, 7]);
-        let a = allocate(&[1.0, 1.0, 100.0], &[5, 5, 3], 20);
+        let a = allocate(&[1.0, 1.0, 100.0], &[5, 5, 3], &[1, 1, 1], 20);
         assert_eq!(a.iter().sum::<u32>(), 13); // every cap reached
-        let a = allocate(&[0.0, 1.0], &[9, 9], 5);
+        let a = allocate(&[0.0, 1.0], &[9, 9], &[1, 1], 5);
         assert!(a[0] >= 1 && a.iter().sum::<u32>() == 5);
+        // Minimums hold, taken back from the others.
+        let a = allocate(&[1.0, 1.0, 1.0], &[9, 9, 9], &[1, 3, 1], 5);
+        assert_eq!(a, vec![1, 3, 1]);
+        let a = allocate(&[10.0, 1.0, 1.0], &[9, 9, 9], &[1, 3, 1], 6);
+        assert!(a[1] == 3 && a.iter().sum::<u32>() == 6, "{a:?}");
     }
 }

@@ -2,7 +2,8 @@
 //! the area tree as cell assignments, with ids, names and leaders.
 
 use crate::geography::{
-    in_ring, BUSY_TOWN, CITY_CENTRE, DISTRICTS, MAINLAND, MEIZHOU, NAMED_VILLAGES, NANRI, SEA,
+    in_ring, min_villages_of, named_village, BUSY_TOWN, CITY_CENTRE, DISTRICTS, MAINLAND, MEIZHOU,
+    NAMED_VILLAGES, NANRI, SEA,
 };
 use crate::lattice::{mix, Lattice};
 use crate::names;
@@ -130,15 +131,27 @@ impl Skeleton {
         );
 
         step("villages", 3);
-        let counts = child_counts(&towns, &weight, towns.parent.len(), cfg.villages());
+        // Each town has room for its named villages.
+        let mins: Vec<u32> = towns
+            .parent
+            .iter()
+            .zip(&towns.ordinal)
+            .map(|(&d, &ord)| min_villages_of(town_name(d as usize, ord)))
+            .collect();
+        let counts = child_counts(&towns, &weight, &mins, cfg.villages());
         let villages = grow_level(&lattice, &towns.region, &counts, &params(2, 60.0, None));
 
         step("grids", 4);
-        let counts = child_counts(&villages, &weight, villages.parent.len(), cfg.grids());
+        let counts = child_counts(
+            &villages,
+            &weight,
+            &vec![1; villages.parent.len()],
+            cfg.grids(),
+        );
         let grids = grow_level(&lattice, &villages.region, &counts, &params(3, 150.0, None));
 
         step("units", 5);
-        let counts = child_counts(&grids, &weight, grids.parent.len(), cfg.units());
+        let counts = child_counts(&grids, &weight, &vec![1; grids.parent.len()], cfg.units());
         let units = grow_level(&lattice, &grids.region, &counts, &params(4, 0.0, None));
         let unit_cells = cells_by_region(&units.region, units.parent.len());
 
@@ -193,26 +206,15 @@ impl Skeleton {
                     last_parent = p;
                 }
                 let name = match depth {
-                    1 => {
-                        let d = DISTRICTS
-                            .iter()
-                            .position(|d| d.code == pid.get())
-                            .expect("district");
-                        DISTRICTS[d].towns[(ord - 1) as usize % DISTRICTS[d].towns.len()]
-                            .to_string()
-                    }
+                    1 => town_name(p as usize, ord).to_string(),
                     2 => {
-                        let named = NAMED_VILLAGES
-                            .iter()
-                            .find(|(t, _)| t == pname)
-                            .map(|(_, v)| v.to_string());
                         let urban = region_weight[i] > 2.0;
-                        match named {
-                            Some(v) if ord == 1 => {
-                                taken.insert(v.clone());
-                                v
+                        match named_village(pname, ord) {
+                            Some(v) => {
+                                taken.insert(v.to_string());
+                                v.to_string()
                             }
-                            _ => {
+                            None => {
                                 let mut name = names::village_name(&mut rng, urban, &mut taken);
                                 if is_named_village(&name) {
                                     // The named places are reserved city-wide. The
@@ -308,8 +310,15 @@ impl Skeleton {
     }
 }
 
+/// The name of the town with `ordinal` (from 1) in district `d` (districts
+/// are in [`DISTRICTS`] order: their seeds are fixed).
+fn town_name(d: usize, ordinal: u32) -> &'static str {
+    let towns = DISTRICTS[d].towns;
+    towns[(ordinal - 1) as usize % towns.len()]
+}
+
 /// Whether `name` is one of the named places, which only their own town's
-/// first village may carry.
+/// first villages may carry.
 fn is_named_village(name: &str) -> bool {
     NAMED_VILLAGES.iter().any(|&(_, v)| v == name)
 }
@@ -334,8 +343,10 @@ fn region_mean_weight(cut: &LevelCut, weight: &[f32]) -> Vec<f64> {
         .collect()
 }
 
-/// Children per region of `cut`, in proportion to weight, capped by cell count and 999.
-fn child_counts(cut: &LevelCut, weight: &[f32], n: usize, total: u32) -> Vec<u32> {
+/// How many children each region of `cut` gets: `total` shared by weight,
+/// at least `mins[r]` and at most one per cell (999 at most).
+fn child_counts(cut: &LevelCut, weight: &[f32], mins: &[u32], total: u32) -> Vec<u32> {
+    let n = mins.len();
     let mut w = vec![0.0f64; n];
     let mut cells = vec![0u32; n];
     for (c, &r) in cut.region.iter().enumerate() {
@@ -345,5 +356,5 @@ fn child_counts(cut: &LevelCut, weight: &[f32], n: usize, total: u32) -> Vec<u32
         }
     }
     let caps: Vec<u32> = cells.iter().map(|&c| c.min(999)).collect();
-    allocate(&w, &caps, total)
+    allocate(&w, &caps, mins, total)
 }

@@ -85,18 +85,20 @@ fn event_count_is_exactly_what_was_asked() {
     }
 }
 
-/// The named places of CONTEXT.md each occur exactly once, in their own
-/// town, whatever the seed: the random village names never take them. At
-/// scale 0.02 every town has one village (the named one), so only the full
-/// scale can collide: seed 1 drew a second 东星社区 (350322012035) before.
+/// The named places of CONTEXT.md each occur exactly once, in the town
+/// the context names (东星社区 in 荔城区西天尾镇, 常溪社区 and 屏山村 in
+/// 黄石镇; it names none for 大坂村 and 东阳村), whatever the seed: the
+/// random village names never take them. At scale 0.02 every town has one
+/// village (黄石镇 three: its named ones), so only the full scale can
+/// collide: seed 1 drew a second 东星社区 (350322012035) before.
 #[test]
 fn named_places_occur_exactly_once() {
-    const NAMED: [(&str, &str); 5] = [
-        ("拱辰街道", "东星社区"),
-        ("镇海街道", "常溪社区"),
-        ("西天尾镇", "屏山村"),
-        ("北高镇", "大坂村"),
-        ("黄石镇", "东阳村"),
+    const NAMED: [(&str, &str, &str); 5] = [
+        ("荔城区", "西天尾镇", "东星社区"),
+        ("荔城区", "黄石镇", "常溪社区"),
+        ("荔城区", "黄石镇", "屏山村"),
+        ("荔城区", "北高镇", "大坂村"),
+        ("荔城区", "黄石镇", "东阳村"),
     ];
     let cases = (1..=8).map(|seed| (seed, 0.02)).chain([(1, 1.0)]);
     for (seed, scale) in cases {
@@ -106,13 +108,15 @@ fn named_places_occur_exactly_once() {
             events: None,
         };
         let sk = Skeleton::build(&cfg, &|_, _| {});
-        for (town, village) in NAMED {
+        for (district, town, village) in NAMED {
             let at: Vec<usize> = (0..sk.names[2].len())
                 .filter(|&v| sk.names[2][v] == village)
                 .collect();
             assert_eq!(at.len(), 1, "seed {seed}: {village} at villages {at:?}");
             let t = sk.cuts[2].parent[at[0]] as usize;
             assert_eq!(sk.names[1][t], town, "seed {seed}: {village}");
+            let d = sk.cuts[1].parent[t] as usize;
+            assert_eq!(sk.names[0][d], district, "seed {seed}: {town}");
         }
         let busy = sk.busy_village().expect("the busy community");
         assert_eq!(sk.names[2][busy], "东星社区", "seed {seed}");

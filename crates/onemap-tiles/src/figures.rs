@@ -1,18 +1,19 @@
 //! Counts behind the tiles: H3 hexagon grids of the dense point layers, and
 //! per event filter the figures of every area and hexagon.
 //!
-//! Each point gets, once, its slot among the distinct cells at the finest
-//! hexagon resolution (the parent of its fine H3 cell, as the index groups
-//! them, so every resolution is consistent with the finer ones). Counting a
-//! filter is then one pass over the events of its time slice with array
-//! increments, and a roll-up of units to their ancestors and of cells to
-//! their parents.
+//! A hexagon counts exactly the points its cell contains (`latLngToCell` at
+//! its resolution, not the parent of a finer cell). The index gives each
+//! point a stack number: which cell holds it at every tile resolution
+//! ([`onemap_index::CellStacks`]). Counting a filter is then one pass over
+//! the events of its time slice with array increments per stack, and a
+//! roll-up of units to their ancestors and of stacks to their cell at each
+//! resolution.
 
 use crate::geom::{bounds, to_world};
 use crate::prepared::WorldPolygon;
-use h3o::{CellIndex, LatLng, Resolution};
+use h3o::{CellIndex, LatLng};
 use onemap_core::{EventStatus, Level};
-use onemap_index::{City, CodeMask, EventFilter, NO_UNIT};
+use onemap_index::{CellStacks, City, CodeMask, EventFilter, NO_UNIT, TILE_RESOLUTIONS};
 use rayon::prelude::*;
 use std::sync::Arc;
 
@@ -27,101 +28,65 @@ pub(crate) struct HexLevel {
     /// Slots ordered by their box's min x, for range selection.
     by_min_x: Vec<u32>,
     max_width: f64,
-    /// For each finest-resolution slot, its parent's slot here.
-    from_finest: Vec<u32>,
+    /// For each stack, the slot of its cell here.
+    from_stack: Vec<u32>,
 }
 
 /// The hexagon grid of one point layer, at every resolution the rules use.
 #[derive(Debug)]
 pub(crate) struct HexGrid {
-    /// Coarsest resolution first; the last is the finest. Shared by the
-    /// grids of snapshots whose points fill the same cells.
+    /// Coarsest resolution first. Shared by the grids of snapshots whose
+    /// points fill the same stacks.
     pub(crate) levels: Arc<Vec<HexLevel>>,
-    /// For each point position, its slot at the finest resolution.
-    pub(crate) slot: Vec<u32>,
+    /// The stacks the levels were made from.
+    stacks: CellStacks,
 }
 
 impl HexGrid {
-    /// The grid of points given by their fine H3 cells, for resolutions
-    /// `min_res..=max_res`.
-    pub(crate) fn build(fine: &[CellIndex], min_res: u8, max_res: u8) -> Self {
-        let finest_res = res(max_res);
-        let parents: Vec<CellIndex> = fine
-            .par_iter()
-            .map(|c| c.parent(finest_res).unwrap_or(*c))
-            .collect();
-        let mut finest = parents.clone();
-        finest.par_sort_unstable();
-        finest.dedup();
-        let slot: Vec<u32> = parents
-            .par_iter()
-            .map(|c| finest.binary_search(c).expect("listed") as u32)
-            .collect();
+    /// The grid of the cells of `stacks` at resolutions `min_res..=max_res`
+    /// (within [`TILE_RESOLUTIONS`]).
+    pub(crate) fn build(stacks: &CellStacks, min_res: u8, max_res: u8) -> Self {
+        Self::build_reusing(stacks, min_res, max_res, None)
+    }
+
+    /// The grid of a later snapshot's stacks of the same layer: this one
+    /// when they are the same table; otherwise built anew, taking the
+    /// boundary of every cell this grid has from it. Either way the result
+    /// equals [`HexGrid::build`] over `stacks`.
+    pub(crate) fn for_stacks(&self, stacks: &CellStacks, min_res: u8, max_res: u8) -> Self {
+        if self.stacks.same(stacks) {
+            return HexGrid {
+                levels: Arc::clone(&self.levels),
+                stacks: stacks.clone(),
+            };
+        }
+        Self::build_reusing(stacks, min_res, max_res, Some(self))
+    }
+
+    fn build_reusing(stacks: &CellStacks, min_res: u8, max_res: u8, old: Option<&HexGrid>) -> Self {
+        assert!(
+            TILE_RESOLUTIONS.contains(&min_res) && TILE_RESOLUTIONS.contains(&max_res),
+            "hexagons are drawn at resolutions the index keeps every point's cell at"
+        );
         let levels = (min_res..=max_res)
             .map(|r| {
-                let cells: Vec<CellIndex> = if r == max_res {
-                    finest.clone()
-                } else {
-                    let mut v: Vec<_> = finest
-                        .iter()
-                        .map(|c| c.parent(res(r)).unwrap_or(*c))
-                        .collect();
-                    v.sort_unstable();
-                    v.dedup();
-                    v
-                };
-                let from_finest = finest
-                    .iter()
-                    .map(|c| {
-                        let p = c.parent(res(r)).unwrap_or(*c);
-                        cells.binary_search(&p).expect("listed") as u32
-                    })
+                let at: Vec<CellIndex> = (0..stacks.len() as u32)
+                    .map(|s| stacks.cell(s, r))
                     .collect();
-                HexLevel::new(r, cells, from_finest)
+                let mut cells = at.clone();
+                cells.par_sort_unstable();
+                cells.dedup();
+                let from_stack = at
+                    .par_iter()
+                    .map(|c| cells.binary_search(c).expect("listed") as u32)
+                    .collect();
+                let old = old.and_then(|g| g.level(r)).map(|(_, l)| l);
+                HexLevel::new(r, cells, from_stack, old)
             })
             .collect();
         HexGrid {
             levels: Arc::new(levels),
-            slot,
-        }
-    }
-
-    /// The grid after points were appended (`fine` is every point, the
-    /// first `n_old` those this grid was made for): shares the cells and
-    /// extends the slots when every new point falls in a cell here.
-    pub(crate) fn appended(&self, fine: &[CellIndex], n_old: usize) -> Option<Self> {
-        let finest = self.levels.last()?;
-        if self.slot.len() != n_old || fine.len() < n_old {
-            return None;
-        }
-        let mut slot = self.slot.clone();
-        for c in &fine[n_old..] {
-            slot.push(finest.slot_of(*c)?);
-        }
-        Some(HexGrid {
-            levels: Arc::clone(&self.levels),
-            slot,
-        })
-    }
-
-    /// The grid of `fine` (the points of a later snapshot of the same
-    /// layer): when every point falls in a cell this grid already has, the
-    /// cells and their geometry are shared and only the points' slots are
-    /// found; otherwise the grid is built anew. Either way the result equals
-    /// [`HexGrid::build`] over `fine`, whenever the cells are the same.
-    pub(crate) fn rebuild(&self, fine: &[CellIndex], min_res: u8, max_res: u8) -> Self {
-        let Some(finest) = self.levels.last() else {
-            return Self::build(fine, min_res, max_res);
-        };
-        let slot: Option<Vec<u32>> = fine.par_iter().map(|c| finest.slot_of(*c)).collect();
-        match slot {
-            // Every old cell must still hold a point, or it would be drawn
-            // empty: check that each slot is used.
-            Some(slot) if covers_all(&slot, finest.cells.len()) => HexGrid {
-                levels: Arc::clone(&self.levels),
-                slot,
-            },
-            _ => Self::build(fine, min_res, max_res),
+            stacks: stacks.clone(),
         }
     }
 
@@ -130,18 +95,14 @@ impl HexGrid {
         self.levels.iter().enumerate().find(|(_, l)| l.res == r)
     }
 
-    fn finest_len(&self) -> usize {
-        self.levels.last().map_or(0, |l| l.cells.len())
-    }
-
-    /// Rolls counts per finest slot up to every level.
-    fn roll_up(&self, finest: &[[u32; 2]]) -> Vec<Vec<[u32; 2]>> {
+    /// Rolls counts per stack up to every level.
+    fn roll_up(&self, per_stack: &[[u32; 2]]) -> Vec<Vec<[u32; 2]>> {
         self.levels
             .iter()
             .map(|l| {
                 let mut v = vec![[0u32; 2]; l.cells.len()];
-                for (s, c) in finest.iter().enumerate() {
-                    let t = &mut v[l.from_finest[s] as usize];
+                for (s, c) in per_stack.iter().enumerate() {
+                    let t = &mut v[l.from_stack[s] as usize];
                     t[0] += c[0];
                     t[1] += c[1];
                 }
@@ -150,42 +111,34 @@ impl HexGrid {
             .collect()
     }
 
-    /// Fixed counts per point: `[points, points where second(p)]`.
-    pub(crate) fn counts(&self, second: impl Fn(usize) -> bool) -> Vec<Vec<[u32; 2]>> {
-        let mut finest = vec![[0u32; 2]; self.finest_len()];
-        for (p, &s) in self.slot.iter().enumerate() {
-            finest[s as usize][0] += 1;
-            finest[s as usize][1] += u32::from(second(p));
+    /// Fixed counts of the points whose stack numbers are `stack` (in the
+    /// table this grid was made from): `[points, points where second(p)]`.
+    pub(crate) fn counts(
+        &self,
+        stack: &[u32],
+        second: impl Fn(usize) -> bool,
+    ) -> Vec<Vec<[u32; 2]>> {
+        let mut per_stack = vec![[0u32; 2]; self.stacks.len()];
+        for (p, &s) in stack.iter().enumerate() {
+            per_stack[s as usize][0] += 1;
+            per_stack[s as usize][1] += u32::from(second(p));
         }
-        self.roll_up(&finest)
+        self.roll_up(&per_stack)
     }
-}
-
-/// Whether every slot below `n` is used at least once.
-fn covers_all(slot: &[u32], n: usize) -> bool {
-    let mut used = vec![false; n];
-    for &s in slot {
-        used[s as usize] = true;
-    }
-    used.into_iter().all(|u| u)
-}
-
-fn res(r: u8) -> Resolution {
-    Resolution::try_from(r).expect("a valid H3 resolution from the rules")
 }
 
 impl HexLevel {
-    /// The slot of the cell holding the point of fine cell `c`, if this
-    /// level has it.
-    fn slot_of(&self, c: CellIndex) -> Option<u32> {
-        let p = c.parent(res(self.res)).unwrap_or(c);
-        self.cells.binary_search(&p).ok().map(|s| s as u32)
-    }
-
-    fn new(r: u8, cells: Vec<CellIndex>, from_finest: Vec<u32>) -> Self {
+    /// A level of `cells` (sorted), taking the boundaries of the cells
+    /// `old` has from it.
+    fn new(r: u8, cells: Vec<CellIndex>, from_stack: Vec<u32>, old: Option<&HexLevel>) -> Self {
         let rings: Vec<WorldPolygon> = cells
             .par_iter()
             .map(|c| {
+                if let Some(o) = old {
+                    if let Ok(i) = o.cells.binary_search(c) {
+                        return o.rings[i].clone();
+                    }
+                }
                 vec![c
                     .boundary()
                     .iter()
@@ -210,7 +163,7 @@ impl HexLevel {
             boxes,
             by_min_x,
             max_width,
-            from_finest,
+            from_stack,
         }
     }
 
@@ -241,10 +194,14 @@ pub(crate) struct FilterFigures {
 impl FilterFigures {
     pub(crate) fn count(city: &City, grid: &HexGrid, filter: &EventFilter) -> Self {
         let ev = city.event_columns();
+        assert!(
+            grid.stacks.same(ev.points.stacks),
+            "the event hexagons are the grid of this city's events"
+        );
         let mask = CodeMask::new(filter.categories.as_deref(), filter.statuses.as_deref());
         let n_units = city.areas().level(Level::Unit).len();
         let mut units = vec![[0u32; 2]; n_units];
-        let mut finest = vec![[0u32; 2]; grid.finest_len()];
+        let mut per_stack = vec![[0u32; 2]; grid.stacks.len()];
         let closed_code = EventStatus::Closed.code();
         for p in city.event_positions(&filter.window()) {
             let (c, s) = (ev.category[p], ev.status[p]);
@@ -257,7 +214,7 @@ impl FilterFigures {
                 units[u as usize][0] += 1;
                 units[u as usize][1] += u32::from(closed);
             }
-            let h = &mut finest[grid.slot[p] as usize];
+            let h = &mut per_stack[ev.points.stack[p] as usize];
             h[0] += 1;
             h[1] += u32::from(!closed);
         }
@@ -275,7 +232,7 @@ impl FilterFigures {
         });
         FilterFigures {
             areas,
-            hexagons: grid.roll_up(&finest),
+            hexagons: grid.roll_up(&per_stack),
         }
     }
 }
@@ -283,56 +240,47 @@ impl FilterFigures {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn cells(points: &[(f64, f64)]) -> Vec<CellIndex> {
-        points
-            .iter()
-            .map(|&(lon, lat)| {
-                LatLng::new(lat, lon)
-                    .expect("valid")
-                    .to_cell(Resolution::Twelve)
-            })
-            .collect()
-    }
+    use onemap_core::{Event, EventStatus};
+    use onemap_synth::{generate, SynthConfig};
 
     fn same(a: &HexGrid, b: &HexGrid) {
-        assert_eq!(a.slot, b.slot);
         assert_eq!(a.levels.len(), b.levels.len());
         for (x, y) in a.levels.iter().zip(b.levels.iter()) {
             assert_eq!(
-                (x.res, &x.cells, &x.from_finest),
-                (y.res, &y.cells, &y.from_finest)
+                (x.res, &x.cells, &x.from_stack, &x.rings),
+                (y.res, &y.cells, &y.from_stack, &y.rings)
             );
         }
     }
 
     #[test]
-    fn a_rebuilt_grid_equals_a_fresh_one_and_shares_unchanged_cells() {
-        let base: Vec<(f64, f64)> = (0..400)
-            .map(|i| {
-                (
-                    119.0 + (i % 20) as f64 * 0.004,
-                    25.4 + (i / 20) as f64 * 0.003,
-                )
-            })
-            .collect();
-        let old = HexGrid::build(&cells(&base), 7, 10);
-        // One more point in a cell that is there: the cells are shared.
-        let mut more = base.clone();
-        more.push((base[37].0 + 1e-6, base[37].1));
-        let r = old.rebuild(&cells(&more), 7, 10);
+    fn a_grid_for_new_stacks_equals_a_fresh_one_and_shares_unchanged_cells() {
+        let (_, data) = generate(&SynthConfig {
+            seed: 5,
+            scale: 0.02,
+            events: Some(3000),
+        })
+        .unwrap();
+        let city = City::build(data).unwrap();
+        let stacks = |c: &City| c.event_columns().points.stacks.clone();
+        let old = HexGrid::build(&stacks(&city), 5, 10);
+        // Every cell of every level holds a point.
+        let counts = old.counts(city.event_columns().points.stack, |_| false);
+        assert!(counts.iter().flatten().all(|c| c[0] > 0));
+        assert_eq!(counts[0].iter().map(|c| c[0]).sum::<u32>(), 3000);
+        // A move along the loop: the same stacks, the same grid.
+        let mut e: Event = city.event(1).unwrap();
+        e.status = EventStatus::Discussing;
+        e.closed_at = None;
+        let moved = city.with_events(vec![e.clone()]).unwrap();
+        let r = old.for_stacks(&stacks(&moved), 5, 10);
         assert!(Arc::ptr_eq(&r.levels, &old.levels));
-        same(&r, &HexGrid::build(&cells(&more), 7, 10));
-        // A point in a new cell: built anew.
-        let mut far = base.clone();
-        far.push((119.3, 25.6));
-        let r = old.rebuild(&cells(&far), 7, 10);
+        // An event far from the others: new cells, built anew.
+        e.lon += 0.3;
+        e.lat -= 0.05;
+        let far = city.with_events(vec![e]).unwrap();
+        let r = old.for_stacks(&stacks(&far), 5, 10);
         assert!(!Arc::ptr_eq(&r.levels, &old.levels));
-        same(&r, &HexGrid::build(&cells(&far), 7, 10));
-        // A cell left empty: built anew, without it.
-        let fewer: Vec<(f64, f64)> = base[1..].to_vec();
-        let r = old.rebuild(&cells(&fewer), 7, 10);
-        assert!(!Arc::ptr_eq(&r.levels, &old.levels));
-        same(&r, &HexGrid::build(&cells(&fewer), 7, 10));
+        same(&r, &HexGrid::build(&stacks(&far), 5, 10));
     }
 }

@@ -184,10 +184,10 @@ impl TileSource {
         };
         let event_hex = Arc::new(event_hex_grid(&city));
         let (lo, hi) = h3_range(rule_for(Layer::Enterprises));
-        let ent_cells = city.columns_of(Layer::Enterprises).expect("points").cell;
-        let enterprise_hex = HexGrid::build(ent_cells, lo, hi);
+        let ent = city.columns_of(Layer::Enterprises).expect("points");
+        let enterprise_hex = HexGrid::build(ent.stacks, lo, hi);
         let ents = city.enterprises();
-        let enterprise_counts = Arc::new(enterprise_hex.counts(|p| ents[p].large));
+        let enterprise_counts = Arc::new(enterprise_hex.counts(ent.stack, |p| ents[p].large));
         let enterprise_hex = Arc::new(enterprise_hex);
         let bounds = lonlat_bounds(&areas[0]);
         let figures = moka::sync::Cache::new(32);
@@ -313,32 +313,25 @@ impl TileSource {
         let mut points = self.points.clone();
         let event_hex = if event_points_changed {
             let (lo, hi) = h3_range(rule_for(Layer::Events));
-            let cells = city.event_columns().points.cell;
-            // A report appends points: the old ones keep their projections
-            // and hexagons.
-            let appended = city.events_appended_to(&self.city).and_then(|n| {
-                let hex = self.event_hex.appended(cells, n)?;
-                let c = city.columns_of(Layer::Events).expect("a point layer");
-                let mut w = Vec::with_capacity(c.lon.len());
-                w.extend_from_slice(&self.points.events[..n]);
-                w.extend(
-                    c.lon[n..]
-                        .iter()
-                        .zip(&c.lat[n..])
-                        .map(|(&x, &y)| to_world(x, y)),
-                );
-                Some((hex, w))
-            });
-            match appended {
-                Some((hex, w)) => {
-                    points.events = Arc::new(w);
-                    Arc::new(hex)
+            // A report appends points: the old ones keep their projections.
+            points.events = match city.events_appended_to(&self.city) {
+                Some(n) => {
+                    let c = city.columns_of(Layer::Events).expect("a point layer");
+                    let mut w = Vec::with_capacity(c.lon.len());
+                    w.extend_from_slice(&self.points.events[..n]);
+                    w.extend(
+                        c.lon[n..]
+                            .iter()
+                            .zip(&c.lat[n..])
+                            .map(|(&x, &y)| to_world(x, y)),
+                    );
+                    Arc::new(w)
                 }
-                None => {
-                    points.events = world(Layer::Events);
-                    Arc::new(self.event_hex.rebuild(cells, lo, hi))
-                }
-            }
+                None => world(Layer::Events),
+            };
+            // The hexagons stay when the points fill the same cells.
+            let stacks = city.event_columns().points.stacks;
+            Arc::new(self.event_hex.for_stacks(stacks, lo, hi))
         } else {
             Arc::clone(&self.event_hex)
         };
@@ -530,7 +523,7 @@ const REGION_MARGIN: f64 = 0.001;
 /// The hexagon grid of the events of a city.
 fn event_hex_grid(city: &City) -> HexGrid {
     let (lo, hi) = h3_range(rule_for(Layer::Events));
-    HexGrid::build(city.event_columns().points.cell, lo, hi)
+    HexGrid::build(city.event_columns().points.stacks, lo, hi)
 }
 
 /// The data layers a tile layer reads.

@@ -549,16 +549,9 @@ fn dense_tiles_draw_hexagons() {
         .iter()
         .max_by_key(|&(t, n)| (*n, std::cmp::Reverse(*t)))
         .unwrap();
-    // The hexagon of an event, as the index groups events (the parent of its
-    // finest cell).
+    // The hexagon of an event: the cell holding its position at `res`.
     let cell = |lon: f64, lat: f64| -> String {
-        let fine = h3o::Resolution::try_from(onemap_index::FINE_RESOLUTION).unwrap();
-        h3o::LatLng::new(lat, lon)
-            .unwrap()
-            .to_cell(fine)
-            .parent(res)
-            .unwrap()
-            .to_string()
+        h3o::LatLng::new(lat, lon).unwrap().to_cell(res).to_string()
     };
     let late = f.data.events.iter().map(|e| e.reported_at).max().unwrap() - 400 * 86_400;
     let filters = [

@@ -152,7 +152,7 @@ impl City {
             lon: ps.lon[p],
             lat: ps.lat[p],
             unit: self.unit_id(ps.unit[p]),
-            cell: Some(ps.cell[p].to_string()),
+            cell: Some(ps.cells.fine[p].to_string()),
             properties,
         }
     }

@@ -5,6 +5,7 @@
 
 use super::build::{assign_unit, check_point, point_layer, Locator};
 use super::{City, EventColumns, NO_TIME};
+use crate::cells::PointCells;
 use crate::points::PointSet;
 use crate::IndexError;
 use onemap_core::{Event, Layer, Ship};
@@ -53,9 +54,16 @@ impl City {
             return Ok(city);
         }
         let n = old.len() - dropped.iter().filter(|d| **d).count() + new.len();
-        let (mut ids, mut lon, mut lat, mut unit, mut cell) = (
+        let (new_lon, new_lat): (Vec<f64>, Vec<f64>) = new.iter().map(|e| (e.lon, e.lat)).unzip();
+        let fresh = PointCells::of_points(&new_lon, &new_lat);
+        let n_stacks = old.cells.stacks.len();
+        let (mut ids, mut lon, mut lat, mut unit) = (
             Vec::with_capacity(n),
             Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut fine, mut stack, mut not_parent) = (
             Vec::with_capacity(n),
             Vec::with_capacity(n),
             Vec::with_capacity(n),
@@ -80,7 +88,9 @@ impl City {
                 lon.push(old.lon[i]);
                 lat.push(old.lat[i]);
                 unit.push(old.unit[i]);
-                cell.push(old.cell[i]);
+                fine.push(old.cells.fine[i]);
+                stack.push(old.cells.stack[i]);
+                not_parent.push(old.cells.not_parent[i]);
                 ev.reported_at.push(self.ev.reported_at[i]);
                 ev.closed_at.push(self.ev.closed_at[i]);
                 ev.category.push(self.ev.category[i]);
@@ -92,7 +102,10 @@ impl City {
                 lon.push(e.lon);
                 lat.push(e.lat);
                 unit.push(assigned[j].0);
-                cell.push(crate::h3::fine_cell(e.lon, e.lat));
+                fine.push(fresh.fine[j]);
+                not_parent.push(fresh.not_parent[j]);
+                // Numbered after the old stacks until settled below.
+                stack.push((n_stacks + j) as u32);
                 ev.reported_at.push(e.reported_at);
                 ev.closed_at.push(e.closed_at.unwrap_or(NO_TIME));
                 ev.category.push(e.category.code());
@@ -102,7 +115,14 @@ impl City {
         }
         let n_units = self.units.len();
         let mut report = self.report.clone();
-        let ps = PointSet::build_with_cells(ids, lon, lat, unit, Some(cell), n_units);
+        let stacks = PointCells::settle(&mut stack, &old.cells.stacks, &fresh.stacks);
+        let cells = PointCells {
+            fine,
+            stack,
+            stacks,
+            not_parent,
+        };
+        let ps = PointSet::build_with_cells(ids, lon, lat, unit, Some(cells), n_units);
         report.events_relocated += assigned.iter().filter(|a| a.1).count() as u64;
         report.unassigned.insert(
             Layer::Events,
@@ -143,12 +163,9 @@ impl City {
         let lon: Vec<f64> = new.iter().map(|e| e.lon).collect();
         let lat: Vec<f64> = new.iter().map(|e| e.lat).collect();
         let unit: Vec<u32> = assigned.iter().map(|a| a.0).collect();
-        let cell: Vec<h3o::CellIndex> = new
-            .iter()
-            .map(|e| crate::h3::fine_cell(e.lon, e.lat))
-            .collect();
+        let cells = PointCells::of_points(&lon, &lat);
         let n_units = self.units.len();
-        let ps = old.appended(&ids, &lon, &lat, &unit, &cell, n_units)?;
+        let ps = old.appended(&ids, &lon, &lat, &unit, &cells, n_units)?;
         let mut ev = EventColumns {
             reported_at: Vec::with_capacity(ps.len()),
             closed_at: Vec::with_capacity(ps.len()),

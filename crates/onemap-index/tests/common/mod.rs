@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod h3_reference;
 pub mod oracle;
 
 use onemap_core::{CityData, Level};
