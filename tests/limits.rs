@@ -326,3 +326,79 @@ fn bodies_over_their_limit_are_refused_and_change_nothing() {
         "{head}"
     );
 }
+
+/// Work beyond a request's bounds is refused with 422 `too_large`, saying
+/// the limit and how to narrow the question: a query polygon of more than
+/// 2,000 vertices, an H3 grouping with more cells than an answer lists.
+/// Just within the bounds, the same questions are answered.
+#[test]
+fn questions_beyond_their_bounds_are_refused_saying_how_to_narrow() {
+    let (_dir, city) = small_city();
+    let server = serve(&city, &[]);
+    let a = server.addr.as_str();
+    // A circle of n vertices around the middle of the city.
+    let ring = |n: usize| {
+        (0..n)
+            .map(|i| {
+                let t = i as f64 / n as f64 * std::f64::consts::TAU;
+                format!(
+                    "{:.6} {:.6}",
+                    119.0 + 0.05 * t.cos(),
+                    25.45 + 0.05 * t.sin()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let features = |n: usize| {
+        get(
+            a,
+            &format!(
+                "/api/features/units?polygon={}",
+                http_support::percent(&ring(n))
+            ),
+        )
+    };
+    let ok = features(2_000);
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+    assert!(!ok.json()["features"].as_array().unwrap().is_empty());
+    let refused = features(2_001);
+    assert_eq!(refused.error(), (422, "too_large".to_string()));
+    let msg = refused.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("2001") && msg.contains("2000"), "{msg}");
+    // An answer of more groups than --max-groups is refused, saying how to
+    // narrow it; the same question under a grid is answered.
+    let capped = serve(&city, &["--max-groups", "50"]);
+    let c = capped.addr.as_str();
+    let all = get(c, "/api/stats?by=unit");
+    assert_eq!(all.error(), (422, "too_large".to_string()));
+    let msg = all.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("more than 50 groups") && msg.contains("area="),
+        "{msg}"
+    );
+    let cells = get(c, "/api/stats?by=h3:12");
+    assert_eq!(cells.error(), (422, "too_large".to_string()));
+    let msg = cells.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("coarser resolution"), "{msg}");
+    let unit: u64 = get(a, "/api/locate?lon=119.0&lat=25.45").json()["unit"]["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("a unit at the city's middle");
+    let grid = unit / 1_000;
+    let under = get(c, &format!("/api/stats?by=unit&area={grid}"));
+    assert_eq!(
+        under.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&under.body)
+    );
+    let n = under.json()["groups"].as_array().unwrap().len();
+    assert!((1..=50).contains(&n), "{n} units in a grid");
+}

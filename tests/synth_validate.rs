@@ -172,7 +172,7 @@ fn validate_rejects_a_village_count_that_is_not_putians() {
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     assert!(
-        t.contains("ok   layer counts as in city.json and as Putian's at scale 0.02: 7 districts, 54 towns, 54 villages, 200+ grids, 2600+ units"),
+        t.contains("ok   layer counts as in city.json and as Putian's at scale 0.02: 7 districts, 54 towns, 56 villages, 200+ grids, 2600+ units"),
         "{t}"
     );
     let (mut meta, mut city) = onemap_store::read_city_dir(&dir).unwrap();
@@ -209,7 +209,7 @@ fn validate_rejects_a_village_count_that_is_not_putians() {
         "{t}"
     );
     assert!(
-        t.contains("53 villages, the synthetic Putian at scale 0.02 has 54"),
+        t.contains("55 villages, the synthetic Putian at scale 0.02 has 56"),
         "{t}"
     );
 }

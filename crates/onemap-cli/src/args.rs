@@ -204,6 +204,10 @@ pub struct LimitArgs {
     /// Subscribers of the ship stream (/api/ships/stream) at once.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_streams: u64,
+    /// Groups one /api/stats answer lists (422 too_large beyond): bounds the
+    /// answer's size and the counting's memory.
+    #[arg(long, default_value_t = onemap_index::MAX_GROUPS as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_groups: u64,
     /// Largest body of an event report or move, KiB (413 beyond).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
     pub event_body_kb: u64,
@@ -224,6 +228,7 @@ impl LimitArgs {
             max_connections: n(self.max_connections),
             max_expensive: n(self.max_expensive),
             max_streams: n(self.max_streams),
+            max_groups: n(self.max_groups),
             event_body: n(self.event_body_kb.saturating_mul(1024)),
             ships_body: n(self.ships_body_kb.saturating_mul(1024)),
         }

@@ -39,6 +39,18 @@ pub enum IndexError {
     BadH3Resolution(String),
     #[error("the box is {width:.2}° × {height:.2}°; a query covers at most {max}° on each side")]
     BBoxTooLarge { width: f64, height: f64, max: f64 },
+    /// An answer that would list more groups than one answer holds: the
+    /// work stopped when the count passed the limit.
+    #[error("grouping by {by} would list more than {max} groups{found}; {hint}")]
+    TooManyGroups {
+        by: String,
+        max: usize,
+        /// ` (N)` when the count is known, empty when the work stopped.
+        found: String,
+        hint: &'static str,
+    },
+    #[error("the polygon has {given} vertices; a query polygon has at most {max} (simplify it, or query its bounding box with bbox=)")]
+    TooManyVertices { given: usize, max: usize },
     #[error("invalid cursor '{0}': pass back the cursor a previous page returned")]
     InvalidCursor(String),
     #[error("invalid city data: {0}")]

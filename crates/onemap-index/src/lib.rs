@@ -58,6 +58,7 @@ mod nearest;
 mod parse;
 mod points;
 mod query;
+pub use query::MAX_POLYGON_VERTICES;
 mod stats;
 mod tree;
 
@@ -78,5 +79,5 @@ pub use json::{js_safe, MAX_SAFE_INTEGER};
 pub use memory::MemoryReport;
 pub use stats::{
     CategoryCounts, Figures, GroupBy, GroupKey, GroupStats, Scope, StatsQuery, StatsReport,
-    StatusCounts, Tally,
+    StatusCounts, Tally, MAX_GROUPS,
 };

@@ -9,10 +9,10 @@
 use crate::city::{BoxEntry, City};
 use crate::feature::{Feature, Page};
 use crate::filter::{Cursor, EventFilter, EventMask, PageRequest};
-use crate::locate::{polygon_contains, Box4};
+use crate::locate::{Box4, ShapeGrid, Shapes};
 use crate::points::PointSet;
 use crate::IndexError;
-use geo::Intersects;
+use geo::{Intersects, PreparedGeometry, Relate};
 use geo_types::{MultiPolygon, Polygon, Rect};
 use onemap_core::{AreaId, BBox, Layer, Level, LonLat};
 use rstar::{RTree, AABB};
@@ -23,8 +23,55 @@ pub(crate) enum Region<'a> {
     BBox([f64; 4]),
     /// Points assigned to these unit positions.
     Units(Range<u32>),
-    /// Inside (or on) a polygon with this bounding box.
-    Polygon(&'a Polygon<f64>, Box4),
+    /// Inside (or on) a query polygon.
+    Polygon(&'a QueryPolygon<'a>),
+}
+
+/// A query polygon made ready for many tests: its box, a point-location
+/// grid over it (the one the units are located with, so a point on its
+/// boundary is inside, and a test costs about the same at 4 vertices or
+/// 2,000), and geo's prepared geometry (an R-tree of its edges) for the
+/// shapes it is tested against. Without them a 2,000-vertex polygon over a
+/// town tested every candidate unit edge against every one of its edges.
+pub(crate) struct QueryPolygon<'a> {
+    pub(crate) bbox: Box4,
+    shapes: Shapes,
+    grid: ShapeGrid,
+    prepared: PreparedGeometry<'a, &'a Polygon<f64>>,
+}
+
+impl<'a> QueryPolygon<'a> {
+    /// Checks `p` (see [`prepare_polygon`]) and prepares it.
+    pub(crate) fn new(p: &'a Polygon<f64>) -> Result<Self, IndexError> {
+        let bbox = prepare_polygon(p)?;
+        let shapes = Shapes::new(std::iter::once(&MultiPolygon(vec![p.clone()])));
+        let vertices =
+            p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>();
+        // About one cell per vertex, at least 16 × 16.
+        let grid = ShapeGrid::build(&shapes, vertices.max(256) as f64);
+        Ok(QueryPolygon {
+            bbox,
+            shapes,
+            grid,
+            prepared: PreparedGeometry::from(p),
+        })
+    }
+
+    /// Whether the point lies inside or on the polygon.
+    #[inline]
+    pub(crate) fn contains(&self, x: f64, y: f64) -> bool {
+        let b = &self.bbox;
+        x >= b[0]
+            && x <= b[2]
+            && y >= b[1]
+            && y <= b[3]
+            && self.grid.locate(&self.shapes, x, y) == 0
+    }
+
+    /// Whether a shape meets the polygon (shares at least a point with it).
+    pub(crate) fn meets(&self, g: &MultiPolygon<f64>) -> bool {
+        self.prepared.relate(g).is_intersects()
+    }
 }
 
 impl Region<'_> {
@@ -37,17 +84,14 @@ impl Region<'_> {
                 x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3]
             }
             Region::Units(r) => r.contains(&ps.unit[i]),
-            Region::Polygon(poly, b) => {
-                let (x, y) = (ps.lon[i], ps.lat[i]);
-                x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3] && polygon_contains(poly, x, y)
-            }
+            Region::Polygon(q) => q.contains(ps.lon[i], ps.lat[i]),
         }
     }
 
     fn bbox(&self) -> Option<[f64; 4]> {
         match self {
             Region::BBox(b) => Some(*b),
-            Region::Polygon(_, b) => Some(*b),
+            Region::Polygon(q) => Some(q.bbox),
             _ => None,
         }
     }
@@ -183,7 +227,7 @@ fn overlap_fraction(extent: &[f64; 4], b: &[f64; 4]) -> f64 {
 enum Within<'a> {
     BBox(BBox),
     Area(AreaId),
-    Polygon(&'a Polygon<f64>, Box4),
+    Polygon(&'a QueryPolygon<'a>),
 }
 
 impl City {
@@ -225,8 +269,8 @@ impl City {
         filter: &EventFilter,
         page: &PageRequest,
     ) -> Result<Page, IndexError> {
-        let bbox = prepare_polygon(polygon)?;
-        self.features(layer, Within::Polygon(polygon, bbox), filter, page)
+        let q = QueryPolygon::new(polygon)?;
+        self.features(layer, Within::Polygon(&q), filter, page)
     }
 
     fn features(
@@ -266,7 +310,7 @@ impl City {
                         let (l, pos) = self.resolve(*id)?;
                         Region::Units(self.tables.unit_range(l, pos))
                     }
-                    Within::Polygon(poly, b) => Region::Polygon(poly, *b),
+                    Within::Polygon(q) => Region::Polygon(q),
                 };
                 let mask = EventMask::of(filter);
                 let accept_event =
@@ -352,7 +396,7 @@ impl City {
 fn shape_hits(g: &MultiPolygon<f64>, scope: &Within<'_>) -> bool {
     match scope {
         Within::BBox(b) => g.intersects(&Rect::new((b.min_lon, b.min_lat), (b.max_lon, b.max_lat))),
-        Within::Polygon(p, _) => g.intersects(*p),
+        Within::Polygon(q) => q.meets(g),
         Within::Area(_) => unreachable!("areas are ranges"),
     }
 }
@@ -370,7 +414,7 @@ fn shape_positions(
 ) -> (Vec<u32>, bool) {
     let q = match scope {
         Within::BBox(b) => [b.min_lon, b.min_lat, b.max_lon, b.max_lat],
-        Within::Polygon(_, b) => *b,
+        Within::Polygon(q) => q.bbox,
         Within::Area(_) => unreachable!("areas are ranges"),
     };
     let env = AABB::from_corners([q[0], q[1]], [q[2], q[3]]);
@@ -395,8 +439,24 @@ fn shape_positions(
     first_by_id(found, limit)
 }
 
+/// The most vertices a query polygon may have (all its rings): enough for a
+/// hand-drawn area or a simplified town outline, few enough that one query
+/// costs milliseconds.
+pub const MAX_POLYGON_VERTICES: usize = 2_000;
+
 /// Checks a query polygon; returns its bounding box.
 pub(crate) fn prepare_polygon(p: &Polygon<f64>) -> Result<Box4, IndexError> {
+    // Rings are closed: the last vertex repeats the first.
+    let given: usize = std::iter::once(p.exterior())
+        .chain(p.interiors())
+        .map(|r| r.0.len().saturating_sub(1))
+        .sum();
+    if given > MAX_POLYGON_VERTICES {
+        return Err(IndexError::TooManyVertices {
+            given,
+            max: MAX_POLYGON_VERTICES,
+        });
+    }
     let mut b = [
         f64::INFINITY,
         f64::INFINITY,
@@ -444,7 +504,7 @@ mod tests {
             vec![(e[0], e[1]), (e[2], e[1]), (e[0], e[3])].into(),
             vec![],
         );
-        let tri = prepare_polygon(&tri_poly).unwrap();
+        let tri = QueryPolygon::new(&tri_poly).unwrap();
         for round in 0..300 {
             let (a, b) = (rng.f64(), rng.f64());
             let (c, d) = (rng.f64(), rng.f64());
@@ -459,7 +519,7 @@ mod tests {
                     );
                     Region::Units(u.min(v)..u.max(v) + 1)
                 }
-                2 => Region::Polygon(&tri_poly, tri),
+                2 => Region::Polygon(&tri),
                 _ => Region::BBox([e[0], e[1], e[2], e[3]]),
             };
             let t0 = ps.len() as f64 * rng.f64() * 0.5;

@@ -17,6 +17,13 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 use std::sync::Arc;
 
+/// The most groups one answer lists (grids city-wide are about 10,000;
+/// units are 130,000, so they are asked for under an area). Beyond it the
+/// answer is refused (`IndexError::TooManyGroups`), and H3 counting stops
+/// as soon as it passes the limit, so neither the work's memory nor the
+/// answer grows with the city.
+pub const MAX_GROUPS: usize = 20_000;
+
 /// How to group events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -239,14 +246,24 @@ impl City {
 
     /// Event counts grouped by area level or H3 cell, in a window and scope.
     pub fn event_stats(&self, q: &StatsQuery) -> Result<StatsReport, IndexError> {
+        self.event_stats_capped(q, MAX_GROUPS)
+    }
+
+    /// [`City::event_stats`] with at most `max_groups` groups (a server's
+    /// own limit).
+    pub fn event_stats_capped(
+        &self,
+        q: &StatsQuery,
+        max_groups: usize,
+    ) -> Result<StatsReport, IndexError> {
         q.window.check()?;
         let scope = self.resolve_scope(q.scope.as_ref())?;
         let window = self.window_range(&q.window);
         let (overall, groups) = match q.group_by {
-            GroupBy::Level(level) => self.stats_by_level(level, &scope, window),
+            GroupBy::Level(level) => self.stats_by_level(level, &scope, window, max_groups)?,
             GroupBy::H3(res) => {
                 let r = h3::resolution(res, h3::STATS_RESOLUTIONS, "event aggregates")?;
-                self.stats_by_cell(r, &scope, window)
+                self.stats_by_cell(r, &scope, window, max_groups)?
             }
         };
         Ok(StatsReport {
@@ -263,7 +280,8 @@ impl City {
         level: Level,
         scope: &Resolved,
         window: Range<usize>,
-    ) -> (Counts, Vec<GroupStats>) {
+        max_groups: usize,
+    ) -> Result<(Counts, Vec<GroupStats>), IndexError> {
         let n = self.areas.level(level).len();
         let mut counts = vec![Counts::default(); n];
         let mut overall = Counts::default();
@@ -307,10 +325,20 @@ impl City {
             (None, None) => listed.iter_mut().for_each(|l| *l = true),
         }
         let areas = self.areas.level(level);
-        let mut groups = Vec::with_capacity(listed.iter().filter(|&&l| l).count());
+        let listed_or_counted = |g: usize| listed[g] || counts[g] != Counts::default();
+        let count = (0..n).filter(|&g| listed_or_counted(g)).count();
+        if count > max_groups {
+            return Err(IndexError::TooManyGroups {
+                by: level.as_str().to_string(),
+                max: max_groups,
+                found: format!(" ({count})"),
+                hint: "ask under an area (area=ID: a town holds a few thousand units) or inside a smaller bbox",
+            });
+        }
+        let mut groups = Vec::with_capacity(count);
         groups.extend(
             (0..n)
-                .filter(|&g| listed[g] || counts[g] != Counts::default())
+                .filter(|&g| listed_or_counted(g))
                 .map(|g| GroupStats {
                     key: GroupKey::Area {
                         id: areas[g].id,
@@ -320,7 +348,7 @@ impl City {
                     tally: counts[g].tally(),
                 }),
         );
-        (overall, groups)
+        Ok((overall, groups))
     }
 
     fn stats_by_cell(
@@ -328,7 +356,8 @@ impl City {
         res: h3o::Resolution,
         scope: &Resolved,
         window: Range<usize>,
-    ) -> (Counts, Vec<GroupStats>) {
+        max_groups: usize,
+    ) -> Result<(Counts, Vec<GroupStats>), IndexError> {
         let ev = &self.ev;
         let at = self.events.cells_at(res);
         let mut overall = Counts::default();
@@ -337,7 +366,16 @@ impl City {
             if self.event_in(scope, p) {
                 let (c, s) = (ev.category[p], ev.status[p]);
                 overall.add(c, s);
-                cells.entry(u64::from(at.get(p))).or_default().add(c, s);
+                let cell = u64::from(at.get(p));
+                if cells.len() == max_groups && !cells.contains_key(&cell) {
+                    return Err(IndexError::TooManyGroups {
+                        by: format!("h3:{}", u8::from(res)),
+                        max: max_groups,
+                        found: String::new(),
+                        hint: "use a coarser resolution, a shorter time window (from=, to=), or ask under an area (area=) or inside a smaller bbox",
+                    });
+                }
+                cells.entry(cell).or_default().add(c, s);
             }
         }
         let mut cells: Vec<(u64, Counts)> = cells.into_iter().collect();
@@ -354,7 +392,7 @@ impl City {
                 tally: c.tally(),
             })
             .collect();
-        (overall, groups)
+        Ok((overall, groups))
     }
 }
 
@@ -393,3 +431,49 @@ impl Hasher for MixHasher {
 
 /// A hash map keyed by integers (cells, positions).
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<MixHasher>>;
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+    use crate::fixture::{build, FixtureConfig};
+
+    /// An answer of exactly the cap is given whole, as without a cap; one
+    /// group more is refused, whether the groups are areas (counted before
+    /// the answer is made) or cells (counting stops at the cap).
+    #[test]
+    fn groups_beyond_the_cap_are_refused() {
+        let (data, _) = build(&FixtureConfig::small(3));
+        let city = City::build(data).unwrap();
+        let groupings = [
+            GroupBy::Level(Level::Unit),
+            GroupBy::Level(Level::Village),
+            GroupBy::H3(8),
+            GroupBy::H3(11),
+            GroupBy::H3(12),
+        ];
+        for group_by in groupings {
+            let q = StatsQuery {
+                group_by,
+                window: TimeWindow::default(),
+                scope: None,
+            };
+            let full = city.event_stats_capped(&q, usize::MAX).unwrap();
+            let n = full.groups.len();
+            assert!(n > 1, "{group_by:?}: {n} groups");
+            assert_eq!(city.event_stats_capped(&q, n).unwrap(), full);
+            match city.event_stats_capped(&q, n - 1) {
+                Err(IndexError::TooManyGroups { max, .. }) => assert_eq!(max, n - 1),
+                other => panic!("{group_by:?} capped at {}: {other:?}", n - 1),
+            }
+        }
+        assert_eq!(
+            city.event_stats(&StatsQuery {
+                group_by: GroupBy::Level(Level::Unit),
+                window: TimeWindow::default(),
+                scope: None,
+            })
+            .map(|r| r.groups.len()),
+            Ok(city.areas.level(Level::Unit).len())
+        );
+    }
+}

@@ -119,7 +119,11 @@ pub async fn nearest(
         Overloaded))]
 pub async fn stats(State(state): State<AppState>, Params(p): Params<StatsParams>) -> ApiResult {
     let q = p.query()?;
-    blocking(&state, move |s| to_json(&s.city().event_stats(&q)?)).await
+    let max = state.guard.limits.max_groups;
+    blocking(&state, move |s| {
+        to_json(&s.city().event_stats_capped(&q, max)?)
+    })
+    .await
 }
 
 /// Places where the same problem keeps coming back.

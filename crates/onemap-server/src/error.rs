@@ -136,6 +136,10 @@ error_codes! {
     InvalidBBox = "invalid_bbox" => UNPROCESSABLE_ENTITY,
     /// A box larger than a query may cover.
     BBoxTooLarge = "bbox_too_large" => UNPROCESSABLE_ENTITY,
+    /// An answer or a question beyond a request's bounds: more groups than
+    /// one answer lists, a polygon with more vertices than a query takes.
+    /// The message says the limit and how to narrow the question.
+    TooLarge = "too_large" => UNPROCESSABLE_ENTITY,
     /// A polygon whose ring is not a shape (fewer than 3 distinct points).
     InvalidPolygon = "invalid_polygon" => UNPROCESSABLE_ENTITY,
     /// A grouping that is neither an area level nor `h3:RES`.
@@ -330,6 +334,7 @@ impl From<IndexError> for ApiError {
             IndexError::UnknownPlace(_) => C::UnknownValue,
             IndexError::BadH3Resolution(_) => C::BadNumber,
             IndexError::BBoxTooLarge { .. } => C::BBoxTooLarge,
+            IndexError::TooManyGroups { .. } | IndexError::TooManyVertices { .. } => C::TooLarge,
             IndexError::InvalidCursor(_) => C::InvalidCursor,
             IndexError::InvalidData(_) => C::Internal,
         };

@@ -56,6 +56,9 @@ pub struct Limits {
     pub max_expensive: usize,
     /// Subscribers of the ship stream (`/api/ships/stream`). Default 256.
     pub max_streams: usize,
+    /// Groups one `/api/stats` answer lists (422 `too_large` beyond).
+    /// Default [`onemap_index::MAX_GROUPS`] (20,000).
+    pub max_groups: usize,
     /// Body of an event report or move, bytes. Default 64 KiB.
     pub event_body: usize,
     /// Body of a ship position batch (up to 10,000 reports), bytes.
@@ -80,6 +83,7 @@ impl Default for Limits {
             max_connections: 512,
             max_expensive: 32,
             max_streams: 256,
+            max_groups: onemap_index::MAX_GROUPS,
             event_body: 64 << 10,
             ships_body: 4 << 20,
         }

@@ -160,7 +160,8 @@ pub struct FeaturesParams {
     pub bbox: Option<String>,
     /// An area id (district, town, village, grid or unit).
     pub area: Option<String>,
-    /// `lon lat,lon lat,…` (or `lon,lat;lon,lat;…`): the exterior ring.
+    /// `lon lat,lon lat,…` (or `lon,lat;lon,lat;…`): the exterior ring, at
+    /// most 2,000 vertices (422 too_large beyond).
     pub polygon: Option<String>,
     /// Start (inclusive): YYYY-MM-DD (China Standard Time midnight), ISO 8601
     /// date-time, or Unix seconds.
@@ -241,7 +242,7 @@ pub struct NearestParams {
     /// Latitude (required).
     #[param(value_type = Option<f64>)]
     pub lat: Option<String>,
-    /// How many (default 5).
+    /// How many, 1..=10000 (default 5).
     #[param(value_type = Option<u32>)]
     pub k: Option<String>,
     /// Metres.
@@ -284,6 +285,9 @@ impl NearestParams {
 #[into_params(parameter_in = Query)]
 pub struct StatsParams {
     /// district (default), town, village, grid, unit or h3:RES (5..=12).
+    /// An answer lists at most 20,000 groups: beyond, 422 too_large (the
+    /// city's 130,000 units are asked for under an area; fine cells under
+    /// an area, in a box or in a shorter window).
     pub by: Option<String>,
     /// Start of the window.
     pub from: Option<String>,
@@ -324,7 +328,7 @@ pub struct HotspotsParams {
     pub area: Option<String>,
     /// Only in min_lon,min_lat,max_lon,max_lat (at most 5° a side).
     pub bbox: Option<String>,
-    /// At most this many (default 20).
+    /// At most this many, 1..=10000 (default 20).
     #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
 }

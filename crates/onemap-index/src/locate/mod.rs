@@ -20,7 +20,7 @@ mod query;
 mod shapes;
 
 pub(crate) use grid::ShapeGrid;
-pub(crate) use shapes::{polygon_contains, Shapes};
+pub(crate) use shapes::Shapes;
 
 /// The bounding box of a shape: `[min_x, min_y, max_x, max_y]`.
 pub(crate) type Box4 = [f64; 4];

@@ -4,7 +4,7 @@
 
 use super::predicates::{in_box, ring_crossings};
 use super::Box4;
-use geo_types::{Coord, MultiPolygon, Polygon};
+use geo_types::{Coord, MultiPolygon};
 
 /// Where one shape lives in [`Shapes`].
 #[derive(Debug, Clone, Copy)]
@@ -99,7 +99,8 @@ impl Shapes {
 
 /// Whether `(x, y)` lies in the closed polygon.
 #[inline]
-pub(crate) fn polygon_contains(p: &Polygon<f64>, x: f64, y: f64) -> bool {
+#[cfg(test)]
+pub(crate) fn polygon_contains(p: &geo_types::Polygon<f64>, x: f64, y: f64) -> bool {
     let mut inside = false;
     for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
         if ring_crossings(&ring.0, x, y, &mut inside) {
@@ -115,7 +116,7 @@ mod tests {
     use super::*;
     use crate::tree::NONE;
     use geo::Intersects;
-    use geo_types::{polygon, Point};
+    use geo_types::{polygon, Point, Polygon};
     use proptest::prelude::*;
 
     fn with_hole() -> Polygon<f64> {
