@@ -645,3 +645,113 @@ fn private_reads_keep_tiles_out_of_shared_caches() {
         assert!(v.contains("authorization"), "{path}: vary {v}");
     }
 }
+
+/// CORS is an allowlist: an origin given with `--cors-origin` may call the
+/// API as the server's own pages do (tokens, writes, credentials); any other
+/// origin may only read public data, without a token or credentials, and
+/// nothing under `--private-reads`.
+#[test]
+fn cors_trusts_only_the_listed_origins() {
+    let (_dir, city) = small_city();
+    let trusted = "https://map.example.org";
+    let other = "https://elsewhere.example.com";
+    let server = start_with(&[
+        "--data",
+        city.to_str().unwrap(),
+        "--cors-origin",
+        "https://Map.Example.org/",
+    ]);
+    let a = server.addr.as_str();
+    let acao = |r: &Reply| r.header("access-control-allow-origin").map(str::to_string);
+    let acac = |r: &Reply| {
+        r.header("access-control-allow-credentials")
+            .map(str::to_string)
+    };
+
+    // Public reads from anywhere, without credentials.
+    let r = request(a, "GET", "/api/stats", &[("Origin", other)]);
+    assert_eq!(
+        (r.status, acao(&r), acac(&r)),
+        (200, Some("*".into()), None)
+    );
+    assert!(r.header("vary").unwrap_or("").contains("origin"));
+    // Not with a token: the browser refuses to hand the answer over.
+    let r = request(
+        a,
+        "GET",
+        "/api/stats",
+        &[("Origin", other), ("Authorization", "Bearer om_x")],
+    );
+    assert_eq!(acao(&r), None);
+    // A write's preflight from another origin is not granted.
+    let pre = |origin: &str, method: &str, headers: &str| {
+        request(
+            a,
+            "OPTIONS",
+            "/api/events",
+            &[
+                ("Origin", origin),
+                ("Access-Control-Request-Method", method),
+                ("Access-Control-Request-Headers", headers),
+            ],
+        )
+    };
+    let r = pre(other, "POST", "authorization, content-type");
+    assert_eq!((r.status, acao(&r)), (204, None));
+    let r = pre(other, "GET", "authorization");
+    assert_eq!(acao(&r), None);
+    let r = pre(other, "GET", "if-none-match");
+    assert_eq!(acao(&r), Some("*".into()));
+    assert_eq!(r.header("access-control-allow-methods"), Some("GET, HEAD"));
+
+    // The listed origin: writes, tokens and credentials.
+    let r = pre(
+        trusted,
+        "POST",
+        "authorization, content-type, idempotency-key",
+    );
+    assert_eq!(
+        (r.status, acao(&r), acac(&r)),
+        (204, Some(trusted.into()), Some("true".into()))
+    );
+    assert!(r
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("POST"));
+    let r = request(
+        a,
+        "GET",
+        "/api/stats",
+        &[("Origin", trusted), ("Authorization", "Bearer om_x")],
+    );
+    assert_eq!(
+        (acao(&r), acac(&r)),
+        (Some(trusted.into()), Some("true".into()))
+    );
+    // Same-origin and non-browser requests carry no CORS headers.
+    assert_eq!(acao(&get(a, "/api/stats")), None);
+
+    // Under --private-reads no other origin reads anything.
+    let private = start_with(&["--data", city.to_str().unwrap(), "--private-reads"]);
+    let r = request(
+        private.addr.as_str(),
+        "GET",
+        "/catalog",
+        &[("Origin", other)],
+    );
+    assert_eq!((r.status, acao(&r)), (401, None));
+
+    // Trusting every origin with credentials is refused at the start.
+    let out = std::process::Command::new(http_support::BIN)
+        .args([
+            "serve",
+            "--data",
+            city.to_str().unwrap(),
+            "--cors-origin",
+            "*",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("list the origins to trust"));
+}

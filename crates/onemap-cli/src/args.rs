@@ -158,6 +158,12 @@ pub struct ServeArgs {
     /// reads).
     #[arg(long)]
     pub private_reads: bool,
+    /// An origin (scheme://host[:port]) whose pages may call this server with
+    /// tokens and credentials, as the server's own pages do; repeat it or
+    /// give a comma list. Any other origin may only read public data,
+    /// without credentials (none under --private-reads).
+    #[arg(long = "cors-origin", env = "ONEMAP_CORS_ORIGINS", value_delimiter = ',', value_parser = onemap_server::CorsOrigins::origin)]
+    pub cors_origins: Vec<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

@@ -83,6 +83,8 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             store,
             private_reads: a.private_reads,
             limits: a.limits.limits(),
+            cors_origins: onemap_server::CorsOrigins::parse(&a.cors_origins)
+                .map_err(anyhow::Error::msg)?,
         };
         let state = AppState::new(live, &config).context("cannot set up the server")?;
         eprintln!(

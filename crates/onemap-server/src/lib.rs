@@ -32,6 +32,7 @@ mod api;
 mod assets;
 mod auth;
 mod conn;
+mod cors;
 mod error;
 mod geojson;
 mod guard;
@@ -47,15 +48,14 @@ mod styles;
 mod tiles;
 mod wall;
 
+pub use cors::CorsOrigins;
 pub use error::{ApiError, ErrorCode};
 pub use guard::{Limits, OVERFLOW_CONNECTIONS, RETRY_AFTER_SECS};
 pub use state::{AppState, ServerConfig, StoreHandle};
 
-use axum::http::{header, Method};
 use axum::Router;
 use std::path::PathBuf;
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 /// Failures while setting up or running the server.
@@ -77,16 +77,6 @@ pub enum ServerError {
 
 /// The whole HTTP app.
 pub fn app(state: AppState) -> Router {
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::HEAD, Method::POST])
-        .allow_headers([
-            header::IF_NONE_MATCH,
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::HeaderName::from_static("idempotency-key"),
-        ])
-        .expose_headers([header::ETAG]);
     let (router, _) = router::routes().split_for_parts();
     router
         .fallback(service::unknown_route)
@@ -106,7 +96,10 @@ pub fn app(state: AppState) -> Router {
             metrics::track,
         ))
         .layer(CompressionLayer::new().gzip(true))
-        .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cors::cors,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -28,6 +28,8 @@ pub struct ServerConfig {
     pub private_reads: bool,
     /// Timeouts, caps and body sizes.
     pub limits: Limits,
+    /// Origins trusted to call the API from a browser with credentials.
+    pub cors_origins: crate::CorsOrigins,
 }
 
 /// The store the city was loaded from.
@@ -74,6 +76,7 @@ impl Default for ServerConfig {
             store: StoreHandle::Memory,
             private_reads: false,
             limits: Limits::default(),
+            cors_origins: crate::CorsOrigins::default(),
         }
     }
 }
@@ -100,6 +103,7 @@ pub struct Inner {
     pub(crate) started: Instant,
     pub(crate) store: StoreHandle,
     pub(crate) private_reads: bool,
+    pub(crate) cors: crate::CorsOrigins,
     /// The limits in force, their permits and counters.
     pub(crate) guard: Arc<Guard>,
 }
@@ -141,6 +145,7 @@ impl AppState {
             started: Instant::now(),
             store: config.store.clone(),
             private_reads: config.private_reads,
+            cors: config.cors_origins.clone(),
             guard: Arc::new(Guard::new(config.limits.clone())),
         })))
     }
