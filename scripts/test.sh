@@ -97,6 +97,10 @@ for f in "$TMP_CITY"/putian/*; do
   cmp "$f" "$TMP_CITY/exported/$(basename "$f")" || fail "$(basename "$f") differs after import and export"
 done
 
+step "soak: two servers on PostGIS under mixed load, the database stopped and started, a server killed (60 s, small city)"
+bash scripts/soak.sh 0.02 60 32 \
+  || fail "the soak lost or doubled an acknowledged change, or answered outside the API (see above)"
+
 step "browser tests: Chromium, the viewer's npm packages, a served small city"
 if ! [ -x /usr/bin/chromium ]; then
   command -v apt-get >/dev/null || fail "Chromium is missing and apt-get is not available to install it"
