@@ -33,6 +33,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Issue bearer tokens for the event loop.
     Token(TokenArgs),
+    /// Manage people's accounts (they sign in to the viewer with a name and
+    /// a password).
+    User(UserArgs),
     /// Work with tiles offline (export an MBTiles or PMTiles archive).
     Tiles(TilesArgs),
     /// Manage the PostGIS database (migrate its schema).
@@ -164,6 +167,10 @@ pub struct ServeArgs {
     /// without credentials (none under --private-reads).
     #[arg(long = "cors-origin", env = "ONEMAP_CORS_ORIGINS", value_delimiter = ',', value_parser = onemap_server::CorsOrigins::origin)]
     pub cors_origins: Vec<String>,
+    /// Session cookies are always Secure (behind a TLS proxy that does not
+    /// send X-Forwarded-Proto: https; with it they are Secure anyway).
+    #[arg(long)]
+    pub secure_cookies: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -286,6 +293,60 @@ pub enum TokenCommand {
     Revoke {
         /// The token's id, or at least 8 hex digits of it.
         id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+/// The password of `user create` and `user passwd` is read from the
+/// environment variable ONEMAP_PASSWORD, else from the first line of
+/// standard input (never from the command line, where others could see it).
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account: a sign-in name, a display name, a role and a scope
+    /// as tokens have them; the password from ONEMAP_PASSWORD or stdin.
+    Create {
+        /// The sign-in name: letters, digits, '.', '_' or '-'.
+        #[arg(long)]
+        name: String,
+        /// The name shown and kept in every change they make (e.g. 李明).
+        #[arg(long)]
+        display_name: String,
+        /// unit_leader, town_office, department or viewer.
+        #[arg(long)]
+        role: String,
+        /// As for tokens: area:ID (unit_leader: village, grid or unit;
+        /// town_office: town; viewer: any), department:NAME, or city (viewer).
+        #[arg(long)]
+        scope: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the accounts (never their passwords).
+    List {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Disable an account: it can no longer sign in, and its sessions end
+    /// on every server within seconds.
+    Disable {
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Set an account's password (from ONEMAP_PASSWORD or stdin); its
+    /// sessions end.
+    Passwd {
+        name: String,
         #[command(flatten)]
         store: StoreArgs,
     },

@@ -17,6 +17,7 @@ mod simulate;
 mod synth;
 mod tiles;
 mod tokens;
+mod users;
 mod validate;
 
 use clap::Parser;
@@ -41,6 +42,7 @@ pub fn main() -> i32 {
         Command::Query(a) => query::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Token(a) => tokens::run(a),
+        Command::User(a) => users::run(a),
         Command::Tiles(a) => tiles::run(a),
         Command::Db(a) => pg::db(a),
         Command::Import(a) => pg::import(a),

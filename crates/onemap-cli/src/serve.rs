@@ -85,6 +85,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             limits: a.limits.limits(),
             cors_origins: onemap_server::CorsOrigins::parse(&a.cors_origins)
                 .map_err(anyhow::Error::msg)?,
+            secure_cookies: a.secure_cookies,
         };
         let state = AppState::new(live, &config).context("cannot set up the server")?;
         eprintln!(

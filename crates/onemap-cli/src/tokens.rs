@@ -82,7 +82,7 @@ pub fn run(a: TokenArgs) -> anyhow::Result<i32> {
 }
 
 /// The store the tokens are kept in, and where it is (for messages).
-async fn open(s: &StoreArgs) -> anyhow::Result<(LiveStore, String)> {
+pub(crate) async fn open(s: &StoreArgs) -> anyhow::Result<(LiveStore, String)> {
     if let Some(url) = &s.postgres {
         // Fail early, with the migration hint, on a database not set up.
         let store = PgStore::connect(url).await?;

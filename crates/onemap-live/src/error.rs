@@ -16,6 +16,10 @@ pub enum LiveError {
     /// A bearer token that is not one of ours.
     #[error("unknown bearer token")]
     UnknownToken,
+    /// A name and password that do not sign in (unknown, disabled or wrong:
+    /// never said which).
+    #[error("wrong name or password")]
+    SignInFailed,
     /// The actor may not do this at all (e.g. post positions without a
     /// `ship_feed` token).
     #[error("{0}")]

@@ -27,12 +27,14 @@
 //! [`City`]: onemap_index::City
 //! [`LiveStore`]: onemap_store::LiveStore
 
+mod accounts;
 mod error;
 mod events;
 mod live;
 mod queue;
 mod ships;
 
+pub use accounts::Session;
 pub use error::LiveError;
 pub use events::{EventView, MoveInput, ReportInput, Reported, MAX_DESCRIPTION, MAX_SHORT};
 pub use live::{Live, ACTOR_TTL};

@@ -117,4 +117,9 @@ impl Live {
         self.actors.insert(token.to_string(), a.clone());
         Ok(a)
     }
+
+    /// Drops a token from this server's cache of actors (it was revoked here).
+    pub(crate) fn forget_actor(&self, token: &str) {
+        self.actors.invalidate(token);
+    }
 }

@@ -38,7 +38,7 @@ pub(crate) async fn serve(
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     accept_failed(e).await;
                     continue;
@@ -47,6 +47,7 @@ pub(crate) async fn serve(
             () = &mut shutdown => break,
         };
         // Beyond the cap and its overflow: closed at once, unanswered.
+        let (stream, peer) = stream;
         let Some(slot) = guard.connection() else {
             continue;
         };
@@ -54,6 +55,9 @@ pub(crate) async fn serve(
         let overflow = slot.overflow;
         let service = app.clone().map_request(move |req: Request<Incoming>| {
             let mut req = req.map(Body::new);
+            // The peer's address, as `axum::serve` gives it.
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
             if overflow {
                 req.extensions_mut().insert(Overflow);
             }

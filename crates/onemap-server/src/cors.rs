@@ -21,10 +21,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// What an allowlisted origin may send (besides the CORS-safelisted ones).
-const TRUSTED_HEADERS: &str = "authorization, content-type, if-none-match, idempotency-key";
+const TRUSTED_HEADERS: &str =
+    "authorization, content-type, if-none-match, idempotency-key, x-csrf-token";
 /// What any origin may send for a public read.
 const PUBLIC_HEADERS: &str = "if-none-match";
-const TRUSTED_METHODS: &str = "GET, HEAD, POST";
+const TRUSTED_METHODS: &str = "GET, HEAD, POST, DELETE";
 const PUBLIC_METHODS: &str = "GET, HEAD";
 /// How long a browser may keep a preflight's answer, seconds.
 const MAX_AGE: &str = "600";

@@ -100,8 +100,16 @@ error_codes! {
 
     /// No valid bearer token.
     Unauthorized = "unauthorized" => UNAUTHORIZED,
+    /// A name and password that do not sign in (never says which is wrong).
+    SignInFailed = "sign_in_failed" => UNAUTHORIZED,
     /// The token's holder may not do this.
     Forbidden = "forbidden" => FORBIDDEN,
+    /// A change made with a session cookie without the session's
+    /// `X-CSRF-Token`.
+    CsrfFailed = "csrf_failed" => FORBIDDEN,
+    /// Too many failed sign-ins for this name or from this address; try
+    /// again after `Retry-After` seconds.
+    TooManyAttempts = "too_many_attempts" => TOO_MANY_REQUESTS,
 
     // 404: something named does not exist.
     /// No such route or file.
@@ -112,6 +120,10 @@ error_codes! {
     UnknownArea = "unknown_area" => NOT_FOUND,
     UnknownEvent = "unknown_event" => NOT_FOUND,
     UnknownToken = "unknown_token" => NOT_FOUND,
+    /// No account has this name.
+    UnknownUser = "unknown_user" => NOT_FOUND,
+    /// An account with this name exists already.
+    UserExists = "user_exists" => CONFLICT,
     UnknownShip = "unknown_ship" => NOT_FOUND,
     /// The viewer's npm packages are not installed.
     ViewerNotInstalled = "viewer_not_installed" => NOT_FOUND,
@@ -285,11 +297,14 @@ impl IntoResponse for ApiError {
             None => serde_json::json!({ "code": code, "message": self.message }),
         };
         let mut res = (status, Json(serde_json::json!({ "error": error }))).into_response();
-        if self.code == ErrorCode::Overloaded {
-            res.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(crate::guard::RETRY_AFTER_SECS),
-            );
+        let retry_after = match self.code {
+            ErrorCode::Overloaded => Some(crate::guard::RETRY_AFTER_SECS),
+            ErrorCode::TooManyAttempts => Some(crate::session::LOCKOUT_SECS),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res
     }
@@ -352,6 +367,8 @@ impl From<StoreError> for ApiError {
                 Self::new(ErrorCode::IdempotencyConflict, msg)
             }
             StoreError::UnknownToken(_) => Self::new(ErrorCode::UnknownToken, msg),
+            StoreError::UnknownUser(_) => Self::new(ErrorCode::UnknownUser, msg),
+            StoreError::UserExists(_) => Self::new(ErrorCode::UserExists, msg),
             // Both logged with their details where the answer is made.
             StoreError::Postgres(p) if p.is_unavailable() => {
                 Self::new(ErrorCode::StoreUnavailable, msg)
@@ -393,6 +410,7 @@ impl From<LiveError> for ApiError {
             LiveError::Index(i) => return i.into(),
             LiveError::ReadOnly => C::ReadOnly,
             LiveError::UnknownToken => C::Unauthorized,
+            LiveError::SignInFailed => C::SignInFailed,
             LiveError::Forbidden(_) => C::Forbidden,
             LiveError::InvalidDescription { .. } => C::InvalidDescription,
             LiveError::TooLong { .. } => C::TooLong,

@@ -235,6 +235,8 @@ impl Guard {
                 self.limits.event_body
             }
             (&Method::POST, Some("/api/ships/positions")) => self.limits.ships_body,
+            // A name and a password.
+            (&Method::POST, Some("/api/session")) => 4 << 10,
             _ => 0,
         }
     }

@@ -42,6 +42,7 @@ mod openapi;
 mod params;
 mod router;
 mod service;
+mod session;
 mod ships;
 mod state;
 mod styles;

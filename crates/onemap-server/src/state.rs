@@ -30,6 +30,9 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Origins trusted to call the API from a browser with credentials.
     pub cors_origins: crate::CorsOrigins,
+    /// Session cookies are always `Secure` (the server is reached over
+    /// TLS through a proxy that does not say so in `X-Forwarded-Proto`).
+    pub secure_cookies: bool,
 }
 
 /// The store the city was loaded from.
@@ -77,6 +80,7 @@ impl Default for ServerConfig {
             private_reads: false,
             limits: Limits::default(),
             cors_origins: crate::CorsOrigins::default(),
+            secure_cookies: false,
         }
     }
 }
@@ -104,6 +108,9 @@ pub struct Inner {
     pub(crate) store: StoreHandle,
     pub(crate) private_reads: bool,
     pub(crate) cors: crate::CorsOrigins,
+    pub(crate) secure_cookies: bool,
+    /// Failed sign-ins by name and by address, for a while.
+    pub(crate) sign_in_failures: moka::sync::Cache<String, u32>,
     /// The limits in force, their permits and counters.
     pub(crate) guard: Arc<Guard>,
 }
@@ -146,6 +153,8 @@ impl AppState {
             store: config.store.clone(),
             private_reads: config.private_reads,
             cors: config.cors_origins.clone(),
+            secure_cookies: config.secure_cookies,
+            sign_in_failures: crate::session::failures_cache(),
             guard: Arc::new(Guard::new(config.limits.clone())),
         })))
     }

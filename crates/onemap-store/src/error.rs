@@ -46,6 +46,14 @@ pub enum StoreError {
     #[error("{0}")]
     UnknownToken(String),
 
+    /// No account has this name.
+    #[error("no user '{0}'")]
+    UnknownUser(String),
+
+    /// An account with this name exists already.
+    #[error("user '{0}' exists already")]
+    UserExists(String),
+
     /// A stored value no longer parses (edited by hand?).
     #[error("{}: bad stored value: {reason}", .path.display())]
     BadStoredValue { path: PathBuf, reason: String },

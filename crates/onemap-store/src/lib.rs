@@ -33,6 +33,10 @@ pub use live::records::{
     Crossing, EventRecord, HistoryEntry, MoveRequest, NewReport, ShipPosition,
 };
 pub use live::tokens::{IssuedToken, TokenGrant, TokenInfo};
+pub use live::users::{
+    check_name, decoy_hash, hash_password, user_account, verify_password, UserGrant, UserInfo,
+    MIN_PASSWORD_CHARS, SESSION_SECS,
+};
 pub use live::LiveStore;
 pub use postgres::{ImportMode, Notice, PgError, PgLink, PgLive, PgStore, PgTarget};
 pub use validate::{validate_city, Check, Report};

@@ -22,8 +22,10 @@ mod schema;
 mod ships;
 #[cfg(test)]
 mod tests;
+mod users;
 
 use crate::live::tokens::{self, token_hash, IssuedToken, TokenGrant, TokenInfo};
+use crate::live::users::user_account;
 use crate::StoreError;
 use onemap_core::workflow::{Actor, Scope};
 use onemap_core::Role;
@@ -220,7 +222,7 @@ impl EmbeddedStore {
     pub fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
         let conn = self.lock();
         let mut st = conn
-            .prepare("SELECT hash, role, scope, name, created_at, expires_at, revoked_at FROM tokens ORDER BY created_at, hash")
+            .prepare("SELECT hash, role, scope, name, created_at, expires_at, revoked_at FROM tokens WHERE user_name IS NULL ORDER BY created_at, hash")
             .map_err(|e| db(&self.path, "list tokens", e))?;
         let rows = st
             .query_map([], |r| {
@@ -290,22 +292,22 @@ impl EmbeddedStore {
     pub fn actor(&self, token: &str) -> Result<Option<Actor>, StoreError> {
         let now = onemap_core::time::now();
         let hash = token_hash(token);
-        let row: Option<(String, String, String)> = self
+        let row: Option<(String, String, String, Option<String>)> = self
             .lock()
             .query_row(
-                "SELECT role, scope, name FROM tokens WHERE hash = ?1 AND revoked_at IS NULL \
-                 AND (expires_at IS NULL OR expires_at > ?2)",
+                "SELECT role, scope, name, user_name FROM tokens WHERE hash = ?1 \
+                 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
                 params![hash, now],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()
             .map_err(|e| db(&self.path, "look up a token", e))?;
-        row.map(|(role, scope, name)| {
+        row.map(|(role, scope, name, user)| {
             Ok(Actor {
                 role: self.parse(&role)?,
                 scope: self.parse(&scope)?,
                 name,
-                account: tokens::token_id(&hash),
+                account: user.map_or_else(|| tokens::token_id(&hash), |u| user_account(&u)),
             })
         })
         .transpose()

@@ -16,10 +16,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "idempotency keys per account, expiring and revocable tokens",
         SCHEMA_V4,
     ),
+    (5, "people's accounts and their sessions", SCHEMA_V5),
 ];
 
 /// The version a store of this onemap is at.
-pub(super) const SCHEMA_VERSION: i64 = 4;
+pub(super) const SCHEMA_VERSION: i64 = 5;
 
 /// Version 1: the GeoPackage tables, the events the loop touched, their
 /// history, the tokens.
@@ -121,4 +122,14 @@ DROP TABLE events;
 ALTER TABLE events_v4 RENAME TO events;
 ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
 ALTER TABLE tokens ADD COLUMN revoked_at INTEGER;
+";
+
+/// Version 5: people's accounts (a name, an Argon2id hash, a role and a
+/// scope); a session is a token row naming its account.
+const SCHEMA_V5: &str = "
+CREATE TABLE users (
+  name TEXT PRIMARY KEY, display_name TEXT NOT NULL, password_hash TEXT NOT NULL,
+  role TEXT NOT NULL, scope TEXT NOT NULL, created_at INTEGER NOT NULL, disabled_at INTEGER);
+ALTER TABLE tokens ADD COLUMN user_name TEXT REFERENCES users(name);
+CREATE INDEX tokens_user_name ON tokens(user_name);
 ";

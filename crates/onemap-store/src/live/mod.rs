@@ -10,6 +10,7 @@
 
 pub(crate) mod records;
 pub(crate) mod tokens;
+pub(crate) mod users;
 pub(crate) mod workflow;
 
 use crate::{
@@ -20,6 +21,7 @@ use onemap_core::workflow::{Actor, Scope};
 use onemap_core::{Event, Role};
 use std::sync::Arc;
 use tokens::{IssuedToken, TokenGrant, TokenInfo};
+use users::{UserGrant, UserInfo};
 
 /// Where a live server keeps what changes.
 #[derive(Debug, Clone)]
@@ -105,6 +107,90 @@ impl LiveStore {
                 blocking(s, move |s| s.revoke_token(&id, now)).await
             }
             LiveStore::Postgres(p) => p.revoke_token(id, now).await,
+        }
+    }
+
+    /// Creates an account with this (already hashed) password.
+    pub async fn create_user(
+        &self,
+        grant: UserGrant,
+        password_hash: String,
+        now: i64,
+    ) -> Result<UserInfo, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => {
+                blocking(s, move |s| s.create_user(&grant, &password_hash, now)).await
+            }
+            LiveStore::Postgres(p) => p.create_user(&grant, &password_hash, now).await,
+        }
+    }
+
+    /// Every account, by name.
+    pub async fn users(&self) -> Result<Vec<UserInfo>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, |s| s.users()).await,
+            LiveStore::Postgres(p) => p.users().await,
+        }
+    }
+
+    /// An account and its password hash, to sign in with.
+    pub async fn user_login(&self, name: &str) -> Result<Option<(UserInfo, String)>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => {
+                let name = name.to_string();
+                blocking(s, move |s| s.user_login(&name)).await
+            }
+            LiveStore::Postgres(p) => p.user_login(name).await,
+        }
+    }
+
+    /// Sets an account's password (already hashed) and ends its sessions.
+    pub async fn set_password(
+        &self,
+        name: &str,
+        password_hash: String,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        match self {
+            LiveStore::Embedded(s) => {
+                let name = name.to_string();
+                blocking(s, move |s| s.set_password(&name, &password_hash, now)).await
+            }
+            LiveStore::Postgres(p) => p.set_password(name, &password_hash, now).await,
+        }
+    }
+
+    /// Disables an account and ends its sessions.
+    pub async fn disable_user(&self, name: &str, now: i64) -> Result<UserInfo, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => {
+                let name = name.to_string();
+                blocking(s, move |s| s.disable_user(&name, now)).await
+            }
+            LiveStore::Postgres(p) => p.disable_user(name, now).await,
+        }
+    }
+
+    /// Issues a session for an account (see [`crate::SESSION_SECS`]).
+    pub async fn create_session(
+        &self,
+        user: UserInfo,
+        now: i64,
+    ) -> Result<IssuedToken, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.create_session(&user, now)).await,
+            LiveStore::Postgres(p) => p.create_session(&user, now).await,
+        }
+    }
+
+    /// Ends the session with this secret.
+    pub async fn end_session(&self, token: &str, now: i64) -> Result<(), StoreError> {
+        match self {
+            LiveStore::Embedded(s) => {
+                let token = token.to_string();
+                blocking(s, move |s| s.end_session(&token, now)).await
+            }
+            LiveStore::Postgres(p) => p.end_session(token, now).await,
         }
     }
 

@@ -16,6 +16,7 @@ mod events;
 mod listen;
 mod ships;
 mod tokens;
+mod users;
 
 pub use listen::{Notice, CHANGES_CHANNEL};
 

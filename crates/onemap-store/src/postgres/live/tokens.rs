@@ -3,6 +3,7 @@
 
 use super::{parse, PgLive};
 use crate::live::tokens::{self, token_hash, IssuedToken, TokenGrant, TokenInfo};
+use crate::live::users::user_account;
 use crate::postgres::{from_time, to_time};
 use crate::StoreError;
 use onemap_core::workflow::{Actor, Scope};
@@ -65,7 +66,7 @@ impl PgLive {
         let rows = c
             .query(
                 "SELECT hash, role, scope, name, created_at, expires_at, revoked_at
-                 FROM tokens ORDER BY created_at, hash",
+                 FROM tokens WHERE user_name IS NULL ORDER BY created_at, hash",
                 &[],
             )
             .await
@@ -128,8 +129,8 @@ impl PgLive {
         let c = self.client().await?;
         let row = c
             .query_opt(
-                "SELECT role, scope, name FROM tokens WHERE hash = $1 AND revoked_at IS NULL
-                   AND (expires_at IS NULL OR expires_at > now())",
+                "SELECT role, scope, name, user_name FROM tokens WHERE hash = $1
+                   AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
                 &[&hash],
             )
             .await
@@ -139,7 +140,9 @@ impl PgLive {
             role: parse("tokens", row.get::<_, &str>(0))?,
             scope: parse("tokens", row.get::<_, &str>(1))?,
             name: row.get(2),
-            account: tokens::token_id(&hash),
+            account: row
+                .get::<_, Option<String>>(3)
+                .map_or_else(|| tokens::token_id(&hash), |u| user_account(&u)),
         }))
     }
 }
