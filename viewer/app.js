@@ -64,7 +64,11 @@
     if (view.length !== 3) {
       try {
         const cat = await getJSON('/catalog');
-        if (cat.bounds) map.fitBounds([[cat.bounds[0], cat.bounds[1]], [cat.bounds[2], cat.bounds[3]]], { padding: 30, duration: 0 });
+        // On a phone the controls are a bar across the top, and the legend
+        // (not drawn yet: about 70 px) joins it: the city goes below them.
+        const top = matchMedia('(max-width: 700px)').matches ? $('controls').offsetHeight + 80 : 30;
+        if (cat.bounds) map.fitBounds([[cat.bounds[0], cat.bounds[1]], [cat.bounds[2], cat.bounds[3]]],
+          { padding: { top, bottom: 30, left: 30, right: 30 }, duration: 0 });
       } catch (e) { showError(e); }
     }
     // The tile layer draws ships as loaded; the live layer moves them.
@@ -141,7 +145,7 @@
     palettes: { events: ['#fef0d9', '#fdcc8a', '#fc8d59', '#e34a33', '#b30000'],
       closure: ['#d7191c', '#fdae61', '#ffffbf', '#a6d96a', '#1a9641'] },
     noEvents: '#e0e0e0', legend: $('legend'),
-    metric: () => state.shade, visible: () => !state.off.has('areas'),
+    metric: () => state.shade, visible: () => !state.off.has('areas'), query: filterQuery,
   });
   onemap.shading = shading;
   for (const r of document.querySelectorAll('input[name=shade]'))
@@ -158,6 +162,7 @@
     // them are fetched with the new URL (from the HTTP cache if already fetched).
     source.setTiles([url]);
     map.once('idle', () => { if (source.tiles[0] === url) source.setTiles([url]); });
+    shading.refresh();
     if (refreshPanel && onemap.details) showArea(onemap.details.area.id, false);
     writeHash();
   }

@@ -177,29 +177,51 @@ const onemapCommon = (() => {
 
   /**
    * Shades the area fill layers (`${layer}-fill` for districts … units) of
-   * `map` by quantile classes of the values in the tiles now loaded, and
-   * keeps `legend` (an element) describing the level on screen.
+   * `map` by quantile classes, and keeps `legend` (an element) describing
+   * the level on screen. Districts, towns and villages are classed over the
+   * whole city (/api/stats for the filter `query()` gives: all of them, so
+   * that an area's colour compares it with the city's, and stays as the view
+   * moves); grids and units, too many to count city-wide, over those in the
+   * tiles on screen (map.querySourceFeatures), as the view moves.
    * `palettes` = { events: [5 colours], closure: [5 colours, worst first] },
    * `noEvents` the colour of areas without events when shading by closure
    * rate; `metric()` says which ('events' or 'closure'); `visible()` whether
-   * areas are shown at all. Returns { update(), current }: call update()
-   * when the metric changes; the map's `idle` calls it otherwise. `current`
-   * is the legend's level and classes.
+   * areas are shown at all. Returns { refresh(), update(), draw(), current }:
+   * refresh() when the filter changes (it counts the city again), update()
+   * when the metric changes; the map's `idle` calls update() otherwise.
+   * `current` is the legend's level, basis ('city' or 'view') and classes.
    */
-  function areaShading(map, { source = 'onemap', palettes, noEvents, legend, metric = () => 'events', visible = () => true }) {
+  const CITY_LEVELS = ['district', 'town', 'village'];
+  function areaShading(map, { source = 'onemap', palettes, noEvents, legend, metric = () => 'events', visible = () => true, query = () => '' }) {
     const { t, code } = onemapI18n;
     const applied = {}; // layer id -> the fill-color last set (JSON)
     const state = { current: null };
+    // level -> [{ events, rate }] of every area of the city, for the filter.
+    let city = {};
+    let asked = 0, counted = false; // counted: the city's first count is in (or failed)
+    async function refresh() {
+      const q = query();
+      const mine = ++asked;
+      const answers = await Promise.all(CITY_LEVELS.map((by) =>
+        getJSON(`/api/stats?by=${by}${q ? '&' + q : ''}`).catch((e) => { console.warn('stats', by, e); return null; })));
+      if (mine !== asked) return; // a newer filter is being counted
+      city = {}; counted = true;
+      CITY_LEVELS.forEach((l, i) => {
+        if (answers[i]) city[l] = answers[i].groups.map((g) => ({ events: g.total, rate: g.closure_rate }));
+      });
+      update();
+    }
+    const pick = (m, events, rate) => (m === 'events' ? events : events > 0 && Number.isFinite(rate) ? rate : null);
+    // The values of a level's areas, and whether they are the city's or the view's.
     const values = (layer, m) => {
+      const level = LAYER_LEVEL[layer];
+      if (city[level]) return { basis: 'city', v: city[level].map((a) => pick(m, a.events, a.rate)).filter((x) => x !== null) };
       const seen = new Map();
       for (const f of map.querySourceFeatures(source, { sourceLayer: layer })) {
         const id = f.id ?? f.properties.code;
-        if (seen.has(id)) continue;
-        const events = Number(f.properties.events) || 0;
-        if (m === 'events') seen.set(id, events);
-        else if (events > 0 && Number.isFinite(Number(f.properties.closure_rate))) seen.set(id, Number(f.properties.closure_rate));
+        if (!seen.has(id)) seen.set(id, pick(m, Number(f.properties.events) || 0, Number(f.properties.closure_rate)));
       }
-      return [...seen.values()];
+      return { basis: 'view', v: [...seen.values()].filter((x) => x !== null) };
     };
     const expression = (m, colours, thresholds) => {
       const input = m === 'events' ? ['coalesce', ['get', 'events'], 0] : ['coalesce', ['get', 'closure_rate'], 0];
@@ -214,24 +236,29 @@ const onemapCommon = (() => {
         return layer && z >= (layer.minzoom ?? 0) && z < (layer.maxzoom ?? 24);
       });
     };
+    // Sets the classes of every level counted city-wide, and of the level on
+    // screen; a fill is set again only when its classes change (each change
+    // makes MapLibre lay the tiles out anew).
     function update() {
       if (!map.getSource(source)) return;
       const m = metric() === 'closure' ? 'closure' : 'events';
       const shown = levelOnScreen();
+      state.current = null;
       for (const layer of Object.values(LEVEL_LAYER)) {
         const id = layer + '-fill';
-        if (!map.getLayer(id)) continue;
-        const v = values(layer, m);
-        if (!v.length && layer !== shown) continue; // nothing loaded: keep what it has
+        if (!map.getLayer(id) || (layer !== shown && !city[LAYER_LEVEL[layer]])) continue;
+        if (!counted && CITY_LEVELS.includes(LAYER_LEVEL[layer])) continue; // the city's count comes
+        const { basis, v } = values(layer, m);
         const { classes, thresholds } = quantileClasses(v, palettes[m].length);
         const colours = m === 'events' && classes.length === 1 && classes[0].hi === 0
           ? [palettes.events[0]] : spread(palettes[m], classes.length);
         const paint = expression(m, colours, thresholds);
         const json = JSON.stringify(paint);
         if (applied[id] !== json) { map.setPaintProperty(id, 'fill-color', paint); applied[id] = json; }
-        if (layer === shown) state.current = { level: LAYER_LEVEL[layer], metric: m, classes: classes.map((c, i) => ({ ...c, colour: colours[i] })) };
+        if (layer === shown)
+          state.current = { level: LAYER_LEVEL[layer], layer, basis, metric: m, areas: v.length,
+            classes: classes.map((c, i) => ({ ...c, colour: colours[i] })) };
       }
-      if (!shown) state.current = null;
       draw();
     }
     // The legend: a title, then one row per class (data-lo, data-hi: its
@@ -273,10 +300,13 @@ const onemapCommon = (() => {
         if (r.none) { delete li.dataset.lo; delete li.dataset.hi; li.dataset.none = ''; }
         else { li.dataset.lo = String(r.lo); li.dataset.hi = String(r.hi); delete li.dataset.none; }
       });
-      note.textContent = cur.classes.length > 1 ? t('legend.classes', { n: cur.classes.length }) : '';
+      note.textContent = cur.classes.length
+        ? t(cur.basis === 'city' ? 'legend.city' : 'legend.view', { n: num(cur.areas), areas: code('layer', cur.layer) })
+          + ' · ' + (cur.classes.length > 1 ? t('legend.classes', { k: cur.classes.length }) : t('legend.equal'))
+        : '';
     }
     map.on('idle', update);
-    return { update, draw, get current() { return state.current; } };
+    return { refresh, update, draw, get current() { return state.current; } };
   }
 
   return { LEVEL_LAYER, LAYER_LEVEL, num, pct, getJSON, nextDay, addShipIcons, SHIP_LAYOUT, liveShips, quantileClasses, areaShading };

@@ -34,7 +34,10 @@ const onemapI18n = (() => {
     'legend.one': '{lo}',
     'legend.none': '暂无数据',
     'legend.no_events': '无事件',
-    'legend.classes': '按分位数分为 {n} 级',
+    'legend.classes': '按分位数分为 {k} 级',
+    'legend.equal': '数值相同',
+    'legend.city': '全市 {n} 个{areas}',
+    'legend.view': '视野内 {n} 个{areas}',
 
     // The side panel.
     'panel.close': '关闭',
@@ -129,7 +132,10 @@ const onemapI18n = (() => {
     'legend.one': '{lo}',
     'legend.none': 'no data yet',
     'legend.no_events': 'no events',
-    'legend.classes': '{n} quantile classes',
+    'legend.classes': '{k} quantile classes',
+    'legend.equal': 'all equal',
+    'legend.city': '{n} {areas} in the city',
+    'legend.view': '{n} {areas} in view',
 
     'panel.close': 'Close',
     'panel.handle': 'Show or hide the details',

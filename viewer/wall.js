@@ -28,6 +28,10 @@
     palettes: { events: ['#1d3461', '#3d3f86', '#86347f', '#d2415c', '#ff7a45'] },
     legend: $('legend'),
   });
+  // The city counted again every few minutes (the districts' figures above
+  // come every REFRESH_MS; class breaks need not move as often).
+  const CLASSES_MS = 1000 * Number(opts.get('classes') || 300);
+  (function classes() { wall.shading.refresh().finally(() => setTimeout(classes, CLASSES_MS)); })();
 
   async function refresh() {
     try {
