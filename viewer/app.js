@@ -258,7 +258,9 @@
     openPanel(hex ? ['panel.events', 'panel.open', 'panel.rate', 'panel.leader']
       : ['panel.category', 'panel.status', 'panel.rate', 'panel.leader']);
     $('breadcrumb').textContent = '';
-    $('panel-name').textContent = p.name || (hex ? t('panel.hex', { h3: p.h3 }) : t('panel.feature', { layer: code('layer', layer), id: f.id ?? '' }));
+    $('panel-name').textContent = p.name || (hex ? t('panel.hex', { h3: p.h3 })
+      : p.category ? t('panel.feature', { layer: code('layer', layer), id: code('category', p.category) })
+        : f.id !== undefined ? t('panel.feature', { layer: code('layer', layer), id: f.id }) : code('layer', layer));
     $('panel-sub').textContent = code('layer', layer);
     $('panel-events').textContent = hex ? num(p.count) : describe(layer, 'category', p.category);
     $('panel-open').textContent = hex ? num(p.open) : describe(layer, 'status', p.status);
