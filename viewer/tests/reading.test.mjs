@@ -147,6 +147,15 @@ test('viewer: Chinese by default — controls, panel, categories and statuses, C
     .map((c) => onemapI18n.code('category', c)));
   assert.equal(new Set(names).size, names.length, names.join(', '));
   for (const n of names) assert.match(n, HAN);
+  // A failed request is told in Chinese (the API's message is English).
+  const districts = new Set((await api('/api/wall')).districts.map((x) => String(x.id)));
+  const unknown = '999999';
+  assert.ok(!districts.has(unknown));
+  await page.evaluate((id) => window.onemap.showArea(id), unknown);
+  await page.waitForSelector('#message', { state: 'visible', timeout: 10000 });
+  const message = await page.textContent('#message');
+  assert.match(message, HAN);
+  assert.doesNotMatch(message, /unknown|[A-Za-z]{3,}/, message);
   // An unknown code is shown as itself, never blank.
   assert.equal(await page.evaluate(() => onemapI18n.code('category', 'flooding')), 'flooding');
   await page.screenshot({ path: ARTIFACTS + 'viewer-zh-event.png' });
