@@ -1,7 +1,8 @@
 // The onemap viewer: one vector source with every layer, filtered by time.
 'use strict';
 (() => {
-  const { LEVEL_LAYER, LEVEL_NAME, num, pct, getJSON, nextDay, addShipIcons, liveShips } = onemapCommon;
+  const { LEVEL_LAYER, num, pct, getJSON, nextDay, addShipIcons, liveShips, areaShading } = onemapCommon;
+  const { t, code, fmtDateTime, errorText } = onemapI18n;
   const ALL = 'districts,towns,villages,grids,units,labels,events,ships,heritage,homesteads,enterprises,schools';
   const AREA_LEVELS = ['districts', 'towns', 'villages', 'grids', 'units'];
   const SWITCHES = {
@@ -11,6 +12,9 @@
     enterprises: ['enterprises-hex', 'enterprises'], schools: ['schools'], labels: ['labels'],
   };
   const $ = (id) => document.getElementById(id);
+  // Every text of the page from i18n.js, in the URL's language (?lang=en).
+  onemapI18n.apply();
+  onemapI18n.toggle($('lang-toggle'));
 
   // --- state, kept in the URL hash -----------------------------------------
   const hash = new URLSearchParams(location.hash.slice(1));
@@ -47,6 +51,7 @@
     zoom: view.length === 3 && view.every(Number.isFinite) ? view[0] : 8.5,
     localIdeographFontFamily: '"WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif',
     attributionControl: { compact: true },
+    locale: onemapI18n.maplibreLocale,
   });
   map.addControl(new maplibregl.NavigationControl(), 'bottom-right');
   map.addControl(new maplibregl.ScaleControl(), 'bottom-left');
@@ -57,12 +62,18 @@
   map.on('moveend', writeHash);
   map.on('load', async () => {
     if (view.length !== 3) {
-      const cat = await getJSON('/catalog');
-      if (cat.bounds) map.fitBounds([[cat.bounds[0], cat.bounds[1]], [cat.bounds[2], cat.bounds[3]]], { padding: 30, duration: 0 });
+      try {
+        const cat = await getJSON('/catalog');
+        // On a phone the controls are a bar across the top, and the legend
+        // (not drawn yet: about 70 px) joins it: the city goes below them.
+        const top = matchMedia('(max-width: 700px)').matches ? $('controls').offsetHeight + 80 : 30;
+        if (cat.bounds) map.fitBounds([[cat.bounds[0], cat.bounds[1]], [cat.bounds[2], cat.bounds[3]]],
+          { padding: { top, bottom: 30, left: 30, right: 30 }, duration: 0 });
+      } catch (e) { showError(e); }
     }
     // The tile layer draws ships as loaded; the live layer moves them.
     if (map.getLayer('ships')) map.setLayoutProperty('ships', 'visibility', 'none');
-    try { await startShips(); } catch (e) { console.warn('live ships', e); }
+    try { await startShips(); } catch (e) { console.warn('live ships', e); showError(e); }
     buildSwitches();
     $('from').value = state.from; $('to').value = state.to;
     document.querySelector(`input[name=shade][value=${state.shade}]`).checked = true;
@@ -87,18 +98,19 @@
     Object.defineProperty(onemap, 'shipReports', { get: () => live.reports });
   }
   async function showShip(mmsi) {
-    const s = await getJSON(`/api/ships/${mmsi}`);
+    let s;
+    try { s = await getJSON(`/api/ships/${mmsi}`); } catch (e) { showError(e); return; }
     onemap.details = null;
-    $('panel').hidden = false;
+    openPanel(['ship.speed', 'ship.course', 'ship.state', 'ship.reported']);
     $('breadcrumb').textContent = '';
     $('panel-name').textContent = s.name;
-    $('panel-sub').textContent = `ship ${s.mmsi} · ${s.home_port}`;
-    $('panel-events').textContent = `${s.speed_kn.toFixed(1)} kn`;
+    $('panel-sub').textContent = t('ship.sub', { mmsi: s.mmsi, port: s.home_port });
+    $('panel-events').textContent = t('ship.speed_value', { v: s.speed_kn.toFixed(1) });
     $('panel-open').textContent = `${Math.round(s.course_deg)}°`;
-    $('panel-rate').textContent = s.in_port ? `in port${s.port ? ' ' + s.port : ''}` : 'at sea';
-    $('panel-leader').textContent = new Date(s.reported_at * 1000).toLocaleString();
-    $('panel-extra').textContent = `track: ${s.track.geometry.coordinates.length} positions in the 24 h up to the last report`;
-    $('panel-children').tHead.innerHTML = ''; $('panel-children').tBodies[0].textContent = '';
+    $('panel-rate').textContent = s.in_port ? (s.port ? t('ship.in_port_at', { port: s.port }) : t('ship.in_port')) : t('ship.at_sea');
+    $('panel-leader').textContent = fmtDateTime(s.reported_at);
+    $('panel-extra').textContent = t('ship.track', { n: num(s.track.geometry.coordinates.length) });
+    clearChildren();
     map.getSource('ship-track').setData(s.track);
     onemap.shipDetails = s;
   }
@@ -114,8 +126,11 @@
       cb.addEventListener('change', () => {
         cb.checked ? state.off.delete(name) : state.off.add(name);
         setVisibility(); writeHash();
+        if (name === 'areas') shading.draw();
       });
-      label.append(cb, ' ' + name);
+      const text = document.createElement('span');
+      text.textContent = code('layer', name);
+      label.append(cb, ' ', text);
       box.append(label);
     }
     setVisibility();
@@ -124,36 +139,17 @@
     for (const [name, ids] of Object.entries(SWITCHES))
       for (const id of ids) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', state.off.has(name) ? 'none' : 'visible');
   }
-  let stops = {};
-  async function updateStops() {
-    // Events per area differ by orders of magnitude between levels: take each
-    // level's own largest count (grids and units scaled down from villages).
-    const q = filterQuery();
-    const [health, ...levels] = await Promise.all([getJSON('/healthz'),
-      ...['district', 'town', 'village'].map((by) => getJSON(`/api/stats?by=${by}&${q}`))]);
-    const max = levels.map((r) => Math.max(1, ...r.groups.map((g) => g.total)));
-    const perVillage = max[2];
-    stops = {
-      districts: max[0], towns: max[1], villages: perVillage,
-      grids: Math.max(1, perVillage * health.layers.villages / health.layers.grids),
-      units: Math.max(1, perVillage * health.layers.villages / health.layers.units),
-    };
-    shade();
-  }
-  function shade() {
-    for (const l of AREA_LEVELS) {
-      const color = state.shade === 'closure'
-        ? ['case', ['==', ['coalesce', ['get', 'events'], 0], 0], '#e0e0e0',
-            ['interpolate', ['linear'], ['get', 'closure_rate'], 0.9, '#d7301f', 0.97, '#fee08b', 1, '#1a9850']]
-        : ['interpolate', ['linear'], ['coalesce', ['get', 'events'], 0], 0, '#fff7ec', (stops[l] || 100) / 2, '#fdbb84', stops[l] || 100, '#d7301f'];
-      if (map.getLayer(l + '-fill')) map.setPaintProperty(l + '-fill', 'fill-color', color);
-    }
-    $('legend').innerHTML = state.shade === 'closure'
-      ? '<i style="background:linear-gradient(90deg,#d7301f,#fee08b,#1a9850)"></i>closure rate 90% → 100%'
-      : '<i style="background:linear-gradient(90deg,#fff7ec,#fdbb84,#d7301f)"></i>events, per level (0 → most)';
-  }
+  // Areas are shaded by quantile classes of the values the tiles on screen
+  // carry (common.js), per level, with a legend of the classes' ranges.
+  const shading = areaShading(map, {
+    palettes: { events: ['#fef0d9', '#fdcc8a', '#fc8d59', '#e34a33', '#b30000'],
+      closure: ['#d7191c', '#fdae61', '#ffffbf', '#a6d96a', '#1a9641'] },
+    noEvents: '#e0e0e0', legend: $('legend'),
+    metric: () => state.shade, visible: () => !state.off.has('areas'), query: filterQuery,
+  });
+  onemap.shading = shading;
   for (const r of document.querySelectorAll('input[name=shade]'))
-    r.addEventListener('change', () => { state.shade = r.value; shade(); writeHash(); });
+    r.addEventListener('change', () => { state.shade = r.value; shading.update(); writeHash(); });
 
   // --- time filter: tiles and panel change together -------------------------
   function applyFilter(refreshPanel = true) {
@@ -166,7 +162,7 @@
     // them are fetched with the new URL (from the HTTP cache if already fetched).
     source.setTiles([url]);
     map.once('idle', () => { if (source.tiles[0] === url) source.setTiles([url]); });
-    updateStops().catch((e) => console.warn(e));
+    shading.refresh();
     if (refreshPanel && onemap.details) showArea(onemap.details.area.id, false);
     writeHash();
   }
@@ -183,11 +179,15 @@
     if (panelRequest) panelRequest.abort();
     panelRequest = new AbortController();
     const q = filterQuery();
-    const d = await getJSON(`/api/areas/${id}${q ? '?' + q : ''}`, panelRequest.signal);
+    let d;
+    try { d = await getJSON(`/api/areas/${id}${q ? '?' + q : ''}`, panelRequest.signal); } catch (e) {
+      if (e.name !== 'AbortError') showError(e);
+      return null;
+    }
     onemap.details = d; state.area = String(d.area.id);
-    $('panel').hidden = false;
+    openPanel(['panel.events', 'panel.open', 'panel.rate', 'panel.leader']);
     $('panel-name').textContent = d.area.name;
-    $('panel-sub').textContent = `${LEVEL_NAME[d.area.level]} · ${d.area.level} · ${d.area.id}`;
+    $('panel-sub').textContent = t('panel.area_sub', { level: code('level', d.area.level), id: d.area.id });
     $('panel-events').textContent = num(d.figures.total);
     $('panel-open').textContent = num(d.figures.open);
     $('panel-rate').textContent = pct(d.figures.closure_rate);
@@ -199,10 +199,15 @@
       bc.append(link);
     }
     const f = d.features;
-    $('panel-extra').textContent = `units ${num(f.units)} · ships ${num(f.ships)} · heritage ${num(f.heritage)} · homesteads ${num(f.homesteads)} · enterprises ${num(f.enterprises)} · schools ${num(f.schools)}`;
+    $('panel-extra').textContent = t('panel.features', Object.fromEntries(
+      ['units', 'ships', 'heritage', 'homesteads', 'enterprises', 'schools'].map((k) => [k, num(f[k])])));
+    clearChildren();
     const table = $('panel-children');
-    table.tHead.innerHTML = d.children.length ? '<tr><th>child</th><th>events</th><th>open</th><th>closed</th></tr>' : '';
-    const body = table.tBodies[0]; body.textContent = '';
+    if (d.children.length) {
+      const tr = table.tHead.insertRow();
+      for (const k of ['name', 'events', 'open', 'rate']) tr.appendChild(document.createElement('th')).textContent = t('panel.children.' + k);
+    }
+    const body = table.tBodies[0];
     for (const c of d.children) {
       const tr = body.insertRow();
       tr.dataset.id = c.area.id;
@@ -216,20 +221,54 @@
   onemap.showArea = showArea;
   $('panel-close').addEventListener('click', () => { $('panel').hidden = true; onemap.details = null; state.area = null; writeHash(); });
 
+  // The panel: its four figures' labels (keys), the drawer closed on a
+  // phone and the sheet opened full.
+  function openPanel(labels) {
+    ['label-events', 'label-open', 'label-rate', 'label-leader'].forEach((id, i) => { $(id).textContent = t(labels[i]); });
+    $('panel').hidden = false;
+    setDrawer(false);
+    setSheet(false);
+  }
+  function clearChildren() {
+    const table = $('panel-children');
+    table.tHead.textContent = ''; table.tBodies[0].textContent = '';
+  }
+  // A value of a tile feature's property, in words.
+  function describe(layer, k, v) {
+    if (v === null || v === undefined || v === '') return '–';
+    if (typeof v === 'boolean') return t(v ? 'value.yes' : 'value.no');
+    switch (k) {
+      case 'category': return code('category', v);
+      case 'status': return code(layer === 'homesteads' ? 'homestead' : 'status', v);
+      case 'level': return code(layer === 'heritage' ? 'heritage_level' : 'level', v);
+      case 'watch': return code('watch', v);
+      case 'kind': return code('school_kind', v);
+      case 'reported_at': return fmtDateTime(v);
+      case 'area_m2': return t('value.area_m2', { v: num(Math.round(v)) });
+      case 'closure_rate': return pct(v);
+      default: return typeof v === 'number' && k !== 'unit_id' && k !== 'code' ? num(v) : String(v);
+    }
+  }
+
   function showFeature(f) {
     onemap.details = null;
-    $('panel').hidden = false;
-    $('breadcrumb').textContent = '';
     const p = f.properties;
     const hex = f.layer.id.endsWith('-hex');
-    $('panel-name').textContent = p.name || (hex ? 'H3 cell ' + p.h3 : `${f.sourceLayer} ${f.id ?? ''}`);
-    $('panel-sub').textContent = f.sourceLayer;
-    $('panel-events').textContent = hex ? num(p.count) : (p.category || '–');
-    $('panel-open').textContent = hex ? num(p.open) : (p.status || '–');
+    const layer = f.sourceLayer;
+    openPanel(hex ? ['panel.events', 'panel.open', 'panel.rate', 'panel.leader']
+      : ['panel.category', 'panel.status', 'panel.rate', 'panel.leader']);
+    $('breadcrumb').textContent = '';
+    $('panel-name').textContent = p.name || (hex ? t('panel.hex', { h3: p.h3 })
+      : p.category ? t('panel.feature', { layer: code('layer', layer), id: code('category', p.category) })
+        : f.id !== undefined ? t('panel.feature', { layer: code('layer', layer), id: f.id }) : code('layer', layer));
+    $('panel-sub').textContent = code('layer', layer);
+    $('panel-events').textContent = hex ? num(p.count) : describe(layer, 'category', p.category);
+    $('panel-open').textContent = hex ? num(p.open) : describe(layer, 'status', p.status);
     $('panel-rate').textContent = hex && p.count ? pct((p.count - p.open) / p.count) : '–';
     $('panel-leader').textContent = '–';
-    $('panel-extra').textContent = Object.entries(p).map(([k, v]) => `${k}: ${v}`).join(' · ');
-    $('panel-children').tHead.innerHTML = ''; $('panel-children').tBodies[0].textContent = '';
+    $('panel-extra').textContent = Object.entries(p)
+      .map(([k, v]) => t('panel.kv', { k: code('field', k), v: describe(layer, k, v) })).join(' · ');
+    clearChildren();
   }
 
   map.on('click', async (e) => {
@@ -247,7 +286,8 @@
     // promotes it to the feature id). Tiles without it (an archive exported
     // before codes): ask the server which area is here.
     if (top.properties.code) return showArea(top.properties.code, false);
-    const loc = await getJSON(`/api/locate?lon=${e.lngLat.lng}&lat=${e.lngLat.lat}`);
+    let loc;
+    try { loc = await getJSON(`/api/locate?lon=${e.lngLat.lng}&lat=${e.lngLat.lat}`); } catch (err) { showError(err); return; }
     const level = Object.keys(LEVEL_LAYER).find((k) => LEVEL_LAYER[k] === top.sourceLayer);
     if (loc && level) showArea(loc[level].id, false);
   });
@@ -275,16 +315,64 @@
       const q = $('search-q').value.trim();
       const list = $('search-results'); list.textContent = '';
       if (!q) return;
-      const r = await getJSON(`/api/areas/search?q=${encodeURIComponent(q)}&limit=12`);
+      let r;
+      try { r = await getJSON(`/api/areas/search?q=${encodeURIComponent(q)}&limit=12`); } catch (e) { showError(e); return; }
+      if (!r.areas.length) {
+        const li = document.createElement('li');
+        li.className = 'none'; li.textContent = t('search.none', { q });
+        list.append(li);
+      }
       for (const a of r.areas) {
         const li = document.createElement('li');
-        li.innerHTML = `<span></span> <small></small>`;
+        li.append(document.createElement('span'), ' ', document.createElement('small'));
         li.firstChild.textContent = a.name;
-        li.lastChild.textContent = [LEVEL_NAME[a.level], ...a.path.map((p) => p.name)].join(' · ');
+        li.lastChild.textContent = [code('level', a.level), ...a.path.map((p) => p.name)].join(' · ');
         li.addEventListener('click', () => { list.textContent = ''; showArea(a.id); });
         list.append(li);
       }
     }, 200);
   });
   $('search').addEventListener('submit', (e) => { e.preventDefault(); const li = $('search-results').firstChild; if (li) li.click(); });
+
+  // --- messages: what failed, in words, for a while ----------------------------
+  let messageTimer = null;
+  function showError(e) {
+    console.warn(e);
+    const box = $('message');
+    box.textContent = errorText(e);
+    box.hidden = false;
+    clearTimeout(messageTimer);
+    messageTimer = setTimeout(() => { box.hidden = true; }, 8000);
+  }
+  $('message').addEventListener('click', () => { $('message').hidden = true; });
+
+  // --- on a phone: the controls a drawer, the panel a bottom sheet -------------
+  // (viewer.css lays them out so below 700 px; on a desktop these classes
+  // change nothing.)
+  const controls = $('controls'), panel = $('panel');
+  function setDrawer(open) {
+    controls.classList.toggle('open', open);
+    $('controls-toggle').setAttribute('aria-expanded', String(open));
+    if (open && !panel.hidden) setSheet(true);
+  }
+  function setSheet(collapsed) {
+    panel.classList.toggle('collapsed', collapsed);
+    $('panel-handle').setAttribute('aria-expanded', String(!collapsed));
+  }
+  $('controls-toggle').addEventListener('click', () => setDrawer(!controls.classList.contains('open')));
+  // The sheet's handle: a tap toggles it, a swipe down collapses it, up opens it.
+  const handle = $('panel-handle');
+  let swipeFrom = null, swiped = false;
+  handle.addEventListener('pointerdown', (e) => { swipeFrom = e.clientY; swiped = false; });
+  handle.addEventListener('pointerup', (e) => {
+    if (swipeFrom !== null && Math.abs(e.clientY - swipeFrom) > 30) { setSheet(e.clientY > swipeFrom); swiped = true; }
+    swipeFrom = null;
+  });
+  handle.addEventListener('pointercancel', () => { swipeFrom = null; });
+  handle.addEventListener('click', () => {
+    if (swiped) { swiped = false; return; }
+    setSheet(!panel.classList.contains('collapsed'));
+  });
+  // A pick in the search list opens the panel; the drawer gives way to the map.
+  $('search-results').addEventListener('click', () => setDrawer(false));
 })();

@@ -3,8 +3,12 @@
 // timeout: nothing accumulates over days.
 'use strict';
 (() => {
-  const { num, pct, getJSON, addShipIcons, liveShips } = onemapCommon;
+  const { num, pct, getJSON, addShipIcons, liveShips, areaShading } = onemapCommon;
+  const { t, code, fmtDate, fmtTime, errorReason } = onemapI18n;
   const $ = (id) => document.getElementById(id);
+  // Every text of the page from i18n.js, in the URL's language (?lang=en).
+  onemapI18n.apply();
+  onemapI18n.toggle($('lang-toggle'));
   const opts = new URLSearchParams(location.search);
   const REFRESH_MS = 1000 * Number(opts.get('refresh') || 30);
   const TOUR_MS = 1000 * Number(opts.get('tour') || 20);
@@ -13,17 +17,28 @@
     container: 'map', style: '/styles/wall.json', center: [119.0, 25.4], zoom: 8.6,
     interactive: false, attributionControl: false,
     localIdeographFontFamily: '"WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif',
+    locale: onemapI18n.maplibreLocale,
   });
   // The live fleet draws these icons, turned to each ship's heading.
   addShipIcons(map, { sea: '#00b8d4', port: '#90a4ae', outline: '#0b1020' });
   const wall = (window.onemapWall = { map, refreshes: 0, tours: 0, summary: null, lastError: null });
+  // Districts (and, as the tour zooms in, towns …) shaded by quantile
+  // classes of their events, with a legend of the classes' ranges.
+  wall.shading = areaShading(map, {
+    palettes: { events: ['#1d3461', '#3d3f86', '#86347f', '#d2415c', '#ff7a45'] },
+    legend: $('legend'),
+  });
+  // The city counted again every few minutes (the districts' figures above
+  // come every REFRESH_MS; class breaks need not move as often).
+  const CLASSES_MS = 1000 * Number(opts.get('classes') || 300);
+  (function classes() { wall.shading.refresh().finally(() => setTimeout(classes, CLASSES_MS)); })();
 
   async function refresh() {
     try {
       const s = await getJSON('/api/wall', AbortSignal.timeout(10000));
       wall.summary = s; wall.refreshes++;
       $('events-today').textContent = num(s.events_today);
-      $('today').textContent = s.today.date;
+      $('today').textContent = fmtDate(s.today.date);
       $('open-events').textContent = num(s.open_events);
       $('closure-rate').textContent = pct(s.closure_rate);
       $('events-7d').textContent = num(s.events_7d);
@@ -34,25 +49,25 @@
       while (ports.children.length > pr.length) ports.lastChild.remove();
       pr.forEach((p, i) => {
         const li = ports.children[i] || ports.appendChild(document.createElement('li'));
-        li.textContent = `${p.port} · ${num(p.at_sea)} at sea · ${num(p.in_port)} in port`;
+        li.textContent = t('wall.port_line', { port: p.port, at_sea: num(p.at_sea), in_port: num(p.in_port) });
       });
-      $('hot-days').textContent = `(${s.hotspots.days} days)`;
+      $('hot-days').textContent = t('wall.hot_days', { days: num(s.hotspots.days) });
       const list = $('hotspots');
       const rows = s.hotspots.places.slice(0, 8);
       while (list.children.length > rows.length) list.lastChild.remove();
       rows.forEach((h, i) => {
         const li = list.children[i] || list.appendChild(document.createElement('li'));
         const where = h.unit ? h.unit.name : `${h.lat.toFixed(3)}, ${h.lon.toFixed(3)}`;
-        const em = document.createElement('em'); em.textContent = `${h.count} (${h.open} open)`;
+        const em = document.createElement('em'); em.textContent = t('wall.hot_count', { count: num(h.count), open: num(h.open) });
         li.textContent = '';
-        li.append(em, `${where} · ${h.category.replace('_', ' ')}`);
+        li.append(em, t('wall.hot_place', { where, category: code('category', h.category) }));
       });
       const st = $('status');
-      st.textContent = `updated ${new Date().toLocaleTimeString()} · #${wall.refreshes}`;
+      st.textContent = t('wall.updated', { time: fmtTime(new Date()), n: num(wall.refreshes) });
       st.className = '';
     } catch (e) {
       wall.lastError = String(e);
-      $('status').textContent = `stale: ${e.message}`;
+      $('status').textContent = t('error.stale', { reason: errorReason(e) });
       $('status').className = 'stale';
     } finally {
       setTimeout(refresh, REFRESH_MS);
@@ -72,7 +87,7 @@
       wall.touring = d.id;
       wall.tours++;
       $('tour-name').textContent = d.name;
-      $('tour-figures').textContent = `${num(d.events_today)} today · ${num(d.open)} open · ${pct(d.closure_rate)} closed`;
+      $('tour-figures').textContent = t('wall.tour_figures', { today: num(d.events_today), open: num(d.open), rate: pct(d.closure_rate) });
       if (d.bbox) map.fitBounds([[d.bbox.min_lon, d.bbox.min_lat], [d.bbox.max_lon, d.bbox.max_lat]], { padding: 40, duration: Math.min(4000, TOUR_MS / 2) });
     }
     setTimeout(tour, TOUR_MS);
@@ -84,14 +99,14 @@
   for (const kind of ['alert', 'departure', 'arrival']) {
     stream.addEventListener(kind, (e) => {
       const d = JSON.parse(e.data);
-      const what = kind === 'alert' ? `⚠ ${d.mmsi} entered ${d.zone}` : `${d.mmsi} ${kind === 'arrival' ? 'arrived at' : 'left'} ${d.port}`;
+      const what = t('wall.' + kind, { mmsi: d.mmsi, zone: d.zone, port: d.port });
       wall.alerts.unshift({ kind, text: what, time: d.time });
       wall.alerts.length = Math.min(wall.alerts.length, 8);
       const list = $('alerts');
       while (list.children.length > wall.alerts.length) list.lastChild.remove();
       wall.alerts.forEach((a, i) => {
         const li = list.children[i] || list.appendChild(document.createElement('li'));
-        li.textContent = `${new Date(a.time * 1000).toLocaleTimeString()} ${a.text}`;
+        li.textContent = `${fmtTime(a.time)} ${a.text}`;
         li.className = a.kind === 'alert' ? 'alert' : '';
       });
     });

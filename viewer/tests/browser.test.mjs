@@ -28,7 +28,8 @@ const api = async (path) => {
   assert.equal(res.status, 200, `${path} → ${res.status}`);
   return res.json();
 };
-const fmt = new Intl.NumberFormat('en-US');
+// The pages speak Chinese by default: numbers grouped as zh-CN does.
+const fmt = new Intl.NumberFormat('zh-CN');
 
 async function newPage() {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

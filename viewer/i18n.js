@@ -1,0 +1,376 @@
+// Every string the viewer and the wall show, in one place per language:
+// Simplified Chinese (the default) and English (`?lang=en` in the URL).
+// The API answers with stable English codes; code(kind, code) names them.
+// Dates and times are China time (Asia/Shanghai) whatever the browser's zone.
+'use strict';
+const onemapI18n = (() => {
+  const zh = {
+    'lang.name': '中文',
+    'lang.switch': '切换语言',
+    'app.title': '全市一张图',
+    'app.doc_title': 'onemap · 全市一张图',
+    'wall.doc_title': 'onemap · 指挥中心',
+    'wall.subtitle': '指挥中心',
+
+    // The viewer's controls.
+    'controls.toggle': '图层与筛选',
+    'search.placeholder': '搜索区域名称…',
+    'search.label': '搜索区域',
+    'search.none': '没有找到名称含“{q}”的区域',
+    'layers.title': '图层',
+    'shade.title': '区域着色',
+    'shade.events': '事件数',
+    'shade.closure': '办结率',
+    'time.title': '上报时间',
+    'time.from': '从',
+    'time.to': '至',
+    'time.apply': '应用',
+    'time.all': '全部时间',
+
+    // The legend.
+    'legend.events': '事件数 · {level}',
+    'legend.closure': '办结率 · {level}',
+    'legend.range': '{lo} – {hi}',
+    'legend.one': '{lo}',
+    'legend.none': '暂无数据',
+    'legend.no_events': '无事件',
+    'legend.classes': '按分位数分为 {k} 级',
+    'legend.equal': '数值相同',
+    'legend.city': '全市 {n} 个{areas}',
+    'legend.view': '视野内 {n} 个{areas}',
+
+    // The side panel.
+    'panel.close': '关闭',
+    'panel.handle': '展开或收起详情',
+    'panel.events': '事件',
+    'panel.open': '未办结',
+    'panel.rate': '办结率',
+    'panel.leader': '负责人',
+    'panel.area_sub': '{level} · {id}',
+    'panel.children.name': '下级区域',
+    'panel.children.events': '事件',
+    'panel.children.open': '未办结',
+    'panel.children.rate': '办结率',
+    'panel.features': '单元 {units} 个 · 船舶 {ships} 艘 · 文物保护点 {heritage} 处 · 闲置宅基地 {homesteads} 处 · 企业 {enterprises} 家 · 学校 {schools} 所',
+    'panel.hex': 'H3 格网 {h3}',
+    'panel.feature': '{layer} · {id}',
+    'panel.category': '类别',
+    'panel.status': '状态',
+    'panel.none': '–',
+    'panel.kv': '{k}：{v}',
+
+    // A ship in the panel.
+    'ship.sub': '船舶 {mmsi} · 母港 {port}',
+    'ship.speed': '航速',
+    'ship.course': '航向',
+    'ship.state': '状态',
+    'ship.reported': '报告时间',
+    'ship.speed_value': '{v} 节',
+    'ship.in_port': '在港',
+    'ship.in_port_at': '在港（{port}）',
+    'ship.at_sea': '在海上',
+    'ship.track': '轨迹：最后一次报告前 24 小时内 {n} 个位置',
+
+    // Values.
+    'value.yes': '是',
+    'value.no': '否',
+    'value.area_m2': '{v} 平方米',
+    'unit.events': '件',
+    'unit.ships': '艘',
+
+    // Errors shown to users.
+    'error.load': '加载失败：{reason}',
+    'error.network': '无法连接服务器',
+    'error.stale': '数据未更新：{reason}',
+
+    // The wall.
+    'wall.events_today': '今日事件',
+    'wall.open_events': '未办结事件',
+    'wall.closure_rate': '办结率',
+    'wall.events_7d': '近 7 日事件',
+    'wall.ships_at_sea': '在海船舶',
+    'wall.ships_in_port': '在港船舶',
+    'wall.hotspots': '问题高发点位',
+    'wall.hot_days': '（近 {days} 天）',
+    'wall.ports': '各渔港船舶',
+    'wall.alerts': '最新船舶告警',
+    'wall.port_line': '{port} · 在海 {at_sea} 艘 · 在港 {in_port} 艘',
+    'wall.hot_count': '{count} 件（未办结 {open} 件）',
+    'wall.hot_place': '{where} · {category}',
+    'wall.starting': '启动中…',
+    'wall.updated': '更新于 {time} · 第 {n} 次',
+    'wall.tour_figures': '今日 {today} 件 · 未办结 {open} 件 · 办结率 {rate}',
+    'wall.alert': '⚠ {mmsi} 驶入{zone}',
+    'wall.arrival': '{mmsi} 抵达{port}',
+    'wall.departure': '{mmsi} 驶离{port}',
+  };
+  const en = {
+    'lang.name': 'English',
+    'lang.switch': 'Switch language',
+    'app.title': 'Whole City, One Map',
+    'app.doc_title': 'onemap · Whole City, One Map',
+    'wall.doc_title': 'onemap · Command Center',
+    'wall.subtitle': 'command center',
+
+    'controls.toggle': 'Layers & filters',
+    'search.placeholder': 'Search an area by name…',
+    'search.label': 'Search an area',
+    'search.none': 'No area named like “{q}”',
+    'layers.title': 'Layers',
+    'shade.title': 'Shade areas by',
+    'shade.events': 'events',
+    'shade.closure': 'closure rate',
+    'time.title': 'Reported',
+    'time.from': 'from',
+    'time.to': 'to',
+    'time.apply': 'Apply',
+    'time.all': 'All time',
+
+    'legend.events': 'Events per {level}',
+    'legend.closure': 'Closure rate per {level}',
+    'legend.range': '{lo} – {hi}',
+    'legend.one': '{lo}',
+    'legend.none': 'no data',
+    'legend.no_events': 'no events',
+    'legend.classes': '{k} quantile classes',
+    'legend.equal': 'all equal',
+    'legend.city': '{n} {areas} in the city',
+    'legend.view': '{n} {areas} in view',
+
+    'panel.close': 'Close',
+    'panel.handle': 'Show or hide the details',
+    'panel.events': 'Events',
+    'panel.open': 'Open',
+    'panel.rate': 'Closure rate',
+    'panel.leader': 'Leader',
+    'panel.area_sub': '{level} · {id}',
+    'panel.children.name': 'Child area',
+    'panel.children.events': 'Events',
+    'panel.children.open': 'Open',
+    'panel.children.rate': 'Closure rate',
+    'panel.features': 'units {units} · ships {ships} · heritage {heritage} · homesteads {homesteads} · enterprises {enterprises} · schools {schools}',
+    'panel.hex': 'H3 cell {h3}',
+    'panel.feature': '{layer} · {id}',
+    'panel.category': 'Category',
+    'panel.status': 'Status',
+    'panel.none': '–',
+    'panel.kv': '{k}: {v}',
+
+    'ship.sub': 'ship {mmsi} · home port {port}',
+    'ship.speed': 'Speed',
+    'ship.course': 'Course',
+    'ship.state': 'State',
+    'ship.reported': 'Reported',
+    'ship.speed_value': '{v} kn',
+    'ship.in_port': 'in port',
+    'ship.in_port_at': 'in port ({port})',
+    'ship.at_sea': 'at sea',
+    'ship.track': 'track: {n} positions in the 24 h up to the last report',
+
+    'value.yes': 'yes',
+    'value.no': 'no',
+    'value.area_m2': '{v} m²',
+    'unit.events': '',
+    'unit.ships': '',
+
+    'error.load': 'Could not load: {reason}',
+    'error.network': 'the server cannot be reached',
+    'error.stale': 'stale: {reason}',
+
+    'wall.events_today': 'events today',
+    'wall.open_events': 'open events',
+    'wall.closure_rate': 'closure rate',
+    'wall.events_7d': 'events, 7 days',
+    'wall.ships_at_sea': 'ships at sea',
+    'wall.ships_in_port': 'ships in port',
+    'wall.hotspots': 'Top problem places',
+    'wall.hot_days': '({days} days)',
+    'wall.ports': 'Fleet by port',
+    'wall.alerts': 'Latest ship alerts',
+    'wall.port_line': '{port} · {at_sea} at sea · {in_port} in port',
+    'wall.hot_count': '{count} ({open} open)',
+    'wall.hot_place': '{where} · {category}',
+    'wall.starting': 'starting…',
+    'wall.updated': 'updated {time} · #{n}',
+    'wall.tour_figures': '{today} today · {open} open · {rate} closed',
+    'wall.alert': '⚠ {mmsi} entered {zone}',
+    'wall.arrival': '{mmsi} arrived at {port}',
+    'wall.departure': '{mmsi} left {port}',
+  };
+
+  // The API's codes, by kind (see onemap-core: EventCategory, EventStatus,
+  // Role, Level, HomesteadStatus, ProtectionLevel, Watch, SchoolKind; the
+  // server's ErrorCode; tile layers and their fields).
+  const zhCodes = {
+    category: { drainage: '排水', sanitation: '环境卫生', dispute: '矛盾纠纷', road: '道路交通', safety_hazard: '安全隐患',
+      illegal_building: '违法建设', public_order: '社会治安', other: '其他' },
+    status: { reported: '已上报', discussing: '会商研判', routed: '已流转', handled: '已处置', fed_back: '已回传', closed: '已办结' },
+    role: { unit_leader: '单元长', grid_leader: '网格长', village_office: '村（居）委会', town_office: '镇街', department: '职能部门',
+      viewer: '查看人员', ship_feed: '船舶数据接入' },
+    level: { city: '市', district: '区县', town: '镇街', village: '村居', grid: '网格', unit: '单元' },
+    homestead: { idle: '闲置', demolishing: '拆除中', reclaimed: '已复垦' },
+    heritage_level: { national: '全国重点文物保护单位', provincial: '省级文物保护单位', city: '市级文物保护单位', county: '县级文物保护单位' },
+    watch: { fire: '防火', flood: '防汛', fire_and_flood: '防火防汛' },
+    school_kind: { kindergarten: '幼儿园', primary: '小学', middle: '初中', high: '高中' },
+    geofence: { port: '渔港', zone: '禁区' },
+    layer: { areas: '行政区划', districts: '区县', towns: '镇街', villages: '村居', grids: '网格', units: '单元',
+      events: '事件', ships: '船舶', heritage: '文物保护点', homesteads: '闲置宅基地', enterprises: '企业', schools: '学校',
+      labels: '地名标注' },
+    field: { name: '名称', code: '编码', level: '级别', events: '事件', open: '未办结', closure_rate: '办结率', leader: '负责人',
+      category: '类别', status: '状态', reported_at: '上报时间', unit_id: '所属单元', count: '数量', h3: 'H3 格网',
+      area_m2: '面积', watch: '防护', kind: '类型', students: '学生数', industry: '行业', employees: '职工数', large: '规上企业',
+      heading: '航向', speed_kn: '航速', in_port: '在港', mmsi: 'MMSI', home_port: '母港' },
+    error: { not_found: '未找到', unknown_area: '没有这个区域', invalid_area_id: '区域编码有误', unknown_ship: '没有这艘船', unknown_feature: '没有这个要素',
+      unauthorized: '需要登录', forbidden: '无权查看', overloaded: '服务器繁忙，请稍后再试', timeout: '服务器响应超时',
+      too_large: '范围太大，请缩小范围', internal: '服务器内部错误', store_unavailable: '数据存储暂不可用',
+      bad_time: '时间格式有误', invalid_window: '时间范围有误', bad_query: '请求参数有误' },
+  };
+  const enCodes = {
+    category: { drainage: 'drainage', sanitation: 'sanitation', dispute: 'dispute', road: 'road', safety_hazard: 'safety hazard',
+      illegal_building: 'illegal building', public_order: 'public order', other: 'other' },
+    status: { reported: 'reported', discussing: 'discussing', routed: 'routed', handled: 'handled', fed_back: 'fed back', closed: 'closed' },
+    role: { unit_leader: 'unit leader', grid_leader: 'grid leader', village_office: 'village office', town_office: 'town office',
+      department: 'department', viewer: 'viewer', ship_feed: 'ship feed' },
+    level: { city: 'city', district: 'district', town: 'town', village: 'village', grid: 'grid', unit: 'unit' },
+    homestead: { idle: 'idle', demolishing: 'being demolished', reclaimed: 'reclaimed' },
+    heritage_level: { national: 'national', provincial: 'provincial', city: 'city', county: 'county' },
+    watch: { fire: 'fire', flood: 'flood', fire_and_flood: 'fire and flood' },
+    school_kind: { kindergarten: 'kindergarten', primary: 'primary school', middle: 'middle school', high: 'high school' },
+    geofence: { port: 'port', zone: 'restricted zone' },
+    layer: { areas: 'areas', districts: 'districts', towns: 'towns', villages: 'villages', grids: 'grids', units: 'units',
+      events: 'events', ships: 'ships', heritage: 'heritage', homesteads: 'homesteads', enterprises: 'enterprises',
+      schools: 'schools', labels: 'labels' },
+    field: { name: 'name', code: 'code', level: 'level', events: 'events', open: 'open', closure_rate: 'closure rate',
+      leader: 'leader', category: 'category', status: 'status', reported_at: 'reported', unit_id: 'unit', count: 'count',
+      h3: 'H3 cell', area_m2: 'area', watch: 'watch', kind: 'kind', students: 'students', industry: 'industry',
+      employees: 'employees', large: 'large', heading: 'heading', speed_kn: 'speed', in_port: 'in port', mmsi: 'MMSI',
+      home_port: 'home port' },
+    error: { not_found: 'not found', unknown_area: 'no such area', invalid_area_id: 'not an area id', unknown_ship: 'no such ship', unknown_feature: 'no such feature',
+      unauthorized: 'sign-in needed', forbidden: 'not allowed', overloaded: 'the server is busy, try again shortly',
+      timeout: 'the server took too long', too_large: 'too much at once, narrow it down', internal: 'server error',
+      store_unavailable: 'the data store is unavailable', bad_time: 'a time is malformed', invalid_window: 'the time window is invalid',
+      bad_query: 'the request is malformed' },
+  };
+  // MapLibre's own controls (zoom buttons, scale, attribution).
+  const zhMapLibre = {
+    'AttributionControl.ToggleAttribution': '显示或隐藏版权信息',
+    'AttributionControl.MapFeedback': '地图反馈',
+    'FullscreenControl.Enter': '全屏',
+    'FullscreenControl.Exit': '退出全屏',
+    'GeolocateControl.FindMyLocation': '定位我的位置',
+    'GeolocateControl.LocationNotAvailable': '无法获取位置',
+    'LogoControl.Title': 'MapLibre 标志',
+    'Map.Title': '地图',
+    'Marker.Title': '地图标记',
+    'NavigationControl.ResetBearing': '拖动旋转地图，点击恢复正北',
+    'NavigationControl.ZoomIn': '放大',
+    'NavigationControl.ZoomOut': '缩小',
+    'Popup.Close': '关闭',
+    'ScaleControl.Feet': '英尺',
+    'ScaleControl.Meters': '米',
+    'ScaleControl.Kilometers': '公里',
+    'ScaleControl.Miles': '英里',
+    'ScaleControl.NauticalMiles': '海里',
+    'CooperativeGesturesHandler.WindowsHelpText': '按住 Ctrl 并滚动以缩放地图',
+    'CooperativeGesturesHandler.MacHelpText': '按住 ⌘ 并滚动以缩放地图',
+    'CooperativeGesturesHandler.MobileHelpText': '用两根手指移动地图',
+  };
+
+  const LANGS = { zh: { strings: zh, codes: zhCodes, tag: 'zh-CN', maplibre: zhMapLibre },
+    en: { strings: en, codes: enCodes, tag: 'en', maplibre: {} } };
+  // Chinese unless the URL says ?lang=en.
+  const lang = new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'zh';
+  const L = LANGS[lang];
+  const TZ = 'Asia/Shanghai';
+
+  /** The string `key` with each {name} replaced by params[name]. */
+  function t(key, params) {
+    let s = L.strings[key];
+    if (s === undefined) s = zh[key];
+    if (s === undefined) return key;
+    return params ? s.replace(/\{(\w+)\}/g, (m, k) => (params[k] === undefined || params[k] === null ? m : String(params[k]))) : s;
+  }
+  /** The name of an API code of `kind` (category, status, role, level, …): the code itself when unknown. */
+  function code(kind, c) {
+    if (c === null || c === undefined || c === '') return '–';
+    const table = L.codes[kind];
+    const name = table && Object.prototype.hasOwnProperty.call(table, c) ? table[c] : undefined;
+    return name === undefined || name === '' ? String(c) : name;
+  }
+
+  const numberFormat = new Intl.NumberFormat(L.tag === 'en' ? 'en-US' : L.tag);
+  const fmtNumber = (n) => (n === null || n === undefined || Number.isNaN(n) ? '–' : numberFormat.format(n));
+  const pctFormats = new Map();
+  /** A ratio as a percentage with `digits` decimals (0.9963 → 99.63%). */
+  function fmtPct(r, digits = 2) {
+    if (r === null || r === undefined || Number.isNaN(r)) return '–';
+    if (!pctFormats.has(digits))
+      pctFormats.set(digits, new Intl.NumberFormat(L.tag, { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits }));
+    return pctFormats.get(digits).format(r);
+  }
+  // A time: Unix seconds, a Date, or a YYYY-MM-DD day (taken as that day in China).
+  const toDate = (x) => {
+    if (x instanceof Date) return x;
+    if (typeof x === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(x)) return new Date(x + 'T12:00:00+08:00');
+    return new Date(Number(x) * 1000);
+  };
+  const dateFormat = new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', { timeZone: TZ, year: 'numeric', month: lang === 'zh' ? 'long' : 'short', day: 'numeric' });
+  const partsFormat = new Intl.DateTimeFormat('en-GB', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  const parts = (x) => Object.fromEntries(partsFormat.formatToParts(toDate(x)).map((p) => [p.type, p.value]));
+  /** 2026年10月31日 (zh), 31 Oct 2026 (en), in China time. */
+  const fmtDate = (x) => (x === null || x === undefined ? '–' : dateFormat.format(toDate(x)));
+  /** 2026-10-31 14:05, China time. */
+  function fmtDateTime(x) {
+    if (x === null || x === undefined) return '–';
+    const p = parts(x);
+    return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+  }
+  /** 14:05:07, China time. */
+  function fmtTime(x) {
+    if (x === null || x === undefined) return '–';
+    const p = parts(x);
+    return `${p.hour}:${p.minute}:${p.second}`;
+  }
+  /** Why a request failed (an Error from getJSON, a timeout, no network), in words. */
+  function errorReason(e) {
+    if (e && e.code) return code('error', e.code) !== e.code ? code('error', e.code) : e.message || e.code;
+    if (e && e.name === 'TimeoutError') return code('error', 'timeout');
+    if (e instanceof TypeError) return t('error.network');
+    return String((e && e.message) || e);
+  }
+  /** The text to show for a failed request. */
+  const errorText = (e) => t('error.load', { reason: errorReason(e) });
+
+  /** Sets <html lang>, the title and every element marked data-i18n (text),
+   * data-i18n-placeholder, data-i18n-title or data-i18n-aria-label under `root`. */
+  function apply(root = document) {
+    if (root === document) document.documentElement.lang = L.tag;
+    for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+    for (const attr of ['placeholder', 'title', 'aria-label'])
+      for (const el of root.querySelectorAll(`[data-i18n-${attr}]`)) el.setAttribute(attr, t(el.getAttribute(`data-i18n-${attr}`)));
+  }
+  /** This page's address in the other language (its query and hash kept). */
+  function otherLanguageURL() {
+    const u = new URL(location.href);
+    if (lang === 'zh') u.searchParams.set('lang', 'en'); else u.searchParams.delete('lang');
+    return u.toString();
+  }
+  /** A 中文/English switch in `button`: it shows both, the current one marked, and goes to the other. */
+  function toggle(button) {
+    button.textContent = '';
+    for (const l of ['zh', 'en']) {
+      const span = document.createElement('span');
+      span.textContent = LANGS[l].strings['lang.name'];
+      span.lang = LANGS[l].tag;
+      if (l === lang) span.className = 'current';
+      button.append(span);
+    }
+    button.title = t('lang.switch');
+    button.setAttribute('aria-label', `${t('lang.switch')}: ${zh['lang.name']} / ${en['lang.name']}`);
+    button.addEventListener('click', () => { location.href = otherLanguageURL(); });
+  }
+
+  return { lang, tag: L.tag, t, code, fmtNumber, fmtPct, fmtDate, fmtDateTime, fmtTime, errorReason, errorText, apply, toggle,
+    otherLanguageURL, maplibreLocale: L.maplibre, tables: { zh, en }, codes: { zh: zhCodes, en: enCodes } };
+})();
