@@ -221,6 +221,11 @@ pub struct LimitArgs {
     /// answer's size and the counting's memory.
     #[arg(long, default_value_t = onemap_index::MAX_GROUPS as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_groups: u64,
+    /// Queries worked at once (features, nearest, stats, hot spots, areas,
+    /// search, wall); beyond, a query waits up to 5 s for its turn, then 503
+    /// [default: twice the cores, at least 4].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_queries: Option<u64>,
     /// Largest body of an event report or move, KiB (413 beyond).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
     pub event_body_kb: u64,
@@ -242,6 +247,9 @@ impl LimitArgs {
             max_expensive: n(self.max_expensive),
             max_streams: n(self.max_streams),
             max_groups: n(self.max_groups),
+            max_queries: self
+                .max_queries
+                .map_or_else(onemap_server::default_max_queries, n),
             event_body: n(self.event_body_kb.saturating_mul(1024)),
             ships_body: n(self.ships_body_kb.saturating_mul(1024)),
         }

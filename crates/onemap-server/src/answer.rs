@@ -13,11 +13,31 @@ pub(crate) async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
+    run_blocking(state, None, f).await
+}
+
+/// A query (not a tile render) off the async threads: it also takes its
+/// turn among [`crate::Limits::max_queries`], which bounds the memory the
+/// queries at work hold together.
+pub(crate) async fn query<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let turn = state.guard.query().await?;
+    run_blocking(state, Some(turn), f).await
+}
+
+async fn run_blocking<T: Send + 'static>(
+    state: &AppState,
+    turn: Option<tokio::sync::OwnedSemaphorePermit>,
+    f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     let permit = state.guard.expensive()?;
     let state = state.clone();
     tokio::task::spawn_blocking(move || {
         let answer = f(&state);
         drop(permit);
+        drop(turn);
         answer
     })
     .await

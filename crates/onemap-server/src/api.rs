@@ -1,6 +1,6 @@
 //! `/api/…`: every question of the index, as JSON (features as GeoJSON).
 
-use crate::answer::{blocking, js_safe};
+use crate::answer::{js_safe, query};
 use crate::error::path_error;
 use crate::error::{ApiError, ErrorCode};
 use crate::geojson;
@@ -51,7 +51,7 @@ pub async fn features(
     let Path(name) = path.map_err(path_error)?;
     let layer = layer(&name)?;
     let q = p.query(layer)?;
-    blocking(&state, move |s| {
+    query(&state, move |s| {
         let (filter, page) = (&q.filter, &q.page);
         let found = match &q.within {
             Within::BBox(b) => s.city().features_in_bbox(layer, b, filter, page)?,
@@ -103,7 +103,7 @@ pub async fn nearest(
     let Path(name) = path.map_err(path_error)?;
     let layer = layer(&name)?;
     let q = p.query(layer)?;
-    blocking(&state, move |s| {
+    query(&state, move |s| {
         let found = s
             .city()
             .nearest(layer, q.lon, q.lat, q.k, q.max_distance, &q.filter)?;
@@ -120,7 +120,7 @@ pub async fn nearest(
 pub async fn stats(State(state): State<AppState>, Params(p): Params<StatsParams>) -> ApiResult {
     let q = p.query()?;
     let max = state.guard.limits.max_groups;
-    blocking(&state, move |s| {
+    query(&state, move |s| {
         to_json(&s.city().event_stats_capped(&q, max)?)
     })
     .await
@@ -136,7 +136,7 @@ pub async fn hotspots(
     Params(p): Params<HotspotsParams>,
 ) -> ApiResult {
     let q = p.query()?;
-    blocking(&state, move |s| {
+    query(&state, move |s| {
         to_json(&json!({ "hotspots": s.city().hotspots(&q)? }))
     })
     .await
@@ -156,7 +156,7 @@ pub async fn area(
     let Path(id) = path.map_err(path_error)?;
     let id = parse_area_id(&id)?;
     let window = p.window()?;
-    blocking(&state, move |s| {
+    query(&state, move |s| {
         to_json(&s.city().area_details(id, &window)?)
     })
     .await
@@ -170,7 +170,7 @@ pub async fn area(
         Overloaded))]
 pub async fn search(State(state): State<AppState>, Params(p): Params<SearchParams>) -> ApiResult {
     let (q, limit) = p.query()?;
-    blocking(&state, move |s| {
+    query(&state, move |s| {
         let city = s.city();
         let areas = city.areas();
         let hits: Vec<Value> = s

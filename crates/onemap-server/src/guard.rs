@@ -56,6 +56,12 @@ pub struct Limits {
     pub max_expensive: usize,
     /// Subscribers of the ship stream (`/api/ships/stream`). Default 256.
     pub max_streams: usize,
+    /// Queries worked at once (features, nearest, stats, hot spots, area
+    /// details, search, the wall): each may hold tens of megabytes while it
+    /// runs, and on a few cores more at once only wait for each other. A
+    /// query beyond it waits up to [`QUERY_WAIT`] for its turn, then is
+    /// answered 503 `overloaded`. Default twice the cores, at least 4.
+    pub max_queries: usize,
     /// Groups one `/api/stats` answer lists (422 `too_large` beyond).
     /// Default [`onemap_index::MAX_GROUPS`] (20,000).
     pub max_groups: usize,
@@ -72,6 +78,17 @@ pub struct Limits {
 /// request that is answered 503 unless it asks for health or metrics.
 pub const OVERFLOW_CONNECTIONS: usize = 64;
 
+/// How long a query waits for its turn among [`Limits::max_queries`].
+pub const QUERY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Twice the cores this process may use, at least 4.
+pub fn default_max_queries() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, std::num::NonZeroUsize::get)
+        .saturating_mul(2)
+        .max(4)
+}
+
 /// Seconds a shed client is asked to wait (`Retry-After`).
 pub const RETRY_AFTER_SECS: u64 = 1;
 
@@ -84,6 +101,7 @@ impl Default for Limits {
             max_expensive: 32,
             max_streams: 256,
             max_groups: onemap_index::MAX_GROUPS,
+            max_queries: default_max_queries(),
             event_body: 64 << 10,
             ships_body: 4 << 20,
         }
@@ -128,6 +146,7 @@ pub struct Guard {
     connections: Arc<Semaphore>,
     overflow: Arc<Semaphore>,
     expensive: Arc<Semaphore>,
+    queries: Arc<Semaphore>,
     streams: Arc<Semaphore>,
     shed: [AtomicU64; 4],
     timeouts: AtomicU64,
@@ -153,6 +172,7 @@ impl Guard {
             connections: sem(limits.max_connections),
             overflow: sem(OVERFLOW_CONNECTIONS),
             expensive: sem(limits.max_expensive),
+            queries: sem(limits.max_queries),
             streams: sem(limits.max_streams),
             shed: Default::default(),
             timeouts: AtomicU64::new(0),
@@ -189,6 +209,22 @@ impl Guard {
                 self.limits.max_expensive
             ))
         })
+    }
+
+    /// A query's turn: waits up to [`QUERY_WAIT`] for one of
+    /// [`Limits::max_queries`], then 503 `overloaded` (counted as expensive).
+    pub(crate) async fn query(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        match tokio::time::timeout(QUERY_WAIT, self.queries.clone().acquire_owned()).await {
+            Ok(Ok(p)) => Ok(p),
+            _ => {
+                self.count(Shed::Expensive);
+                Err(overloaded(format!(
+                    "the server is busy: {} queries are running and others waited {} s for their turn",
+                    self.limits.max_queries,
+                    QUERY_WAIT.as_secs()
+                )))
+            }
+        }
     }
 
     /// A permit for a stream subscriber, held as long as its stream;

@@ -51,7 +51,7 @@ mod wall;
 
 pub use cors::CorsOrigins;
 pub use error::{ApiError, ErrorCode};
-pub use guard::{Limits, OVERFLOW_CONNECTIONS, RETRY_AFTER_SECS};
+pub use guard::{default_max_queries, Limits, OVERFLOW_CONNECTIONS, QUERY_WAIT, RETRY_AFTER_SECS};
 pub use state::{AppState, ServerConfig, StoreHandle};
 
 use axum::Router;

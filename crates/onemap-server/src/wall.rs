@@ -4,7 +4,7 @@
 //! not of the server's clock: the synthetic history ends on a fixed date,
 //! and a wall showing zero events all day would tell nobody anything.
 
-use crate::answer::{blocking, js_safe};
+use crate::answer::{js_safe, query};
 use crate::error::ApiError;
 use crate::openapi::Overloaded;
 use crate::AppState;
@@ -29,7 +29,7 @@ const HOTSPOT_DAYS: i64 = 90;
     responses((status = 200, description = "The wall display's summary", content_type = "application/json", body = Object),
         Overloaded))]
 pub async fn wall(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let doc = blocking(&state, summary).await?;
+    let doc = query(&state, summary).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(js_safe(doc))).into_response())
 }
 
