@@ -48,12 +48,16 @@ fn main() {
     println!("res | cells (reference) | cells differing | events counted elsewhere");
     for &res in &resolutions {
         let want = reference.counts(res, |_| true);
+        // Every cell, beyond the API's cap on groups (MAX_GROUPS).
         let report = city
-            .event_stats(&StatsQuery {
-                group_by: GroupBy::H3(res),
-                window,
-                scope: None,
-            })
+            .event_stats_capped(
+                &StatsQuery {
+                    group_by: GroupBy::H3(res),
+                    window,
+                    scope: None,
+                },
+                usize::MAX,
+            )
             .expect("stats");
         let mut got: BTreeMap<String, u64> = BTreeMap::new();
         for g in &report.groups {

@@ -223,7 +223,7 @@ pub struct LimitArgs {
     pub max_groups: u64,
     /// Queries worked at once (features, nearest, stats, hot spots, areas,
     /// search, wall); beyond, a query waits up to 5 s for its turn, then 503
-    /// [default: twice the cores, at least 4].
+    /// [default: the cores, at least 2].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_queries: Option<u64>,
     /// Largest body of an event report or move, KiB (413 beyond).
