@@ -244,6 +244,22 @@ ALTER TABLE tokens
     ADD COLUMN revoked_at timestamptz;
 "#;
 
+/// People's accounts (a name, an Argon2id hash, a role and a scope); a
+/// session is a token row naming its account.
+const MIGRATION_4: &str = r#"
+CREATE TABLE users (
+    name text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9._-]{1,64}$'),
+    display_name text NOT NULL,
+    password_hash text NOT NULL,
+    role text NOT NULL CHECK (role IN ('unit_leader', 'town_office', 'department', 'viewer')),
+    scope text NOT NULL,
+    created_at timestamptz NOT NULL,
+    disabled_at timestamptz
+);
+ALTER TABLE tokens ADD COLUMN user_name text REFERENCES users (name);
+CREATE INDEX tokens_user_name_idx ON tokens (user_name);
+"#;
+
 #[cfg(test)]
 pub(crate) fn enum_names() -> Vec<(&'static str, Vec<&'static str>)> {
     use onemap_core::{
@@ -303,19 +319,3 @@ mod tests {
         assert_eq!(schema_version(), MIGRATIONS.len() as i32);
     }
 }
-
-/// People's accounts (a name, an Argon2id hash, a role and a scope); a
-/// session is a token row naming its account.
-const MIGRATION_4: &str = r#"
-CREATE TABLE users (
-    name text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9._-]{1,64}$'),
-    display_name text NOT NULL,
-    password_hash text NOT NULL,
-    role text NOT NULL CHECK (role IN ('unit_leader', 'town_office', 'department', 'viewer')),
-    scope text NOT NULL,
-    created_at timestamptz NOT NULL,
-    disabled_at timestamptz
-);
-ALTER TABLE tokens ADD COLUMN user_name text REFERENCES users (name);
-CREATE INDEX tokens_user_name_idx ON tokens (user_name);
-"#;
