@@ -249,8 +249,25 @@ pub(crate) const TOKENS: Table = Table {
         // Added by migration 3.
         ("expires_at", Timestamptz),
         ("revoked_at", Timestamptz),
+        // Added by migration 4: the account of a session.
+        ("user_name", Text),
     ],
     key: "hash",
+};
+
+/// People's accounts (migration 4).
+pub(crate) const USERS: Table = Table {
+    name: "users",
+    columns: &[
+        ("name", Text),
+        ("display_name", Text),
+        ("password_hash", Text),
+        ("role", Text),
+        ("scope", Text),
+        ("created_at", Timestamptz),
+        ("disabled_at", Timestamptz),
+    ],
+    key: "name",
 };
 
 /// Every applied ship position report (migration 2).
@@ -284,7 +301,7 @@ pub(crate) const SHIP_CROSSINGS: Table = Table {
 /// The tables the live server writes besides the city's: kept when a city
 /// is replaced (tokens, ship history).
 pub(crate) fn live_tables() -> Vec<Table> {
-    vec![TOKENS, SHIP_POSITIONS, SHIP_CROSSINGS]
+    vec![TOKENS, USERS, SHIP_POSITIONS, SHIP_CROSSINGS]
 }
 
 /// The city's metadata: one row (written and read with plain statements).
