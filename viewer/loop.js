@@ -135,6 +135,8 @@
   }
   function showAccount() {
     const u = session.user;
+    // Signing in from an event's page goes back to it.
+    const back = screen && screen.name === 'event' ? screen.eventId : null;
     const body = openWork('account', u ? t('account.signed_in') : t('account.title'));
     if (u) {
       body.append(
@@ -162,8 +164,8 @@
         session.user = s.user; session.csrf = s.csrf;
         showUser();
         pass.value = '';
-        if (s.user.role === 'town_office') showInbox();
-        else if (s.user.role === 'unit_leader') showAccount();
+        if (back) openEvent(back);
+        else if (s.user.role === 'town_office') showInbox();
         else showAccount();
       } catch (e) {
         msg.textContent = signInError(e); msg.hidden = false;
@@ -178,7 +180,7 @@
     showUser();
     closeWork();
   }
-  $('account-btn').addEventListener('click', showAccount);
+  $('account-btn').addEventListener('click', () => showAccount());
 
   // --- reporting ------------------------------------------------------------------
   let pickMarker = null, eventMarker = null;
@@ -363,7 +365,7 @@
         const open = el('a', { href: '#', className: 'inbox-open' }, t('inbox.item', { id, category: code('category', p.category) }));
         open.addEventListener('click', (ev) => { ev.preventDefault(); openEvent(id); });
         const to = NEXT[p.status];
-        list.append(el('li', { className: 'inbox-item', dataset: { id, status: p.status } },
+        list.append(el('li', { className: 'inbox-item', dataset: { id, status: p.status, reportedAt: p.reported_at } },
           el('div', { className: 'inbox-head' }, open, el('span', { className: `tag tag-${p.status}` }, t('inbox.wait.' + p.status))),
           el('div', { className: 'muted' }, t('inbox.reported_at', { time: fmtDateTime(p.reported_at) })),
           moveControls(id, to, () => showInbox(), { withNote: false })));
@@ -391,6 +393,7 @@
     const e = doc.event;
     const body = openWork('event', t('event.title', { category: code('category', e.category), id: e.id }));
     work.dataset.eventId = e.id;
+    screen.eventId = e.id;
     work.dataset.status = e.status;
     const row = (k, v, id) => [el('dt', {}, t(k)), el('dd', id ? { id } : {}, v)];
     const placeBtn = el('button', { type: 'button', id: 'event-place', className: 'link' }, t('event.show_place'));
@@ -405,7 +408,8 @@
       ...(doc.private ? [] : row('event.routed_to', doc.routed_to ? code('department', doc.routed_to) : '–', 'event-routed'))));
     if (doc.private) {
       body.append(el('div', { id: 'event-private', className: 'notice' },
-        el('strong', {}, t('event.private')), el('p', {}, t('event.private_hint'))));
+        el('strong', {}, t('event.private')), el('p', {}, t('event.private_hint')),
+        !session.user && el('button', { type: 'button', className: 'primary', id: 'event-sign-in', onclick: showAccount }, t('account.sign_in'))));
     } else {
       body.append(el('h3', {}, t('event.description')), el('p', { id: 'event-description', className: 'description' }, doc.description || '–'));
       const to = nextMove(doc);
