@@ -285,7 +285,7 @@
     const top = point || area || hits[0];
     if (top.layer.id === 'live-ships') return showShip(top.properties.mmsi);
     // An event's point opens its page (loop.js), with what the reader may see.
-    if (top.layer.id === 'events' && onemap.openEvent && top.id !== undefined) return onemap.openEvent(top.id);
+    if (top.layer.id === 'events' && onemap.openEventFeature) return onemap.openEventFeature(top);
     if (top !== area) return showFeature(top);
     // An area carries its id, exact, as the string `code` (the style
     // promotes it to the feature id). Tiles without it (an archive exported

@@ -389,6 +389,21 @@
     if (screen === mine) showEvent(doc, true);
   }
   onemap.openEvent = openEvent;
+  // An event's point from the tiles: its id, or (where the style's promoteId
+  // leaves tile points without one) the event at that place reported at that
+  // time in that unit, asked of the API in a small box around it.
+  async function openEventFeature(f) {
+    if (f.id !== undefined && f.id !== null) return openEvent(f.id);
+    const [lon, lat] = f.geometry.coordinates, d = 0.0005, p = f.properties;
+    try {
+      const fc = await api('GET', `/api/features/events?bbox=${lon - d},${lat - d},${lon + d},${lat + d}&limit=100`);
+      const near = (g) => Math.hypot(g.geometry.coordinates[0] - lon, g.geometry.coordinates[1] - lat);
+      const same = fc.features.filter((g) => g.properties.reported_at === p.reported_at && String(g.properties.unit) === String(p.unit_id)
+        && g.properties.category === p.category).sort((a, b) => near(a) - near(b));
+      if (same.length) return openEvent(same[0].id);
+    } catch (e) { onemap.showError(e); }
+  }
+  onemap.openEventFeature = openEventFeature;
   function showEvent(doc, fly) {
     const e = doc.event;
     const body = openWork('event', t('event.title', { category: code('category', e.category), id: e.id }));
