@@ -154,7 +154,12 @@ test('a unit leader signs in on a phone and reports an event by tapping the map'
   let spot = null;
   for (const c of candidates) {
     const loc = await api(`/api/locate?lon=${c.lon}&lat=${c.lat}`);
-    if (loc.grid && String(loc.grid.id) === String(grid.id)) { spot = { ...c, unit: loc.unit }; break; }
+    if (!loc.grid || String(loc.grid.id) !== String(grid.id)) continue;
+    // Away from other events (an earlier run's), so the new one can be clicked alone.
+    const d = 0.0005, near = await api(`/api/features/events?bbox=${c.lon - d},${c.lat - d},${c.lon + d},${c.lat + d}&limit=1`);
+    if (near.features.length) continue;
+    spot = { ...c, unit: loc.unit };
+    break;
   }
   assert.ok(spot, `a spot of grid ${grid.id} on screen among ${candidates.length}`);
   await page.tap('#map canvas', { position: { x: spot.x, y: spot.y } });
@@ -359,7 +364,9 @@ test('a signed-out visitor who taps the event sees that its details are private'
       .find((g) => g.properties.reported_at === x.reported_at && String(g.properties.unit_id) === String(x.unit));
     if (!f) return null;
     const p = m.project(f.geometry.coordinates);
-    return { x: p.x, y: p.y, others: m.queryRenderedFeatures([[p.x - 8, p.y - 8], [p.x + 8, p.y + 8]], { layers: ['events'] }).length - 1 };
+    const others = m.queryRenderedFeatures([[p.x - 8, p.y - 8], [p.x + 8, p.y + 8]], { layers: ['events'] })
+      .filter((g) => g.properties.reported_at !== x.reported_at || String(g.properties.unit_id) !== String(x.unit));
+    return { x: p.x, y: p.y, others: others.length };
   }, e);
   assert.ok(spot, `event ${eventId} drawn on the map`);
   assert.equal(spot.others, 0, 'no other event under the click');
