@@ -416,7 +416,7 @@
     body.append(el('dl', { id: 'event-facts', className: 'facts' },
       ...row('event.status', code('status', e.status), 'event-status'),
       ...row('event.place', el('span', {}, `${e.lon.toFixed(5)}, ${e.lat.toFixed(5)} `, placeBtn)),
-      ...row('event.unit', e.unit),
+      ...row('event.unit', e.unit, 'event-unit'),
       ...row('event.reported_at', fmtDateTime(e.reported_at)),
       ...(e.closed_at ? row('event.closed_at', fmtDateTime(e.closed_at)) : []),
       ...(doc.private ? [] : row('event.reporter', doc.reporter || '–', 'event-reporter')),
@@ -438,6 +438,12 @@
         h.note && el('q', {}, h.note)))));
     }
     onemap.eventDoc = doc;
+    // The unit by name (the place is public).
+    api('GET', `/api/locate?lon=${e.lon}&lat=${e.lat}`).then((loc) => {
+      const unit = $('event-unit');
+      if (unit && loc && loc.unit && String(loc.unit.id) === String(e.unit))
+        unit.textContent = [loc.village && loc.village.name, loc.unit.name].filter(Boolean).join(' · ');
+    }).catch(() => {});
     if (eventMarker) eventMarker.remove();
     eventMarker = new maplibregl.Marker({ color: '#e53935', scale: 0.8 }).setLngLat([e.lon, e.lat]).addTo(map);
     if (fly) flyTo(e);
