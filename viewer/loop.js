@@ -38,6 +38,8 @@
       err.status = res.status;
       const ra = Number(res.headers.get('Retry-After'));
       if (Number.isFinite(ra) && ra > 0) err.retryAfter = ra;
+      // The session ended (expired, revoked): shown signed out.
+      if (res.status === 401 && path !== '/api/session' && session.user) { session.user = null; session.csrf = null; showUser(); }
       throw err;
     }
     return doc;
