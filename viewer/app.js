@@ -226,6 +226,7 @@
   function openPanel(labels) {
     ['label-events', 'label-open', 'label-rate', 'label-leader'].forEach((id, i) => { $(id).textContent = t(labels[i]); });
     $('panel').hidden = false;
+    if (onemap.closeWork) onemap.closeWork();
     setDrawer(false);
     setSheet(false);
   }
@@ -272,6 +273,8 @@
   }
 
   map.on('click', async (e) => {
+    // Placing an event being reported (loop.js): the tap is its place.
+    if (onemap.picking) return onemap.picking(e.lngLat);
     const layers = map.getStyle().layers.map((l) => l.id).filter((id) => /-fill$|^events|^live-ships|^heritage|^schools|^enterprises|^homesteads/.test(id));
     const hits = map.queryRenderedFeatures(e.point, { layers });
     if (!hits.length) return;
@@ -281,6 +284,8 @@
     const area = hits.find((f) => f.layer.id.endsWith('-fill'));
     const top = point || area || hits[0];
     if (top.layer.id === 'live-ships') return showShip(top.properties.mmsi);
+    // An event's point opens its page (loop.js), with what the reader may see.
+    if (top.layer.id === 'events' && onemap.openEventFeature) return onemap.openEventFeature(top);
     if (top !== area) return showFeature(top);
     // An area carries its id, exact, as the string `code` (the style
     // promotes it to the feature id). Tiles without it (an archive exported
@@ -345,6 +350,9 @@
     messageTimer = setTimeout(() => { box.hidden = true; }, 8000);
   }
   $('message').addEventListener('click', () => { $('message').hidden = true; });
+  onemap.showError = showError;
+  // Tiles fetched anew (the events' are revalidated by ETag): after a change.
+  onemap.refreshTiles = () => { if (map.getSource('onemap')) applyFilter(false); };
 
   // --- on a phone: the controls a drawer, the panel a bottom sheet -------------
   // (viewer.css lays them out so below 700 px; on a desktop these classes
@@ -359,6 +367,7 @@
     panel.classList.toggle('collapsed', collapsed);
     $('panel-handle').setAttribute('aria-expanded', String(!collapsed));
   }
+  onemap.setDrawer = setDrawer;
   $('controls-toggle').addEventListener('click', () => setDrawer(!controls.classList.contains('open')));
   // The sheet's handle: a tap toggles it, a swipe down collapses it, up opens it.
   const handle = $('panel-handle');

@@ -132,16 +132,17 @@ test('viewer: Chinese by default — controls, panel, categories and statuses, C
     .map((f) => f.properties), px);
   assert.ok(under.length > 0, 'the event is drawn where the API puts it');
   await page.mouse.click(px[0], px[1]);
-  await page.waitForFunction(() => document.getElementById('label-events').textContent !== '事件', null, { timeout: 10000 });
-  const category = await page.textContent('#panel-events');
-  const status = await page.textContent('#panel-open');
-  const extra = await page.textContent('#panel-extra');
+  // (an event's point opens its page, loop.js: category in the title)
+  await page.waitForFunction(() => document.getElementById('work').dataset.screen === 'event' && document.getElementById('event-status'), null, { timeout: 10000 });
+  const category = (await page.textContent('#work-title')).split(' · ')[0];
+  const status = await page.textContent('#event-status');
+  const extra = await page.textContent('#event-facts');
   assert.match(category, HAN, `category "${category}"`);
   assert.match(status, HAN, `status "${status}"`);
   const shownEvent = under.find((p) => extra.includes(chinaTime(p.reported_at)));
   assert.ok(shownEvent, `"${extra}" gives the report time in China time: one of ${under.map((p) => chinaTime(p.reported_at))}`);
   assert.ok(!extra.includes(shownEvent.category) && !extra.includes(shownEvent.status), `codes shown as they are: ${extra}`);
-  assert.deepEqual(await latinLeftovers(page), [], 'English left in the event panel');
+  assert.deepEqual(await latinLeftovers(page), [], 'English left in the event page');
   // Two categories never share a name (every code has its own words).
   const names = await page.evaluate(() => ['drainage', 'sanitation', 'dispute', 'road', 'safety_hazard', 'illegal_building', 'public_order', 'other']
     .map((c) => onemapI18n.code('category', c)));
