@@ -136,7 +136,10 @@ for _ in $(seq 1 100); do
 done
 ONEMAP_URL="$(sed -n 's/^listening on //p' "$SERVER_LOG" | head -n 1)"
 [ -n "$ONEMAP_URL" ] || { cat "$SERVER_LOG" >&2; fail "onemap serve did not report its address"; }
-ONEMAP_URL="$ONEMAP_URL" PMTILES_FILE="$BROWSER_CITY/city.pmtiles" node --test --test-timeout=600000 viewer/tests/
+# The event-loop test makes its own accounts with the binary in the served city.
+ONEMAP_URL="$ONEMAP_URL" PMTILES_FILE="$BROWSER_CITY/city.pmtiles" \
+  ONEMAP_BIN="$ONEMAP" ONEMAP_DATA="$BROWSER_CITY/city" \
+  node --test --test-timeout=600000 viewer/tests/
 kill "$SERVER_PID" 2>/dev/null || true
 wait "$SERVER_PID" 2>/dev/null || true
 
