@@ -34,6 +34,29 @@ if [ ! -s "$TOKEN_FILE" ]; then
     --data "$DATA" 2>/dev/null >"$TOKEN_FILE.tmp") && mv "$TOKEN_FILE.tmp" "$TOKEN_FILE"
 fi
 
+# Demo accounts to sign in with (登录), made once per city with a random
+# password kept beside it: a unit leader of the grid at the city's middle,
+# the office of its town, and a department events are routed to.
+ACCOUNTS="$DATA/.demo-accounts"
+if [ ! -s "$ACCOUNTS" ]; then
+  PLACE="$("$ONEMAP" query locate 119.0 25.45 --data "$DATA" | tr -d ' \n')"
+  GRID="$(grep -o '"grid":{"id":[0-9]*' <<<"$PLACE" | grep -o '[0-9]*$' || true)"
+  TOWN="$(grep -o '"town":{"id":[0-9]*' <<<"$PLACE" | grep -o '[0-9]*$' || true)"
+  if [ -n "$GRID" ] && [ -n "$TOWN" ]; then
+    PW="$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 14)"
+    account() { # name, display name, role, scope
+      ONEMAP_PASSWORD="$PW" "$ONEMAP" user create --name "$1" --display-name "$2" --role "$3" \
+        --scope "$4" --data "$DATA" 2>/dev/null \
+        || ONEMAP_PASSWORD="$PW" "$ONEMAP" user passwd "$1" --data "$DATA" 2>/dev/null
+    }
+    account leader 演示单元长 unit_leader "area:$GRID" \
+      && account office 演示镇街 town_office "area:$TOWN" \
+      && account water 演示水务局 department "department:水务局" \
+      && (umask 077 && printf 'leader, office, water: password %s\n' "$PW" >"$ACCOUNTS")
+  fi
+fi
+[ -s "$ACCOUNTS" ] && echo "==> demo accounts (sign in with 登录): $(cat "$ACCOUNTS") — kept in $ACCOUNTS"
+
 echo "==> serving the viewer on http://$BIND/ (wall display at /wall; Ctrl-C stops)"
 "$ONEMAP" serve --data "$DATA" --bind "$BIND" &
 SERVER=$!
