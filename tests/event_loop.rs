@@ -181,10 +181,31 @@ fn the_event_loop_end_to_end() {
         mv(&roads, json!({"to": "handled"})).error(),
         (403, "forbidden".into())
     );
+    // The department's queue holds it (with its text); another
+    // department's does not; only departments have one.
+    let queue = |t: &str| get_as(a, "/api/queue", t);
+    let ids_in = |r: &http_support::Reply| -> Vec<u64> {
+        r.json()["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| id_of(&e["event"]["id"]))
+            .collect()
+    };
+    let q = queue(&water);
+    assert_eq!(q.status, 200);
+    assert_eq!(ids_in(&q), vec![id]);
+    assert_eq!(q.json()["events"][0]["routed_to"], "水务局");
+    assert_eq!(q.json()["events"][0]["description"], "下水道堵塞, 路面积水");
+    assert_eq!(ids_in(&queue(&roads)), Vec::<u64>::new());
+    assert_eq!(queue(&office).error(), (403, "forbidden".into()));
+    assert_eq!(get(a, "/api/queue").error().0, 401);
     assert_eq!(
         mv(&water, json!({"to": "handled", "note": "已疏通"})).status,
         200
     );
+    // Handled: it has left the queue.
+    assert_eq!(ids_in(&queue(&water)), Vec::<u64>::new());
     assert_eq!(
         mv(&far_leader, json!({"to": "fed_back"})).error(),
         (403, "forbidden".into())

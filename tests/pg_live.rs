@@ -438,12 +438,27 @@ fn the_event_loop_over_postgis_writes_nothing_it_refuses() {
         (403, "forbidden"),
         rows,
     );
+    // The department's queue, read from PostGIS: this event, and only for
+    // the department it was routed to.
+    let queue = |t: &str| -> Vec<u64> {
+        let r = get_as(a, "/api/queue", t);
+        assert_eq!(r.status, 200, "{}", body_text(&r));
+        r.json()["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| id_of(&e["event"]["id"]))
+            .collect()
+    };
+    assert_eq!(queue(&water), vec![id]);
+    assert!(queue(&roads).is_empty());
     step(
         &water,
         json!({"to": "handled", "note": "已疏通"}),
         "handled",
         &mut rows,
     );
+    assert!(queue(&water).is_empty(), "handled: out of the queue");
     step(&leader, json!({"to": "fed_back"}), "fed_back", &mut rows);
     step(&office, json!({"to": "closed"}), "closed", &mut rows);
     refused(

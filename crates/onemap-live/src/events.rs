@@ -184,6 +184,28 @@ impl Live {
         .map_err(|e| LiveError::Worker(format!("moving an event failed: {e}")))?
     }
 
+    /// A department's queue: the events routed to it that wait for it
+    /// (status `routed`), oldest report first, each as
+    /// [`Live::event`] shows it to the department. Only a department has one.
+    pub async fn department_queue(&self, actor: &Actor) -> Result<Vec<EventView>, LiveError> {
+        let onemap_core::workflow::Scope::Department(d) = &actor.scope else {
+            return Err(LiveError::Forbidden(
+                "only a department has a queue (events routed to it)".into(),
+            ));
+        };
+        let ids = self.store()?.routed_to(d).await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let view = self.event(id, Some(actor)).await?;
+            // As the served city has it (a move another server made may
+            // be on its way).
+            if view.event.status == onemap_core::EventStatus::Routed && !view.private {
+                out.push(view);
+            }
+        }
+        Ok(out)
+    }
+
     /// Event `id` with what the loop added to it and its history, for
     /// `reader`. What the loop keeps — the report's text, the reporter,
     /// where it was routed, the history — is shown only to a reader whose

@@ -186,3 +186,30 @@ async fn one_event(
     })?;
     Ok(js_safe(doc))
 }
+
+/// A department's queue: the events routed to it that wait for it to
+/// handle them, oldest report first, each with its text and history.
+#[utoipa::path(get, path = "/api/queue", tag = "events",
+    responses((status = 200, description = "{events: [event documents as GET /api/events/{id} gives them]}", content_type = "application/json", body = Object),
+        (status = 401, description = "No valid bearer token or session", body = ErrorBody),
+        (status = 403, description = "Not a department: only a department has a queue", body = ErrorBody),
+        (status = 503, description = "This server keeps no changes (no store)", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn department_queue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let who = crate::auth::read_actor(&state, &headers).await?;
+    let views = state.live.department_queue(&who).await?;
+    let doc = serde_json::to_value(serde_json::json!({ "events": views })).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("cannot serialize a queue: {e}"),
+        )
+    })?;
+    Ok((
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(js_safe(doc)),
+    )
+        .into_response())
+}

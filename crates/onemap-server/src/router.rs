@@ -36,6 +36,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(live::report))
         .routes(routes!(live::get_event))
         .routes(routes!(live::transition))
+        .routes(routes!(live::department_queue))
         .routes(routes!(
             session::sign_in,
             session::current,

@@ -204,6 +204,26 @@ impl EmbeddedStore {
         Ok(out)
     }
 
+    /// The events routed to `department` that wait for it (status
+    /// `routed`), oldest report first.
+    pub fn routed_to(&self, department: &str) -> Result<Vec<u64>, StoreError> {
+        let conn = self.lock();
+        let mut st = conn
+            .prepare(
+                "SELECT fid FROM events WHERE routed_to = ?1 AND status = 'routed' \
+                 ORDER BY reported_at, fid",
+            )
+            .map_err(|e| db(&self.path, "read a department's queue", e))?;
+        let rows = st
+            .query_map([department], |r| r.get::<_, i64>(0))
+            .map_err(|e| db(&self.path, "read a department's queue", e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r.map_err(|e| db(&self.path, "read a department's queue", e))? as u64);
+        }
+        Ok(out)
+    }
+
     /// The largest event id this store has given out (0 when none).
     pub fn max_event_id(&self) -> Result<u64, StoreError> {
         let conn = self.lock();

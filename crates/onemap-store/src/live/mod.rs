@@ -243,6 +243,18 @@ impl LiveStore {
         }
     }
 
+    /// The events routed to `department` that wait for it (status
+    /// `routed`), oldest report first.
+    pub async fn routed_to(&self, department: &str) -> Result<Vec<u64>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => {
+                let d = department.to_string();
+                blocking(s, move |s| s.routed_to(&d)).await
+            }
+            LiveStore::Postgres(p) => p.routed_to(department).await,
+        }
+    }
+
     /// The events this store changed since the city's files, to lay over
     /// them at start-up: the embedded store's; none for PostGIS, which the
     /// city was loaded from with every change.

@@ -263,6 +263,22 @@ impl PgLive {
         Ok(Some((rec, history)))
     }
 
+    /// The events routed to `department` that wait for it (status
+    /// `routed`), oldest report first.
+    pub async fn routed_to(&self, department: &str) -> Result<Vec<u64>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT e.id FROM event_reports r JOIN events e ON e.id = r.event_id
+                 WHERE r.routed_to = $1 AND e.status = 'routed'
+                 ORDER BY e.reported_at, e.id",
+                &[&department],
+            )
+            .await
+            .map_err(self.err("read a department's queue"))?;
+        Ok(rows.iter().map(|r| r.get::<_, i64>(0) as u64).collect())
+    }
+
     /// The current state of these events (those that exist), by id.
     pub async fn events(&self, ids: &[u64]) -> Result<Vec<Event>, StoreError> {
         let ids: Vec<i64> = ids.iter().filter_map(|i| i64::try_from(*i).ok()).collect();
