@@ -115,7 +115,7 @@
     btn.classList.toggle('signed-in', !!u);
     btn.title = u ? t('account.who', { name: u.display_name, role: code('role', u.role) }) : t('account.sign_in');
     $('report-btn').hidden = !(u && u.role === 'unit_leader');
-    $('inbox-btn').hidden = !(u && u.role === 'town_office');
+    $('inbox-btn').hidden = !(u && (u.role === 'town_office' || u.role === 'department'));
     $('loop-bar').hidden = $('report-btn').hidden && $('inbox-btn').hidden;
     document.body.dataset.role = u ? u.role : '';
   }
@@ -146,7 +146,7 @@
         el('p', { className: 'muted' }, t('account.scope', { scope: scopeDept(u) || u.scope })),
         el('div', { className: 'actions' },
           u.role === 'unit_leader' && el('button', { type: 'button', className: 'primary', onclick: startReport }, t('report.open')),
-          u.role === 'town_office' && el('button', { type: 'button', className: 'primary', onclick: showInbox }, t('inbox.open')),
+          (u.role === 'town_office' || u.role === 'department') && el('button', { type: 'button', className: 'primary', onclick: showInbox }, t('inbox.open')),
           el('button', { type: 'button', id: 'sign-out', onclick: signOut }, t('account.sign_out'))));
       return;
     }
@@ -335,8 +335,39 @@
   }
 
   // --- the town office's inbox ----------------------------------------------------
+  // A department's queue: what was routed to it, from /api/queue.
+  async function showQueue() {
+    const u = session.user;
+    const body = openWork('inbox', t('queue.title', { dept: scopeDept(u) || '' }));
+    const status = el('p', { id: 'inbox-status', className: 'muted' }, t('inbox.loading'));
+    const list = el('ol', { id: 'inbox-list' });
+    body.append(status, list);
+    const mine = screen;
+    try {
+      const q = await api('GET', '/api/queue');
+      if (screen !== mine) return;
+      const events = q.events;
+      status.textContent = events.length ? t('inbox.count', { n: num(events.length) }) : t('inbox.empty');
+      for (const doc of events) {
+        const e = doc.event;
+        const id = e.id;
+        const open = el('a', { href: '#', className: 'inbox-open' }, t('inbox.item', { id, category: code('category', e.category) }));
+        open.addEventListener('click', (ev) => { ev.preventDefault(); openEvent(id); });
+        list.append(el('li', { className: 'inbox-item', dataset: { id, status: e.status, reportedAt: e.reported_at } },
+          el('div', { className: 'inbox-head' }, open, el('span', { className: `tag tag-${e.status}` }, t('inbox.wait.' + e.status))),
+          el('div', { className: 'muted' }, t('inbox.reported_at', { time: fmtDateTime(e.reported_at) })),
+          doc.description ? el('div', {}, doc.description) : null,
+          moveControls(id, 'handled', () => showInbox(), { withNote: true })));
+      }
+      onemap.inboxReady = (onemap.inboxReady || 0) + 1;
+    } catch (e) {
+      status.textContent = t('error.load', { reason: onemapI18n.errorReason(e) });
+    }
+  }
+
   async function showInbox() {
     const u = session.user;
+    if (u && u.role === 'department') return showQueue();
     if (!u || u.role !== 'town_office') return showAccount();
     const town = scopeArea(u);
     const body = openWork('inbox', t('inbox.title', { town: '' }).replace(/\s*·\s*$/, ''));

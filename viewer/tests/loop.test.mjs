@@ -290,12 +290,23 @@ test('the water bureau marks it handled on the event page; the leader feeds back
     await eventPage(page, eventId, 'routed');
     assert.ok(await page.isVisible('#event-private'), 'signed out, the page is private');
     await signIn(page, 'water');
-    assert.ok(await page.isHidden('#loop-bar'), 'a department has no bar');
     // Signed in from the event's page: back on it, with the details.
     await page.waitForSelector('#event-description', { timeout: 20000 });
     await eventPage(page, eventId, 'routed');
     assert.equal(await page.textContent('#event-routed'), '水务局');
     assert.equal(await page.textContent('#event-description'), description);
+    // Its queue (待办 → 待处理, from /api/queue) holds the event, with its text.
+    assert.ok(await page.isVisible('#inbox-btn'), 'a department has its queue');
+    await page.click('#inbox-btn');
+    await page.waitForFunction(() => window.onemap.inboxReady >= 1, null, { timeout: 20000 });
+    const queued = await page.$$eval('#inbox-list li', (lis) => lis.map((li) => ({ id: li.dataset.id, tag: li.querySelector('.tag').textContent, text: li.textContent })));
+    const mine = queued.find((q) => q.id === String(eventId));
+    assert.ok(mine, `event ${eventId} in the water bureau's queue: ${JSON.stringify(queued)}`);
+    assert.equal(mine.tag, '待处理');
+    assert.ok(mine.text.includes(description), mine.text);
+    await page.click(`#inbox-list li[data-id="${eventId}"] .inbox-open`);
+    await page.waitForSelector('#event-description', { timeout: 20000 });
+    await eventPage(page, eventId, 'routed');
     assert.equal(await page.textContent('.move-button'), '已处理');
     await page.click('.move-button[data-to="handled"]');
     await eventPage(page, eventId, 'handled');
