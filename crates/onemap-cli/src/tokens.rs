@@ -10,11 +10,7 @@ use onemap_store::{LiveStore, PgLive, PgStore, TokenGrant, TokenInfo};
 use std::sync::Arc;
 
 pub fn run(a: TokenArgs) -> anyhow::Result<i32> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    crate::pg::runtime()?.block_on(async move {
         let now = onemap_core::time::now();
         match a.command {
             TokenCommand::Create {

@@ -10,11 +10,7 @@ use onemap_store::{hash_password, UserGrant, UserInfo};
 use std::io::BufRead;
 
 pub fn run(a: UserArgs) -> anyhow::Result<i32> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    crate::pg::runtime()?.block_on(async move {
         let now = onemap_core::time::now();
         match a.command {
             UserCommand::Create {

@@ -99,21 +99,15 @@ pub(crate) async fn cors(State(state): State<AppState>, req: Request, next: Next
         && !state.private_reads;
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if trusted || public_read {
+        allow_origin(h, &origin, trusted);
+    }
     if trusted {
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            HeaderValue::from_static("true"),
-        );
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static("etag, location, retry-after"),
         );
     } else if public_read {
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static("etag"),
@@ -162,18 +156,7 @@ fn preflight_answer(
     if !method_ok || !headers_ok || (!trusted && state.private_reads) {
         return res;
     }
-    if trusted {
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            HeaderValue::from_static("true"),
-        );
-    } else {
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-    }
+    allow_origin(h, origin, trusted);
     h.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static(methods),
@@ -187,6 +170,22 @@ fn preflight_answer(
         HeaderValue::from_static(MAX_AGE),
     );
     res
+}
+
+/// A trusted origin is named and may send credentials; any other is `*`.
+fn allow_origin(h: &mut HeaderMap, origin: &HeaderValue, trusted: bool) {
+    if trusted {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+    } else {
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
 }
 
 #[cfg(test)]

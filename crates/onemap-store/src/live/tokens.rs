@@ -4,6 +4,7 @@
 //! it names the token in `onemap token list` and `revoke`, and is the
 //! account an actor acts as, without ever revealing the secret.
 
+use crate::StoreError;
 use onemap_core::workflow::{check_grant, Scope};
 use onemap_core::Role;
 use serde::Serialize;
@@ -82,6 +83,26 @@ pub(crate) fn id_prefix(id: &str) -> Option<String> {
 }
 
 /// The SHA-256 of `text`, in hex.
+/// The one token of `tokens` that `id` (a public id, or at least 8 hex
+/// digits of the hash) names; both stores revoke through it.
+pub(crate) fn one_named(tokens: Vec<TokenInfo>, id: &str) -> Result<TokenInfo, StoreError> {
+    let prefix = id_prefix(id).ok_or_else(|| {
+        StoreError::UnknownToken(format!("'{id}' is not a token id (tok_ and hex digits)"))
+    })?;
+    let wanted = &prefix[..prefix.len().min(16)];
+    let mut matching: Vec<TokenInfo> = tokens
+        .into_iter()
+        .filter(|t| t.id[4..].starts_with(wanted))
+        .collect();
+    match matching.len() {
+        1 => Ok(matching.remove(0)),
+        0 => Err(StoreError::UnknownToken(format!("no token {id}"))),
+        n => Err(StoreError::UnknownToken(format!(
+            "{id} names {n} tokens; give more of its id"
+        ))),
+    }
+}
+
 pub(crate) fn sha256_hex(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))
 }

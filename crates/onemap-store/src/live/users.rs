@@ -73,6 +73,21 @@ pub struct UserInfo {
     pub disabled_at: Option<i64>,
 }
 
+impl UserInfo {
+    /// The account `grant` makes at `now` (its display name trimmed), as
+    /// both stores keep it.
+    pub(crate) fn created(grant: &UserGrant, now: i64) -> UserInfo {
+        UserInfo {
+            name: grant.name.clone(),
+            display_name: grant.display_name.trim().to_string(),
+            role: grant.role,
+            scope: grant.scope.to_string(),
+            created_at: now,
+            disabled_at: None,
+        }
+    }
+}
+
 /// The account an actor signed in as acts for: idempotency keys belong to
 /// it, across its sessions.
 pub fn user_account(name: &str) -> String {

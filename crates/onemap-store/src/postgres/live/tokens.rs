@@ -90,25 +90,7 @@ impl PgLive {
     /// Revokes the token with this public id (or hash prefix naming one
     /// token) at `now`; from then on every server refuses it.
     pub async fn revoke_token(&self, id: &str, now: i64) -> Result<TokenInfo, StoreError> {
-        let prefix = tokens::id_prefix(id).ok_or_else(|| {
-            StoreError::UnknownToken(format!("'{id}' is not a token id (tok_ and hex digits)"))
-        })?;
-        let matching: Vec<TokenInfo> = self
-            .tokens()
-            .await?
-            .into_iter()
-            .filter(|t| t.id[4..].starts_with(&prefix[..prefix.len().min(16)]))
-            .collect();
-        let one = match matching.as_slice() {
-            [one] => one.clone(),
-            [] => return Err(StoreError::UnknownToken(format!("no token {id}"))),
-            _ => {
-                return Err(StoreError::UnknownToken(format!(
-                    "{id} names {} tokens; give more of its id",
-                    matching.len()
-                )))
-            }
-        };
+        let one = tokens::one_named(self.tokens().await?, id)?;
         let c = self.client().await?;
         c.execute(
             "UPDATE tokens SET revoked_at = coalesce(revoked_at, $1) WHERE left(hash, 16) = $2",

@@ -37,14 +37,7 @@ impl PgLive {
         if n == 0 {
             return Err(StoreError::UserExists(grant.name.clone()));
         }
-        Ok(UserInfo {
-            name: grant.name.clone(),
-            display_name: grant.display_name.trim().to_string(),
-            role: grant.role,
-            scope: grant.scope.to_string(),
-            created_at: now,
-            disabled_at: None,
-        })
+        Ok(UserInfo::created(grant, now))
     }
 
     /// Every account, by name.
