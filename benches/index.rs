@@ -26,6 +26,7 @@ fn bench_index(c: &mut Criterion) {
         seed: 1,
         scale: scale(),
         events: None,
+        ..Default::default()
     };
     let (meta, data) = generate(&cfg).expect("valid config");
 
@@ -73,6 +74,7 @@ fn bench_index(c: &mut Criterion) {
         status: onemap_core::EventStatus::Reported,
         reported_at: 1_800_000_000,
         closed_at: None,
+        status_at: 1_800_000_000,
         unit,
     };
     g.bench_function("with_events_1_new", |b| {

@@ -57,6 +57,7 @@ fn bench_tiles(c: &mut Criterion) {
         seed: 1,
         scale: scale(),
         events: None,
+        ..Default::default()
     };
     let (_, data) = generate(&cfg).expect("valid config");
     let city = Arc::new(City::build(data).unwrap());
@@ -112,6 +113,7 @@ fn rings_and_tolerances() -> (Vec<Ring>, Vec<(usize, f64)>) {
         seed: 1,
         scale: scale(),
         events: Some(0),
+        ..Default::default()
     };
     let (_, data) = generate(&cfg).expect("valid config");
     let mut rings: Vec<Ring> = Vec::new();

@@ -171,6 +171,10 @@ pub struct ServeArgs {
     /// send X-Forwarded-Proto: https; with it they are Secure anyway).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// The time limit of each step of the loop, a TOML file like
+    /// config/deadlines.toml [default: judge 1d, route 1d, handle 3d, feed back 2d].
+    #[arg(long, env = "ONEMAP_DEADLINES", value_parser = crate::deadlines::load)]
+    pub deadlines: Option<onemap_core::Deadlines>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -482,6 +486,25 @@ pub enum QueryCommand {
         #[arg(long, allow_hyphen_values = true)]
         bbox: Option<BBox>,
     },
+    /// Open events past the time limit of the step they wait for, the most
+    /// overdue first, with counts per status.
+    Overdue {
+        /// Only events under this area (id).
+        #[arg(long)]
+        area: Option<AreaId>,
+        /// Only events in this box: min_lon,min_lat,max_lon,max_lat.
+        #[arg(long, allow_hyphen_values = true)]
+        bbox: Option<BBox>,
+        /// How many of the most overdue to list (at most 1,000).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+        /// The moment to judge at [default: now].
+        #[arg(long)]
+        at: Option<TimeBound>,
+        /// The steps' time limits (TOML) [default: judge 1d, route 1d, handle 3d, feed back 2d].
+        #[arg(long, env = "ONEMAP_DEADLINES", value_parser = crate::deadlines::load)]
+        deadlines: Option<onemap_core::Deadlines>,
+    },
     /// Places where the same problem keeps coming back, most reported first.
     Hotspots {
         /// Least number of events at one place (at least 1).
@@ -519,6 +542,19 @@ pub struct SynthArgs {
     /// Check the generated city before writing it (slower).
     #[arg(long)]
     pub validate: bool,
+    /// The last day of the event history, YYYY-MM-DD (China time) [default: 2026-10-31].
+    /// The same seed and day give the same bytes; `city.json` records it.
+    #[arg(long, value_parser = parse_day)]
+    pub until: Option<i64>,
+}
+
+/// A day `YYYY-MM-DD` as the Unix time of its midnight, China time.
+fn parse_day(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    if t.len() != 10 || t.contains(['T', ' ']) {
+        return Err(format!("{s:?} is not a day YYYY-MM-DD"));
+    }
+    onemap_core::time::parse_time(t).ok_or_else(|| format!("{s:?} is not a day YYYY-MM-DD"))
 }
 
 #[derive(Debug, Args)]

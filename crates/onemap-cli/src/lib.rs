@@ -8,6 +8,7 @@
 //! line and turns it into a non-zero exit code.
 
 mod args;
+mod deadlines;
 pub mod http;
 mod pg;
 mod progress;

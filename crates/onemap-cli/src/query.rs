@@ -167,6 +167,48 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
                 print_json(&report)?;
             }
         }
+        QueryCommand::Overdue {
+            area,
+            bbox,
+            limit,
+            at,
+            deadlines,
+        } => {
+            let scope = match (area, bbox) {
+                (Some(_), Some(_)) => bail!("give --area or --bbox, not both"),
+                (Some(a), None) => Some(Scope::Area(a)),
+                (None, Some(b)) => Some(Scope::BBox(b)),
+                (None, None) => None,
+            };
+            let deadlines = deadlines.unwrap_or_default();
+            let at = at.map_or_else(onemap_core::time::now, |t| t.unix());
+            let city = load()?;
+            let report = city.overdue(scope.as_ref(), &deadlines.cutoffs(at), limit as usize)?;
+            if a.table {
+                out!(
+                    "{} overdue at {} (China time)",
+                    report.total,
+                    onemap_core::time::cst_date(at)
+                );
+                out!("{:>10}  {:<10}  {:<16}  {:>9}  unit", "id", "status", "category", "late (h)");
+                for e in &report.events {
+                    out!(
+                        "{:>10}  {:<10}  {:<16}  {:>9.1}  {}",
+                        e.id,
+                        e.status.as_str(),
+                        e.category.as_str(),
+                        e.overdue_s as f64 / 3600.0,
+                        e.unit.map_or(String::new(), |u| u.get().to_string())
+                    );
+                }
+            } else {
+                print_json(&serde_json::json!({
+                    "at": at,
+                    "deadlines": deadlines,
+                    "report": report,
+                }))?;
+            }
+        }
         QueryCommand::Hotspots {
             min_count,
             place,

@@ -86,6 +86,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             cors_origins: onemap_server::CorsOrigins::parse(&a.cors_origins)
                 .map_err(anyhow::Error::msg)?,
             secure_cookies: a.secure_cookies,
+            deadlines: a.deadlines.unwrap_or_default(),
         };
         let state = AppState::new(live, &config).context("cannot set up the server")?;
         eprintln!(

@@ -10,6 +10,7 @@ pub fn run(a: SynthArgs) -> anyhow::Result<i32> {
         seed: a.seed,
         scale: a.scale,
         events: a.events,
+        history_end: a.until.map_or(onemap_synth::HISTORY_END, |day| day + 86_400),
     };
     cfg.validate()?;
     let started = Instant::now();
@@ -41,6 +42,12 @@ pub fn run(a: SynthArgs) -> anyhow::Result<i32> {
         a.out.display(),
         started.elapsed().as_secs_f64()
     );
+    if let Some(end) = meta.history_end {
+        println!(
+            "  event history through {} (China time)",
+            onemap_core::time::cst_date(end - 1)
+        );
+    }
     println!(
         "  areas: {} districts, {} towns, {} villages, {} grids, {} units",
         c(Level::District),

@@ -24,6 +24,10 @@ pub struct CityMeta {
     pub extent: BBox,
     /// The counts the generator aimed for, per layer name, so `validate` can check them.
     pub expected: std::collections::BTreeMap<String, u64>,
+    /// When the generated event history ends (Unix seconds; midnight China
+    /// time after the last day). None for a city written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_end: Option<i64>,
 }
 
 /// Everything one city is made of, as plain data.

@@ -117,6 +117,10 @@ pub struct Event {
     pub reported_at: i64,
     /// Set exactly when `status` is `Closed`.
     pub closed_at: Option<i64>,
+    /// When the event entered its current status (its report time while
+    /// reported, its closing time once closed): the step it waits for is
+    /// counted from here (see [`crate::deadlines`]).
+    pub status_at: i64,
     /// The unit the event lies in.
     pub unit: AreaId,
 }

@@ -75,6 +75,7 @@ fn main() {
             seed: 1,
             scale: 1.0,
             events: Some(events as u64),
+            ..Default::default()
         };
         let data = onemap_synth::generate(&synth).expect("generates").1;
         let t0 = data.events.iter().map(|e| e.reported_at).min().unwrap_or(0);

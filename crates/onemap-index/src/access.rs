@@ -4,7 +4,7 @@
 //! it only lends what [`City::build`] already made.
 
 use crate::cells::CellStacks;
-use crate::city::{City, NO_TIME};
+use crate::city::{City};
 use crate::filter::{EventMask, TimeWindow};
 use crate::tree::NONE;
 use h3o::CellIndex;
@@ -39,6 +39,8 @@ pub struct PointColumns<'a> {
 pub struct EventColumns<'a> {
     pub points: PointColumns<'a>,
     pub reported_at: &'a [i64],
+    /// When each event entered its status.
+    pub status_at: &'a [i64],
     /// [`EventCategory`] codes.
     pub category: &'a [u8],
     /// [`EventStatus`] codes.
@@ -69,6 +71,7 @@ impl City {
                 .columns_of(Layer::Events)
                 .expect("events are a point layer"),
             reported_at: &self.ev.reported_at,
+            status_at: &self.ev.status_at,
             category: &self.ev.category,
             status: &self.ev.status,
         }
@@ -85,7 +88,8 @@ impl City {
             category: EventCategory::from_code(self.ev.category[p])?,
             status: EventStatus::from_code(self.ev.status[p])?,
             reported_at: self.ev.reported_at[p],
-            closed_at: (self.ev.closed_at[p] != NO_TIME).then_some(self.ev.closed_at[p]),
+            closed_at: (self.ev.status[p] == EventStatus::Closed.code()).then_some(self.ev.status_at[p]),
+                status_at: self.ev.status_at[p],
             unit: self.unit_id(self.events.unit[p])?,
         })
     }

@@ -32,6 +32,8 @@ pub enum Properties {
         status: EventStatus,
         reported_at: i64,
         closed_at: Option<i64>,
+        /// When the event entered its status.
+        status_at: i64,
     },
     Ship {
         name: String,

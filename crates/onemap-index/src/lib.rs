@@ -55,6 +55,7 @@ mod json;
 mod locate;
 mod memory;
 mod nearest;
+mod overdue;
 mod parse;
 mod points;
 mod query;
@@ -77,6 +78,7 @@ pub use h3::{FINE_RESOLUTION, HOTSPOT_RESOLUTIONS, STATS_RESOLUTIONS, TILE_RESOL
 pub use hotspots::{Hotspot, HotspotPlace, HotspotQuery, PlaceKey};
 pub use json::{js_safe, MAX_SAFE_INTEGER};
 pub use memory::MemoryReport;
+pub use overdue::{OverdueEvent, OverdueReport, MAX_OVERDUE_LIST};
 pub use stats::{
     CategoryCounts, Figures, GroupBy, GroupKey, GroupStats, Scope, StatsQuery, StatsReport,
     StatusCounts, Tally, MAX_GROUPS,

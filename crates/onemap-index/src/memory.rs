@@ -104,7 +104,7 @@ impl City {
         let ev = &self.ev;
         let events = point_set_bytes(&self.events)
             + vec_bytes(&ev.reported_at)
-            + vec_bytes(&ev.closed_at)
+            + vec_bytes(&ev.status_at)
             + vec_bytes(&ev.category)
             + vec_bytes(&ev.status);
         let other_layers = layer_bytes(&self.ships, |s| {

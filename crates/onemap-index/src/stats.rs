@@ -9,6 +9,7 @@ use crate::filter::TimeWindow;
 use crate::h3;
 use crate::tree::{id_range, NONE};
 use crate::IndexError;
+use onemap_core::deadlines::Cutoffs;
 use onemap_core::{AreaId, BBox, EventCategory, EventStatus, Level};
 use rstar::AABB;
 use serde::{Deserialize, Serialize};
@@ -96,6 +97,10 @@ pub struct Tally {
     pub figures: Figures,
     pub by_status: StatusCounts,
     pub by_category: CategoryCounts,
+    /// Open events past the limit of the step they wait for (only when the
+    /// question named a moment and its limits: see [`City::event_stats_due`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overdue: Option<u64>,
 }
 
 /// What a group is.
@@ -141,6 +146,7 @@ pub struct StatsReport {
 pub(crate) struct Counts {
     pub(crate) status: [u32; 6],
     pub(crate) category: [u32; 8],
+    pub(crate) overdue: u32,
 }
 
 impl Counts {
@@ -148,6 +154,13 @@ impl Counts {
     pub(crate) fn add(&mut self, category: u8, status: u8) {
         self.status[status as usize] += 1;
         self.category[category as usize] += 1;
+    }
+
+    /// [`Counts::add`], counting the event as overdue too when it is.
+    #[inline]
+    fn add_due(&mut self, category: u8, status: u8, overdue: bool) {
+        self.add(category, status);
+        self.overdue += u32::from(overdue);
     }
 
     pub(crate) fn total(&self) -> u64 {
@@ -184,6 +197,14 @@ impl Counts {
                 public_order: c(EventCategory::PublicOrder),
                 other: c(EventCategory::Other),
             },
+            overdue: None,
+        }
+    }
+
+    fn tally_due(&self, due: Option<&Cutoffs>) -> Tally {
+        Tally {
+            overdue: due.map(|_| u64::from(self.overdue)),
+            ..self.tally()
         }
     }
 }
@@ -244,6 +265,12 @@ impl City {
             })
     }
 
+    /// Whether the event at position `p` is overdue by `due` (never without).
+    #[inline]
+    pub(crate) fn is_overdue(&self, p: usize, due: Option<&Cutoffs>) -> bool {
+        due.is_some_and(|c| self.ev.status_at[p] < c[self.ev.status[p] as usize])
+    }
+
     /// Event counts grouped by area level or H3 cell, in a window and scope.
     pub fn event_stats(&self, q: &StatsQuery) -> Result<StatsReport, IndexError> {
         self.event_stats_capped(q, MAX_GROUPS)
@@ -256,21 +283,35 @@ impl City {
         q: &StatsQuery,
         max_groups: usize,
     ) -> Result<StatsReport, IndexError> {
+        self.event_stats_due(q, max_groups, None)
+    }
+
+    /// [`City::event_stats_capped`] that also counts, per group, the open
+    /// events overdue at the moment `due` was made for
+    /// ([`onemap_core::Deadlines::cutoffs`]).
+    pub fn event_stats_due(
+        &self,
+        q: &StatsQuery,
+        max_groups: usize,
+        due: Option<&Cutoffs>,
+    ) -> Result<StatsReport, IndexError> {
         q.window.check()?;
         let scope = self.resolve_scope(q.scope.as_ref())?;
         let window = self.window_range(&q.window);
         let (overall, groups) = match q.group_by {
-            GroupBy::Level(level) => self.stats_by_level(level, &scope, window, max_groups)?,
+            GroupBy::Level(level) => {
+                self.stats_by_level(level, &scope, window, max_groups, due)?
+            }
             GroupBy::H3(res) => {
                 let r = h3::resolution(res, h3::STATS_RESOLUTIONS, "event aggregates")?;
-                self.stats_by_cell(r, &scope, window, max_groups)?
+                self.stats_by_cell(r, &scope, window, max_groups, due)?
             }
         };
         Ok(StatsReport {
             group_by: q.group_by,
             window: q.window,
             scope: q.scope,
-            overall: overall.tally(),
+            overall: overall.tally_due(due),
             groups,
         })
     }
@@ -281,6 +322,7 @@ impl City {
         scope: &Resolved,
         window: Range<usize>,
         max_groups: usize,
+        due: Option<&Cutoffs>,
     ) -> Result<(Counts, Vec<GroupStats>), IndexError> {
         let n = self.areas.level(level).len();
         let mut counts = vec![Counts::default(); n];
@@ -292,11 +334,12 @@ impl City {
                 continue;
             }
             let (c, s) = (ev.category[p], ev.status[p]);
-            overall.add(c, s);
+            let late = self.is_overdue(p, due);
+            overall.add_due(c, s, late);
             let u = ps.unit[p];
             if u != NONE {
                 let g = anc.map_or(u, |a| a[u as usize]);
-                counts[g as usize].add(c, s);
+                counts[g as usize].add_due(c, s, late);
             }
         }
         let mut listed = vec![false; n];
@@ -345,7 +388,7 @@ impl City {
                         level,
                         name: self.name(level, g as u32),
                     },
-                    tally: counts[g].tally(),
+                    tally: counts[g].tally_due(due),
                 }),
         );
         Ok((overall, groups))
@@ -357,6 +400,7 @@ impl City {
         scope: &Resolved,
         window: Range<usize>,
         max_groups: usize,
+        due: Option<&Cutoffs>,
     ) -> Result<(Counts, Vec<GroupStats>), IndexError> {
         let ev = &self.ev;
         let at = self.events.cells_at(res);
@@ -365,7 +409,8 @@ impl City {
         for p in window {
             if self.event_in(scope, p) {
                 let (c, s) = (ev.category[p], ev.status[p]);
-                overall.add(c, s);
+                let late = self.is_overdue(p, due);
+                overall.add_due(c, s, late);
                 let cell = u64::from(at.get(p));
                 if cells.len() == max_groups && !cells.contains_key(&cell) {
                     return Err(IndexError::TooManyGroups {
@@ -375,7 +420,7 @@ impl City {
                         hint: "use a coarser resolution, a shorter time window (from=, to=), or ask under an area (area=) or inside a smaller bbox",
                     });
                 }
-                cells.entry(cell).or_default().add(c, s);
+                cells.entry(cell).or_default().add_due(c, s, late);
             }
         }
         let mut cells: Vec<(u64, Counts)> = cells.into_iter().collect();
@@ -389,7 +434,7 @@ impl City {
                         .to_string(),
                     resolution: u8::from(res),
                 },
-                tally: c.tally(),
+                tally: c.tally_due(due),
             })
             .collect();
         Ok((overall, groups))

@@ -120,6 +120,7 @@ fn h3_figures_agree_with_the_reference_library() {
         seed: 7,
         scale: 0.02,
         events: None,
+        ..Default::default()
     })
     .unwrap();
     let mut events = data.events.clone();
@@ -134,6 +135,7 @@ fn h3_figures_agree_with_the_reference_library() {
     let mut closed = events[20].clone();
     closed.status = EventStatus::Closed;
     closed.closed_at = Some(closed.reported_at + 3600);
+    closed.status_at = closed.reported_at + 3600;
     let next = city
         .with_events(vec![moved.clone(), closed.clone()])
         .unwrap();
@@ -155,6 +157,7 @@ fn h3_figures_agree_with_the_reference_library() {
                 status: EventStatus::Reported,
                 reported_at: last + i64::from(k),
                 closed_at: None,
+                status_at: last + i64::from(k),
                 unit: base.unit,
             }
         })

@@ -32,6 +32,7 @@ fn world(which: u8) -> &'static World {
                 seed: 3,
                 scale: 0.01,
                 events: Some(4_000),
+                ..Default::default()
             };
             World::new(generate(&cfg).expect("the generator runs").1)
         }
@@ -41,6 +42,7 @@ fn world(which: u8) -> &'static World {
                 seed: 4,
                 scale: 0.01,
                 events: Some(4_000),
+                ..Default::default()
             };
             World::changed(generate(&cfg).expect("the generator runs").1)
         }

@@ -8,7 +8,7 @@
 //! changes (PostGIS) are queued by id and read from the store after the
 //! queue is taken, so what is read is at least as new as what was queued.
 
-use crate::{Live, LiveError};
+use crate::{Live, LiveError, StreamItem};
 use onemap_core::Event;
 use onemap_store::Notice;
 use std::collections::HashMap;
@@ -118,12 +118,27 @@ impl Live {
         }
         let started = std::time::Instant::now();
         let n = batch.len();
+        let items: Vec<StreamItem> = batch
+            .iter()
+            .map(|e| StreamItem::Event {
+                seq: 0,
+                id: e.id,
+                lon: e.lon,
+                lat: e.lat,
+                category: e.category,
+                status: e.status,
+                reported_at: e.reported_at,
+                status_at: e.status_at,
+                unit: e.unit,
+            })
+            .collect();
         let tiles = self.tiles();
         let (next, indexed) = tokio::task::spawn_blocking(move || next_snapshot(&tiles, batch))
             .await
             .map_err(|e| LiveError::Worker(format!("applying a change failed: {e}")))??;
         self.publish(next);
         self.changes.published.store(upto, Ordering::Release);
+        self.announce(items);
         tracing::info!(
             "applied {n} changed event(s) ({n_local} from this server) in {:.0} ms (index {:.0} ms)",
             started.elapsed().as_secs_f64() * 1e3,
@@ -250,6 +265,7 @@ mod tests {
             status,
             reported_at: 1,
             closed_at: None,
+            status_at: 1,
             unit: AreaId::new(350_302_001_001_001_001).unwrap(),
         }
     }

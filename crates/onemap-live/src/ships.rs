@@ -60,6 +60,20 @@ pub enum StreamItem {
         zone: String,
         time: i64,
     },
+    /// An event reported or moved along the loop, here or on another
+    /// server, as the map now shows it (its place, category and status:
+    /// what the public map shows; no text, no names).
+    Event {
+        seq: u64,
+        id: u64,
+        lon: f64,
+        lat: f64,
+        category: onemap_core::EventCategory,
+        status: onemap_core::EventStatus,
+        reported_at: i64,
+        status_at: i64,
+        unit: onemap_core::AreaId,
+    },
 }
 
 impl StreamItem {
@@ -70,6 +84,7 @@ impl StreamItem {
             StreamItem::Departure { .. } => "departure",
             StreamItem::Arrival { .. } => "arrival",
             StreamItem::Alert { .. } => "alert",
+            StreamItem::Event { .. } => "event",
         }
     }
 
@@ -78,7 +93,8 @@ impl StreamItem {
             StreamItem::Position { seq, .. }
             | StreamItem::Departure { seq, .. }
             | StreamItem::Arrival { seq, .. }
-            | StreamItem::Alert { seq, .. } => *seq = n,
+            | StreamItem::Alert { seq, .. }
+            | StreamItem::Event { seq, .. } => *seq = n,
         }
     }
 }
@@ -443,12 +459,17 @@ impl Live {
         .await
         .map_err(|e| LiveError::Worker(format!("applying positions failed: {e}")))??;
         self.publish(next);
+        self.announce(items);
+        Ok(out)
+    }
+
+    /// Sends items to the stream's subscribers, numbered in order.
+    pub(crate) fn announce(&self, items: impl IntoIterator<Item = StreamItem>) {
         for mut item in items {
             item.set_seq(self.ships.seq.fetch_add(1, Ordering::Relaxed) + 1);
             // No receiver is fine: nobody is watching.
             let _ = self.ships.stream.send(Arc::new(item));
         }
-        Ok(out)
     }
 
     /// Ship `mmsi` now and its track over the [`TRACK_SECS`] up to its last

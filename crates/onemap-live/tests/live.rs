@@ -17,6 +17,7 @@ fn city() -> City {
         seed: 5,
         scale: 0.01,
         events: Some(2_000),
+        ..Default::default()
     })
     .unwrap();
     City::build(data).unwrap()

@@ -6,8 +6,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::geojson;
 use crate::openapi::{ErrorBody, Overloaded};
 use crate::params::{
-    parse_area_id, FeaturesParams, HotspotsParams, LocateParams, NearestParams, Params,
-    SearchParams, StatsParams, WindowParams, Within,
+    parse_area_id, FeaturesParams, HotspotsParams, LocateParams, NearestParams, OverdueParams,
+    Params, SearchParams, StatsParams, WindowParams, Within,
 };
 use crate::AppState;
 use axum::extract::rejection::PathRejection;
@@ -119,11 +119,40 @@ pub async fn nearest(
         Overloaded))]
 pub async fn stats(State(state): State<AppState>, Params(p): Params<StatsParams>) -> ApiResult {
     let q = p.query()?;
+    let at = p.at()?;
     let max = state.guard.limits.max_groups;
     query(&state, move |s| {
-        to_json(&s.city().event_stats_capped(&q, max)?)
+        let due = s.deadlines.cutoffs(at);
+        let mut doc = serde_json::to_value(s.city().event_stats_due(&q, max, Some(&due))?)
+            .map_err(|e| ApiError::internal(format!("cannot serialize an answer: {e}")))?;
+        doc["overdue_at"] = json!(at);
+        Ok(Json(js_safe(doc)))
     })
     .await
+}
+
+/// Open events past the time limit of the step they wait for (judge,
+/// route, handle, feed back), the most overdue first.
+#[utoipa::path(get, path = "/api/overdue", tag = "queries", params(OverdueParams),
+    responses((status = 200, description = "{at, deadlines, total, by_status, events: [the most overdue first]}", content_type = "application/json", body = Object),
+        (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 404, description = "Unknown area", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody),
+        Overloaded))]
+pub async fn overdue(State(state): State<AppState>, Params(p): Params<OverdueParams>) -> ApiResult {
+    let (scope, limit, at) = p.query()?;
+    query(&state, move |s| {
+        let report = s
+            .city()
+            .overdue(scope.as_ref(), &s.deadlines.cutoffs(at), limit)?;
+        to_json(&json!({ "at": at, "deadlines": s.deadlines, "report": report }))
+    })
+    .await
+}
+
+/// The time limit of each step of the loop, in seconds (null: none).
+#[utoipa::path(get, path = "/api/deadlines", tag = "queries",
+    responses((status = 200, description = "{judge, route, handle, feed_back, close}: seconds, or null for no limit", content_type = "application/json", body = Object)))]
+pub async fn deadlines(State(state): State<AppState>) -> ApiResult {
+    to_json(&state.deadlines)
 }
 
 /// Places where the same problem keeps coming back.

@@ -297,9 +297,21 @@ pub struct StatsParams {
     pub area: Option<String>,
     /// Only in min_lon,min_lat,max_lon,max_lat (at most 5° a side).
     pub bbox: Option<String>,
+    /// The moment open events are judged overdue at (default: now).
+    pub at: Option<String>,
+}
+
+/// `at`: a time, or now.
+fn at_or_now(at: &Option<String>) -> Result<i64, ApiError> {
+    Ok(parse::<onemap_core::TimeBound>(at)?.map_or_else(onemap_core::time::now, |t| t.unix()))
 }
 
 impl StatsParams {
+    /// The moment overdue events are counted at.
+    pub fn at(&self) -> Result<i64, ApiError> {
+        at_or_now(&self.at)
+    }
+
     pub fn query(&self) -> Result<StatsQuery, ApiError> {
         Ok(StatsQuery {
             group_by: parse::<GroupBy>(&self.by)?.unwrap_or(GroupBy::Level(Level::District)),
@@ -387,6 +399,32 @@ impl SearchParams {
             .into());
         }
         Ok((q, limit))
+    }
+}
+
+/// `/api/overdue`
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OverdueParams {
+    /// Only under this area id.
+    pub area: Option<String>,
+    /// Only in min_lon,min_lat,max_lon,max_lat (at most 5° a side).
+    pub bbox: Option<String>,
+    /// How many of the most overdue events to list (default 100, at most 1,000).
+    pub limit: Option<String>,
+    /// The moment events are judged overdue at (default: now).
+    pub at: Option<String>,
+}
+
+impl OverdueParams {
+    /// The scope, the limit and the moment.
+    pub fn query(&self) -> Result<(Option<Scope>, usize, i64), ApiError> {
+        let limit = number("limit", &self.limit)?.unwrap_or(100);
+        let max = onemap_index::MAX_OVERDUE_LIST;
+        if !(1..=max).contains(&limit) {
+            return Err(IndexError::Limit { limit, max }.into());
+        }
+        Ok((scope(&self.area, &self.bbox)?, limit, at_or_now(&self.at)?))
     }
 }
 

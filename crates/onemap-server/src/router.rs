@@ -28,6 +28,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::feature))
         .routes(routes!(api::nearest))
         .routes(routes!(api::stats))
+        .routes(routes!(api::overdue))
+        .routes(routes!(api::deadlines))
         .routes(routes!(api::hotspots))
         .routes(routes!(api::search))
         .routes(routes!(api::area))

@@ -271,10 +271,11 @@ fn messages(
 }
 
 /// Server-sent events of every applied position,
-/// departure, arrival and alert, in order. A client that falls more than
+/// departure, arrival and alert, and of every event reported or moved
+/// along the loop (its place, category and status), in order. A client that falls more than
 /// the buffer behind gets a `lagged` event with how many it missed.
 #[utoipa::path(get, path = "/api/ships/stream", tag = "ships",
-    responses((status = 200, description = "Server-sent events: position, departure, arrival, alert (each with a rising seq), and lagged {missed} for a client that fell behind", content_type = "text/event-stream", body = String),
+    responses((status = 200, description = "Server-sent events: position, departure, arrival, alert, event (each with a rising seq), and lagged {missed} for a client that fell behind", content_type = "text/event-stream", body = String),
         Overloaded))]
 pub async fn stream(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     use futures_util::StreamExt;

@@ -33,6 +33,8 @@ pub struct ServerConfig {
     /// Session cookies are always `Secure` (the server is reached over
     /// TLS through a proxy that does not say so in `X-Forwarded-Proto`).
     pub secure_cookies: bool,
+    /// The time limit of each step of the loop.
+    pub deadlines: onemap_core::Deadlines,
 }
 
 /// The store the city was loaded from.
@@ -81,6 +83,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             cors_origins: crate::CorsOrigins::default(),
             secure_cookies: false,
+            deadlines: onemap_core::Deadlines::default(),
         }
     }
 }
@@ -109,6 +112,7 @@ pub struct Inner {
     pub(crate) private_reads: bool,
     pub(crate) cors: crate::CorsOrigins,
     pub(crate) secure_cookies: bool,
+    pub(crate) deadlines: onemap_core::Deadlines,
     /// Failed sign-ins by name and by address, for a while.
     pub(crate) sign_in_failures: moka::sync::Cache<String, u32>,
     /// The limits in force, their permits and counters.
@@ -154,6 +158,7 @@ impl AppState {
             private_reads: config.private_reads,
             cors: config.cors_origins.clone(),
             secure_cookies: config.secure_cookies,
+            deadlines: config.deadlines,
             sign_in_failures: crate::session::failures_cache(),
             guard: Arc::new(Guard::new(config.limits.clone())),
         })))

@@ -1,8 +1,8 @@
 //! `/api/wall`: the command-center summary in one answer.
 //!
-//! "Today" is the China Standard Time day of the latest event in the data,
-//! not of the server's clock: the synthetic history ends on a fixed date,
-//! and a wall showing zero events all day would tell nobody anything.
+//! "Today" is the China Standard Time day of the server's clock; the hot
+//! spots are those of the last 90 days before it. Overdue events are
+//! counted at the same moment, with the server's deadlines.
 
 use crate::answer::{js_safe, query};
 use crate::error::ApiError;
@@ -36,13 +36,18 @@ pub async fn wall(State(state): State<AppState>) -> Result<Response, ApiError> {
 fn summary(s: &AppState) -> Result<Value, ApiError> {
     let city = s.city();
     let latest = city.event_time_range().map(|r| r.1);
-    let end = latest.unwrap_or(0);
-    let today = cst_day_start(end);
-    let all = city.event_stats(&StatsQuery {
-        group_by: GroupBy::Level(Level::District),
-        window: TimeWindow::ALL,
-        scope: None,
-    })?;
+    let now = onemap_core::time::now();
+    let today = cst_day_start(now);
+    let due = s.deadlines.cutoffs(now);
+    let all = city.event_stats_due(
+        &StatsQuery {
+            group_by: GroupBy::Level(Level::District),
+            window: TimeWindow::ALL,
+            scope: None,
+        },
+        onemap_index::MAX_GROUPS,
+        Some(&due),
+    )?;
     let window = |days: i64| TimeWindow {
         from: Some(today - (days - 1) * DAY),
         to: Some(today + DAY),
@@ -78,6 +83,7 @@ fn summary(s: &AppState) -> Result<Value, ApiError> {
                 "events": g.tally.figures.total,
                 "open": g.tally.figures.open,
                 "closure_rate": g.tally.figures.closure_rate,
+                "overdue": g.tally.overdue,
                 "events_today": d.tally.figures.total,
             })
         })
@@ -90,7 +96,6 @@ fn summary(s: &AppState) -> Result<Value, ApiError> {
         scope: None,
         limit: 10,
     })?;
-    let now = onemap_core::time::now();
     let f = &all.overall.figures;
     Ok(json!({
         "generated_at": now,
@@ -101,6 +106,8 @@ fn summary(s: &AppState) -> Result<Value, ApiError> {
         "events_total": f.total,
         "open_events": f.open,
         "closure_rate": f.closure_rate,
+        "overdue": all.overall.overdue,
+        "deadlines": s.deadlines,
         "ships": ships_now(s),
         "districts": districts,
         "hotspots": { "days": HOTSPOT_DAYS, "places": hotspots },

@@ -38,6 +38,7 @@ fn fixture() -> &'static Fixture {
             seed: 9,
             scale: 0.01,
             events: Some(500),
+            ..Default::default()
         };
         let (_, data) = onemap_synth::generate(&cfg).unwrap();
         let city = City::build(data).unwrap();

@@ -16,6 +16,7 @@ async fn state() -> AppState {
         seed: 3,
         scale: 0.01,
         events: Some(500),
+        ..Default::default()
     };
     let (_, data) = onemap_synth::generate(&cfg).unwrap();
     let live = onemap_live::Live::open(City::build(data).unwrap(), 0, None)

@@ -15,6 +15,7 @@ async fn state() -> AppState {
         seed: 3,
         scale: 0.02,
         events: Some(2_000),
+        ..Default::default()
     };
     let (_, data) = onemap_synth::generate(&cfg).unwrap();
     let city = City::build(data).unwrap();

@@ -304,6 +304,15 @@ fn feature_ids(city: &CityData) -> Check {
         acc.check(e.closed_at.is_none_or(|c| c >= e.reported_at), || {
             format!("event {}: closed before it was reported", e.id)
         });
+        acc.check(
+            e.status_at >= e.reported_at && e.closed_at.is_none_or(|c| c == e.status_at),
+            || {
+                format!(
+                    "event {}: entered its status ({}) at {}, reported at {}, closed at {:?}",
+                    e.id, e.status, e.status_at, e.reported_at, e.closed_at
+                )
+            },
+        );
     }
     acc.done()
 }

@@ -80,6 +80,7 @@ fn small_city(seed: u64) -> (CityMeta, CityData) {
         seed,
         scale: 0.02,
         events: Some(5_000),
+        ..Default::default()
     })
     .expect("generate a small city")
 }

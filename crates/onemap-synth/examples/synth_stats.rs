@@ -13,6 +13,7 @@ fn main() {
         seed: 1,
         scale,
         events: None,
+        ..Default::default()
     };
     let (_, city) = onemap_synth::generate_with_progress(&cfg, &|step, i, n| {
         eprintln!("[{:>6.2}s] {i}/{n} {step}", t.elapsed().as_secs_f64());

@@ -4,7 +4,7 @@
 use crate::lattice::mix;
 use crate::names;
 use crate::tree::Skeleton;
-use crate::{SynthConfig, HISTORY_END, HISTORY_SECONDS};
+use crate::{SynthConfig, HISTORY_SECONDS};
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use onemap_core::{
     CityData, Enterprise, Event, EventCategory, EventStatus, HeritagePoint, Homestead,
@@ -65,7 +65,7 @@ pub fn populate(sk: &Skeleton, cfg: &SynthConfig, city: &mut CityData) {
         .collect();
     let unit_cum = cumulative(unit_weight.iter().copied());
     city.events = events(sk, cfg, &unit_cum);
-    city.ships = ships(sk);
+    city.ships = ships(sk, cfg.history_end);
     city.heritage = heritage(sk);
     city.homesteads = homesteads(sk);
     city.enterprises = enterprises(sk, cfg, &unit_cum);
@@ -98,6 +98,7 @@ struct EventDraw {
     category: EventCategory,
     status: EventStatus,
     closed_at: Option<i64>,
+    status_at: i64,
 }
 
 fn events(sk: &Skeleton, cfg: &SynthConfig, unit_cum: &[f64]) -> Vec<Event> {
@@ -105,7 +106,8 @@ fn events(sk: &Skeleton, cfg: &SynthConfig, unit_cum: &[f64]) -> Vec<Event> {
     if n == 0 {
         return Vec::new();
     }
-    let start = HISTORY_END - HISTORY_SECONDS;
+    let end = cfg.history_end;
+    let start = end - HISTORY_SECONDS;
     let days = (HISTORY_SECONDS / DAY) as usize;
     // Growing use of the platform over three years; fewer reports at weekends.
     let day_cum = cumulative((0..days).map(|d| {
@@ -127,8 +129,11 @@ fn events(sk: &Skeleton, cfg: &SynthConfig, unit_cum: &[f64]) -> Vec<Event> {
         let local_midnight = start + d * DAY;
         local_midnight + h * 3600 + rng.random_range(0..3600)
     };
-    let close = |rng: &mut ChaCha8Rng, t: i64| -> (EventStatus, Option<i64>) {
-        let age = (HISTORY_END - t) as f64 / DAY as f64;
+    // An event's status, closing time and the time it entered its status:
+    // open ones are recent and further along the older they are, and moved
+    // into their status some time after the report, most of them lately.
+    let close = |rng: &mut ChaCha8Rng, t: i64| -> (EventStatus, Option<i64>, i64) {
+        let age = (end - t) as f64 / DAY as f64;
         let p_open = if age < 30.0 {
             0.15 * (1.0 - age / 30.0) + 0.0005
         } else {
@@ -136,12 +141,19 @@ fn events(sk: &Skeleton, cfg: &SynthConfig, unit_cum: &[f64]) -> Vec<Event> {
         };
         if rng.random_bool(p_open.clamp(0.0, 1.0)) {
             let stage = ((age / 3.0) as usize + rng.random_range(0..2)).min(4);
-            (EventStatus::ALL[stage], None)
+            let since = if stage == 0 {
+                t
+            } else {
+                let u: f64 = rng.random();
+                (end - 60 - ((end - 60 - t).max(0) as f64 * u * u) as i64).max(t)
+            };
+            (EventStatus::ALL[stage], None, since)
         } else {
             // Log-normal time to closure, median two days.
             let z: f64 = (0..12).map(|_| rng.random::<f64>()).sum::<f64>() - 6.0;
             let dur = (2.0 * DAY as f64 * (0.8 * z).exp()).max(3600.0) as i64;
-            (EventStatus::Closed, Some((t + dur).min(HISTORY_END - 60)))
+            let closed = (t + dur).min(end - 60).max(t);
+            (EventStatus::Closed, Some(closed), closed)
         }
     };
 
@@ -201,7 +213,7 @@ fn events(sk: &Skeleton, cfg: &SynthConfig, unit_cum: &[f64]) -> Vec<Event> {
                     let (lon, lat) = point_in_unit(sk, unit, &mut rng, 0.98);
                     let time = draw_time(&mut rng);
                     let category = CATEGORY_WEIGHTS[pick(&cat_cum, &mut rng)].0;
-                    let (status, closed_at) = close(&mut rng, time);
+                    let (status, closed_at, status_at) = close(&mut rng, time);
                     EventDraw {
                         time,
                         unit,
@@ -210,6 +222,7 @@ fn events(sk: &Skeleton, cfg: &SynthConfig, unit_cum: &[f64]) -> Vec<Event> {
                         category,
                         status,
                         closed_at,
+                        status_at,
                     }
                 })
                 .collect::<Vec<_>>()
@@ -221,7 +234,7 @@ fn events(sk: &Skeleton, cfg: &SynthConfig, unit_cum: &[f64]) -> Vec<Event> {
         let (lon, lat) = point_in_unit(sk, unit, &mut rng, 0.98);
         let time = draw_time(&mut rng);
         let category = CATEGORY_WEIGHTS[pick(&cat_cum, &mut rng)].0;
-        let (status, closed_at) = close(&mut rng, time);
+        let (status, closed_at, status_at) = close(&mut rng, time);
         draws.push(EventDraw {
             time,
             unit,
@@ -230,6 +243,7 @@ fn events(sk: &Skeleton, cfg: &SynthConfig, unit_cum: &[f64]) -> Vec<Event> {
             category,
             status,
             closed_at,
+            status_at,
         });
     }
     // A hot spot: the same problem at the same place, reported again and again.
@@ -240,7 +254,7 @@ fn events(sk: &Skeleton, cfg: &SynthConfig, unit_cum: &[f64]) -> Vec<Event> {
             let r = 4.0 * rng.random::<f64>().sqrt();
             let a = rng.random::<f64>() * std::f64::consts::TAU;
             let time = draw_time(&mut rng);
-            let (status, closed_at) = close(&mut rng, time);
+            let (status, closed_at, status_at) = close(&mut rng, time);
             draws.push(EventDraw {
                 time,
                 unit,
@@ -249,6 +263,7 @@ fn events(sk: &Skeleton, cfg: &SynthConfig, unit_cum: &[f64]) -> Vec<Event> {
                 category,
                 status,
                 closed_at,
+                status_at,
             });
         }
     }
@@ -270,6 +285,7 @@ fn events(sk: &Skeleton, cfg: &SynthConfig, unit_cum: &[f64]) -> Vec<Event> {
             status: d.status,
             reported_at: d.time,
             closed_at: d.closed_at,
+            status_at: d.status_at,
             unit: unit_ids[d.unit],
         })
         .collect()
@@ -309,7 +325,7 @@ fn is_open_sea(sk: &Skeleton, lon: f64, lat: f64) -> bool {
     }
 }
 
-fn ships(sk: &Skeleton) -> Vec<Ship> {
+fn ships(sk: &Skeleton, history_end: i64) -> Vec<Ship> {
     let ports = ports(sk);
     if ports.is_empty() {
         return Vec::new();
@@ -349,7 +365,7 @@ fn ships(sk: &Skeleton) -> Vec<Ship> {
                 speed_kn: speed,
                 heading_deg: (rng.random::<f32>() * 360.0).min(359.9),
                 in_port: speed == 0.0,
-                reported_at: HISTORY_END - rng.random_range(0..600),
+                reported_at: history_end - rng.random_range(0..600),
             }
         })
         .collect()

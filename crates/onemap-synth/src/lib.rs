@@ -37,6 +37,9 @@ pub struct SynthConfig {
     /// community's history and the recurring hot spots are part of it (hot
     /// spots are left out when they would take more than half of it).
     pub events: Option<u64>,
+    /// When the event history ends (Unix seconds): midnight China time after
+    /// its last day. [`HISTORY_END`] by default; `onemap synth --until DATE`.
+    pub history_end: i64,
 }
 
 impl Default for SynthConfig {
@@ -45,6 +48,7 @@ impl Default for SynthConfig {
             seed: 1,
             scale: 1.0,
             events: None,
+            history_end: HISTORY_END,
         }
     }
 }
@@ -57,6 +61,9 @@ pub const FULL_EVENTS: u64 = 1_000_000;
 pub const MAX_EVENTS: u64 = 20_000_000;
 /// Unix time of the end of the synthetic event history (2026-11-01 00:00 +08:00).
 pub const HISTORY_END: i64 = 1_793_462_400;
+/// The history may end from 2020-01-01 to 2100-01-01 (China time).
+pub const HISTORY_END_MIN: i64 = 1_577_808_000;
+pub const HISTORY_END_MAX: i64 = 4_102_416_000;
 /// Length of the event history: three years.
 pub const HISTORY_SECONDS: i64 = 3 * 365 * 86_400;
 
@@ -66,6 +73,8 @@ pub enum SynthError {
     BadScale(f64),
     #[error("events must be at most {MAX_EVENTS}, got {0}")]
     TooManyEvents(u64),
+    #[error("the history must end between 2020-01-01 and 2100-01-01, got Unix time {0}")]
+    BadHistoryEnd(i64),
 }
 
 impl SynthConfig {
@@ -77,6 +86,9 @@ impl SynthConfig {
             if n > MAX_EVENTS {
                 return Err(SynthError::TooManyEvents(n));
             }
+        }
+        if !(HISTORY_END_MIN..=HISTORY_END_MAX).contains(&self.history_end) {
+            return Err(SynthError::BadHistoryEnd(self.history_end));
         }
         Ok(())
     }
@@ -130,6 +142,7 @@ pub fn generate_with_progress(
         scale: cfg.scale,
         extent: onemap_core::CITY_EXTENT,
         expected: expected_counts(&city),
+        history_end: Some(cfg.history_end),
     };
     Ok((meta, city))
 }

@@ -8,6 +8,7 @@ fn small_city_has_the_structure_of_putian() {
         seed: 7,
         scale: 0.02,
         events: None,
+        ..Default::default()
     };
     let (meta, city) = generate(&cfg).unwrap();
     let count = |l| city.areas.level(l).len();
@@ -76,6 +77,7 @@ fn event_count_is_exactly_what_was_asked() {
             seed: 3,
             scale: 0.02,
             events: Some(n),
+            ..Default::default()
         };
         let (meta, city) = generate(&cfg).unwrap();
         assert_eq!(city.events.len() as u64, n, "--events {n}");
@@ -106,6 +108,7 @@ fn named_places_occur_exactly_once() {
             seed,
             scale,
             events: None,
+            ..Default::default()
         };
         let sk = Skeleton::build(&cfg, &|_, _| {});
         for (district, town, village) in NAMED {
@@ -134,6 +137,7 @@ fn event_layer_has_closure_hot_spots_and_rhythms() {
         seed: 7,
         scale: 0.02,
         events: None,
+        ..Default::default()
     };
     let (_, city) = generate(&cfg).unwrap();
     let events = &city.events;

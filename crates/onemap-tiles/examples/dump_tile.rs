@@ -11,6 +11,7 @@ fn main() {
         seed: 7,
         scale: 0.02,
         events: None,
+        ..Default::default()
     };
     let (_, data) = onemap_synth::generate(&cfg).unwrap();
     let src = TileSource::new(Arc::new(City::build(data).unwrap()), 0);

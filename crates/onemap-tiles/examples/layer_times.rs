@@ -12,6 +12,7 @@ fn main() {
         seed: 1,
         scale: a[1].parse().unwrap(),
         events: None,
+        ..Default::default()
     };
     let (_, data) = onemap_synth::generate(&cfg).unwrap();
     let src = TileSource::new(Arc::new(City::build(data).unwrap()), 0);

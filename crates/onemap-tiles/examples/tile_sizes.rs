@@ -42,6 +42,7 @@ fn main() {
         seed: 1,
         scale,
         events: None,
+        ..Default::default()
     };
     let (_, data) = onemap_synth::generate(&cfg).expect("a valid config");
     let city = Arc::new(City::build(data).expect("a valid city"));

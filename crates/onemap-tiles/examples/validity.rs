@@ -48,6 +48,7 @@ fn main() {
                 seed: 1,
                 scale,
                 events: None,
+                ..Default::default()
             };
             onemap_synth::generate(&cfg).expect("a valid config").1
         }

@@ -259,6 +259,7 @@ mod tests {
             seed: 5,
             scale: 0.02,
             events: Some(3000),
+            ..Default::default()
         })
         .unwrap();
         let city = City::build(data).unwrap();

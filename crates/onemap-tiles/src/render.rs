@@ -345,6 +345,7 @@ fn events(src: &TileSource, mut hits: Vec<u32>, lb: &mut LayerBuilder<'_>) {
             ("category", cat.into()),
             ("status", st.into()),
             ("reported_at", Value::Int(ev.reported_at[i])),
+            ("status_at", Value::Int(ev.status_at[i])),
             (
                 "unit_id",
                 units

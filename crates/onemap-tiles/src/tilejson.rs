@@ -31,6 +31,7 @@ pub fn fields(rule: &LayerRule) -> Vec<(&'static str, &'static str)> {
             ("category", S),
             ("status", S),
             ("reported_at", N),
+            ("status_at", N),
             ("unit_id", S),
             ("h3", S),
             ("count", N),

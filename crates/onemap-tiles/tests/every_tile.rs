@@ -37,6 +37,7 @@ fn every_polygon_of_every_tile_is_valid() {
         seed: 7,
         scale: 0.02,
         events: None,
+        ..Default::default()
     })
     .expect("valid config");
     let city = Arc::new(City::build(data).expect("a valid city"));

@@ -30,6 +30,7 @@ fn source() -> &'static TileSource {
             seed: 7,
             scale: 0.02,
             events: None,
+            ..Default::default()
         })
         .expect("valid config");
         TileSource::new(Arc::new(City::build(data).expect("a valid city")), 64 << 20)

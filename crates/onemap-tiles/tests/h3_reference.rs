@@ -26,6 +26,7 @@ fn city(events: Option<u64>) -> (CityData, TileSource) {
         seed: 7,
         scale: 0.02,
         events,
+        ..Default::default()
     })
     .expect("valid config");
     let city = City::build(data.clone()).expect("a valid city");

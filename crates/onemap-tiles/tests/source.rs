@@ -34,6 +34,7 @@ fn fixture() -> &'static Fixture {
             seed: 7,
             scale: 0.02,
             events: None,
+            ..Default::default()
         })
         .expect("valid config");
         let city = Arc::new(City::build(data.clone()).expect("a valid city"));
@@ -521,6 +522,7 @@ fn dense_fixture() -> &'static Fixture {
             seed: 3,
             scale: 0.02,
             events: Some(800_000),
+            ..Default::default()
         })
         .expect("valid config");
         let city = Arc::new(City::build(data.clone()).expect("a valid city"));
@@ -738,6 +740,7 @@ fn a_new_city_snapshot_changes_event_tiles_only() {
         status: onemap_core::EventStatus::Reported,
         reported_at: 1_800_000_000,
         closed_at: None,
+        status_at: 1_800_000_000,
         unit,
     };
     let before = get_from(&src, "events", t).expect("events near Putian");
@@ -826,6 +829,7 @@ fn changed_events_re_render_only_their_districts_tiles() {
     let mut moved = event.clone();
     moved.status = onemap_core::EventStatus::Closed;
     moved.closed_at = Some(event.reported_at + 3600);
+    moved.status_at = event.reported_at + 3600;
     let next_city = Arc::new(city.with_events(vec![moved.clone()]).unwrap());
     let next = src.with_changed_events(next_city, [(event.lon, event.lat)]);
     let misses = next.cache_stats().misses;

@@ -3,7 +3,7 @@
 //! units in parallel), and the helpers snapshots reuse to locate and check
 //! changed points the same way.
 
-use super::{box_tree, BuildReport, City, CityBase, EventColumns, Layered, NO_TIME};
+use super::{box_tree, BuildReport, City, CityBase, EventColumns, Layered};
 use crate::locate::{ShapeGrid, Shapes};
 use crate::points::{first_duplicate, PointSet};
 use crate::tree::Tables;
@@ -242,7 +242,7 @@ fn build_events(
         Vec::with_capacity(n),
     );
     ev.reported_at.reserve_exact(n);
-    ev.closed_at.reserve_exact(n);
+    ev.status_at.reserve_exact(n);
     ev.category.reserve_exact(n);
     ev.status.reserve_exact(n);
     for &(_, _, i) in &order {
@@ -251,7 +251,7 @@ fn build_events(
         lon.push(e.lon);
         lat.push(e.lat);
         ev.reported_at.push(e.reported_at);
-        ev.closed_at.push(e.closed_at.unwrap_or(NO_TIME));
+        ev.status_at.push(e.status_at);
         ev.category.push(e.category.code());
         ev.status.push(e.status.code());
     }

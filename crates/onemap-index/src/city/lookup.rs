@@ -2,7 +2,7 @@
 //! counts, lookups by id or position, and the [`Feature`] of a point or an
 //! area.
 
-use super::{to_bbox, BuildReport, City, NO_TIME};
+use super::{to_bbox, BuildReport, City};
 use crate::feature::{Feature, Properties};
 use crate::points::PointSet;
 use crate::tree::NONE;
@@ -98,7 +98,8 @@ impl City {
                 category: EventCategory::from_code(self.ev.category[p]).expect("stored code"),
                 status: EventStatus::from_code(self.ev.status[p]).expect("stored code"),
                 reported_at: self.ev.reported_at[p],
-                closed_at: (self.ev.closed_at[p] != NO_TIME).then_some(self.ev.closed_at[p]),
+                closed_at: (self.ev.status[p] == EventStatus::Closed.code()).then_some(self.ev.status_at[p]),
+                status_at: self.ev.status_at[p],
             },
             Layer::Ships => {
                 let s = &self.ships.items[p];

@@ -26,15 +26,13 @@ use std::sync::Arc;
 /// An R-tree entry: a box and the position of what it bounds.
 pub type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
-/// "No time": the `closed_at` of an event that is not closed.
-pub(crate) const NO_TIME: i64 = i64::MIN;
-
 /// The event-only columns, in the event layer's storage order: ascending
 /// `(reported_at, id)`, so a time window is a slice.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct EventColumns {
     pub(crate) reported_at: Vec<i64>,
-    pub(crate) closed_at: Vec<i64>,
+    /// When each event entered its status (its closing time once closed).
+    pub(crate) status_at: Vec<i64>,
     pub(crate) category: Vec<u8>,
     pub(crate) status: Vec<u8>,
 }

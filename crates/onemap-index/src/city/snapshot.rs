@@ -4,7 +4,7 @@
 //! else; and the tests of what two snapshots share.
 
 use super::build::{assign_unit, check_point, point_layer, Locator};
-use super::{City, EventColumns, NO_TIME};
+use super::{City, EventColumns};
 use crate::cells::PointCells;
 use crate::points::PointSet;
 use crate::IndexError;
@@ -70,7 +70,7 @@ impl City {
         );
         let mut ev = EventColumns {
             reported_at: Vec::with_capacity(n),
-            closed_at: Vec::with_capacity(n),
+            status_at: Vec::with_capacity(n),
             category: Vec::with_capacity(n),
             status: Vec::with_capacity(n),
         };
@@ -92,7 +92,7 @@ impl City {
                 stack.push(old.cells.stack[i]);
                 not_parent.push(old.cells.not_parent[i]);
                 ev.reported_at.push(self.ev.reported_at[i]);
-                ev.closed_at.push(self.ev.closed_at[i]);
+                ev.status_at.push(self.ev.status_at[i]);
                 ev.category.push(self.ev.category[i]);
                 ev.status.push(self.ev.status[i]);
                 i += 1;
@@ -107,7 +107,7 @@ impl City {
                 // Numbered after the old stacks until settled below.
                 stack.push((n_stacks + j) as u32);
                 ev.reported_at.push(e.reported_at);
-                ev.closed_at.push(e.closed_at.unwrap_or(NO_TIME));
+                ev.status_at.push(e.status_at);
                 ev.category.push(e.category.code());
                 ev.status.push(e.status.code());
                 j += 1;
@@ -168,17 +168,17 @@ impl City {
         let ps = old.appended(&ids, &lon, &lat, &unit, &cells, n_units)?;
         let mut ev = EventColumns {
             reported_at: Vec::with_capacity(ps.len()),
-            closed_at: Vec::with_capacity(ps.len()),
+            status_at: Vec::with_capacity(ps.len()),
             category: Vec::with_capacity(ps.len()),
             status: Vec::with_capacity(ps.len()),
         };
         ev.reported_at.extend_from_slice(&self.ev.reported_at);
-        ev.closed_at.extend_from_slice(&self.ev.closed_at);
+        ev.status_at.extend_from_slice(&self.ev.status_at);
         ev.category.extend_from_slice(&self.ev.category);
         ev.status.extend_from_slice(&self.ev.status);
         for e in new {
             ev.reported_at.push(e.reported_at);
-            ev.closed_at.push(e.closed_at.unwrap_or(NO_TIME));
+            ev.status_at.push(e.status_at);
             ev.category.push(e.category.code());
             ev.status.push(e.status.code());
         }
@@ -226,7 +226,7 @@ impl City {
         }
         let mut ev = (*self.ev).clone();
         for (e, p) in changed.iter().zip(at) {
-            ev.closed_at[p] = e.closed_at.unwrap_or(NO_TIME);
+            ev.status_at[p] = e.status_at;
             ev.category[p] = e.category.code();
             ev.status[p] = e.status.code();
         }

@@ -280,6 +280,8 @@ pub fn build(cfg: &FixtureConfig) -> (CityData, Vec<AreaId>) {
             status,
             reported_at,
             closed_at,
+            // Open events entered their status some hours after the report.
+            status_at: closed_at.unwrap_or(reported_at + rng.below(86_400 * 6) as i64),
             unit,
         });
     }

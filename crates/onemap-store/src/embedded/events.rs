@@ -12,7 +12,8 @@ use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::Path;
 
 const EVENT_COLUMNS: &str =
-    "fid, geom, category, status, reported_at, closed_at, unit_id, description, reporter, routed_to";
+    "fid, geom, category, status, reported_at, closed_at, unit_id, description, reporter, routed_to, \
+     status_at";
 
 /// One write transaction of the file. It takes SQLite's write lock when it
 /// begins, so reports and moves take turns (and, across processes sharing
@@ -116,10 +117,11 @@ impl EmbeddedTx<'_> {
         let e = &rec.event;
         self.tx
             .execute(
-                "INSERT INTO events (fid, geom, category, status, reported_at, closed_at, unit_id, description, reporter, routed_to, idempotency_key, updated_at, account, request_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                "INSERT INTO events (fid, geom, category, status, reported_at, closed_at, unit_id, description, reporter, routed_to, idempotency_key, updated_at, account, request_hash, status_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                  ON CONFLICT (fid) DO UPDATE SET status = excluded.status, closed_at = excluded.closed_at,
-                   routed_to = excluded.routed_to, updated_at = excluded.updated_at",
+                   routed_to = excluded.routed_to, updated_at = excluded.updated_at,
+                   status_at = excluded.status_at",
                 params![
                     e.id as i64,
                     gpkg_point(e.lon, e.lat),
@@ -134,7 +136,8 @@ impl EmbeddedTx<'_> {
                     key.as_ref().and_then(|k| k.key),
                     now,
                     key.as_ref().map(|k| k.account),
-                    key.as_ref().map(|k| k.request_hash)
+                    key.as_ref().map(|k| k.request_hash),
+                    e.status_at
                 ],
             )
             .map_err(|e| db(self.path(), "write an event", e))?;
@@ -299,6 +302,7 @@ impl EmbeddedStore {
         let unit: i64 = r.get(6)?;
         let (reported_at, closed_at, description, reporter, routed_to) =
             (r.get(4)?, r.get(5)?, r.get(7)?, r.get(8)?, r.get(9)?);
+        let status_at: Option<i64> = r.get(10)?;
         Ok((|| {
             let (lon, lat) = read_point(&geom).ok_or_else(|| StoreError::BadStoredValue {
                 path: self.path.clone(),
@@ -317,6 +321,7 @@ impl EmbeddedStore {
                     status: self.parse(&status)?,
                     reported_at,
                     closed_at,
+                    status_at: status_at.or(closed_at).unwrap_or(reported_at),
                     unit,
                 },
                 description,

@@ -17,10 +17,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         SCHEMA_V4,
     ),
     (5, "people's accounts and their sessions", SCHEMA_V5),
+    (6, "when each event entered its status", SCHEMA_V6),
 ];
 
 /// The version a store of this onemap is at.
-pub(super) const SCHEMA_VERSION: i64 = 5;
+pub(super) const SCHEMA_VERSION: i64 = 6;
 
 /// Version 1: the GeoPackage tables, the events the loop touched, their
 /// history, the tokens.
@@ -132,4 +133,11 @@ CREATE TABLE users (
   role TEXT NOT NULL, scope TEXT NOT NULL, created_at INTEGER NOT NULL, disabled_at INTEGER);
 ALTER TABLE tokens ADD COLUMN user_name TEXT REFERENCES users(name);
 CREATE INDEX tokens_user_name ON tokens(user_name);
+";
+
+/// Version 6: when each event entered its current status (deadlines count
+/// from it); rows written before it entered it when reported, or closed.
+const SCHEMA_V6: &str = "
+ALTER TABLE events ADD COLUMN status_at INTEGER;
+UPDATE events SET status_at = coalesce(closed_at, reported_at);
 ";

@@ -118,6 +118,7 @@ fn a_base_event_is_copied_in_on_its_first_move() {
         status: EventStatus::FedBack,
         reported_at: 50,
         closed_at: None,
+        status_at: 50,
         unit: AreaId::new(UNIT).unwrap(),
     };
     let town = actor(Role::TownOffice, "area:350302001");
@@ -128,6 +129,7 @@ fn a_base_event_is_copied_in_on_its_first_move() {
     };
     let r = s.transition(&town, 5, Some(&base), &mv, 60).unwrap();
     assert_eq!(r.event.closed_at, Some(60));
+    assert_eq!(r.event.status_at, 60);
     assert_eq!(s.events().unwrap()[0].status, EventStatus::Closed);
     // Now the stored state counts, not the base one.
     let e = s.transition(&town, 5, Some(&base), &mv, 61).unwrap_err();

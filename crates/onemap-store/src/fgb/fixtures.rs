@@ -91,6 +91,7 @@ pub(crate) fn sample_city() -> (CityMeta, CityData) {
                 reported_at: 1_700_000_000 + i as i64 * 3600,
                 closed_at: (status == EventStatus::Closed)
                     .then_some(1_700_000_000 + i as i64 * 7200),
+                status_at: 1_700_000_000 + i as i64 * 7200,
                 unit,
             }
         })
@@ -183,6 +184,7 @@ pub(crate) fn sample_city() -> (CityMeta, CityData) {
         scale: 0.01,
         extent: CITY_EXTENT,
         expected: BTreeMap::from([("events".to_string(), 40), ("units".to_string(), 2)]),
+        history_end: Some(1_800_000_000),
     };
     (meta, city)
 }

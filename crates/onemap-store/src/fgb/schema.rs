@@ -23,6 +23,9 @@ pub(crate) struct ColumnDef {
     pub name: &'static str,
     pub ty: ColumnType,
     pub nullable: bool,
+    /// A column added after the first files were written: a file without
+    /// it still reads (the reader derives its values).
+    pub added_later: bool,
 }
 
 const fn col(name: &'static str, ty: ColumnType) -> ColumnDef {
@@ -30,6 +33,7 @@ const fn col(name: &'static str, ty: ColumnType) -> ColumnDef {
         name,
         ty,
         nullable: false,
+        added_later: false,
     }
 }
 
@@ -38,6 +42,17 @@ const fn opt(name: &'static str, ty: ColumnType) -> ColumnDef {
         name,
         ty,
         nullable: true,
+        added_later: false,
+    }
+}
+
+/// Written always, but missing from files of an older onemap.
+const fn later(name: &'static str, ty: ColumnType) -> ColumnDef {
+    ColumnDef {
+        name,
+        ty,
+        nullable: true,
+        added_later: true,
     }
 }
 
@@ -69,6 +84,7 @@ columns! {
         REPORTED_AT = 3: col("reported_at", TIME_TYPE),
         CLOSED_AT = 4: opt("closed_at", TIME_TYPE),
         UNIT_ID = 5: col("unit_id", ID_TYPE),
+        STATUS_AT = 6: later("status_at", TIME_TYPE),
     }
     ship {
         MMSI = 0: col("mmsi", ColumnType::UInt),

@@ -96,6 +96,7 @@ impl NewReport {
                 status: EventStatus::Reported,
                 reported_at: now,
                 closed_at: None,
+                status_at: now,
                 unit: self.unit,
             },
             description: self.description.clone(),
@@ -135,6 +136,7 @@ impl EventRecord {
         )?;
         self.event.status = mv.to;
         self.event.closed_at = (mv.to == EventStatus::Closed).then_some(now);
+        self.event.status_at = now;
         if let Some(d) = &mv.routed_to {
             self.routed_to = Some(d.trim().to_string());
         }

@@ -75,6 +75,7 @@ pub(super) async fn load(
             status: parse(&table, "status", get(&table, r, 2)?)?,
             reported_at: from_time(table.name, get(&table, r, 3)?)?,
             closed_at: closed.map(|t| from_time(table.name, t)).transpose()?,
+            status_at: from_time(table.name, get(&table, r, 7)?)?,
             unit: area_id(&table, get(&table, r, 5)?, Level::Unit)?,
             lon,
             lat,
@@ -189,7 +190,7 @@ pub(super) async fn load(
 async fn read_meta(tx: &Transaction<'_>) -> Result<CityMeta, PgError> {
     let row = tx
         .query_opt(
-            "SELECT name, seed::text, scale, min_lon, min_lat, max_lon, max_lat FROM city",
+            "SELECT name, seed::text, scale, min_lon, min_lat, max_lon, max_lat, history_end FROM city",
             &[],
         )
         .await
@@ -217,6 +218,10 @@ async fn read_meta(tx: &Transaction<'_>) -> Result<CityMeta, PgError> {
             max_lat: row.get(6),
         },
         expected,
+        history_end: row
+            .get::<_, Option<SystemTime>>(7)
+            .map(|t| from_time("city", t))
+            .transpose()?,
     })
 }
 

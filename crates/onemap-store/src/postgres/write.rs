@@ -110,6 +110,7 @@ pub(super) async fn import(
                 &closed,
                 &id(table.name, e.unit.get())?,
                 &encode(Geom4326::Point(e.lon, e.lat)),
+                &to_time(table.name, e.status_at)?,
             ],
         )
         .await?;
@@ -311,8 +312,8 @@ impl Deferred {
 async fn write_meta(tx: &Transaction<'_>, meta: &CityMeta) -> Result<(), PgError> {
     let e = &meta.extent;
     tx.execute(
-        "INSERT INTO city (id, name, seed, scale, min_lon, min_lat, max_lon, max_lat)
-         VALUES (true, $1, $2::text::numeric, $3, $4, $5, $6, $7)",
+        "INSERT INTO city (id, name, seed, scale, min_lon, min_lat, max_lon, max_lat, history_end)
+         VALUES (true, $1, $2::text::numeric, $3, $4, $5, $6, $7, $8)",
         &[
             &meta.name,
             &meta.seed.to_string(),
@@ -321,6 +322,10 @@ async fn write_meta(tx: &Transaction<'_>, meta: &CityMeta) -> Result<(), PgError
             &e.min_lat,
             &e.max_lon,
             &e.max_lat,
+            &meta
+                .history_end
+                .map(|t| to_time("city", t))
+                .transpose()?,
         ],
     )
     .await

@@ -99,6 +99,9 @@ impl<'a> LayerFile<'a> {
         let mut map = vec![None; types.len()];
         for (i, def) in columns.iter().enumerate() {
             let Some(j) = file_columns.iter().position(|c| c.name() == def.name) else {
+                if def.added_later {
+                    continue;
+                }
                 return Err(StoreError::MissingColumn {
                     path: path.to_path_buf(),
                     column: def.name,

@@ -50,14 +50,21 @@ pub(crate) fn read_events(path: &Path) -> Result<Vec<Event>, StoreError> {
     let file = LayerFile::open(path, &bytes, Layer::Events)?;
     let mut events = file.decode(|row, feat| {
         let (lon, lat) = point(feat)?;
+        let reported_at = row.i64(event::REPORTED_AT)?;
+        let closed_at = row.opt_i64(event::CLOSED_AT)?;
         Ok(Event {
             id: row.u64(event::ID)?,
             lon,
             lat,
             category: row.parse(event::CATEGORY)?,
             status: row.parse(event::STATUS)?,
-            reported_at: row.i64(event::REPORTED_AT)?,
-            closed_at: row.opt_i64(event::CLOSED_AT)?,
+            reported_at,
+            closed_at,
+            // A file from before status_at was kept: an open event entered
+            // its status when reported, a closed one when closed.
+            status_at: row
+                .opt_i64(event::STATUS_AT)?
+                .unwrap_or(closed_at.unwrap_or(reported_at)),
             unit: row.area_id(event::UNIT_ID)?,
         })
     })?;

@@ -38,7 +38,9 @@ pub(super) fn encode_event(e: &Event, f: &mut FeatureBuilder) -> Result<(), Stri
     if let Some(t) = e.closed_at {
         f.long(event::CLOSED_AT, t);
     }
-    f.id(event::UNIT_ID, e.unit.get())
+    f.id(event::UNIT_ID, e.unit.get())?;
+    f.long(event::STATUS_AT, e.status_at);
+    Ok(())
 }
 
 pub(super) fn encode_ship(s: &Ship, f: &mut FeatureBuilder) -> Result<(), String> {

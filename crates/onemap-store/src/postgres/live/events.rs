@@ -16,7 +16,7 @@ const REPORT_LOCK: i64 = 0x6f6e_656d_6170_0001;
 
 const EVENT_COLUMNS: &str =
     "e.id, ST_X(e.geom), ST_Y(e.geom), e.category, e.status, e.reported_at, \
-     e.closed_at, e.unit_id, r.description, r.reporter, r.routed_to";
+     e.closed_at, e.unit_id, r.description, r.reporter, r.routed_to, e.status_at";
 
 /// One write transaction on a pooled connection.
 struct PgTx<'a> {
@@ -80,8 +80,8 @@ impl EventTx for PgTx<'_> {
             .map_err(|_| PgError::invalid("events", format!("event id {} is too large", e.id)))?;
         self.tx
             .execute(
-                "INSERT INTO events (id, category, status, reported_at, closed_at, unit_id, geom)
-                 VALUES ($1, $2, $3, $4, NULL, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326))",
+                "INSERT INTO events (id, category, status, reported_at, closed_at, unit_id, geom, status_at)
+                 VALUES ($1, $2, $3, $4, NULL, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $4)",
                 &[
                     &id,
                     &e.category.as_str(),
@@ -120,8 +120,8 @@ impl EventTx for PgTx<'_> {
         let closed = rec.event.closed_at.map(|_| at);
         self.tx
             .execute(
-                "UPDATE events SET status = $2, closed_at = $3 WHERE id = $1",
-                &[&id, &rec.event.status.as_str(), &closed],
+                "UPDATE events SET status = $2, closed_at = $3, status_at = $4 WHERE id = $1",
+                &[&id, &rec.event.status.as_str(), &closed, &at],
             )
             .await
             .map_err(self.live.err("write an event"))?;
@@ -352,6 +352,7 @@ fn record(r: &Row) -> Result<EventRecord, StoreError> {
             status: parse("events", &r.get::<_, String>(4))?,
             reported_at: from_time("events", r.get(5))?,
             closed_at: closed.map(|t| from_time("events", t)).transpose()?,
+            status_at: from_time("events", r.get(11))?,
             unit: AreaId::new(unit as u64)
                 .map_err(|e| PgError::invalid("events", format!("event {id}: {e}")))?,
         },

@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "people's accounts and their sessions",
         sql: MIGRATION_4,
     },
+    Migration {
+        version: 5,
+        name: "when each event entered its status; where the history ends",
+        sql: MIGRATION_5,
+    },
 ];
 
 /// The schema version this onemap needs.
@@ -258,6 +263,18 @@ CREATE TABLE users (
 );
 ALTER TABLE tokens ADD COLUMN user_name text REFERENCES users (name);
 CREATE INDEX tokens_user_name_idx ON tokens (user_name);
+"#;
+
+/// When each event entered its current status (deadlines count from it);
+/// events written before it are taken to have entered it when reported, or
+/// closed. When the city's generated history ends.
+const MIGRATION_5: &str = r#"
+ALTER TABLE events ADD COLUMN status_at timestamptz;
+UPDATE events SET status_at = coalesce(closed_at, reported_at);
+ALTER TABLE events ALTER COLUMN status_at SET NOT NULL;
+ALTER TABLE events ADD CONSTRAINT events_status_at_check
+    CHECK (status_at >= reported_at AND (closed_at IS NULL OR status_at = closed_at));
+ALTER TABLE city ADD COLUMN history_end timestamptz;
 "#;
 
 #[cfg(test)]

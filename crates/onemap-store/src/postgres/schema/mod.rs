@@ -132,6 +132,7 @@ pub(crate) const EVENTS: Table = Table {
         ("closed_at", Timestamptz),
         ("unit_id", Int8),
         ("geom", Geometry),
+        ("status_at", Timestamptz),
     ],
     key: "id",
 };
@@ -389,7 +390,7 @@ mod tests {
         }
         assert_eq!(
             EVENTS.copy_in(),
-            "COPY events (id, category, status, reported_at, closed_at, unit_id, geom) FROM STDIN (FORMAT binary)"
+            "COPY events (id, category, status, reported_at, closed_at, unit_id, geom, status_at) FROM STDIN (FORMAT binary)"
         );
     }
 }
