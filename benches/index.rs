@@ -201,6 +201,30 @@ fn bench_index(c: &mut Criterion) {
     }
     g.finish();
 
+    // Overdue events at the end of the history, by the default deadlines:
+    // city-wide counts per district (the wall) and the list of the most
+    // overdue (one pass over the status columns).
+    let due = onemap_core::Deadlines::default().cutoffs(HISTORY_END);
+    let mut g = c.benchmark_group("overdue");
+    g.bench_function("stats_by_district_all_time", |b| {
+        b.iter(|| {
+            city.event_stats_due(
+                &StatsQuery {
+                    group_by: GroupBy::Level(Level::District),
+                    window: TimeWindow::ALL,
+                    scope: None,
+                },
+                onemap_index::MAX_GROUPS,
+                Some(black_box(&due)),
+            )
+            .unwrap()
+        })
+    });
+    g.bench_function("list_100_city", |b| {
+        b.iter(|| city.overdue(None, black_box(&due), 100).unwrap())
+    });
+    g.finish();
+
     // Hot spots (the command line's default place is h3:11, computed per
     // event; h3:12 is stored), over 30 days and over the whole history.
     let mut g = c.benchmark_group("hotspots");

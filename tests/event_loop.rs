@@ -271,13 +271,19 @@ fn the_event_loop_end_to_end() {
     );
     assert_eq!(reopened.status, 200);
     assert_eq!(reopened.json()["event"]["status"], "reported");
-    // A base event (from the city's files) can be moved too.
+    // A base event (from the city's files) can be moved too: one waiting to
+    // be routed (ids below every report this test made).
     let base = get(
         a,
-        "/api/features/events?bbox=118.4,24.9,119.7,25.8&status=reported&limit=1",
+        "/api/features/events?bbox=118.4,24.9,119.7,25.8&status=discussing&limit=1",
     )
     .json();
-    if let Some(f) = base["features"].as_array().and_then(|f| f.first()) {
+    let f = base["features"][0].clone();
+    assert!(
+        f.is_object() && id_of(&f["id"]) < id,
+        "the test city has a base event waiting to be routed: {base}"
+    );
+    {
         let bid = id_of(&f["id"]);
         let in_town = get(
             a,
@@ -293,17 +299,14 @@ fn the_event_loop_end_to_end() {
             a,
             &format!("/api/events/{bid}/transitions"),
             Some(&t),
-            r#"{"to":"discussing"}"#,
+            r#"{"to":"routed","routed_to":"住建局"}"#,
         );
         // The token was issued after this server started: still valid, it is looked up per request.
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-        assert_eq!(
-            get_as(a, &format!("/api/events/{bid}"), &t).json()["history"]
-                .as_array()
-                .unwrap()
-                .len(),
-            1
-        );
+        let moved = get_as(a, &format!("/api/events/{bid}"), &t).json();
+        // It entered its new status now: the step it waits for counts from here.
+        assert!(moved["event"]["status_at"].as_i64().unwrap() >= onemap_core::time::now() - 60);
+        assert_eq!(moved["history"].as_array().unwrap().len(), 1);
     }
 }
 

@@ -7,7 +7,7 @@
   const AREA_LEVELS = ['districts', 'towns', 'villages', 'grids', 'units'];
   const SWITCHES = {
     areas: AREA_LEVELS.flatMap((l) => [l + '-fill', l + '-line']),
-    events: ['events-hex', 'events'],
+    events: ['events-hex', 'events', 'events-overdue'],
     ships: ['live-ships', 'ship-track', 'geofence'], heritage: ['heritage'], homesteads: ['homesteads'],
     enterprises: ['enterprises-hex', 'enterprises'], schools: ['schools'], labels: ['labels'],
   };
@@ -74,6 +74,7 @@
     // The tile layer draws ships as loaded; the live layer moves them.
     if (map.getLayer('ships')) map.setLayoutProperty('ships', 'visibility', 'none');
     try { await startShips(); } catch (e) { console.warn('live ships', e); showError(e); }
+    try { await startOverdue(); } catch (e) { console.warn('deadlines', e); }
     buildSwitches();
     $('from').value = state.from; $('to').value = state.to;
     document.querySelector(`input[name=shade][value=${state.shade}]`).checked = true;
@@ -81,6 +82,22 @@
     if (state.area) showArea(state.area, false);
     onemap.ready = true;
   });
+
+  // --- overdue events: a ring around each event past its step's limit ------
+  // The tiles carry each event's status and when it entered it; which are
+  // overdue depends on the moment, so the filter is made here from the
+  // server's deadlines and made again every minute.
+  async function startOverdue() {
+    const rules = (onemap.deadlines = await onemapCommon.deadlines());
+    if (!map.getLayer('events')) return;
+    map.addLayer({ id: 'events-overdue', type: 'circle', source: 'onemap', 'source-layer': 'events', minzoom: 14,
+      filter: ['all', ['==', ['geometry-type'], 'Point'], rules.filter()],
+      paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 14, 6, 18, 12], 'circle-color': 'rgba(0,0,0,0)',
+        'circle-stroke-color': '#ff6f00', 'circle-stroke-width': 2.5 } }, 'events');
+    const refilter = () => map.getLayer('events-overdue')
+      && map.setFilter('events-overdue', ['all', ['==', ['geometry-type'], 'Point'], rules.filter()]);
+    setInterval(refilter, 60000);
+  }
 
   // --- live ships: /api/ships, then its SSE stream, animated (common.js) ----
   async function startShips() {
@@ -244,7 +261,7 @@
       case 'level': return code(layer === 'heritage' ? 'heritage_level' : 'level', v);
       case 'watch': return code('watch', v);
       case 'kind': return code('school_kind', v);
-      case 'reported_at': return fmtDateTime(v);
+      case 'reported_at': case 'status_at': return fmtDateTime(v);
       case 'area_m2': return t('value.area_m2', { v: num(Math.round(v)) });
       case 'closure_rate': return pct(v);
       default: return typeof v === 'number' && k !== 'unit_id' && k !== 'code' ? num(v) : String(v);

@@ -309,5 +309,24 @@ const onemapCommon = (() => {
     return { refresh, update, draw, get current() { return state.current; } };
   }
 
-  return { LEVEL_LAYER, LAYER_LEVEL, num, pct, getJSON, nextDay, addShipIcons, SHIP_LAYOUT, liveShips, quantileClasses, areaShading };
+  // The loop's time limits (GET /api/deadlines: seconds per step, null for
+  // none) and what follows from them: when an event of a status, in it
+  // since `at` (Unix seconds), falls due; whether it is overdue at `now`;
+  // and a MapLibre filter of the overdue event points at `now`.
+  const WAITS = { reported: 'judge', discussing: 'route', routed: 'handle', handled: 'feed_back', fed_back: 'close' };
+  function deadlineRules(limits) {
+    const limit = (status) => (limits && WAITS[status] && limits[WAITS[status]]) || null;
+    const due = (status, at) => (limit(status) && at != null ? at + limit(status) : null);
+    const overdueBy = (status, at, now = Date.now() / 1000) => {
+      const d = due(status, at);
+      return d !== null && now > d ? now - d : 0;
+    };
+    const filter = (now = Date.now() / 1000) => ['any', false, ...Object.keys(WAITS).filter(limit).map((s) =>
+      ['all', ['==', ['get', 'status'], s], ['<', ['to-number', ['get', 'status_at'], now], now - limit(s)]])];
+    return { limits, limit, due, overdueBy, filter };
+  }
+  let deadlinesOnce = null;
+  const deadlines = () => (deadlinesOnce ||= getJSON('/api/deadlines').then(deadlineRules, (e) => { deadlinesOnce = null; throw e; }));
+
+  return { LEVEL_LAYER, LAYER_LEVEL, num, pct, getJSON, nextDay, addShipIcons, SHIP_LAYOUT, liveShips, quantileClasses, areaShading, deadlineRules, deadlines };
 })();

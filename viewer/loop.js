@@ -8,6 +8,20 @@
   const { map } = onemap;
   const { t, code, fmtDateTime } = onemapI18n;
   const { num } = onemapCommon;
+  // The loop's time limits (null until known: no flags then).
+  let rules = null;
+  const loadRules = () => onemapCommon.deadlines().then((r) => { rules = r; }, () => {});
+  loadRules();
+  // An inbox row's deadline: "due …", or "overdue by N h" flagged.
+  function dueLine(status, at) {
+    const due = rules && rules.due(status, at);
+    if (!due) return null;
+    const late = rules.overdueBy(status, at);
+    return late > 0
+      ? el('div', { className: 'due overdue' }, t('due.overdue', { h: num(Math.floor(late / 3600)), time: fmtDateTime(due) }))
+      : el('div', { className: 'due muted' }, t('due.by', { time: fmtDateTime(due) }));
+  }
+  const overdueData = (status, at) => (rules && rules.overdueBy(status, at) > 0 ? { overdue: '' } : {});
   const $ = (id) => document.getElementById(id);
   // No department list in the API yet: the city's usual ones.
   const DEPARTMENTS = ['水务局', '住建局', '交通局', '城管局', '环保局'];
@@ -345,6 +359,7 @@
     const mine = screen;
     try {
       const q = await api('GET', '/api/queue');
+      await loadRules();
       if (screen !== mine) return;
       const events = q.events;
       status.textContent = events.length ? t('inbox.count', { n: num(events.length) }) : t('inbox.empty');
@@ -353,9 +368,10 @@
         const id = e.id;
         const open = el('a', { href: '#', className: 'inbox-open' }, t('inbox.item', { id, category: code('category', e.category) }));
         open.addEventListener('click', (ev) => { ev.preventDefault(); openEvent(id); });
-        list.append(el('li', { className: 'inbox-item', dataset: { id, status: e.status, reportedAt: e.reported_at } },
+        list.append(el('li', { className: 'inbox-item', dataset: { id, status: e.status, reportedAt: e.reported_at, ...overdueData(e.status, e.status_at) } },
           el('div', { className: 'inbox-head' }, open, el('span', { className: `tag tag-${e.status}` }, t('inbox.wait.' + e.status))),
           el('div', { className: 'muted' }, t('inbox.reported_at', { time: fmtDateTime(e.reported_at) })),
+          dueLine(e.status, e.status_at),
           doc.description ? el('div', {}, doc.description) : null,
           moveControls(id, 'handled', () => showInbox(), { withNote: true })));
       }
@@ -389,6 +405,7 @@
         cursor = fc.next_cursor;
         if (!cursor) break;
       }
+      await loadRules();
       if (screen !== mine) return;
       features.sort((a, b) => (a.properties.reported_at - b.properties.reported_at) || (a.id - b.id));
       status.textContent = features.length ? t('inbox.count', { n: num(features.length) }) : t('inbox.empty');
@@ -398,9 +415,10 @@
         const open = el('a', { href: '#', className: 'inbox-open' }, t('inbox.item', { id, category: code('category', p.category) }));
         open.addEventListener('click', (ev) => { ev.preventDefault(); openEvent(id); });
         const to = NEXT[p.status];
-        list.append(el('li', { className: 'inbox-item', dataset: { id, status: p.status, reportedAt: p.reported_at } },
+        list.append(el('li', { className: 'inbox-item', dataset: { id, status: p.status, reportedAt: p.reported_at, ...overdueData(p.status, p.status_at) } },
           el('div', { className: 'inbox-head' }, open, el('span', { className: `tag tag-${p.status}` }, t('inbox.wait.' + p.status))),
           el('div', { className: 'muted' }, t('inbox.reported_at', { time: fmtDateTime(p.reported_at) })),
+          dueLine(p.status, p.status_at),
           moveControls(id, to, () => showInbox(), { withNote: false })));
       }
       onemap.inboxReady = (onemap.inboxReady || 0) + 1;
@@ -452,6 +470,7 @@
       ...row('event.unit', e.unit, 'event-unit'),
       ...row('event.reported_at', fmtDateTime(e.reported_at)),
       ...(e.closed_at ? row('event.closed_at', fmtDateTime(e.closed_at)) : []),
+      ...(rules && rules.due(e.status, e.status_at) ? row('event.due', dueLine(e.status, e.status_at), 'event-due') : []),
       ...(doc.private ? [] : row('event.reporter', doc.reporter || '–', 'event-reporter')),
       ...(doc.private ? [] : row('event.routed_to', doc.routed_to ? code('department', doc.routed_to) : '–', 'event-routed'))));
     if (doc.private) {

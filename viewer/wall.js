@@ -42,6 +42,7 @@
       $('open-events').textContent = num(s.open_events);
       $('closure-rate').textContent = pct(s.closure_rate);
       $('events-7d').textContent = num(s.events_7d);
+      $('overdue').textContent = s.overdue == null ? '–' : num(s.overdue);
       $('ships-at-sea').textContent = num(s.ships.at_sea);
       $('ships-in-port').textContent = num(s.ships.in_port);
       const ports = $('ports');
@@ -70,8 +71,15 @@
       $('status').textContent = t('error.stale', { reason: errorReason(e) });
       $('status').className = 'stale';
     } finally {
-      setTimeout(refresh, REFRESH_MS);
+      schedule(REFRESH_MS);
     }
+  }
+  // One timer: a live change asks for the summary sooner (once, however
+  // many changes come together).
+  let refreshTimer = null;
+  function schedule(ms) {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(refresh, ms);
   }
 
   let stop = 0;
@@ -87,7 +95,7 @@
       wall.touring = d.id;
       wall.tours++;
       $('tour-name').textContent = d.name;
-      $('tour-figures').textContent = t('wall.tour_figures', { today: num(d.events_today), open: num(d.open), rate: pct(d.closure_rate) });
+      $('tour-figures').textContent = t('wall.tour_figures', { today: num(d.events_today), open: num(d.open), overdue: num(d.overdue || 0), rate: pct(d.closure_rate) });
       if (d.bbox) map.fitBounds([[d.bbox.min_lon, d.bbox.min_lat], [d.bbox.max_lon, d.bbox.max_lat]], { padding: 40, duration: Math.min(4000, TOUR_MS / 2) });
     }
     setTimeout(tour, TOUR_MS);
@@ -111,8 +119,38 @@
       });
     });
   }
+  // Events reported or moved along the loop, as they happen (the same
+  // stream): the latest eight listed, new reports drawn on the map for a
+  // while, and the figures asked for again at once.
+  wall.live = [];
+  const districtOf = (unit) => {
+    const d = wall.summary && wall.summary.districts.find((x) => String(unit).startsWith(String(x.id)));
+    return d ? d.name : '';
+  };
+  stream.addEventListener('event', (msg) => {
+    const e = JSON.parse(msg.data);
+    wall.live.unshift(e);
+    wall.live.length = Math.min(wall.live.length, 8);
+    const list = $('live-events');
+    while (list.children.length > wall.live.length) list.lastChild.remove();
+    wall.live.forEach((x, i) => {
+      const li = list.children[i] || list.appendChild(document.createElement('li'));
+      li.textContent = t('wall.live_line', { time: fmtTime(x.status_at), district: districtOf(x.unit), category: code('category', x.category), status: code('status', x.status) });
+      li.dataset.id = x.id; li.dataset.status = x.status;
+    });
+    const src = map.getSource('live-events');
+    if (src && e.status === 'reported') {
+      wall.newReports = [{ type: 'Feature', geometry: { type: 'Point', coordinates: [e.lon, e.lat] }, properties: { id: e.id, at: Date.now() } },
+        ...(wall.newReports || []).filter((f) => Date.now() - f.properties.at < 10 * 60000)].slice(0, 50);
+      src.setData({ type: 'FeatureCollection', features: wall.newReports });
+    }
+    schedule(300);
+  });
   refresh();
   map.on('load', () => {
+    map.addSource('live-events', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    map.addLayer({ id: 'live-events', type: 'circle', source: 'live-events',
+      paint: { 'circle-radius': 9, 'circle-color': '#ffd54f', 'circle-opacity': 0.9, 'circle-stroke-color': '#ff6f00', 'circle-stroke-width': 3 } });
     setTimeout(tour, 1000);
     // The fleet moves on the wall as reports come (the same stream).
     liveShips(map, stream)

@@ -26,7 +26,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -259,7 +259,20 @@ test('the town office (in English) assesses and routes to 水务局 from its inb
     cursor = fc.next_cursor;
   } while (cursor);
   assert.deepEqual(items.map((i) => i.id).sort((a, b) => a - b), expected.sort((a, b) => a - b));
+  // Deadlines: exactly the waiting events past their step's limit are
+  // flagged (as /api/overdue lists them), each saying by how much.
+  const od = await api(`/api/overdue?area=${town.id}&limit=1000`);
+  assert.ok(od.report.total <= 1000, 'every overdue event of the town listed');
+  const late = new Set(od.report.events.map((e) => e.id));
+  const rows = await page.$$eval('#inbox-list li', (ls) => ls.map((l) => ({ id: Number(l.dataset.id), overdue: 'overdue' in l.dataset,
+    due: (l.querySelector('.due') || { textContent: '' }).textContent })));
+  for (const r of rows) {
+    assert.equal(r.overdue, late.has(r.id), `event ${r.id}: flagged ${r.overdue}, overdue ${late.has(r.id)}`);
+    if (r.overdue) assert.match(r.due, /^overdue by [\d,]+ h \(due \d{4}-\d\d-\d\d \d\d:\d\d\)$/);
+  }
   const li = `#inbox-list li[data-id="${eventId}"]`;
+  // The new report is not overdue yet: it says when it falls due.
+  assert.match(await page.textContent(`${li} .due`), /^due \d{4}-\d\d-\d\d \d\d:\d\d$/);
   // In English: the tag, the button.
   assert.equal(await page.textContent(`${li} .tag`), 'to assess');
   assert.equal(await page.textContent(`${li} .move-button`), 'Assess');
@@ -433,6 +446,72 @@ test('sign-in errors in words: a wrong password, then too many attempts with the
     text = await page.textContent('#signin-error');
   }
   assert.match(text, /^尝试次数过多，请 [\d,]+ (秒|分钟) 后再试$/);
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test('the wall: a new report appears without a reload; overdue events are counted per district', async () => {
+  const { page, errors, close } = await newPage({ viewport: { width: 1600, height: 900 }, timezoneId: 'Asia/Shanghai', locale: 'zh-CN' });
+  await page.goto(BASE + '/wall?tour=5');
+  await page.waitForFunction(() => window.onemapWall && window.onemapWall.refreshes >= 1 && window.onemapWall.map.getSource('live-events'),
+    null, { timeout: 30000 });
+  const fmt = new Intl.NumberFormat('zh-CN');
+  // Overdue: the wall's figure is the server's count at this moment, which
+  // the districts add up to and /api/overdue lists; every one of those is
+  // an open event past its step's limit by the server's deadlines.
+  const summary = await api('/api/wall');
+  assert.ok(summary.overdue > 0, 'the demo history has events left waiting');
+  assert.equal(summary.districts.reduce((s, d) => s + d.overdue, 0), summary.overdue);
+  const od = await api('/api/overdue?limit=1000');
+  assert.equal(od.report.total, summary.overdue);
+  for (const e of od.report.events) {
+    const limit = { reported: 'judge', discussing: 'route', routed: 'handle', handled: 'feed_back', fed_back: 'close' }[e.status];
+    assert.ok(od.deadlines[limit] && od.at > e.status_at + od.deadlines[limit], JSON.stringify(e));
+  }
+  await page.waitForFunction((n) => document.getElementById('overdue').textContent === n, fmt.format(summary.overdue), { timeout: 10000 });
+  // Its "today" is the real date, China time.
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+  assert.equal(summary.today.date, today);
+
+  // A report from a unit leader's token: on the wall, listed and drawn, and
+  // today's count one up, without a reload.
+  const token = execFileSync(BIN, ['token', 'create', '--role', 'unit_leader', '--scope', `area:${grid.id}`, '--name', `wall-${run}`, '--data', DATA])
+    .toString().trim();
+  const fc = await api(`/api/features/events?area=${grid.id}&limit=1`);
+  const [lon, lat] = fc.features[0].geometry.coordinates;
+  const before = (await api('/api/wall')).events_today;
+  const t0 = Date.now();
+  const res = await fetch(BASE + '/api/events', {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ lon, lat, category: 'road', description: `大屏实时测试 ${run}` }),
+  });
+  assert.equal(res.status, 201);
+  const id = (await res.json()).event.id;
+  await page.waitForSelector(`#live-events li[data-id="${id}"]`, { timeout: 10000 });
+  const shownMs = Date.now() - t0;
+  await page.waitForFunction((n) => window.onemapWall.summary.events_today === n, before + 1, { timeout: 10000 });
+  const shownCountMs = Date.now() - t0;
+  assert.equal(await page.textContent('#events-today'), fmt.format(before + 1));
+  assert.match(await page.textContent(`#live-events li[data-id="${id}"]`), /道路交通 · 已上报$/);
+  assert.ok(await page.evaluate((i) => window.onemapWall.newReports.some((f) => f.properties.id === i), id), 'the new report is drawn');
+  writeFileSync(ARTIFACTS + 'wall-live.json', JSON.stringify({ listed_ms: shownMs, counted_ms: shownCountMs }, null, 1));
+  console.log(`wall: the new report listed ${shownMs} ms and counted ${shownCountMs} ms after it was posted`);
+  await page.screenshot({ path: ARTIFACTS + 'wall-live.png' });
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test('the inbox in Chinese, for the README', async () => {
+  const { page, errors, close } = await newPage({ viewport: { width: 1400, height: 900 }, timezoneId: 'Asia/Shanghai', locale: 'zh-CN' });
+  await page.goto(BASE + '/');
+  await ready(page);
+  await signIn(page, 'office');
+  await page.waitForFunction(() => window.onemap.inboxReady >= 1, null, { timeout: 20000 });
+  assert.equal(await page.textContent('#work-title'), `待办 · ${town.name}`);
+  const late = await page.$$eval('#inbox-list li[data-overdue] .due', (ds) => ds.map((d) => d.textContent));
+  for (const d of late) assert.match(d, /^已超期 [\d,]+ 小时（时限 \d{4}-\d\d-\d\d \d\d:\d\d）$/);
+  await idle(page);
+  await page.screenshot({ path: ARTIFACTS + 'inbox.png' });
   assert.deepEqual(errors, []);
   await close();
 });

@@ -16,8 +16,7 @@ use onemap_core::Deadlines;
 /// Reads and checks a deadlines file (a clap value parser: the message is
 /// the one line a person sees).
 pub fn load(path: &str) -> Result<Deadlines, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     parse(&text).map_err(|e| format!("{path}: {e}"))
 }
 
@@ -40,9 +39,15 @@ mod tests {
 
     #[test]
     fn bad_files_are_refused_with_a_reason() {
-        assert!(parse("judge = \"1w\"").unwrap_err().contains("not a duration"));
-        assert!(parse("judeg = \"1d\"").unwrap_err().contains("unknown field"));
-        assert!(parse("handle = \"10s\"").unwrap_err().contains("between 1 minute"));
+        assert!(parse("judge = \"1w\"")
+            .unwrap_err()
+            .contains("not a duration"));
+        assert!(parse("judeg = \"1d\"")
+            .unwrap_err()
+            .contains("unknown field"));
+        assert!(parse("handle = \"10s\"")
+            .unwrap_err()
+            .contains("between 1 minute"));
         assert!(parse("judge = ").is_err());
         let d = parse("judge = \"2h\"\nhandle = 7200").unwrap();
         assert_eq!((d.judge, d.route, d.handle), (Some(7200), None, Some(7200)));

@@ -15,6 +15,7 @@ mod progress;
 mod query;
 mod serve;
 mod simulate;
+mod simulate_events;
 mod synth;
 mod tiles;
 mod tokens;

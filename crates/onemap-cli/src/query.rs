@@ -190,7 +190,13 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
                     report.total,
                     onemap_core::time::cst_date(at)
                 );
-                out!("{:>10}  {:<10}  {:<16}  {:>9}  unit", "id", "status", "category", "late (h)");
+                out!(
+                    "{:>10}  {:<10}  {:<16}  {:>9}  unit",
+                    "id",
+                    "status",
+                    "category",
+                    "late (h)"
+                );
                 for e in &report.events {
                     out!(
                         "{:>10}  {:<10}  {:<16}  {:>9.1}  {}",

@@ -1,4 +1,5 @@
-//! `onemap simulate ships`: moves the demo fleet over HTTP, so the map moves.
+//! `onemap simulate ships`: moves the demo fleet over HTTP, so the map moves
+//! (`simulate events`, the loop, is in simulate_events.rs).
 //!
 //! Reads the fleet from `GET /api/ships`, then every `1/rate` seconds posts
 //! one report per ship to `POST /api/ships/positions`. Simulated time runs
@@ -43,6 +44,28 @@ pub enum SimulateWhat {
         /// Stop after this many batches (default: run until stopped).
         #[arg(long)]
         batches: Option<u64>,
+    },
+    /// Report events and move them through the loop (report, discuss,
+    /// route, handle, feed back, close) as the demo accounts would.
+    Events {
+        /// The server, e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        url: String,
+        /// JSON with the tokens to act with: {"leader": {"token", "area"},
+        /// "office": {"token"}, "departments": {"NAME": "token", …}}.
+        #[arg(long)]
+        tokens: std::path::PathBuf,
+        /// Seconds between rounds (a report every other round on average).
+        #[arg(long, default_value_t = 15.0)]
+        every: f64,
+        /// How many rounds a step waits, roughly (1 to 4, one in eight up to 30).
+        #[arg(long, default_value_t = 2.0)]
+        pace: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Stop after this many reports, once they are all closed (default: run until stopped).
+        #[arg(long)]
+        reports: Option<u64>,
     },
 }
 
@@ -144,7 +167,7 @@ impl Sim {
     }
 }
 
-fn error_text(status: u16, body: &[u8]) -> String {
+pub(crate) fn error_text(status: u16, body: &[u8]) -> String {
     serde_json::from_slice::<Value>(body)
         .ok()
         .and_then(|v| v["error"]["message"].as_str().map(String::from))
@@ -153,14 +176,33 @@ fn error_text(status: u16, body: &[u8]) -> String {
 }
 
 pub fn run(a: SimulateArgs) -> anyhow::Result<i32> {
-    let SimulateWhat::Ships {
-        url,
-        token,
-        rate,
-        speedup,
-        seed,
-        batches,
-    } = a.what;
+    let (url, token, rate, speedup, seed, batches) = match a.what {
+        SimulateWhat::Events {
+            url,
+            tokens,
+            every,
+            pace,
+            seed,
+            reports,
+        } => {
+            return crate::simulate_events::run(crate::simulate_events::EventSim {
+                url,
+                tokens,
+                every,
+                pace,
+                seed,
+                reports,
+            })
+        }
+        SimulateWhat::Ships {
+            url,
+            token,
+            rate,
+            speedup,
+            seed,
+            batches,
+        } => (url, token, rate, speedup, seed, batches),
+    };
     if !(rate > 0.0 && rate.is_finite() && speedup >= 1.0 && speedup.is_finite()) {
         bail!("--rate must be above 0 and --speedup at least 1");
     }

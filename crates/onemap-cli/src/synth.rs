@@ -10,7 +10,9 @@ pub fn run(a: SynthArgs) -> anyhow::Result<i32> {
         seed: a.seed,
         scale: a.scale,
         events: a.events,
-        history_end: a.until.map_or(onemap_synth::HISTORY_END, |day| day + 86_400),
+        history_end: a
+            .until
+            .map_or(onemap_synth::HISTORY_END, |day| day + 86_400),
     };
     cfg.validate()?;
     let started = Instant::now();

@@ -169,7 +169,13 @@ mod tests {
         let now = 1_000_000_000;
         let c = d.cutoffs(now);
         for &s in EventStatus::ALL.iter() {
-            for at in [now - 4 * DAY, now - 2 * DAY - 1, now - DAY - 1, now - DAY, now] {
+            for at in [
+                now - 4 * DAY,
+                now - 2 * DAY - 1,
+                now - DAY - 1,
+                now - DAY,
+                now,
+            ] {
                 assert_eq!(
                     at < c[s.code() as usize],
                     d.is_overdue(s, at, now),

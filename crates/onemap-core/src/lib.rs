@@ -20,19 +20,19 @@
 
 mod area;
 mod city;
+pub mod deadlines;
 mod error;
 mod feature;
 mod geom;
 mod layer;
-pub mod deadlines;
 pub mod ships;
 pub mod tile;
 pub mod time;
 pub mod workflow;
 
 pub use area::{Area, AreaId, AreaTree, Level};
-pub use deadlines::Deadlines;
 pub use city::{CityData, CityMeta, CITY_EXTENT, SYNTHETIC_PUTIAN};
+pub use deadlines::Deadlines;
 pub use error::CoreError;
 pub use feature::{
     parse_list, Enterprise, Event, EventCategory, EventStatus, HeritagePoint, Homestead,

@@ -4,7 +4,7 @@
 //! it only lends what [`City::build`] already made.
 
 use crate::cells::CellStacks;
-use crate::city::{City};
+use crate::city::City;
 use crate::filter::{EventMask, TimeWindow};
 use crate::tree::NONE;
 use h3o::CellIndex;
@@ -88,8 +88,9 @@ impl City {
             category: EventCategory::from_code(self.ev.category[p])?,
             status: EventStatus::from_code(self.ev.status[p])?,
             reported_at: self.ev.reported_at[p],
-            closed_at: (self.ev.status[p] == EventStatus::Closed.code()).then_some(self.ev.status_at[p]),
-                status_at: self.ev.status_at[p],
+            closed_at: (self.ev.status[p] == EventStatus::Closed.code())
+                .then_some(self.ev.status_at[p]),
+            status_at: self.ev.status_at[p],
             unit: self.unit_id(self.events.unit[p])?,
         })
     }

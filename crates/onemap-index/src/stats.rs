@@ -299,9 +299,7 @@ impl City {
         let scope = self.resolve_scope(q.scope.as_ref())?;
         let window = self.window_range(&q.window);
         let (overall, groups) = match q.group_by {
-            GroupBy::Level(level) => {
-                self.stats_by_level(level, &scope, window, max_groups, due)?
-            }
+            GroupBy::Level(level) => self.stats_by_level(level, &scope, window, max_groups, due)?,
             GroupBy::H3(res) => {
                 let r = h3::resolution(res, h3::STATS_RESOLUTIONS, "event aggregates")?;
                 self.stats_by_cell(r, &scope, window, max_groups, due)?

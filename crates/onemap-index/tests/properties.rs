@@ -298,7 +298,34 @@ proptest! {
     }
 
     #[test]
-    fn stats_match_brute_force(which in 0..WORLDS, by in 0u8..13, raw in filter_strategy(), scope_kind in 0u8..3, pick in any::<usize>(), a in pt(), b in pt()) {
+    fn overdue_matches_brute_force(which in 0..WORLDS, scope_kind in 0u8..3, pick in any::<usize>(), a in pt(), b in pt(), when in 0.0f64..1.2, limit in 1usize..40, judge_h in 1i64..72) {
+        let w = world(which);
+        let scope = scope(w, scope_kind, pick, a, b);
+        let (t0, t1) = w.city.event_time_range().unwrap_or((0, 1));
+        let at = t0 + ((t1 - t0) as f64 * when) as i64;
+        let limits = onemap_core::Deadlines { judge: Some(judge_h * 3600), ..Default::default() };
+        let got = w.city.overdue(scope.as_ref(), &limits.cutoffs(at), limit).unwrap();
+        // Brute force: every event in scope past its step's limit at `at`,
+        // the most overdue first, then by id.
+        let mut want: Vec<(i64, u64)> = w.brute.events_where(|p, e| in_scope(p, &scope) && limits.is_overdue(e.status, e.status_at, at))
+            .into_iter()
+            .map(|(_, e)| (at - limits.due(e.status, e.status_at).unwrap(), e.id))
+            .collect();
+        want.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+        prop_assert_eq!(got.total, want.len() as u64);
+        let s = &got.by_status;
+        prop_assert_eq!(s.reported + s.discussing + s.routed + s.handled + s.fed_back, got.total);
+        want.truncate(limit);
+        let listed: Vec<(i64, u64)> = got.events.iter().map(|e| (e.overdue_s, e.id)).collect();
+        prop_assert_eq!(listed, want);
+        for e in &got.events {
+            prop_assert!(e.status.is_open());
+            prop_assert_eq!(e.town, e.unit.and_then(|u| u.ancestor_at(Level::Town)));
+        }
+    }
+
+    #[test]
+    fn stats_match_brute_force(which in 0..WORLDS, by in 0u8..13, raw in filter_strategy(), scope_kind in 0u8..3, pick in any::<usize>(), a in pt(), b in pt(), when in 0.0f64..1.2) {
         let w = world(which);
         let group_by = match by {
             0..=4 => GroupBy::Level(Level::ALL[by as usize]),
@@ -306,19 +333,30 @@ proptest! {
         };
         let win = window(w, raw.1, raw.2, raw.3, raw.4);
         let scope = scope(w, scope_kind, pick, a, b);
-        let report = w.city.event_stats(&StatsQuery { group_by, window: win, scope }).unwrap();
+        let q = StatsQuery { group_by, window: win, scope };
+        // Overdue at a moment within (or after) the events' times.
+        let (t0, t1) = w.city.event_time_range().unwrap_or((0, 1));
+        let at = t0 + ((t1 - t0) as f64 * when) as i64;
+        let limits = onemap_core::Deadlines::default();
+        let report = w.city.event_stats_due(&q, onemap_index::MAX_GROUPS, Some(&limits.cutoffs(at))).unwrap();
+        prop_assert_eq!(&report.groups, &w.city.event_stats(&q).unwrap().groups.into_iter().zip(&report.groups)
+            .map(|(mut g, d)| { g.tally.overdue = d.tally.overdue; g }).collect::<Vec<_>>(), "the same groups with and without overdue counts");
         // Brute force: which events are in scope, and their group.
         let in_scope = w.brute.events_where(|p, e| {
             win.contains(e.reported_at) && in_scope(p, &scope)
         });
         let overall = tally(in_scope.iter().map(|x| x.1));
         prop_assert_eq!((report.overall.figures.total, report.overall.figures.closed), overall);
+        let late = |e: &onemap_core::Event| limits.is_overdue(e.status, e.status_at, at);
+        prop_assert_eq!(report.overall.overdue, Some(in_scope.iter().filter(|x| late(x.1)).count() as u64));
         let mut expected: BTreeMap<String, (u64, u64, [u64; 8], [u64; 6])> = BTreeMap::new();
+        let mut overdue: BTreeMap<String, u64> = BTreeMap::new();
         for (p, e) in &in_scope {
             let key = match group_by {
                 GroupBy::Level(level) => match p.unit { Some(u) => u.ancestor_at(level).unwrap().to_string(), None => continue },
                 GroupBy::H3(r) => LatLng::new(p.lat, p.lon).unwrap().to_cell(Resolution::try_from(r).unwrap()).to_string(),
             };
+            *overdue.entry(key.clone()).or_default() += u64::from(late(e));
             let g = expected.entry(key).or_default();
             g.0 += 1;
             g.1 += u64::from(e.status == EventStatus::Closed);
@@ -339,6 +377,7 @@ proptest! {
             );
             let want = expected.get(&key).copied().unwrap_or_default();
             prop_assert_eq!(got, want, "group {}", key);
+            prop_assert_eq!(t.overdue, Some(overdue.get(&key).copied().unwrap_or(0)), "overdue in {}", key);
             prop_assert_eq!(t.figures.open, want.0 - want.1, "open in {}", key);
             prop_assert_eq!(t.figures.closure_rate, (want.0 > 0).then(|| want.1 as f64 / want.0 as f64), "closure rate of {}", key);
             seen += usize::from(want.0 > 0);

@@ -354,7 +354,8 @@ fn events(src: &TileSource, mut hits: Vec<u32>, lb: &mut LayerBuilder<'_>) {
                     .into(),
             ),
         ];
-        let n = if u == NO_UNIT { 3 } else { 4 };
+        // An event outside every unit has no unit_id (the last property).
+        let n = if u == NO_UNIT { 4 } else { 5 };
         lb.add_tile_point(ev.points.ids[i], px, &props[..n]);
     }
 }

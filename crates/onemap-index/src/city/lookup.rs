@@ -98,7 +98,8 @@ impl City {
                 category: EventCategory::from_code(self.ev.category[p]).expect("stored code"),
                 status: EventStatus::from_code(self.ev.status[p]).expect("stored code"),
                 reported_at: self.ev.reported_at[p],
-                closed_at: (self.ev.status[p] == EventStatus::Closed.code()).then_some(self.ev.status_at[p]),
+                closed_at: (self.ev.status[p] == EventStatus::Closed.code())
+                    .then_some(self.ev.status_at[p]),
                 status_at: self.ev.status_at[p],
             },
             Layer::Ships => {

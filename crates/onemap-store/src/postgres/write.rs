@@ -322,10 +322,7 @@ async fn write_meta(tx: &Transaction<'_>, meta: &CityMeta) -> Result<(), PgError
             &e.min_lat,
             &e.max_lon,
             &e.max_lat,
-            &meta
-                .history_end
-                .map(|t| to_time("city", t))
-                .transpose()?,
+            &meta.history_end.map(|t| to_time("city", t)).transpose()?,
         ],
     )
     .await

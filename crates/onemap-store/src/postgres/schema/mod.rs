@@ -318,6 +318,7 @@ pub(crate) const CITY: Table = Table {
         ("min_lat", Float8),
         ("max_lon", Float8),
         ("max_lat", Float8),
+        ("history_end", Timestamptz),
     ],
     key: "id",
 };
