@@ -81,8 +81,10 @@ pub async fn add_photo(
     // Refused before the body is read when it would be anyway.
     state.live.may_add_photo(&who, id)?;
     let bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
-        let limit = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        let limit = std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
+            e.source()
+        })
+        .any(|e| e.is::<http_body_util::LengthLimitError>());
         if limit {
             ApiError::new(
                 ErrorCode::BodyTooLarge,
