@@ -5,7 +5,7 @@
 
 use crate::error::path_error;
 use crate::error::{ApiError, ErrorCode};
-use crate::openapi::ErrorBody;
+use crate::openapi::{Binary, ErrorBody};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
@@ -44,7 +44,7 @@ const UPLOAD_TYPES: [&str; 2] = ["image/jpeg", "image/png"];
 #[utoipa::path(post, path = "/api/events/{id}/photos", tag = "events",
     params(("id" = u64, Path, description = "The event's id (not digits: 400 bad_event_id)")),
     request_body(description = "The image: a JPEG or PNG file as it is (at most 10 MiB by default)",
-        content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
+        content((Binary = "image/jpeg"), (Binary = "image/png"))),
     responses((status = 201, description = "Kept: {seq, url, width, height, uploader, at} (Location names the photo)", content_type = "application/json", body = Object),
         (status = 400, description = "The id does not parse", body = ErrorBody),
         (status = 401, description = "No valid bearer token or session", body = ErrorBody),
@@ -110,7 +110,7 @@ pub async fn add_photo(
 #[utoipa::path(get, path = "/api/events/{id}/photos/{seq}", tag = "events",
     params(("id" = u64, Path, description = "The event's id"),
         ("seq" = u8, Path, description = "The photo's number, 1 to 3")),
-    responses((status = 200, description = "The photo (Cache-Control: private)", content_type = "image/jpeg", body = Vec<u8>),
+    responses((status = 200, description = "The photo (Cache-Control: private)", content_type = "image/jpeg", body = Binary),
         (status = 400, description = "The id or the number does not parse", body = ErrorBody),
         (status = 401, description = "No valid bearer token or session", body = ErrorBody),
         (status = 403, description = "The reader's scope does not cover the event", body = ErrorBody),
