@@ -15,8 +15,8 @@ mod http_support;
 mod pg_db;
 
 use http_support::{
-    events_in_tile, get, get_as, id_of, other_town, post, start_with, tile_at, token_with,
-    try_post, Reply, Server,
+    events_in_tile, get, get_as, id_of, images, other_town, post, request_bytes, start_with,
+    tile_at, token_with, try_post, Reply, Server,
 };
 use pg_db::{city_in, query_i64, query_i64s, query_rows, TestDb};
 use serde_json::{json, Value};
@@ -833,6 +833,182 @@ fn acknowledged_reports_survive_sigkill() {
 struct Cluster {
     dir: tempfile::TempDir,
     url: String,
+}
+
+/// Posts `body` as a photo of `event` (a JPEG or PNG made by the test).
+fn upload(a: &str, event: u64, token: &str, kind: &str, body: Vec<u8>) -> Reply {
+    let auth = format!("Bearer {token}");
+    request_bytes(
+        a,
+        "POST",
+        &format!("/api/events/{event}/photos"),
+        &[("Content-Type", kind), ("Authorization", auth.as_str())],
+        body,
+    )
+}
+
+#[test]
+fn photos_over_postgis_are_shared_and_never_more_than_three() {
+    let (tmp, db) = pg_city("13", None);
+    let (one, two) = (serve(&db), serve(&db));
+    let (a, b) = (one.addr.as_str(), two.addr.as_str());
+    let p = place(a);
+    let leader = tok(&db, "unit_leader", &format!("area:{}", p.grid), "网格长 李");
+    let far_leader = tok(
+        &db,
+        "unit_leader",
+        &format!("area:{}001", p.other_town),
+        "别处",
+    );
+    let office = tok(&db, "town_office", &format!("area:{}", p.town), "街道办");
+    let far_office = tok(
+        &db,
+        "town_office",
+        &format!("area:{}", p.other_town),
+        "别的",
+    );
+    let r = post(a, "/api/events", Some(&leader), &report("ph-1"));
+    assert_eq!(r.status, 201, "{}", body_text(&r));
+    let id = id_of(&r.json()["event"]["id"]);
+
+    // Refused uploads keep nothing.
+    let photos = || db.count("event_photos");
+    let jpeg = images::jpeg(640, 480);
+    for (what, r, want) in [
+        (
+            "stranger",
+            upload(a, id, &far_leader, "image/jpeg", jpeg.clone()),
+            (403, "forbidden"),
+        ),
+        (
+            "office",
+            upload(a, id, &office, "image/jpeg", jpeg.clone()),
+            (403, "forbidden"),
+        ),
+        (
+            "text",
+            upload(a, id, &leader, "image/png", b"not a png".to_vec()),
+            (422, "invalid_photo"),
+        ),
+        (
+            "cut",
+            upload(
+                a,
+                id,
+                &leader,
+                "image/jpeg",
+                jpeg[..jpeg.len() / 2].to_vec(),
+            ),
+            (422, "invalid_photo"),
+        ),
+        (
+            "bomb",
+            upload(a, id, &leader, "image/png", images::png_claiming(60_000)),
+            (422, "photo_too_large"),
+        ),
+    ] {
+        assert_eq!(
+            r.error(),
+            (want.0, want.1.to_string()),
+            "{what}: {}",
+            body_text(&r)
+        );
+    }
+    assert_eq!(photos(), 0);
+
+    // Added on one server, read on the other, from the database.
+    let r = upload(a, id, &leader, "image/png", images::png(2000, 1500));
+    assert_eq!(r.status, 201, "{}", body_text(&r));
+    assert_eq!(
+        (r.json()["width"].as_u64(), r.json()["height"].as_u64()),
+        (Some(1280), Some(960))
+    );
+    let url = format!("/api/events/{id}/photos/1");
+    let from_a = get_as(a, &url, &office);
+    let from_b = get_as(b, &url, &office);
+    assert_eq!(from_b.status, 200, "{}", body_text(&from_b));
+    assert_eq!(from_b.header("content-type"), Some("image/jpeg"));
+    assert_eq!(from_a.body, from_b.body, "the same photo on both servers");
+    assert_eq!(images::decode_jpeg(&from_b.body).dimensions(), (1280, 960));
+    assert_eq!(
+        get_as(b, &url, &far_office).error(),
+        (403, "forbidden".into())
+    );
+    let page = get_as(b, &format!("/api/events/{id}"), &office).json();
+    assert_eq!(page["photos"][0]["url"], url.as_str(), "{page}");
+    let row = query_rows(
+        &db.url,
+        &format!("SELECT seq::text, media_type, width::text, height::text, uploader, (length(data) > 0)::text FROM event_photos WHERE event_id = {id}"),
+    );
+    assert_eq!(
+        row,
+        vec![vec![
+            Some("1".into()),
+            Some("image/jpeg".into()),
+            Some("1280".into()),
+            Some("960".into()),
+            Some("网格长 李".into()),
+            Some("true".into())
+        ]]
+    );
+
+    // Five uploads at once to one event through both servers: the event's
+    // row lock lets exactly three in, numbered 1 to 3.
+    let r = post(b, "/api/events", Some(&leader), &report("ph-2"));
+    assert_eq!(r.status, 201, "{}", body_text(&r));
+    let busy = id_of(&r.json()["event"]["id"]);
+    let answers: Vec<(u16, String)> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..5)
+            .map(|i| {
+                let (server, leader, jpeg) =
+                    (if i % 2 == 0 { a } else { b }, &leader, jpeg.clone());
+                s.spawn(move || {
+                    let r = upload(server, busy, leader, "image/jpeg", jpeg);
+                    let code = if r.status == 201 {
+                        String::new()
+                    } else {
+                        r.error().1
+                    };
+                    (r.status, code)
+                })
+            })
+            .collect();
+        runs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let made = answers.iter().filter(|(s, _)| *s == 201).count();
+    let full = answers
+        .iter()
+        .filter(|(s, c)| *s == 409 && c == "too_many_photos")
+        .count();
+    assert_eq!((made, full), (3, 2), "{answers:?}");
+    assert_eq!(
+        query_i64s(
+            &db.url,
+            &format!(
+                "SELECT array_to_string(array_agg(seq ORDER BY seq), '')::bigint \
+                 FROM event_photos WHERE event_id = {busy}"
+            )
+        ),
+        vec![123],
+        "numbered 1, 2, 3"
+    );
+    assert_eq!(
+        upload(a, busy, &leader, "image/jpeg", jpeg.clone()).error(),
+        (409, "too_many_photos".into())
+    );
+    assert_eq!(photos(), 4);
+    drop((one, two));
+
+    // A replaced city takes its events' photos with it.
+    let dir = tmp.path().join("city");
+    pg_db::ok(&[
+        "import",
+        "--postgres",
+        &db.url,
+        "--replace",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(photos(), 0);
 }
 
 fn cluster_script(args: &[&str], dir: &Path) -> std::process::Output {

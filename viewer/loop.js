@@ -1,7 +1,8 @@
 // The event loop in the browser: signing in (an HttpOnly session cookie and
-// its CSRF token), a unit leader's report placed on the map, a town office's
-// inbox of what waits for it, and an event's page with its history and the
-// next move the signed-in account may make. Every text from i18n.js.
+// its CSRF token), a unit leader's report placed on the map with up to 3
+// photos, a town office's inbox of what waits for it, and an event's page
+// with its photos, its history and the next move the signed-in account may
+// make. Every text from i18n.js.
 'use strict';
 (() => {
   const onemap = window.onemap;
@@ -29,20 +30,28 @@
   const NEXT = { reported: 'discussing', discussing: 'routed', routed: 'handled', handled: 'fed_back', fed_back: 'closed' };
   const MOVER = { discussing: 'town_office', routed: 'town_office', handled: 'department', fed_back: 'unit_leader', closed: 'town_office' };
   const INBOX = ['reported', 'discussing', 'fed_back'];
+  // Photos: at most 3 an event, JPEG or PNG; a larger file than the server
+  // takes (10 MiB) is scaled down here first.
+  const MAX_PHOTOS = 3;
+  const PHOTO_TYPES = ['image/jpeg', 'image/png'];
+  const PHOTO_BYTES = 9.5 * 1024 * 1024;
 
   const session = (onemap.session = { user: null, csrf: null });
   // #event=ID opens that event's page (read now: the map rewrites the hash).
   const startEvent = (/(?:^|[#&])event=(\d+)/.exec(location.hash) || [])[1];
 
   // --- requests ----------------------------------------------------------------
-  // JSON in and out, the cookie sent; a change carries the session's CSRF
-  // token. A failure throws an Error with the API's code, the HTTP status
-  // and Retry-After (seconds) when given; no network throws a TypeError.
+  // JSON in and out (a Blob, a photo, goes as it is, with its type), the
+  // cookie sent; a change carries the session's CSRF token. A failure
+  // throws an Error with the API's code, the HTTP status and Retry-After
+  // (seconds) when given; no network throws a TypeError.
   async function api(method, path, body) {
     const headers = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const raw = body instanceof Blob;
+    if (body !== undefined) headers['Content-Type'] = raw ? body.type : 'application/json';
     if (method !== 'GET' && session.csrf) headers['X-CSRF-Token'] = session.csrf;
-    const res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+    const sent = body === undefined ? undefined : raw ? body : JSON.stringify(body);
+    const res = await fetch(path, { method, headers, credentials: 'same-origin', body: sent });
     if (res.status === 204) return null;
     let doc = null;
     try { doc = await res.json(); } catch { doc = null; }
@@ -105,6 +114,7 @@
     work.hidden = true;
     endPicking();
     if (eventMarker) { eventMarker.remove(); eventMarker = null; }
+    closePhoto();
     screen = null;
     delete work.dataset.screen;
   }
@@ -209,7 +219,7 @@
     const u = session.user;
     if (!u || u.role !== 'unit_leader') return showAccount();
     const body = openWork('report', t('report.title'));
-    const draft = { lngLat: null, key: null };
+    const draft = { lngLat: null, key: null, photos: [] };
     const where = el('p', { id: 'report-where', className: 'muted' }, t('report.pick'));
     const mine = el('button', { type: 'button', id: 'report-mine' }, t('report.mine'));
     const category = el('select', { id: 'report-category' },
@@ -217,9 +227,25 @@
     const description = el('textarea', { id: 'report-description', rows: 3, placeholder: t('report.description_hint') });
     const msg = el('p', { id: 'report-error', className: 'error', role: 'alert', hidden: true });
     const submit = el('button', { type: 'submit', className: 'primary', id: 'report-submit', disabled: true }, t('report.submit'));
+    const photos = photoPicker('report-photos', () => MAX_PHOTOS - draft.photos.length, (files) => {
+      for (const f of files) {
+        const url = URL.createObjectURL(f);
+        const item = el('li', { className: 'photo' }, el('img', { src: url, alt: f.name }));
+        const remove = el('button', { type: 'button', className: 'photo-remove', title: t('report.photo_remove'), 'aria-label': t('report.photo_remove') }, '×');
+        remove.addEventListener('click', () => {
+          draft.photos = draft.photos.filter((p) => p.file !== f);
+          URL.revokeObjectURL(url); item.remove(); photos.update();
+        });
+        item.append(remove);
+        thumbs.append(item);
+        draft.photos.push({ file: f, url });
+      }
+    });
+    const thumbs = el('ul', { id: 'report-thumbs', className: 'photos' });
     const form = el('form', { id: 'report' }, where, mine,
       el('label', {}, el('span', {}, t('report.category')), category),
-      el('label', {}, el('span', {}, t('report.description')), description), msg, submit);
+      el('label', {}, el('span', {}, t('report.description')), description),
+      photos.box, thumbs, msg, submit);
     body.append(form);
     const ready = () => { submit.disabled = !(draft.lngLat && description.value.trim()); };
     // A changed report is another report: a new key (an unchanged one, sent
@@ -289,7 +315,15 @@
       onemap.lastReport = { id: created.event.id, key: doc.idempotency_key };
       endPicking();
       onemap.refreshTiles();
-      showEvent(created, true);
+      // Then its photos, one by one; the event is made whatever becomes of them.
+      let failed = null;
+      if (draft.photos.length) {
+        failed = await uploadPhotos(created.event.id, draft.photos.map((p) => p.file),
+          (i, n) => { submit.textContent = t('report.uploading', { i: num(i), n: num(n) }); });
+        for (const p of draft.photos) URL.revokeObjectURL(p.url);
+        try { created = await api('GET', `/api/events/${created.event.id}`); } catch (e) { console.warn('event', e); }
+      }
+      showEvent(created, true, failed);
     });
     // The leader's own area on screen, where the report is to be placed.
     const area = scopeArea(u);
@@ -303,6 +337,95 @@
     onemap.reportReady = true;
   }
   $('report-btn').addEventListener('click', startReport);
+
+  // --- photos -------------------------------------------------------------------
+  // A photo picker (the camera on a phone, files elsewhere): `room()` says
+  // how many more it takes, `take(files)` gets the JPEGs and PNGs chosen
+  // (at most that many); what it refuses is said under it.
+  function photoPicker(id, room, take) {
+    const input = el('input', { type: 'file', id, accept: PHOTO_TYPES.join(','), multiple: true, capture: 'environment' });
+    const label = el('label', { className: 'photo-pick' }, el('span', {}, t('report.photos', { n: num(MAX_PHOTOS) })), input);
+    const msg = el('p', { id: id + '-error', className: 'error', role: 'alert', hidden: true });
+    const box = el('div', { className: 'photo-picker' }, label, msg);
+    const update = () => { input.disabled = room() <= 0; label.classList.toggle('full', input.disabled); };
+    input.addEventListener('change', () => {
+      const files = [...input.files];
+      input.value = '';
+      const ok = files.filter((f) => PHOTO_TYPES.includes(f.type));
+      const kept = ok.slice(0, Math.max(0, room()));
+      msg.hidden = kept.length === files.length;
+      if (!msg.hidden) msg.textContent = ok.length < files.length ? t('report.photo_type') : t('report.photo_max', { n: num(MAX_PHOTOS) });
+      if (kept.length) take(kept);
+      update();
+    });
+    update();
+    return { box, input, update };
+  }
+  // A photo as the server takes it: as it is, or (larger than it takes)
+  // drawn upright at 2,560 pixels on its long side as a JPEG.
+  async function fitForUpload(file) {
+    if (file.size <= PHOTO_BYTES || !window.createImageBitmap) return file;
+    try {
+      const bmp = await createImageBitmap(file, { imageOrientation: 'from-image' });
+      const k = Math.min(1, 2560 / Math.max(bmp.width, bmp.height));
+      const c = el('canvas', { width: Math.round(bmp.width * k), height: Math.round(bmp.height * k) });
+      c.getContext('2d').drawImage(bmp, 0, 0, c.width, c.height);
+      bmp.close();
+      return (await new Promise((r) => c.toBlob(r, 'image/jpeg', 0.85))) || file;
+    } catch (e) { console.warn('photo', e); return file; }
+  }
+  // Uploads photos to an event one by one; the first failure, or null.
+  async function uploadPhotos(id, files, progress) {
+    let failed = null;
+    for (let i = 0; i < files.length; i++) {
+      if (progress) progress(i + 1, files.length);
+      try { await api('POST', `/api/events/${id}/photos`, await fitForUpload(files[i])); } catch (e) { failed = failed || e; }
+    }
+    return failed;
+  }
+  // A photo full size over everything; a click or Escape closes it.
+  function openPhoto(url, alt) {
+    closePhoto();
+    const img = el('img', { src: url, alt });
+    const view = el('div', { id: 'photo-view', role: 'dialog', 'aria-modal': 'true', 'aria-label': alt },
+      img, el('button', { type: 'button', id: 'photo-close', title: t('work.close'), 'aria-label': t('work.close') }, '×'));
+    view.addEventListener('click', closePhoto);
+    document.body.append(view);
+    view.querySelector('button').focus();
+  }
+  function closePhoto() { const v = $('photo-view'); if (v) v.remove(); }
+  addEventListener('keydown', (ev) => { if (ev.key === 'Escape') closePhoto(); });
+  // An event's photos: thumbnails that open full size, and, for a unit
+  // leader of its unit with room left, a picker that adds more.
+  function photoSection(doc, failed) {
+    const e = doc.event, list = doc.photos || [];
+    const u = session.user;
+    const mayAdd = !!u && u.role === 'unit_leader' && covers(u, e.unit) && Array.isArray(doc.photos) && list.length < MAX_PHOTOS;
+    if (!list.length && !mayAdd && !failed) return [];
+    const out = [el('h3', {}, t('event.photos'))];
+    if (list.length) {
+      out.push(el('ul', { id: 'event-photos', className: 'photos' }, ...list.map((p) => {
+        const alt = t('event.photo_alt', { n: p.seq });
+        const a = el('a', { href: p.url, className: 'photo-link', dataset: { seq: p.seq } },
+          el('img', { src: p.url, alt, loading: 'lazy', width: p.width, height: p.height }));
+        a.addEventListener('click', (ev) => { ev.preventDefault(); openPhoto(p.url, alt); });
+        return el('li', { className: 'photo' }, a);
+      })));
+    }
+    const note = el('p', { id: 'event-photo-error', className: 'error', role: 'alert', hidden: !failed });
+    if (failed) note.textContent = t('report.photo_failed', { reason: reason(failed) });
+    if (mayAdd) {
+      const picker = photoPicker('event-add-photo', () => MAX_PHOTOS - list.length, async (files) => {
+        picker.input.disabled = true; note.hidden = true;
+        const bad = await uploadPhotos(e.id, files);
+        try { const fresh = await api('GET', `/api/events/${e.id}`); if (screen && screen.eventId === e.id) showEvent(fresh, false, bad); } catch (x) { onemap.showError(x); }
+      });
+      picker.box.querySelector('label > span').textContent = t('event.add_photo', { n: num(MAX_PHOTOS - list.length) });
+      out.push(picker.box);
+    }
+    out.push(note);
+    return out;
+  }
 
   // --- moves --------------------------------------------------------------------
   // The move the signed-in account may make on an event now, or null.
@@ -455,7 +578,8 @@
     } catch (e) { onemap.showError(e); }
   }
   onemap.openEventFeature = openEventFeature;
-  function showEvent(doc, fly) {
+  // `failed`: why a photo just sent was not kept, if one was not.
+  function showEvent(doc, fly, failed) {
     const e = doc.event;
     const body = openWork('event', t('event.title', { category: code('category', e.category), id: e.id }));
     work.dataset.eventId = e.id;
@@ -479,6 +603,7 @@
         !session.user && el('button', { type: 'button', className: 'primary', id: 'event-sign-in', onclick: showAccount }, t('account.sign_in'))));
     } else {
       body.append(el('h3', {}, t('event.description')), el('p', { id: 'event-description', className: 'description' }, doc.description || '–'));
+      body.append(...photoSection(doc, failed));
       const to = nextMove(doc);
       if (to) body.append(moveControls(e.id, to, (d) => { showEvent(d, false); }));
       body.append(el('h3', {}, t('event.history')));

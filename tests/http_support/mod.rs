@@ -4,6 +4,8 @@
 // Each test file that includes this module uses a different part of it.
 #![allow(dead_code)]
 
+pub mod images;
+
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -176,6 +178,36 @@ pub fn try_request_body(
     extra: &[(&str, &str)],
     body: Option<&str>,
 ) -> std::io::Result<Reply> {
+    try_request_bytes(
+        addr,
+        method,
+        path,
+        extra,
+        body.map(|b| b.as_bytes().to_vec()),
+    )
+}
+
+/// A request with a body of any bytes (an image).
+pub fn request_bytes(
+    addr: &str,
+    method: &str,
+    path: &str,
+    extra: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Reply {
+    try_request_bytes(addr, method, path, extra, Some(body))
+        .unwrap_or_else(|e| panic!("{method} {path} on {addr}: {e}"))
+}
+
+/// [`request_bytes`], with an error instead of a panic when the connection
+/// fails or closes before a whole answer came.
+pub fn try_request_bytes(
+    addr: &str,
+    method: &str,
+    path: &str,
+    extra: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+) -> std::io::Result<Reply> {
     use std::io::{Error, ErrorKind};
     let mut req = ureq::http::Request::builder()
         .method(method)
@@ -185,7 +217,7 @@ pub fn try_request_body(
     }
     let invalid = |e: ureq::http::Error| Error::new(ErrorKind::InvalidInput, e);
     let answer = match body {
-        Some(b) => agent().run(req.body(b.to_string()).map_err(invalid)?),
+        Some(b) => agent().run(req.body(b).map_err(invalid)?),
         None => agent().run(req.body(()).map_err(invalid)?),
     };
     let mut answer = answer.map_err(ureq::Error::into_io)?;

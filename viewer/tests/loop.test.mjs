@@ -13,7 +13,9 @@
 // bureau), so it can run again against the same city.
 //
 // The loop: the leader signs in on a phone (390×844, touch) and reports by
-// tapping the map; the office (in English, ?lang=en) assesses and routes to
+// tapping the map, with a photo (drawn at test time on a canvas; a text file
+// chosen with it is refused), which the event's page then shows and opens
+// full size; the office (in English, ?lang=en) assesses and routes to
 // 水务局 in its inbox; the water bureau marks it handled on the event's
 // page; the leader feeds back; the office closes it; the event's page then
 // has 6 steps in China time with their actors. A signed-out visitor who
@@ -121,6 +123,30 @@ const publicEvent = (id) => api(`/api/events/${id}`);
 
 let eventId = null, description = null;
 
+// A picture drawn in the page (red left half, blue right half) as a file's
+// bytes: PNG or JPEG.
+async function drawn(page, width, height, type) {
+  const b64 = await page.evaluate(([w, h, t]) => {
+    const c = document.createElement('canvas');
+    c.width = w; c.height = h;
+    const g = c.getContext('2d');
+    g.fillStyle = '#dc1e1e'; g.fillRect(0, 0, w / 2, h);
+    g.fillStyle = '#1e1edc'; g.fillRect(w / 2, 0, w / 2, h);
+    return c.toDataURL(t, 0.9).split(',')[1];
+  }, [width, height, type]);
+  return Buffer.from(b64, 'base64');
+}
+// The photos an event's page shows, once every one has loaded: each one's
+// number and size as the browser decoded it.
+async function shownPhotos(page, n) {
+  await page.waitForFunction((k) => {
+    const imgs = [...document.querySelectorAll('#event-photos img')];
+    return imgs.length === k && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  }, n, { timeout: 20000 });
+  return page.$$eval('#event-photos a', (as) => as.map((a) => ({ seq: Number(a.dataset.seq),
+    w: a.querySelector('img').naturalWidth, h: a.querySelector('img').naturalHeight })));
+}
+
 test('a unit leader signs in on a phone and reports an event by tapping the map', async () => {
   const W = 390, H = 844;
   const { page, errors, close } = await newPage({ viewport: { width: W, height: H }, isMobile: true, hasTouch: true });
@@ -180,6 +206,16 @@ test('a unit leader signs in on a phone and reports an event by tapping the map'
   description = `井盖破损，积水严重 ${run}`;
   await page.fill('#report-description', description);
   assert.ok(await page.isEnabled('#report-submit'));
+  // A photo from the camera (a PNG drawn here), and a text file that is refused.
+  assert.equal(await page.getAttribute('#report-photos', 'accept'), 'image/jpeg,image/png');
+  assert.equal(await page.getAttribute('#report-photos', 'capture'), 'environment');
+  assert.equal(await page.getAttribute('#report-photos', 'multiple'), '');
+  const photo = await drawn(page, 1600, 1200, 'image/png');
+  await page.setInputFiles('#report-photos', [{ name: 'pothole.png', mimeType: 'image/png', buffer: photo },
+    { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') }]);
+  await page.waitForFunction(() => { const i = document.querySelector('#report-thumbs li img'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 10000 });
+  assert.equal(await page.$$eval('#report-thumbs li', (l) => l.length), 1, 'one thumbnail: the text file was refused');
+  assert.equal(await page.textContent('#report-photos-error'), '只能添加 JPEG 或 PNG 照片');
   await page.screenshot({ path: ARTIFACTS + 'loop-report.png' });
   // The first answer is lost on the way back (the server made the event):
   // the page tries again with the same key, and the server makes it once.
@@ -218,6 +254,17 @@ test('a unit leader signs in on a phone and reports an event by tapping the map'
   assert.equal(await page.textContent('#event-reporter'), users.leader.display);
   assert.equal(await page.$$eval('#event-history li', (l) => l.length), 1);
   assert.ok(await page.isHidden('.move-button'), 'a leader has no move on a reported event');
+  // Its photo: uploaded after the report, kept 1280 px wide, shown, and
+  // opened full size with a tap.
+  assert.deepEqual(await shownPhotos(page, 1), [{ seq: 1, w: 1280, h: 960 }]);
+  const kept = await page.evaluate(async (id) => (await (await fetch(`/api/events/${id}`)).json()).photos, eventId);
+  assert.deepEqual(kept.map((p) => [p.seq, p.width, p.height, p.url]), [[1, 1280, 960, `/api/events/${eventId}/photos/1`]]);
+  assert.equal(await page.textContent('#work h3:nth-of-type(2)'), '现场照片');
+  await page.tap('#event-photos a');
+  await page.waitForFunction(() => { const i = document.querySelector('#photo-view img'); return i && i.complete && i.naturalWidth === 1280; }, null, { timeout: 10000 });
+  await page.screenshot({ path: ARTIFACTS + 'loop-photo.png' });
+  await page.tap('#photo-view');
+  await page.waitForFunction(() => !document.getElementById('photo-view'));
   // The map shows the new event: the tiles were fetched again.
   await idle(page);
   // (tile points carry no id in the viewer: the style's promoteId names
@@ -308,6 +355,8 @@ test('the water bureau marks it handled on the event page; the leader feeds back
     await eventPage(page, eventId, 'routed');
     assert.equal(await page.textContent('#event-routed'), '水务局');
     assert.equal(await page.textContent('#event-description'), description);
+    assert.deepEqual(await shownPhotos(page, 1), [{ seq: 1, w: 1280, h: 960 }], 'the department sees the photo');
+    assert.equal(await page.$('#event-add-photo'), null, 'only a unit leader adds photos');
     // Its queue (待办 → 待处理, from /api/queue) holds the event, with its text.
     assert.ok(await page.isVisible('#inbox-btn'), 'a department has its queue');
     await page.click('#inbox-btn');
@@ -337,6 +386,12 @@ test('the water bureau marks it handled on the event page; the leader feeds back
     assert.ok(await page.isVisible('#event-private'), 'signed out, the page is private');
     await signIn(page, 'leader', { touch: true });
     await page.waitForSelector('#event-description', { timeout: 20000 });
+    await eventPage(page, eventId, 'handled');
+    assert.equal(await page.textContent('.move-button'), '已反馈');
+    // One more photo from the event's page (a JPEG now): two shown.
+    await shownPhotos(page, 1);
+    await page.setInputFiles('#event-add-photo', { name: 'after.jpg', mimeType: 'image/jpeg', buffer: await drawn(page, 300, 400, 'image/jpeg') });
+    assert.deepEqual(await shownPhotos(page, 2), [{ seq: 1, w: 1280, h: 960 }, { seq: 2, w: 300, h: 400 }]);
     await eventPage(page, eventId, 'handled');
     assert.equal(await page.textContent('.move-button'), '已反馈');
     await page.fill('.move-note', '已核实，群众满意');
@@ -387,7 +442,8 @@ test('the water bureau marks it handled on the event page; the leader feeds back
   assert.equal(await page.textContent('#event-status'), 'closed');
   assert.equal(await page.textContent('#event-routed'), 'Water Bureau');
   const heads = await page.$$eval('#work h3', (hs) => hs.map((h) => h.textContent));
-  assert.deepEqual(heads, ['Description', 'History']);
+  assert.deepEqual(heads, ['Description', 'Photos', 'History']);
+  assert.equal((await shownPhotos(page, 2)).length, 2, 'the office sees both photos');
   const enSteps = await page.$$eval('#event-history li strong', (s) => s.map((x) => x.textContent));
   assert.deepEqual(enSteps, ['reported', 'discussing', 'routed', 'handled', 'fed back', 'closed']);
   assert.deepEqual(errors, []);
@@ -422,6 +478,9 @@ test('a signed-out visitor who taps the event sees that its details are private'
   assert.match(await page.textContent('#event-private'), /无权查看详情/);
   assert.equal(await page.$('#event-description'), null);
   assert.equal(await page.$('#event-history'), null);
+  assert.equal(await page.$('#event-photos'), null, 'no photos for a visitor');
+  const img = await page.evaluate(async (id) => (await fetch(`/api/events/${id}/photos/1`)).status, eventId);
+  assert.equal(img, 401, 'a photo needs signing in');
   assert.ok(!(await page.textContent('body')).includes(description), 'the description is nowhere on the page');
   assert.deepEqual(errors, []);
   await close();

@@ -238,6 +238,9 @@ pub struct LimitArgs {
     /// body.
     #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..))]
     pub ships_body_kb: u64,
+    /// Largest body of an event photo (the image as it is), KiB.
+    #[arg(long, default_value_t = 10240, value_parser = clap::value_parser!(u64).range(1..))]
+    pub photo_body_kb: u64,
 }
 
 impl LimitArgs {
@@ -256,6 +259,7 @@ impl LimitArgs {
                 .map_or_else(onemap_server::default_max_queries, n),
             event_body: n(self.event_body_kb.saturating_mul(1024)),
             ships_body: n(self.ships_body_kb.saturating_mul(1024)),
+            photo_body: n(self.photo_body_kb.saturating_mul(1024)),
         }
     }
 }

@@ -186,6 +186,27 @@ pub fn check_report(actor: &Actor, unit: AreaId) -> Result<(), WorkflowError> {
     Ok(())
 }
 
+/// The most photos one event holds.
+pub const MAX_PHOTOS: u8 = 3;
+
+/// Checks that `actor` may add a photo to an event in `unit`: a unit
+/// leader whose scope covers the unit, as for reporting and feeding back.
+pub fn check_photo(actor: &Actor, unit: AreaId) -> Result<(), WorkflowError> {
+    if actor.role != Role::UnitLeader {
+        return Err(WorkflowError::Forbidden(format!(
+            "only a unit leader adds photos to events; this token is a {}",
+            actor.role
+        )));
+    }
+    if !covers(&actor.scope, unit) {
+        return Err(WorkflowError::Forbidden(format!(
+            "the event's unit {unit} is outside this token's scope ({})",
+            actor.scope
+        )));
+    }
+    Ok(())
+}
+
 /// Checks a move of an event in `unit`, now `from` (routed to `routed_to`,
 /// if it was), to `to`; `route_to` is the department a route names.
 pub fn check_move(
@@ -460,6 +481,27 @@ mod tests {
         for (role, scope) in &bad {
             let e = check_grant(*role, scope).unwrap_err();
             assert!(e.to_string().contains(&scope.to_string()), "{e}");
+        }
+    }
+
+    #[test]
+    fn only_a_unit_leader_of_the_unit_adds_photos() {
+        let unit = AreaId::new(UNIT).unwrap();
+        let grid = Scope::Area(unit.ancestor_at(Level::Grid).unwrap());
+        let town = Scope::Area(unit.ancestor_at(Level::Town).unwrap());
+        assert!(check_photo(&actor(Role::UnitLeader, grid), unit).is_ok());
+        let other = Scope::Area(AreaId::new(UNIT + 1).unwrap());
+        for (role, scope) in [
+            (Role::UnitLeader, other),
+            (Role::TownOffice, town),
+            (Role::Viewer, Scope::City),
+            (Role::Department, Scope::Department("水务局".into())),
+        ] {
+            let e = check_photo(&actor(role, scope.clone()), unit).unwrap_err();
+            assert!(
+                matches!(e, WorkflowError::Forbidden(_)),
+                "{role} {scope}: {e}"
+            );
         }
     }
 

@@ -55,6 +55,14 @@ pub enum LiveError {
     MissingLocation,
     #[error("no event {0}")]
     UnknownEvent(u64),
+    /// An upload that is not a whole JPEG or PNG image.
+    #[error("{0}")]
+    InvalidPhoto(String),
+    /// An upload larger than is decoded.
+    #[error("the image is too large: a photo may have at most {max_pixels} pixels, taking at most {max_mib} MiB decoded")]
+    PhotoTooLarge { max_pixels: u64, max_mib: u64 },
+    #[error("event {event} has no photo {seq}")]
+    UnknownPhoto { event: u64, seq: u8 },
     #[error("no ship {0}")]
     UnknownShip(u32),
     #[error("{given} reports in one batch; at most {max}")]

@@ -54,6 +54,9 @@ pub struct EventView {
     /// The unit the city places it in.
     pub assigned_unit: Option<AreaId>,
     pub history: Option<Vec<HistoryEntry>>,
+    /// Its photos, by number (null when withheld, or while the store cannot
+    /// be reached).
+    pub photos: Option<Vec<crate::PhotoRef>>,
     /// The text, reporter, routing and history are withheld: the reader's
     /// scope does not cover the event (or no token was given).
     pub private: bool,
@@ -212,7 +215,8 @@ impl Live {
     /// scope covers the event ([`may_read`]); anyone else sees what the
     /// public map shows (its place, category, status and times), with those
     /// fields `None` and `private` set. While the store cannot be reached,
-    /// the event is answered from memory with no history (`None`).
+    /// the event is answered from memory with no history and no photos
+    /// (`None`).
     pub async fn event(&self, id: u64, reader: Option<&Actor>) -> Result<EventView, LiveError> {
         let mut store_away = false;
         let stored = match &self.store {
@@ -236,6 +240,7 @@ impl Live {
                 routed_to: rec.routed_to,
                 assigned_unit,
                 history: Some(history),
+                photos: None,
                 private: false,
             },
             None => EventView {
@@ -245,13 +250,22 @@ impl Live {
                 routed_to: None,
                 assigned_unit,
                 history: (!store_away).then(Vec::new),
+                photos: None,
                 private: false,
             },
         };
         let allowed =
             reader.is_some_and(|r| may_read(r, view.event.unit, view.routed_to.as_deref()));
         Ok(if allowed {
-            view
+            let photos = match (&self.store, store_away) {
+                (Some(_), false) => match self.photo_refs(id).await {
+                    Ok(p) => Some(p),
+                    Err(LiveError::Store(StoreError::Postgres(e))) if e.is_unavailable() => None,
+                    Err(e) => return Err(e),
+                },
+                _ => None,
+            };
+            EventView { photos, ..view }
         } else {
             EventView {
                 description: None,

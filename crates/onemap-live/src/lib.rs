@@ -15,6 +15,9 @@
 //!   everyone who [`Live::subscribe`]d, in order.
 //! - [`Live::follow`]: other servers' changes of a shared PostGIS, applied
 //!   as they are announced.
+//! - [`Live::add_photo`] and [`Live::photo`]: an event's photos (up to
+//!   three), decoded, checked and made ready for display before they are
+//!   kept (`photos`).
 //! - Reads that need the store or the ships' recent past: [`Live::event`]
 //!   (with its history), [`Live::ship_track`], [`Live::crossings`] — the
 //!   last two answered from memory, so they work while PostGIS is away.
@@ -31,6 +34,7 @@ mod accounts;
 mod error;
 mod events;
 mod live;
+mod photos;
 mod queue;
 mod ships;
 
@@ -38,6 +42,10 @@ pub use accounts::Session;
 pub use error::LiveError;
 pub use events::{EventView, MoveInput, ReportInput, Reported, MAX_DESCRIPTION, MAX_SHORT};
 pub use live::{Live, ACTOR_TTL};
+pub use photos::{
+    display_photo, PhotoRef, DISPLAY_SIDE, JPEG_QUALITY, MAX_DECODE_BYTES, MAX_PIXELS,
+    PHOTO_MEDIA_TYPE, PHOTO_TURNS,
+};
 pub use ships::{
     IngestOutcome, PositionInput, Refused, StreamItem, MAX_BATCH, MAX_CROSSINGS, MAX_TRACK_POINTS,
     TRACK_SECS,

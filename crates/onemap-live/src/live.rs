@@ -29,6 +29,8 @@ pub struct Live {
     /// round trip to the store, and a revoked token is refused within that
     /// time on every server.
     actors: moka::sync::Cache<String, Actor>,
+    /// Uploaded photos decoded at once ([`crate::PHOTO_TURNS`]).
+    pub(crate) photo_turns: tokio::sync::Semaphore,
 }
 
 /// How long a token looked up in the store is trusted without asking again.
@@ -68,6 +70,7 @@ impl Live {
                 .max_capacity(10_000)
                 .time_to_live(ACTOR_TTL)
                 .build(),
+            photo_turns: tokio::sync::Semaphore::new(crate::PHOTO_TURNS),
         })
     }
 

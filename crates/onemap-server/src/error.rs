@@ -125,6 +125,8 @@ error_codes! {
     /// An account with this name exists already.
     UserExists = "user_exists" => CONFLICT,
     UnknownShip = "unknown_ship" => NOT_FOUND,
+    /// An event has no photo with this number.
+    UnknownPhoto = "unknown_photo" => NOT_FOUND,
     /// The viewer's npm packages are not installed.
     ViewerNotInstalled = "viewer_not_installed" => NOT_FOUND,
 
@@ -134,6 +136,8 @@ error_codes! {
     /// The idempotency key was used before, by the same account, for
     /// another report.
     IdempotencyConflict = "idempotency_conflict" => CONFLICT,
+    /// The event holds as many photos as it may (3).
+    TooManyPhotos = "too_many_photos" => CONFLICT,
     /// The body is larger than the server reads.
     BodyTooLarge = "body_too_large" => PAYLOAD_TOO_LARGE,
     /// The body is not declared as JSON.
@@ -189,6 +193,10 @@ error_codes! {
     MissingLocation = "missing_location" => UNPROCESSABLE_ENTITY,
     /// More position reports in one batch than taken.
     BatchTooLarge = "batch_too_large" => UNPROCESSABLE_ENTITY,
+    /// An uploaded photo that is not a whole JPEG or PNG image.
+    InvalidPhoto = "invalid_photo" => UNPROCESSABLE_ENTITY,
+    /// An uploaded photo with more pixels (or memory decoded) than taken.
+    PhotoTooLarge = "photo_too_large" => UNPROCESSABLE_ENTITY,
 
     Internal = "internal" => INTERNAL_SERVER_ERROR,
     /// The store cannot be reached; nothing was changed.
@@ -366,6 +374,7 @@ impl From<StoreError> for ApiError {
             StoreError::IdempotencyConflict { .. } => {
                 Self::new(ErrorCode::IdempotencyConflict, msg)
             }
+            StoreError::TooManyPhotos { .. } => Self::new(ErrorCode::TooManyPhotos, msg),
             StoreError::UnknownToken(_) => Self::new(ErrorCode::UnknownToken, msg),
             StoreError::UnknownUser(_) => Self::new(ErrorCode::UnknownUser, msg),
             StoreError::UserExists(_) => Self::new(ErrorCode::UserExists, msg),
@@ -422,6 +431,9 @@ impl From<LiveError> for ApiError {
             LiveError::BatchTooLarge { .. } => C::BatchTooLarge,
             LiveError::UnknownEvent(_) => C::UnknownEvent,
             LiveError::UnknownShip(_) => C::UnknownShip,
+            LiveError::InvalidPhoto(_) => C::InvalidPhoto,
+            LiveError::PhotoTooLarge { .. } => C::PhotoTooLarge,
+            LiveError::UnknownPhoto { .. } => C::UnknownPhoto,
             LiveError::Worker(_) => C::Internal,
         };
         Self::new(code, e.to_string())

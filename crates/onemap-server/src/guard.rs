@@ -73,6 +73,9 @@ pub struct Limits {
     /// coordinates take 1.3 MiB as compact JSON, 2 MiB pretty-printed with
     /// four-space indents.
     pub ships_body: usize,
+    /// Body of an event photo (the image as it is), bytes. Default 10 MiB:
+    /// a phone's camera JPEG takes 2 to 8 MiB.
+    pub photo_body: usize,
 }
 
 /// Connections served beyond [`Limits::max_connections`], each for one
@@ -104,6 +107,7 @@ impl Default for Limits {
             max_queries: default_max_queries(),
             event_body: 64 << 10,
             ships_body: 4 << 20,
+            photo_body: 10 << 20,
         }
     }
 }
@@ -263,14 +267,15 @@ impl Guard {
         )
     }
 
-    /// The largest body a route takes: the event loop's writes and ship
-    /// batches have their own limits, everything else takes none.
+    /// The largest body a route takes: the event loop's writes, photos and
+    /// ship batches have their own limits, everything else takes none.
     fn body_limit(&self, method: &Method, route: Option<&str>) -> usize {
         match (method, route) {
             (&Method::POST, Some("/api/events" | "/api/events/{id}/transitions")) => {
                 self.limits.event_body
             }
             (&Method::POST, Some("/api/ships/positions")) => self.limits.ships_body,
+            (&Method::POST, Some("/api/events/{id}/photos")) => self.limits.photo_body,
             // A name and a password.
             (&Method::POST, Some("/api/session")) => 4 << 10,
             _ => 0,
@@ -372,6 +377,11 @@ mod tests {
         assert_eq!(post("/api/events"), 64 << 10);
         assert_eq!(post("/api/events/{id}/transitions"), 64 << 10);
         assert_eq!(post("/api/ships/positions"), 4 << 20);
+        assert_eq!(post("/api/events/{id}/photos"), 10 << 20);
+        assert_eq!(
+            g.body_limit(&Method::GET, Some("/api/events/{id}/photos/{seq}")),
+            0
+        );
         assert_eq!(g.body_limit(&Method::GET, Some("/api/events")), 0);
         assert_eq!(g.body_limit(&Method::GET, Some("/api/stats")), 0);
         assert_eq!(g.body_limit(&Method::POST, None), 0);

@@ -8,7 +8,8 @@
 //! - tiles: `/tiles/{layers}/{z}/{x}/{y}.mvt`, `/tiles/{layers}.json`
 //!   (TileJSON), `/catalog`, `/styles/{name}.json` (`tiles`, `styles`);
 //! - queries under `/api/…` (`api`), the wall summary `/api/wall` (`wall`);
-//! - the event loop `POST /api/events…` (`live`) and live ships
+//! - the event loop `POST /api/events…` (`live`), events' photos
+//!   `/api/events/{id}/photos…` (`photos`) and live ships
 //!   `/api/ships…`: position reports, the fleet, tracks, crossings and an
 //!   SSE stream (`ships`) — thin handlers over the live core
 //!   ([`onemap_live::Live`]), which commits, applies and publishes;
@@ -40,6 +41,7 @@ mod live;
 mod metrics;
 mod openapi;
 mod params;
+mod photos;
 mod router;
 mod service;
 mod session;

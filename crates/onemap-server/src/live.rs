@@ -162,8 +162,13 @@ pub async fn get_event(
     Ok(Json(one_event(&state, id, reader.as_ref()).await?))
 }
 
-fn event_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError> {
+pub(crate) fn event_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError> {
     let Path(raw) = path.map_err(path_error)?;
+    parse_event_id(&raw)
+}
+
+/// An event id from its digits (400 `bad_event_id` otherwise).
+pub(crate) fn parse_event_id(raw: &str) -> Result<u64, ApiError> {
     raw.parse().map_err(|_| {
         ApiError::new(
             ErrorCode::BadEventId,
@@ -178,12 +183,19 @@ async fn one_event(
     reader: Option<&onemap_core::workflow::Actor>,
 ) -> Result<Value, ApiError> {
     let view = state.live.event(id, reader).await?;
-    let doc = serde_json::to_value(&view).map_err(|e| {
+    let mut doc = serde_json::to_value(&view).map_err(|e| {
         ApiError::new(
             ErrorCode::Internal,
             format!("cannot serialize an event: {e}"),
         )
     })?;
+    // Each photo with where to read it.
+    if let Some(photos) = &view.photos {
+        doc["photos"] = photos
+            .iter()
+            .map(|p| crate::photos::photo_doc(id, p))
+            .collect();
+    }
     Ok(js_safe(doc))
 }
 

@@ -72,6 +72,12 @@ pub(crate) enum WriteErrors {
     Unavailable(ErrorBody),
 }
 
+/// A file's bytes as they are (an image).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // Only described.
+pub(crate) struct Binary(Vec<u8>);
+
 /// An error answer.
 #[derive(ToSchema)]
 #[allow(dead_code)] // Only described: answers are built by `ApiError`.

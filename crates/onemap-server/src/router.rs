@@ -2,7 +2,7 @@
 //! `#[utoipa::path]` on its handler): routing anything here any other way
 //! would serve it undocumented, and `tests/openapi.rs` fails on that.
 
-use crate::{api, assets, live, service, session, ships, tiles, wall, AppState};
+use crate::{api, assets, live, photos, service, session, ships, tiles, wall, AppState};
 use axum::Json;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -39,6 +39,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(live::get_event))
         .routes(routes!(live::transition))
         .routes(routes!(live::department_queue))
+        .routes(routes!(photos::add_photo))
+        .routes(routes!(photos::photo))
         .routes(routes!(
             session::sign_in,
             session::current,

@@ -70,6 +70,7 @@ fn concrete(template: &str) -> String {
         .replace("{file}", "app.js")
         .replace("{mmsi}", "412000001")
         .replace("{id}", "350302")
+        .replace("{seq}", "1")
 }
 
 #[tokio::test]
@@ -160,6 +161,7 @@ async fn the_shared_schemas_and_the_security_scheme_are_there() {
     for (path, method) in [
         ("/api/events", "post"),
         ("/api/events/{id}/transitions", "post"),
+        ("/api/events/{id}/photos", "post"),
         ("/api/ships/positions", "post"),
     ] {
         let op = &doc["paths"][path][method];

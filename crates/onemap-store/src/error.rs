@@ -42,6 +42,10 @@ pub enum StoreError {
     #[error("idempotency key '{key}' was used before for another report; use a new key for a new report")]
     IdempotencyConflict { key: String },
 
+    /// The event holds as many photos as it may.
+    #[error("event {event} has {max} photos already, the most an event holds")]
+    TooManyPhotos { event: u64, max: u8 },
+
     /// No token has this id (or the prefix names several).
     #[error("{0}")]
     UnknownToken(String),

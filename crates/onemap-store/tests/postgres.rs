@@ -7,7 +7,7 @@
 //! database of its own.
 
 use onemap_core::{CityData, CityMeta, Layer};
-use onemap_store::postgres::{registry, schema_version, PgStore};
+use onemap_store::postgres::{registry, schema_version, PgStore, MIGRATIONS};
 use onemap_store::{read_city_dir, write_city_dir, ImportMode, Notice, PgError, PgLive};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -141,7 +141,8 @@ async fn migrations_are_idempotent_and_make_the_registry_schema() {
     let mut store = db.store().await;
     assert_eq!(store.schema_version().await.unwrap(), 0);
     let first = store.migrate().await.unwrap();
-    assert_eq!(first, (1..=schema_version()).collect::<Vec<_>>());
+    let versions: Vec<i32> = MIGRATIONS.iter().map(|m| m.version).collect();
+    assert_eq!(first, versions);
     // Twice more, from a new connection too: nothing left to apply.
     assert_eq!(store.migrate().await.unwrap(), Vec::<i32>::new());
     let mut again = db.store().await;
@@ -154,7 +155,7 @@ async fn migrations_are_idempotent_and_make_the_registry_schema() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(recorded, i64::from(schema_version()));
+    assert_eq!(recorded, MIGRATIONS.len() as i64);
 
     // Every table has exactly the registry's columns, in order, with its types.
     for (table, columns) in registry() {

@@ -18,9 +18,9 @@ const EVENT_COLUMNS: &str =
 /// One write transaction of the file. It takes SQLite's write lock when it
 /// begins, so reports and moves take turns (and, across processes sharing
 /// the file, wait for each other).
-struct EmbeddedTx<'c> {
-    tx: Transaction<'c>,
-    store: &'c EmbeddedStore,
+pub(super) struct EmbeddedTx<'c> {
+    pub(super) tx: Transaction<'c>,
+    pub(super) store: &'c EmbeddedStore,
 }
 
 impl EventTx for EmbeddedTx<'_> {
@@ -107,7 +107,7 @@ impl EventTx for EmbeddedTx<'_> {
 }
 
 impl EmbeddedTx<'_> {
-    fn path(&self) -> &Path {
+    pub(super) fn path(&self) -> &Path {
         &self.store.path
     }
 
@@ -147,7 +147,7 @@ impl EmbeddedTx<'_> {
 
 impl EmbeddedStore {
     /// Runs `f` over a new write transaction.
-    fn write<T>(
+    pub(super) fn write<T>(
         &self,
         action: &'static str,
         f: impl FnOnce(EmbeddedTx<'_>) -> Result<T, StoreError>,

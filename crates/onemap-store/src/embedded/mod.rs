@@ -14,10 +14,12 @@
 //! - `schema`: the tables and the migrations of older files;
 //! - `events`: the loop's primitives over a SQLite transaction, and reads;
 //! - `ships`: position history and crossings;
+//! - `photos`: events' photos;
 //! - `gpkg`: GeoPackage point blobs.
 
 mod events;
 mod gpkg;
+mod photos;
 mod schema;
 mod ships;
 #[cfg(test)]

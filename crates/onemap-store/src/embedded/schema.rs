@@ -18,10 +18,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (5, "people's accounts and their sessions", SCHEMA_V5),
     (6, "when each event entered its status", SCHEMA_V6),
+    (7, "events' photos", SCHEMA_V7),
 ];
 
 /// The version a store of this onemap is at.
-pub(super) const SCHEMA_VERSION: i64 = 6;
+pub(super) const SCHEMA_VERSION: i64 = 7;
 
 /// Version 1: the GeoPackage tables, the events the loop touched, their
 /// history, the tokens.
@@ -140,4 +141,17 @@ CREATE INDEX tokens_user_name ON tokens(user_name);
 const SCHEMA_V6: &str = "
 ALTER TABLE events ADD COLUMN status_at INTEGER;
 UPDATE events SET status_at = coalesce(closed_at, reported_at);
+";
+
+/// Version 7: events' photos, up to 3 each, numbered 1 to 3: the display
+/// JPEG, its size, who added it (account and name) and when. An event of
+/// the city's files that the loop never touched has no row in `events`, so
+/// `event_id` names the event without a foreign key.
+const SCHEMA_V7: &str = "
+CREATE TABLE event_photos (
+  event_id INTEGER NOT NULL, seq INTEGER NOT NULL CHECK (seq BETWEEN 1 AND 3),
+  media_type TEXT NOT NULL, width INTEGER NOT NULL CHECK (width > 0),
+  height INTEGER NOT NULL CHECK (height > 0), data BLOB NOT NULL, account TEXT NOT NULL,
+  uploader TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (event_id, seq));
 ";

@@ -1,7 +1,7 @@
 //! The embedded store kept and read back: reports, moves, tokens, ship
 //! history, migrations of older files, files that are not ours.
 
-use super::schema::{GPKG_APPLICATION_ID, GPKG_VERSION, SCHEMA_V1};
+use super::schema::{GPKG_APPLICATION_ID, GPKG_VERSION, MIGRATIONS, SCHEMA_V1, SCHEMA_VERSION};
 use super::*;
 use crate::{Crossing, MoveRequest, NewReport, ShipPosition};
 use onemap_core::{AreaId, Event, EventCategory, EventStatus};
@@ -292,14 +292,24 @@ fn a_version_1_store_is_migrated() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
+    // Every migration ran, once, in order, up to this onemap's version.
+    let expected: Vec<i64> = std::iter::once(1)
+        .chain(MIGRATIONS.iter().map(|m| m.0))
+        .collect();
+    assert_eq!(versions, expected);
+    assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>(), "no gap");
+    assert_eq!(versions.last(), Some(&SCHEMA_VERSION));
     // A later version than this onemap knows is refused.
+    let later = SCHEMA_VERSION + 1;
     s.lock()
-        .execute("INSERT INTO onemap_schema (version) VALUES (7)", [])
+        .execute("INSERT INTO onemap_schema (version) VALUES (?1)", [later])
         .unwrap();
     drop(s);
     let e = EmbeddedStore::open(&path).unwrap_err();
-    assert!(e.to_string().contains("schema version 7"), "{e}");
+    assert!(
+        e.to_string().contains(&format!("schema version {later}")),
+        "{e}"
+    );
 }
 
 #[test]
@@ -426,4 +436,72 @@ fn tokens_expire_are_revoked_and_make_sense() {
         assert!(matches!(e, StoreError::Workflow(_)), "{role} {scope}: {e}");
     }
     assert_eq!(s.tokens().unwrap().len(), 3);
+}
+
+fn photo(n: u8) -> crate::NewPhoto {
+    crate::NewPhoto {
+        media_type: "image/jpeg".into(),
+        width: 100 + u32::from(n),
+        height: 50,
+        bytes: vec![0xFF, 0xD8, n, 0xFF, 0xD9],
+    }
+}
+
+#[test]
+fn photos_are_kept_up_to_three_by_the_units_leader() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(EMBEDDED_FILE);
+    let leader = actor(Role::UnitLeader, &format!("area:{}", UNIT / 1000));
+    let elsewhere = actor(Role::UnitLeader, &format!("area:{}", UNIT + 1));
+    let town = actor(Role::TownOffice, "area:350302001");
+    let s = EmbeddedStore::open(&path).unwrap();
+    let (rec, _) = s.report(&leader, 1000, &report(None), 10).unwrap();
+    let id = rec.event.id;
+    // Who may not: another unit's leader, a town office; nothing kept.
+    for who in [&elsewhere, &town] {
+        let e = s.add_photo(who, id, None, &photo(0), 11).unwrap_err();
+        assert!(matches!(e, StoreError::Workflow(_)), "{e}");
+    }
+    assert!(s.photos(id).unwrap().is_empty());
+    // Three, numbered in order; the fourth refused.
+    for n in 1..=3u8 {
+        let info = s
+            .add_photo(&leader, id, None, &photo(n), 20 + i64::from(n))
+            .unwrap();
+        assert_eq!(
+            (info.seq, info.width, info.at),
+            (n, 100 + u32::from(n), 20 + i64::from(n))
+        );
+        assert_eq!(info.uploader, leader.name);
+        assert_eq!(info.account, leader.account);
+    }
+    let e = s.add_photo(&leader, id, None, &photo(4), 30).unwrap_err();
+    assert!(matches!(e, StoreError::TooManyPhotos { max: 3, .. }), "{e}");
+    // No such event: not in the store and no base given.
+    let e = s
+        .add_photo(&leader, 999_999, None, &photo(1), 30)
+        .unwrap_err();
+    assert!(matches!(e, StoreError::UnknownEvent(999_999)), "{e}");
+    // A base event of the city's files (not in the store) takes photos too.
+    let base = Event {
+        id: 7,
+        ..rec.event.clone()
+    };
+    assert_eq!(
+        s.add_photo(&leader, 7, Some(&base), &photo(9), 31)
+            .unwrap()
+            .seq,
+        1
+    );
+    drop(s);
+    // Kept across a restart, bytes and all.
+    let s = EmbeddedStore::open(&path).unwrap();
+    let listed: Vec<u8> = s.photos(id).unwrap().iter().map(|p| p.seq).collect();
+    assert_eq!(listed, vec![1, 2, 3]);
+    let p = s.photo(id, 2).unwrap().unwrap();
+    assert_eq!(p.bytes, photo(2).bytes);
+    assert_eq!((p.info.width, p.info.height), (102, 50));
+    assert!(s.photo(id, 4).unwrap().is_none());
+    assert!(s.photo(8, 1).unwrap().is_none());
+    assert_eq!(s.photo(7, 1).unwrap().unwrap().bytes, photo(9).bytes);
 }

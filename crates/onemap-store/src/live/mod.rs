@@ -6,8 +6,10 @@
 //!   ship positions, crossings);
 //! - `workflow`: the loop's report and move, written once over the
 //!   primitives of a store's write transaction;
-//! - `tokens`: bearer tokens, of which the stores keep only the hash.
+//! - `tokens`: bearer tokens, of which the stores keep only the hash;
+//! - `photos`: events' photos, and adding one, written once.
 
+pub(crate) mod photos;
 pub(crate) mod records;
 pub(crate) mod tokens;
 pub(crate) mod users;
@@ -19,6 +21,7 @@ use crate::{
 };
 use onemap_core::workflow::{Actor, Scope};
 use onemap_core::{Event, Role};
+use photos::{NewPhoto, Photo, PhotoInfo};
 use std::sync::Arc;
 use tokens::{IssuedToken, TokenGrant, TokenInfo};
 use users::{UserGrant, UserInfo};
@@ -252,6 +255,44 @@ impl LiveStore {
                 blocking(s, move |s| s.routed_to(&d)).await
             }
             LiveStore::Postgres(p) => p.routed_to(department).await,
+        }
+    }
+
+    /// Adds a photo to event `id` as `actor` (see [`photos`]); `base` is
+    /// its state in the city (the embedded store holds only events the
+    /// loop touched).
+    pub async fn add_photo(
+        &self,
+        actor: Actor,
+        id: u64,
+        base: Option<Event>,
+        photo: NewPhoto,
+        now: i64,
+    ) -> Result<PhotoInfo, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => {
+                blocking(s, move |s| {
+                    s.add_photo(&actor, id, base.as_ref(), &photo, now)
+                })
+                .await
+            }
+            LiveStore::Postgres(p) => p.add_photo(&actor, id, &photo, now).await,
+        }
+    }
+
+    /// The photos of event `id` (without their bytes), by number.
+    pub async fn photos(&self, id: u64) -> Result<Vec<PhotoInfo>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.photos(id)).await,
+            LiveStore::Postgres(p) => p.photos(id).await,
+        }
+    }
+
+    /// Photo `seq` of event `id`, with its bytes.
+    pub async fn photo(&self, id: u64, seq: u8) -> Result<Option<Photo>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.photo(id, seq)).await,
+            LiveStore::Postgres(p) => p.photo(id, seq).await,
         }
     }
 

@@ -431,6 +431,7 @@ async fn pg_type(
         Ty::Bool => Type::BOOL,
         Ty::Timestamptz => Type::TIMESTAMPTZ,
         Ty::Numeric => Type::NUMERIC,
+        Ty::Bytea => Type::BYTEA,
         Ty::Geometry => {
             if let Some(t) = geometry {
                 return Ok(t.clone());

@@ -19,12 +19,12 @@ const EVENT_COLUMNS: &str =
      e.closed_at, e.unit_id, r.description, r.reporter, r.routed_to, e.status_at";
 
 /// One write transaction on a pooled connection.
-struct PgTx<'a> {
-    tx: deadpool_postgres::Transaction<'a>,
-    live: &'a PgLive,
+pub(super) struct PgTx<'a> {
+    pub(super) tx: deadpool_postgres::Transaction<'a>,
+    pub(super) live: &'a PgLive,
 }
 
-fn sql_id(id: u64) -> Result<i64, StoreError> {
+pub(super) fn sql_id(id: u64) -> Result<i64, StoreError> {
     i64::try_from(id).map_err(|_| StoreError::UnknownEvent(id))
 }
 

@@ -10,10 +10,11 @@
 //! move locks its event's row (`FOR UPDATE`), so two moves of one event
 //! never both pass the check against a stale status. `listen` hears the
 //! other servers' announcements; `ships` keeps the fleet's history;
-//! `tokens` the bearer tokens' hashes.
+//! `tokens` the bearer tokens' hashes; `photos` the events' photos.
 
 mod events;
 mod listen;
+mod photos;
 mod ships;
 mod tokens;
 mod users;

@@ -35,6 +35,7 @@ pub(crate) enum Ty {
     Numeric,
     /// PostGIS `geometry` (the type's oid is looked up per connection).
     Geometry,
+    Bytea,
 }
 
 impl Ty {
@@ -50,6 +51,7 @@ impl Ty {
             Ty::Timestamptz => "timestamptz",
             Ty::Numeric => "numeric",
             Ty::Geometry => "geometry",
+            Ty::Bytea => "bytea",
         }
     }
 }
@@ -238,6 +240,24 @@ pub(crate) const EVENT_REPORTS: Table = Table {
     key: "event_id",
 };
 
+/// Events' photos (migration 6): kept with the city's events (a replaced
+/// city takes its events' photos with it).
+pub(crate) const EVENT_PHOTOS: Table = Table {
+    name: "event_photos",
+    columns: &[
+        ("event_id", Int8),
+        ("seq", Int4),
+        ("media_type", Text),
+        ("width", Int4),
+        ("height", Int4),
+        ("data", Bytea),
+        ("account", Text),
+        ("uploader", Text),
+        ("at", Timestamptz),
+    ],
+    key: "event_id, seq",
+};
+
 /// Bearer tokens, by the SHA-256 of the token (migration 2).
 pub(crate) const TOKENS: Table = Table {
     name: "tokens",
@@ -357,6 +377,7 @@ pub(crate) fn city_tables() -> Vec<Table> {
     t.extend(Layer::ALL.iter().map(|l| layer_table(*l)));
     t.push(EVENT_REPORTS);
     t.push(EVENT_HISTORY);
+    t.push(EVENT_PHOTOS);
     t
 }
 
