@@ -54,7 +54,7 @@
       });
       $('hot-days').textContent = t('wall.hot_days', { days: num(s.hotspots.days) });
       const list = $('hotspots');
-      const rows = s.hotspots.places.slice(0, 8);
+      const rows = s.hotspots.places.slice(0, 6);
       while (list.children.length > rows.length) list.lastChild.remove();
       rows.forEach((h, i) => {
         const li = list.children[i] || list.appendChild(document.createElement('li'));
@@ -120,7 +120,7 @@
     });
   }
   // Events reported or moved along the loop, as they happen (the same
-  // stream): the latest eight listed, new reports drawn on the map for a
+  // stream): the latest five listed, new reports drawn on the map for a
   // while, and the figures asked for again at once.
   wall.live = [];
   const districtOf = (unit) => {
@@ -130,7 +130,7 @@
   stream.addEventListener('event', (msg) => {
     const e = JSON.parse(msg.data);
     wall.live.unshift(e);
-    wall.live.length = Math.min(wall.live.length, 8);
+    wall.live.length = Math.min(wall.live.length, 5);
     const list = $('live-events');
     while (list.children.length > wall.live.length) list.lastChild.remove();
     wall.live.forEach((x, i) => {
