@@ -1,0 +1,750 @@
+//! The coordinator: for each plan of a batch, one suggestion with its
+//! reason, and the visits that carry the plans out.
+//!
+//! Each enterprise or school is coordinated on its own, its plans in
+//! (planned day, id) order, by rules applied in a fixed order so the same
+//! batch always gives the same answer:
+//!
+//! 1. an urgent plan is kept on its day;
+//! 2. cancel: every subject was checked within [`Rules::duplicate_days`]
+//!    with nothing found, and no subject is mandatory;
+//! 3. a school's own event takes the plans of the department it invited;
+//! 4. online: low risk, every subject checkable from documents, no recent
+//!    finding on them;
+//! 5. the rest are on-site: each joins a visit already fixed in its window
+//!    (booked earlier, urgent, a school's event) when the subjects fit, or is
+//!    grouped with the plans whose windows share a day (the day that groups
+//!    the most, nearest the plan's own) — a joint inspection;
+//! 6. spacing ([`crate::schedule`]): at most one on-site visit a week and
+//!    [`Rules::month_cap`] a month, none in a postponement the enterprise
+//!    asked for; a visit that breaks this joins the visit of that week when
+//!    it can, else moves to the nearest free day (inside its window first);
+//! 7. guidance requests ride along with a visit of their department, or get
+//!    a visit of their own, spaced the same way.
+//!
+//! Mandatory subjects are never dropped: a plan holding one is never
+//! cancelled, and every other action carries all its subjects into a visit.
+
+use crate::schedule::{Slot, Spacer};
+use crate::suggestion::{self as text, Action, Reason, ReasonCode, Suggestion};
+use crate::{
+    CoordError, Date, Mode, Plan, Purpose, Record, Request, RequestKind, Risk, Rules, Target,
+    Visit, Window,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What the coordination center coordinates at once (a month's plans, say).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    /// The coordination day: nothing is scheduled before it, and every plan
+    /// is planned on or after it.
+    pub from: Date,
+    pub plans: Vec<Plan>,
+    /// Postponements apply to every plan they overlap; guidance and event
+    /// requests are served once, by the batch they are given to.
+    pub requests: Vec<Request>,
+    /// Inspections done, with what they found.
+    pub history: Vec<Record>,
+    /// Visits already on the calendar on or after `from`: they keep their
+    /// day, count for spacing, and plans may join them.
+    pub booked: Vec<Visit>,
+    /// The first id a new visit may take (above any booked visit's id).
+    pub first_visit_id: u64,
+}
+
+/// The coordinator's answer for a batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coordination {
+    pub from: Date,
+    /// One per plan, ascending by plan id.
+    pub suggestions: Vec<Suggestion>,
+    /// The new visits, and the booked visits that plans joined (with their
+    /// new plans), ascending by id.
+    pub visits: Vec<Visit>,
+    /// The first id free after this batch.
+    pub next_visit_id: u64,
+}
+
+/// How a plan was placed, before the final visit is known.
+enum How<'a> {
+    Cancel(Vec<&'a Record>),
+    Online(usize),
+    Urgent(usize),
+    Anchor(usize, ReasonCode),
+    Group(usize, usize),
+}
+
+/// An on-site candidate: the days it may go (its window after the
+/// coordination day and the enterprise's postponements), and its day.
+pub(crate) struct Cand<'a> {
+    pub plan: &'a Plan,
+    pub window: Window,
+    pub preferred: Date,
+    pub postponed_by: Option<&'a Request>,
+}
+
+/// Coordinates a batch. Fails on a batch that does not hold together (a
+/// plan id twice, a plan planned before `from`, an inverted window …).
+pub fn coordinate(batch: &Batch, rules: &Rules) -> Result<Coordination, CoordError> {
+    let mut ids = HashSet::new();
+    for p in &batch.plans {
+        p.check()?;
+        if !ids.insert(p.id) {
+            return Err(CoordError::DuplicatePlan(p.id));
+        }
+        if p.planned < batch.from {
+            return Err(CoordError::BadPlan {
+                plan: p.id,
+                reason: format!(
+                    "planned day {} is before the coordination day {}",
+                    p.planned, batch.from
+                ),
+            });
+        }
+    }
+    for r in &batch.requests {
+        r.check()?;
+    }
+    let mut visit_ids = HashSet::new();
+    let mut next_id = batch.first_visit_id;
+    for v in &batch.booked {
+        if !visit_ids.insert(v.id) {
+            return Err(CoordError::DuplicateVisit(v.id));
+        }
+        next_id = next_id.max(v.id + 1);
+    }
+    #[derive(Default)]
+    struct Input<'a> {
+        plans: Vec<&'a Plan>,
+        requests: Vec<&'a Request>,
+        history: Vec<&'a Record>,
+        booked: Vec<&'a Visit>,
+    }
+    let mut by_target: BTreeMap<Target, Input> = BTreeMap::new();
+    for p in &batch.plans {
+        by_target.entry(p.target).or_default().plans.push(p);
+    }
+    for r in &batch.requests {
+        by_target.entry(r.target).or_default().requests.push(r);
+    }
+    for r in &batch.history {
+        if let Some(input) = by_target.get_mut(&r.target) {
+            input.history.push(r);
+        }
+    }
+    for v in &batch.booked {
+        if let Some(input) = by_target.get_mut(&v.target) {
+            input.booked.push(v);
+        }
+    }
+    let mut suggestions = Vec::with_capacity(batch.plans.len());
+    let mut visits = Vec::new();
+    for (target, input) in &by_target {
+        let mut run = TargetRun {
+            target: *target,
+            from: batch.from,
+            rules,
+            next_id: &mut next_id,
+            slots: Vec::new(),
+            how: BTreeMap::new(),
+            notes: HashMap::new(),
+        };
+        run.run(&input.plans, &input.requests, &input.history, &input.booked);
+        let (s, v) = run.finish(&input.plans);
+        suggestions.extend(s);
+        visits.extend(v);
+    }
+    suggestions.sort_by_key(|s| s.plan);
+    visits.sort_by_key(|v| v.id);
+    Ok(Coordination {
+        from: batch.from,
+        suggestions,
+        visits,
+        next_visit_id: next_id,
+    })
+}
+
+/// A visit with nothing in it yet.
+pub(crate) fn empty_visit(
+    id: u64,
+    target: Target,
+    date: Date,
+    mode: Mode,
+    purpose: Purpose,
+    window: Window,
+) -> Visit {
+    Visit {
+        id,
+        target,
+        date,
+        mode,
+        purpose,
+        plans: Vec::new(),
+        departments: Vec::new(),
+        lead: None,
+        subjects: Vec::new(),
+        window,
+        urgent: false,
+        accompanied: false,
+        requests: Vec::new(),
+    }
+}
+
+/// Puts a plan into a visit; `window` is what the plan allows (its feasible
+/// window), which narrows the visit's.
+pub(crate) fn absorb(v: &mut Visit, p: &Plan, window: Window) {
+    if let Err(i) = v.plans.binary_search(&p.id) {
+        v.plans.insert(i, p.id);
+    }
+    v.add_department(p.department);
+    v.add_subjects(&p.subjects);
+    v.urgent |= p.urgent;
+    v.accompanied |= text::town_accompanies(p);
+    if let Some(w) = v.window.intersect(&window) {
+        v.window = w;
+    }
+}
+
+/// The records a plan duplicates: for every subject, the latest record
+/// within `duplicate_days` before the plan, with nothing found. None when a
+/// subject is mandatory, the plan urgent, or any subject lacks such a record.
+fn duplicates<'a>(p: &Plan, history: &[&'a Record], rules: &Rules) -> Option<Vec<&'a Record>> {
+    if p.urgent || p.has_mandatory() {
+        return None;
+    }
+    p.subjects
+        .iter()
+        .map(|s| {
+            let r = history
+                .iter()
+                .filter(|r| r.subject == s.subject && r.date <= p.planned)
+                .max_by_key(|r| (r.date, r.id))?;
+            (r.finding.is_none() && p.planned.since(r.date) <= rules.duplicate_days).then_some(*r)
+        })
+        .collect()
+}
+
+/// Whether a plan may be checked online; `Err` says why it must be on site.
+fn online_check(p: &Plan, history: &[&Record], rules: &Rules) -> Result<(), String> {
+    if p.risk != Risk::Low {
+        return Err(format!("{}风险，需现场检查", p.risk.zh()));
+    }
+    let on_site: Vec<_> = p
+        .subjects
+        .iter()
+        .map(|s| s.subject)
+        .filter(|s| !s.online_ok())
+        .collect();
+    if !on_site.is_empty() {
+        return Err(format!("{}需现场查看", text::subjects_zh(on_site)));
+    }
+    if let Some(r) = history.iter().find(|r| {
+        r.finding.is_some()
+            && p.subjects.iter().any(|s| s.subject == r.subject)
+            && (0..=rules.finding_days).contains(&p.planned.since(r.date))
+    }) {
+        return Err(format!(
+            "{}于{}发现问题（记录#{}），需现场复查",
+            r.subject.zh(),
+            r.date.zh(),
+            r.id
+        ));
+    }
+    Ok(())
+}
+
+/// The days a non-urgent plan may go: its window from `from` on, out of
+/// the enterprise's postponements (the part after a postponement holding
+/// its day; the window shifted past it when nothing is left).
+pub(crate) fn feasible<'a>(p: &'a Plan, from: Date, blocks: &[&'a Request]) -> Cand<'a> {
+    let mut w = Window {
+        start: p.window.start.max(from),
+        end: p.window.end,
+    };
+    let mut preferred = p.planned;
+    let mut postponed_by = None;
+    for _ in 0..=blocks.len() {
+        let Some(b) = blocks.iter().find(|b| b.window().overlaps(&w)) else {
+            break;
+        };
+        let bw = b.window();
+        let after = (bw.end < w.end).then(|| Window {
+            start: bw.end.add(1),
+            end: w.end,
+        });
+        let before = (bw.start > w.start).then(|| Window {
+            start: w.start,
+            end: bw.start.add(-1),
+        });
+        if bw.contains(preferred) {
+            postponed_by = Some(*b);
+            w = after.or(before).unwrap_or(Window {
+                start: bw.end.add(1),
+                end: bw.end.add(p.window.len()),
+            });
+            preferred = if preferred < w.start { w.start } else { w.end };
+        } else if preferred < bw.start {
+            w = before.unwrap_or(w);
+        } else {
+            w = after.unwrap_or(w);
+        }
+    }
+    Cand {
+        plan: p,
+        window: w,
+        preferred,
+        postponed_by,
+    }
+}
+
+struct TargetRun<'a, 'r> {
+    target: Target,
+    from: Date,
+    rules: &'r Rules,
+    next_id: &'r mut u64,
+    slots: Vec<Slot>,
+    how: BTreeMap<u64, How<'a>>,
+    /// Why each on-site plan could not go online, for its reason if it
+    /// stays alone.
+    notes: HashMap<u64, String>,
+}
+
+impl<'a> TargetRun<'a, '_> {
+    fn new_slot(&mut self, date: Date, mode: Mode, purpose: Purpose, window: Window) -> usize {
+        let id = *self.next_id;
+        *self.next_id += 1;
+        self.slots.push(Slot::new(
+            empty_visit(id, self.target, date, mode, purpose, window),
+            false,
+        ));
+        self.slots.len() - 1
+    }
+
+    fn run(
+        &mut self,
+        plans: &[&'a Plan],
+        requests: &[&'a Request],
+        history: &[&'a Record],
+        booked: &[&Visit],
+    ) {
+        let blocks: Vec<&Request> = requests
+            .iter()
+            .copied()
+            .filter(|r| matches!(r.kind, RequestKind::Postpone { .. }))
+            .collect();
+        for v in booked.iter().filter(|v| v.on_site()) {
+            self.slots.push(Slot::new((*v).clone(), true));
+        }
+        for r in requests {
+            if let RequestKind::Event {
+                event,
+                department,
+                subject,
+                date,
+            } = &r.kind
+            {
+                let day = Window {
+                    start: *date,
+                    end: *date,
+                };
+                let i = self.new_slot(*date, Mode::OnSite, Purpose::Event(*event), day);
+                let v = &mut self.slots[i].visit;
+                v.add_department(*department);
+                v.add_subjects(&[crate::PlanSubject {
+                    subject: *subject,
+                    mandatory: false,
+                }]);
+                v.requests.push(r.id);
+            }
+        }
+        let mut plans = plans.to_vec();
+        plans.sort_by_key(|p| (p.planned, p.id));
+        let mut cands = Vec::new();
+        for p in plans {
+            if p.urgent {
+                let day = Window {
+                    start: p.planned,
+                    end: p.planned,
+                };
+                let i = self.new_slot(p.planned, Mode::OnSite, Purpose::Inspection, day);
+                absorb(&mut self.slots[i].visit, p, day);
+                self.how.insert(p.id, How::Urgent(i));
+                continue;
+            }
+            if let Some(records) = duplicates(p, history, self.rules) {
+                self.how.insert(p.id, How::Cancel(records));
+                continue;
+            }
+            if let Some(i) = self.event_for(p) {
+                absorb(&mut self.slots[i].visit, p, p.window);
+                self.how
+                    .insert(p.id, How::Anchor(i, ReasonCode::MergeEvent));
+                continue;
+            }
+            match online_check(p, history, self.rules) {
+                Ok(()) => {
+                    let i = self.new_slot(p.planned, Mode::Online, Purpose::Inspection, p.window);
+                    absorb(&mut self.slots[i].visit, p, p.window);
+                    self.how.insert(p.id, How::Online(i));
+                }
+                Err(why) => {
+                    let c = feasible(p, self.from, &blocks);
+                    self.notes.insert(p.id, why);
+                    cands.push(c);
+                }
+            }
+        }
+        cands.sort_by_key(|c| (c.window.end, c.window.start, c.plan.id));
+        let cands = self.join_anchors(cands, &blocks);
+        self.group(cands, &blocks);
+        let mut spacer = Spacer::new(self.target, self.from, self.rules, &blocks);
+        spacer.space(&mut self.slots);
+        for r in requests {
+            if let RequestKind::Guidance { .. } = r.kind {
+                self.guidance(r, &mut spacer);
+            }
+        }
+    }
+
+    /// The event visit of the school that invited this plan's department,
+    /// on a day in the plan's window, for a publicity plan.
+    fn event_for(&self, p: &Plan) -> Option<usize> {
+        if !p.subjects.iter().all(|s| s.subject.is_publicity()) {
+            return None;
+        }
+        (0..self.slots.len()).find(|&i| {
+            let v = &self.slots[i].visit;
+            matches!(v.purpose, Purpose::Event(_))
+                && v.departments.contains(&p.department)
+                && p.window.contains(v.date)
+                && v.can_take(p.department, &p.subjects, self.rules).is_ok()
+        })
+    }
+
+    /// Candidates that join a visit already fixed in their window; the rest
+    /// are returned.
+    fn join_anchors(&mut self, cands: Vec<Cand<'a>>, blocks: &[&Request]) -> Vec<Cand<'a>> {
+        let mut anchors: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| {
+                let v = &self.slots[i].visit;
+                v.on_site()
+                    && v.purpose == Purpose::Inspection
+                    && (self.slots[i].booked || v.urgent)
+            })
+            .collect();
+        anchors.sort_by_key(|&i| (self.slots[i].visit.date, self.slots[i].visit.id));
+        let mut rest = Vec::new();
+        for c in cands {
+            let found = anchors.iter().copied().find(|&i| {
+                let v = &self.slots[i].visit;
+                c.window.contains(v.date)
+                    && !blocks.iter().any(|b| b.window().contains(v.date))
+                    && v.can_take(c.plan.department, &c.plan.subjects, self.rules)
+                        .is_ok()
+            });
+            match found {
+                Some(i) => {
+                    let code = if self.slots[i].booked {
+                        ReasonCode::MergeBooked
+                    } else {
+                        ReasonCode::MergeUrgent
+                    };
+                    absorb(&mut self.slots[i].visit, c.plan, c.window);
+                    self.slots[i].changed = true;
+                    self.how.insert(c.plan.id, How::Anchor(i, code));
+                }
+                None => rest.push(c),
+            }
+        }
+        rest
+    }
+
+    /// Groups the remaining candidates: the first (earliest window end)
+    /// goes on the day of its window that gathers the most others, nearest
+    /// its own day; everyone whose window holds that day and fits joins.
+    fn group(&mut self, cands: Vec<Cand<'a>>, blocks: &[&Request]) {
+        let mut rest: Vec<usize> = (0..cands.len()).collect();
+        while let Some(&first) = rest.first() {
+            let c = &cands[first];
+            let mut best: Option<((usize, i32, Date), Vec<usize>, Option<String>)> = None;
+            for x in c.window.days() {
+                if blocks.iter().any(|b| b.window().contains(x)) {
+                    continue;
+                }
+                let (members, note) = self.grow(&cands, &rest, x);
+                let key = (usize::MAX - members.len(), (x.since(c.preferred)).abs(), x);
+                if best.as_ref().is_none_or(|b| key < b.0) {
+                    best = Some((key, members, note));
+                }
+            }
+            let (x, members, note) = match best {
+                Some(((_, _, x), m, note)) => (x, m, note),
+                None => (c.preferred, vec![first], None),
+            };
+            let i = self.new_slot(x, Mode::OnSite, Purpose::Inspection, c.window);
+            for &m in &members {
+                absorb(&mut self.slots[i].visit, cands[m].plan, cands[m].window);
+                self.how
+                    .insert(cands[m].plan.id, How::Group(i, members.len()));
+            }
+            if let Some(r) = c.postponed_by {
+                self.slots[i].postponed_by = Some(r.clone());
+            }
+            self.slots[i].alone_note = note;
+            rest.retain(|j| !members.contains(j));
+        }
+    }
+
+    /// Who would go together on day `x` with the first of `rest`, and why
+    /// the first one overlapping but not fitting did not.
+    fn grow(&self, cands: &[Cand<'a>], rest: &[usize], x: Date) -> (Vec<usize>, Option<String>) {
+        let first = &cands[rest[0]];
+        let mut v = empty_visit(
+            0,
+            self.target,
+            x,
+            Mode::OnSite,
+            Purpose::Inspection,
+            first.window,
+        );
+        absorb(&mut v, first.plan, first.window);
+        let mut members = vec![rest[0]];
+        let mut note = None;
+        for &j in &rest[1..] {
+            let c = &cands[j];
+            if !c.window.contains(x) {
+                continue;
+            }
+            match v.can_take(c.plan.department, &c.plan.subjects, self.rules) {
+                Ok(()) => {
+                    absorb(&mut v, c.plan, c.window);
+                    members.push(j);
+                }
+                Err(why) => {
+                    note.get_or_insert_with(|| {
+                        format!(
+                            "与{}（计划#{}）时间重叠，但{}",
+                            c.plan.department.kind.zh(),
+                            c.plan.id,
+                            why
+                        )
+                    });
+                }
+            }
+        }
+        (members, note)
+    }
+
+    /// Serves a guidance request: with a visit of its department in its
+    /// window, else with a visit of its own.
+    fn guidance(&mut self, r: &Request, spacer: &mut Spacer) {
+        let RequestKind::Guidance {
+            department,
+            subject,
+            window,
+        } = &r.kind
+        else {
+            return;
+        };
+        let w = match window.intersect(&Window {
+            start: self.from,
+            end: window.end.max(self.from),
+        }) {
+            Some(w) => w,
+            None => Window {
+                start: self.from,
+                end: self.from.add(13),
+            },
+        };
+        let ride = (0..self.slots.len()).find(|&i| {
+            let s = &self.slots[i];
+            let v = &s.visit;
+            s.merged_into.is_none()
+                && v.on_site()
+                && w.contains(v.date)
+                && v.departments.contains(department)
+        });
+        let subject = [crate::PlanSubject {
+            subject: *subject,
+            mandatory: false,
+        }];
+        let i = match ride {
+            Some(i) => i,
+            None => {
+                let i = self.new_slot(w.start, Mode::OnSite, Purpose::Guidance, w);
+                self.slots[i].visit.add_department(*department);
+                spacer.place_new(&mut self.slots, i);
+                i
+            }
+        };
+        let v = &mut self.slots[i].visit;
+        v.add_subjects(&subject);
+        v.requests.push(r.id);
+        self.slots[i].changed = true;
+    }
+
+    /// The suggestions and the visits that are new or changed.
+    fn finish(self, plans: &[&'a Plan]) -> (Vec<Suggestion>, Vec<Visit>) {
+        let by_id: HashMap<u64, &Plan> = plans.iter().map(|p| (p.id, *p)).collect();
+        let notes = &self.notes;
+        let resolve = |mut i: usize| {
+            while let Some(j) = self.slots[i].merged_into {
+                i = j;
+            }
+            i
+        };
+        let mut out = Vec::with_capacity(plans.len());
+        for p in plans {
+            let Some(how) = self.how.get(&p.id) else {
+                continue;
+            };
+            let (code, visit, body) = match how {
+                How::Cancel(records) => {
+                    out.push(Suggestion {
+                        plan: p.id,
+                        action: Action::Cancel,
+                        visit: None,
+                        date: None,
+                        reason: Reason {
+                            code: ReasonCode::CancelDuplicate,
+                            text: text::cancel_text(p, records),
+                        },
+                        duplicates: records.iter().map(|r| r.id).collect(),
+                        accompanied: false,
+                    });
+                    continue;
+                }
+                How::Online(i) => {
+                    let v = &self.slots[*i].visit;
+                    (ReasonCode::OnlineLowRisk, v, text::online_text(p, v.date))
+                }
+                How::Urgent(i) => {
+                    let v = &self.slots[resolve(*i)].visit;
+                    (
+                        ReasonCode::KeepUrgent,
+                        v,
+                        format!(
+                            "紧急检查（投诉举报或事故），按原计划{}进行，不受合并和暂缓限制",
+                            v.date.zh()
+                        ),
+                    )
+                }
+                How::Anchor(i, code) => {
+                    let v = &self.slots[resolve(*i)].visit;
+                    let partners: Vec<&Plan> = v
+                        .plans
+                        .iter()
+                        .filter_map(|id| by_id.get(id).copied())
+                        .collect();
+                    (*code, v, text::merge_text(*code, p, v, &partners))
+                }
+                How::Group(i, size) => {
+                    let f = resolve(*i);
+                    let slot = &self.slots[f];
+                    let v = &slot.visit;
+                    let moved = self.slots[*i].moved.map(|why| {
+                        format!(
+                            "；因{}，检查日调整至{}",
+                            why.zh(),
+                            self.slots[*i].visit.date.zh()
+                        )
+                    });
+                    if v.plans.len() >= 2 {
+                        let code = if f != *i || *size < 2 {
+                            ReasonCode::MergeSameWeek
+                        } else {
+                            ReasonCode::MergeJoint
+                        };
+                        let partners: Vec<&Plan> = v
+                            .plans
+                            .iter()
+                            .filter_map(|id| by_id.get(id).copied())
+                            .collect();
+                        let mut t = text::merge_text(code, p, v, &partners);
+                        if f == *i {
+                            t.push_str(moved.as_deref().unwrap_or(""));
+                        }
+                        (code, v, t)
+                    } else if v.date == p.planned {
+                        let why_onsite = notes.get(&p.id).map_or("需现场检查", String::as_str);
+                        let alone = slot
+                            .alone_note
+                            .as_deref()
+                            .unwrap_or("时间窗口内无可合并的检查");
+                        (
+                            ReasonCode::KeepAsPlanned,
+                            v,
+                            text::keep_text(p, v.date, why_onsite, alone),
+                        )
+                    } else {
+                        self.reschedule(p, slot)
+                    }
+                }
+            };
+            let on_site = visit.on_site();
+            let mut t = body;
+            if on_site {
+                t.push_str(text::accompany_note(p, visit.accompanied));
+            }
+            out.push(Suggestion {
+                plan: p.id,
+                action: code.action(),
+                visit: Some(visit.id),
+                date: Some(visit.date),
+                reason: Reason { code, text: t },
+                duplicates: Vec::new(),
+                accompanied: on_site && visit.accompanied,
+            });
+        }
+        let visits = self
+            .slots
+            .into_iter()
+            .filter(|s| s.merged_into.is_none() && (!s.booked || s.changed))
+            .map(|s| s.visit)
+            .collect();
+        (out, visits)
+    }
+
+    /// The reason of a plan alone on another day than planned.
+    fn reschedule<'v>(&self, p: &Plan, slot: &'v Slot) -> (ReasonCode, &'v Visit, String) {
+        let v = &slot.visit;
+        if let Some(RequestKind::Postpone { window, reason }) =
+            slot.postponed_by.as_ref().map(|r| &r.kind)
+        {
+            let r = slot.postponed_by.as_ref().map_or(0, |r| r.id);
+            let mut t = format!(
+                "企业申请{}期间（{}至{}，申请#{}）暂缓现场检查，原定{}调整至{}",
+                reason.zh(),
+                window.start.zh(),
+                window.end.zh(),
+                r,
+                p.planned.zh(),
+                v.date.zh()
+            );
+            if let Some(why) = slot.moved {
+                t.push_str(&format!("（{}，再顺延）", why.zh()));
+            }
+            return (ReasonCode::RescheduleRequest, v, t);
+        }
+        let code = slot.moved.unwrap_or(ReasonCode::RescheduleWeek);
+        let inside = if p.window.contains(v.date) {
+            "在原计划窗口内"
+        } else {
+            "超出原计划窗口，请部门确认"
+        };
+        let (from, to) = (p.planned.zh(), v.date.zh());
+        let t = match code {
+            ReasonCode::RescheduleMonth => format!(
+                "{}月现场检查已达{}次，原定{from}调整至{to}（{inside}）",
+                p.planned.month(),
+                self.rules.month_cap(self.target),
+            ),
+            ReasonCode::RescheduleRequest => {
+                format!("企业申请暂缓期间不安排现场检查，原定{from}调整至{to}（{inside}）")
+            }
+            _ => format!("原定{from}所在周已有现场检查，调整至{to}（{inside}）"),
+        };
+        (code, v, t)
+    }
+}
