@@ -25,11 +25,12 @@
 //! Mandatory subjects are never dropped: a plan holding one is never
 //! cancelled, and every other action carries all its subjects into a visit.
 
+use crate::checks::{absorb, duplicates, empty_visit, feasible, online_check, Cand};
 use crate::schedule::{Slot, Spacer};
-use crate::suggestion::{self as text, Action, Reason, ReasonCode, Suggestion};
+use crate::suggestion::{ReasonCode, Suggestion};
 use crate::{
-    CoordError, Date, Mode, Plan, Purpose, Record, Request, RequestKind, Risk, Rules, Target,
-    Visit, Window,
+    CoordError, Date, Mode, Plan, Purpose, Record, Request, RequestKind, Rules, Target, Visit,
+    Window,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -67,21 +68,12 @@ pub struct Coordination {
 }
 
 /// How a plan was placed, before the final visit is known.
-enum How<'a> {
+pub(crate) enum How<'a> {
     Cancel(Vec<&'a Record>),
     Online(usize),
     Urgent(usize),
     Anchor(usize, ReasonCode),
     Group(usize, usize),
-}
-
-/// An on-site candidate: the days it may go (its window after the
-/// coordination day and the enterprise's postponements), and its day.
-pub(crate) struct Cand<'a> {
-    pub plan: &'a Plan,
-    pub window: Window,
-    pub preferred: Date,
-    pub postponed_by: Option<&'a Request>,
 }
 
 /// Coordinates a batch. Fails on a batch that does not hold together (a
@@ -125,7 +117,9 @@ pub fn coordinate(batch: &Batch, rules: &Rules) -> Result<Coordination, CoordErr
     for p in &batch.plans {
         by_target.entry(p.target).or_default().plans.push(p);
     }
-    for r in &batch.requests {
+    let mut requests: Vec<&Request> = batch.requests.iter().collect();
+    requests.sort_by_key(|r| r.id);
+    for r in requests {
         by_target.entry(r.target).or_default().requests.push(r);
     }
     for r in &batch.history {
@@ -165,149 +159,16 @@ pub fn coordinate(batch: &Batch, rules: &Rules) -> Result<Coordination, CoordErr
     })
 }
 
-/// A visit with nothing in it yet.
-pub(crate) fn empty_visit(
-    id: u64,
-    target: Target,
-    date: Date,
-    mode: Mode,
-    purpose: Purpose,
-    window: Window,
-) -> Visit {
-    Visit {
-        id,
-        target,
-        date,
-        mode,
-        purpose,
-        plans: Vec::new(),
-        departments: Vec::new(),
-        lead: None,
-        subjects: Vec::new(),
-        window,
-        urgent: false,
-        accompanied: false,
-        requests: Vec::new(),
-    }
-}
-
-/// Puts a plan into a visit; `window` is what the plan allows (its feasible
-/// window), which narrows the visit's.
-pub(crate) fn absorb(v: &mut Visit, p: &Plan, window: Window) {
-    if let Err(i) = v.plans.binary_search(&p.id) {
-        v.plans.insert(i, p.id);
-    }
-    v.add_department(p.department);
-    v.add_subjects(&p.subjects);
-    v.urgent |= p.urgent;
-    v.accompanied |= text::town_accompanies(p);
-    if let Some(w) = v.window.intersect(&window) {
-        v.window = w;
-    }
-}
-
-/// The records a plan duplicates: for every subject, the latest record
-/// within `duplicate_days` before the plan, with nothing found. None when a
-/// subject is mandatory, the plan urgent, or any subject lacks such a record.
-fn duplicates<'a>(p: &Plan, history: &[&'a Record], rules: &Rules) -> Option<Vec<&'a Record>> {
-    if p.urgent || p.has_mandatory() {
-        return None;
-    }
-    p.subjects
-        .iter()
-        .map(|s| {
-            let r = history
-                .iter()
-                .filter(|r| r.subject == s.subject && r.date <= p.planned)
-                .max_by_key(|r| (r.date, r.id))?;
-            (r.finding.is_none() && p.planned.since(r.date) <= rules.duplicate_days).then_some(*r)
-        })
-        .collect()
-}
-
-/// Whether a plan may be checked online; `Err` says why it must be on site.
-fn online_check(p: &Plan, history: &[&Record], rules: &Rules) -> Result<(), String> {
-    if p.risk != Risk::Low {
-        return Err(format!("{}风险，需现场检查", p.risk.zh()));
-    }
-    let on_site: Vec<_> = p
-        .subjects
-        .iter()
-        .map(|s| s.subject)
-        .filter(|s| !s.online_ok())
-        .collect();
-    if !on_site.is_empty() {
-        return Err(format!("{}需现场查看", text::subjects_zh(on_site)));
-    }
-    if let Some(r) = history.iter().find(|r| {
-        r.finding.is_some()
-            && p.subjects.iter().any(|s| s.subject == r.subject)
-            && (0..=rules.finding_days).contains(&p.planned.since(r.date))
-    }) {
-        return Err(format!(
-            "{}于{}发现问题（记录#{}），需现场复查",
-            r.subject.zh(),
-            r.date.zh(),
-            r.id
-        ));
-    }
-    Ok(())
-}
-
-/// The days a non-urgent plan may go: its window from `from` on, out of
-/// the enterprise's postponements (the part after a postponement holding
-/// its day; the window shifted past it when nothing is left).
-pub(crate) fn feasible<'a>(p: &'a Plan, from: Date, blocks: &[&'a Request]) -> Cand<'a> {
-    let mut w = Window {
-        start: p.window.start.max(from),
-        end: p.window.end,
-    };
-    let mut preferred = p.planned;
-    let mut postponed_by = None;
-    for _ in 0..=blocks.len() {
-        let Some(b) = blocks.iter().find(|b| b.window().overlaps(&w)) else {
-            break;
-        };
-        let bw = b.window();
-        let after = (bw.end < w.end).then(|| Window {
-            start: bw.end.add(1),
-            end: w.end,
-        });
-        let before = (bw.start > w.start).then(|| Window {
-            start: w.start,
-            end: bw.start.add(-1),
-        });
-        if bw.contains(preferred) {
-            postponed_by = Some(*b);
-            w = after.or(before).unwrap_or(Window {
-                start: bw.end.add(1),
-                end: bw.end.add(p.window.len()),
-            });
-            preferred = if preferred < w.start { w.start } else { w.end };
-        } else if preferred < bw.start {
-            w = before.unwrap_or(w);
-        } else {
-            w = after.unwrap_or(w);
-        }
-    }
-    Cand {
-        plan: p,
-        window: w,
-        preferred,
-        postponed_by,
-    }
-}
-
-struct TargetRun<'a, 'r> {
-    target: Target,
-    from: Date,
-    rules: &'r Rules,
-    next_id: &'r mut u64,
-    slots: Vec<Slot>,
-    how: BTreeMap<u64, How<'a>>,
+pub(crate) struct TargetRun<'a, 'r> {
+    pub target: Target,
+    pub from: Date,
+    pub rules: &'r Rules,
+    pub next_id: &'r mut u64,
+    pub slots: Vec<Slot>,
+    pub how: BTreeMap<u64, How<'a>>,
     /// Why each on-site plan could not go online, for its reason if it
     /// stays alone.
-    notes: HashMap<u64, String>,
+    pub notes: HashMap<u64, String>,
 }
 
 impl<'a> TargetRun<'a, '_> {
@@ -378,6 +239,7 @@ impl<'a> TargetRun<'a, '_> {
             }
             if let Some(i) = self.event_for(p) {
                 absorb(&mut self.slots[i].visit, p, p.window);
+                self.slots[i].changed = true;
                 self.how
                     .insert(p.id, How::Anchor(i, ReasonCode::MergeEvent));
                 continue;
@@ -557,6 +419,10 @@ impl<'a> TargetRun<'a, '_> {
                 end: self.from.add(13),
             },
         };
+        let subject = [crate::PlanSubject {
+            subject: *subject,
+            mandatory: false,
+        }];
         let ride = (0..self.slots.len()).find(|&i| {
             let s = &self.slots[i];
             let v = &s.visit;
@@ -564,11 +430,8 @@ impl<'a> TargetRun<'a, '_> {
                 && v.on_site()
                 && w.contains(v.date)
                 && v.departments.contains(department)
+                && v.can_take(*department, &subject, self.rules).is_ok()
         });
-        let subject = [crate::PlanSubject {
-            subject: *subject,
-            mandatory: false,
-        }];
         let i = match ride {
             Some(i) => i,
             None => {
@@ -584,167 +447,4 @@ impl<'a> TargetRun<'a, '_> {
         self.slots[i].changed = true;
     }
 
-    /// The suggestions and the visits that are new or changed.
-    fn finish(self, plans: &[&'a Plan]) -> (Vec<Suggestion>, Vec<Visit>) {
-        let by_id: HashMap<u64, &Plan> = plans.iter().map(|p| (p.id, *p)).collect();
-        let notes = &self.notes;
-        let resolve = |mut i: usize| {
-            while let Some(j) = self.slots[i].merged_into {
-                i = j;
-            }
-            i
-        };
-        let mut out = Vec::with_capacity(plans.len());
-        for p in plans {
-            let Some(how) = self.how.get(&p.id) else {
-                continue;
-            };
-            let (code, visit, body) = match how {
-                How::Cancel(records) => {
-                    out.push(Suggestion {
-                        plan: p.id,
-                        action: Action::Cancel,
-                        visit: None,
-                        date: None,
-                        reason: Reason {
-                            code: ReasonCode::CancelDuplicate,
-                            text: text::cancel_text(p, records),
-                        },
-                        duplicates: records.iter().map(|r| r.id).collect(),
-                        accompanied: false,
-                    });
-                    continue;
-                }
-                How::Online(i) => {
-                    let v = &self.slots[*i].visit;
-                    (ReasonCode::OnlineLowRisk, v, text::online_text(p, v.date))
-                }
-                How::Urgent(i) => {
-                    let v = &self.slots[resolve(*i)].visit;
-                    (
-                        ReasonCode::KeepUrgent,
-                        v,
-                        format!(
-                            "紧急检查（投诉举报或事故），按原计划{}进行，不受合并和暂缓限制",
-                            v.date.zh()
-                        ),
-                    )
-                }
-                How::Anchor(i, code) => {
-                    let v = &self.slots[resolve(*i)].visit;
-                    let partners: Vec<&Plan> = v
-                        .plans
-                        .iter()
-                        .filter_map(|id| by_id.get(id).copied())
-                        .collect();
-                    (*code, v, text::merge_text(*code, p, v, &partners))
-                }
-                How::Group(i, size) => {
-                    let f = resolve(*i);
-                    let slot = &self.slots[f];
-                    let v = &slot.visit;
-                    let moved = self.slots[*i].moved.map(|why| {
-                        format!(
-                            "；因{}，检查日调整至{}",
-                            why.zh(),
-                            self.slots[*i].visit.date.zh()
-                        )
-                    });
-                    if v.plans.len() >= 2 {
-                        let code = if f != *i || *size < 2 {
-                            ReasonCode::MergeSameWeek
-                        } else {
-                            ReasonCode::MergeJoint
-                        };
-                        let partners: Vec<&Plan> = v
-                            .plans
-                            .iter()
-                            .filter_map(|id| by_id.get(id).copied())
-                            .collect();
-                        let mut t = text::merge_text(code, p, v, &partners);
-                        if f == *i {
-                            t.push_str(moved.as_deref().unwrap_or(""));
-                        }
-                        (code, v, t)
-                    } else if v.date == p.planned {
-                        let why_onsite = notes.get(&p.id).map_or("需现场检查", String::as_str);
-                        let alone = slot
-                            .alone_note
-                            .as_deref()
-                            .unwrap_or("时间窗口内无可合并的检查");
-                        (
-                            ReasonCode::KeepAsPlanned,
-                            v,
-                            text::keep_text(p, v.date, why_onsite, alone),
-                        )
-                    } else {
-                        self.reschedule(p, slot)
-                    }
-                }
-            };
-            let on_site = visit.on_site();
-            let mut t = body;
-            if on_site {
-                t.push_str(text::accompany_note(p, visit.accompanied));
-            }
-            out.push(Suggestion {
-                plan: p.id,
-                action: code.action(),
-                visit: Some(visit.id),
-                date: Some(visit.date),
-                reason: Reason { code, text: t },
-                duplicates: Vec::new(),
-                accompanied: on_site && visit.accompanied,
-            });
-        }
-        let visits = self
-            .slots
-            .into_iter()
-            .filter(|s| s.merged_into.is_none() && (!s.booked || s.changed))
-            .map(|s| s.visit)
-            .collect();
-        (out, visits)
-    }
-
-    /// The reason of a plan alone on another day than planned.
-    fn reschedule<'v>(&self, p: &Plan, slot: &'v Slot) -> (ReasonCode, &'v Visit, String) {
-        let v = &slot.visit;
-        if let Some(RequestKind::Postpone { window, reason }) =
-            slot.postponed_by.as_ref().map(|r| &r.kind)
-        {
-            let r = slot.postponed_by.as_ref().map_or(0, |r| r.id);
-            let mut t = format!(
-                "企业申请{}期间（{}至{}，申请#{}）暂缓现场检查，原定{}调整至{}",
-                reason.zh(),
-                window.start.zh(),
-                window.end.zh(),
-                r,
-                p.planned.zh(),
-                v.date.zh()
-            );
-            if let Some(why) = slot.moved {
-                t.push_str(&format!("（{}，再顺延）", why.zh()));
-            }
-            return (ReasonCode::RescheduleRequest, v, t);
-        }
-        let code = slot.moved.unwrap_or(ReasonCode::RescheduleWeek);
-        let inside = if p.window.contains(v.date) {
-            "在原计划窗口内"
-        } else {
-            "超出原计划窗口，请部门确认"
-        };
-        let (from, to) = (p.planned.zh(), v.date.zh());
-        let t = match code {
-            ReasonCode::RescheduleMonth => format!(
-                "{}月现场检查已达{}次，原定{from}调整至{to}（{inside}）",
-                p.planned.month(),
-                self.rules.month_cap(self.target),
-            ),
-            ReasonCode::RescheduleRequest => {
-                format!("企业申请暂缓期间不安排现场检查，原定{from}调整至{to}（{inside}）")
-            }
-            _ => format!("原定{from}所在周已有现场检查，调整至{to}（{inside}）"),
-        };
-        (code, v, t)
-    }
 }

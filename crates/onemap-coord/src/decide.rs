@@ -6,7 +6,7 @@
 //! still applies). A plan with no decision is taken as accepted, so the
 //! suggestions stand unless someone objects.
 
-use crate::coordinate::{absorb, empty_visit};
+use crate::checks::{absorb, empty_visit};
 use crate::suggestion::Action;
 use crate::{
     Batch, CoordError, Coordination, Mode, Plan, PlanSubject, Purpose, Request, RequestKind,

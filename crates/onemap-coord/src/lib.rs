@@ -1,11 +1,13 @@
 //! Coordination of enterprise inspections and school visits (issue 17).
 #[macro_use]
 mod catalog;
+mod checks;
 mod coordinate;
 mod date;
 mod decide;
 pub mod demo;
 mod error;
+mod explain;
 mod figures;
 mod model;
 mod push;
