@@ -56,7 +56,11 @@ pub(crate) fn absorb(v: &mut Visit, p: &Plan, window: Window) {
 /// The records a plan duplicates: for every subject, the latest record
 /// within `duplicate_days` before the plan, with nothing found. None when a
 /// subject is mandatory, the plan urgent, or any subject lacks such a record.
-pub(crate) fn duplicates<'a>(p: &Plan, history: &[&'a Record], rules: &Rules) -> Option<Vec<&'a Record>> {
+pub(crate) fn duplicates<'a>(
+    p: &Plan,
+    history: &[&'a Record],
+    rules: &Rules,
+) -> Option<Vec<&'a Record>> {
     if p.urgent || p.has_mandatory() {
         return None;
     }
@@ -86,11 +90,15 @@ pub(crate) fn online_check(p: &Plan, history: &[&Record], rules: &Rules) -> Resu
     if !on_site.is_empty() {
         return Err(format!("{}需现场查看", text::subjects_zh(on_site)));
     }
-    if let Some(r) = history.iter().find(|r| {
-        r.finding.is_some()
-            && p.subjects.iter().any(|s| s.subject == r.subject)
-            && (0..=rules.finding_days).contains(&p.planned.since(r.date))
-    }) {
+    if let Some(r) = history
+        .iter()
+        .filter(|r| {
+            r.finding.is_some()
+                && p.subjects.iter().any(|s| s.subject == r.subject)
+                && (0..=rules.finding_days).contains(&p.planned.since(r.date))
+        })
+        .max_by_key(|r| (r.date, r.id))
+    {
         return Err(format!(
             "{}于{}发现问题（记录#{}），需现场复查",
             r.subject.zh(),
@@ -144,4 +152,3 @@ pub(crate) fn feasible<'a>(p: &'a Plan, from: Date, blocks: &[&'a Request]) -> C
         postponed_by,
     }
 }
-

@@ -446,5 +446,4 @@ impl<'a> TargetRun<'a, '_> {
         v.requests.push(r.id);
         self.slots[i].changed = true;
     }
-
 }

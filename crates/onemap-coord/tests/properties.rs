@@ -164,11 +164,19 @@ fn check(batch: &Batch, c: &Coordination, rules: &Rules) -> Result<(), TestCaseE
             // Cancelled: in no visit, nothing mandatory, each subject a
             // duplicate of a recent record with nothing found.
             prop_assert!(vs.is_empty(), "cancelled plan {} is in a visit", p.id);
-            prop_assert!(!p.has_mandatory(), "plan {} with a mandatory subject cancelled", p.id);
+            prop_assert!(
+                !p.has_mandatory(),
+                "plan {} with a mandatory subject cancelled",
+                p.id
+            );
             prop_assert!(!p.urgent);
             for sub in &p.subjects {
-                let r = batch.history.iter().find(|r| s.duplicates.contains(&r.id) && r.subject == sub.subject);
-                prop_assert!(r.is_some_and(|r| r.finding.is_none() && r.target == p.target
+                let r = batch
+                    .history
+                    .iter()
+                    .find(|r| s.duplicates.contains(&r.id) && r.subject == sub.subject);
+                prop_assert!(r.is_some_and(|r| r.finding.is_none()
+                    && r.target == p.target
                     && p.planned.since(r.date) <= rules.duplicate_days));
             }
             continue;
@@ -182,7 +190,13 @@ fn check(batch: &Batch, c: &Coordination, rules: &Rules) -> Result<(), TestCaseE
         // ones as mandatory.
         for sub in &p.subjects {
             let got = v.subjects.iter().find(|x| x.subject == sub.subject);
-            prop_assert!(got.is_some(), "visit {} drops {} of plan {}", v.id, sub.subject, p.id);
+            prop_assert!(
+                got.is_some(),
+                "visit {} drops {} of plan {}",
+                v.id,
+                sub.subject,
+                p.id
+            );
             prop_assert!(!sub.mandatory || got.is_some_and(|g| g.mandatory));
         }
         prop_assert!(v.departments.contains(&p.department));
@@ -192,7 +206,9 @@ fn check(batch: &Batch, c: &Coordination, rules: &Rules) -> Result<(), TestCaseE
                 prop_assert!(p.risk == Risk::Low && !p.urgent);
                 prop_assert!(p.subjects.iter().all(|x| x.subject.online_ok()));
             }
-            Action::Merge => prop_assert!(v.on_site() && (v.plans.len() >= 2 || !v.requests.is_empty())),
+            Action::Merge => {
+                prop_assert!(v.on_site() && (v.plans.len() >= 2 || !v.requests.is_empty()))
+            }
             Action::Keep => {
                 prop_assert!(v.on_site());
                 prop_assert_eq!(v.date, p.planned);
@@ -207,14 +223,28 @@ fn check(batch: &Batch, c: &Coordination, rules: &Rules) -> Result<(), TestCaseE
             prop_assert!(v.date >= batch.from || p.urgent);
             prop_assert_eq!(s.accompanied, v.accompanied);
             // The town goes only where a plan asked and is high-risk or urgent.
-            prop_assert_eq!(v.accompanied, v.plans.iter().any(|id| plans.get(id).is_some_and(|q| town_accompanies(q))));
+            prop_assert_eq!(
+                v.accompanied,
+                v.plans
+                    .iter()
+                    .any(|id| plans.get(id).is_some_and(|q| town_accompanies(q)))
+            );
         }
     }
     // Visits hold only this batch's plans, and at most the rules' team.
     for v in &c.visits {
         prop_assert!(v.plans.iter().all(|id| plans.contains_key(id)));
         prop_assert!(v.departments.len() <= rules.max_departments.max(1));
-        prop_assert!(v.subjects.len() <= rules.max_subjects.max(v.plans.iter().map(|id| plans[id].subjects.len()).max().unwrap_or(1)));
+        prop_assert!(
+            v.subjects.len()
+                <= rules.max_subjects.max(
+                    v.plans
+                        .iter()
+                        .map(|id| plans[id].subjects.len())
+                        .max()
+                        .unwrap_or(1)
+                )
+        );
         for a in &v.subjects {
             for b in &v.subjects {
                 prop_assert!(compatible(a.subject, b.subject) || v.plans.len() == 1);
@@ -232,12 +262,22 @@ fn check(batch: &Batch, c: &Coordination, rules: &Rules) -> Result<(), TestCaseE
         for (i, a) in vs.iter().enumerate() {
             for b in &vs[i + 1..] {
                 if a.date.week() == b.date.week() {
-                    prop_assert!(a.fixed() || b.fixed(), "{t:?}: visits {} and {} in one week", a.id, b.id);
+                    prop_assert!(
+                        a.fixed() || b.fixed(),
+                        "{t:?}: visits {} and {} in one week",
+                        a.id,
+                        b.id
+                    );
                 }
             }
             for r in batch.requests.iter().filter(|r| r.target == *t) {
                 if let RequestKind::Postpone { window, .. } = r.kind {
-                    prop_assert!(a.fixed() || !window.contains(a.date), "visit {} in postponement {}", a.id, r.id);
+                    prop_assert!(
+                        a.fixed() || !window.contains(a.date),
+                        "visit {} in postponement {}",
+                        a.id,
+                        r.id
+                    );
                 }
             }
         }
@@ -248,7 +288,10 @@ fn check(batch: &Batch, c: &Coordination, rules: &Rules) -> Result<(), TestCaseE
             e.1 += usize::from(v.fixed());
         }
         for (all, fixed) in months.values() {
-            prop_assert!(*all <= rules.month_cap(*t).max(*fixed), "{t:?}: {all} visits in a month");
+            prop_assert!(
+                *all <= rules.month_cap(*t).max(*fixed),
+                "{t:?}: {all} visits in a month"
+            );
         }
     }
     Ok(())
@@ -343,31 +386,65 @@ fn bad_batches_are_errors_not_panics() {
         target: Target::Enterprise(1),
         window: Window::new(s, s.add(9)).unwrap(),
         planned: s.add(2),
-        subjects: vec![PlanSubject { subject: Subject::FireSafety, mandatory: true }],
+        subjects: vec![PlanSubject {
+            subject: Subject::FireSafety,
+            mandatory: true,
+        }],
         risk: Risk::Medium,
         urgent: false,
         accompanied: false,
     };
-    let batch = |plans: Vec<Plan>| Batch { from: s, plans, requests: vec![], history: vec![], booked: vec![], first_visit_id: 1 };
+    let batch = |plans: Vec<Plan>| Batch {
+        from: s,
+        plans,
+        requests: vec![],
+        history: vec![],
+        booked: vec![],
+        first_visit_id: 1,
+    };
     assert!(coordinate(&batch(vec![plan.clone()]), &rules).is_ok());
-    assert_eq!(coordinate(&batch(vec![plan.clone(), plan.clone()]), &rules), Err(CoordError::DuplicatePlan(1)));
+    assert_eq!(
+        coordinate(&batch(vec![plan.clone(), plan.clone()]), &rules),
+        Err(CoordError::DuplicatePlan(1))
+    );
     let mut early = plan.clone();
     early.planned = s.add(-1);
     early.window.start = s.add(-5);
-    assert!(matches!(coordinate(&batch(vec![early]), &rules), Err(CoordError::BadPlan { plan: 1, .. })));
+    assert!(matches!(
+        coordinate(&batch(vec![early]), &rules),
+        Err(CoordError::BadPlan { plan: 1, .. })
+    ));
     let mut outside = plan.clone();
     outside.planned = s.add(20);
-    assert!(matches!(coordinate(&batch(vec![outside]), &rules), Err(CoordError::BadPlan { .. })));
+    assert!(matches!(
+        coordinate(&batch(vec![outside]), &rules),
+        Err(CoordError::BadPlan { .. })
+    ));
     let mut wrong = plan.clone();
     wrong.subjects[0].subject = Subject::Labour;
-    let e = coordinate(&batch(vec![wrong]), &rules).unwrap_err().to_string();
+    let e = coordinate(&batch(vec![wrong]), &rules)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("not planned by fire"), "{e}");
     let mut none = plan.clone();
     none.subjects.clear();
     assert!(coordinate(&batch(vec![none]), &rules).is_err());
     let mut inverted = plan;
-    inverted.window = Window { start: s.add(5), end: s };
+    inverted.window = Window {
+        start: s.add(5),
+        end: s,
+    };
     assert!(coordinate(&batch(vec![inverted]), &rules).is_err());
     let c = coordinate(&batch(vec![]), &rules).unwrap();
-    assert_eq!(apply(&batch(vec![]), &c, &[Decision { plan: 7, accept: true }]), Err(CoordError::UnknownPlan(7)));
+    assert_eq!(
+        apply(
+            &batch(vec![]),
+            &c,
+            &[Decision {
+                plan: 7,
+                accept: true
+            }]
+        ),
+        Err(CoordError::UnknownPlan(7))
+    );
 }
