@@ -125,18 +125,18 @@ pub(crate) fn feasible<'a>(p: &'a Plan, from: Date, blocks: &[&'a Request]) -> C
         };
         let bw = b.window();
         let after = (bw.end < w.end).then(|| Window {
-            start: bw.end.add(1),
+            start: bw.end.plus(1),
             end: w.end,
         });
         let before = (bw.start > w.start).then(|| Window {
             start: w.start,
-            end: bw.start.add(-1),
+            end: bw.start.plus(-1),
         });
         if bw.contains(preferred) {
             postponed_by = Some(*b);
             w = after.or(before).unwrap_or(Window {
-                start: bw.end.add(1),
-                end: bw.end.add(p.window.len()),
+                start: bw.end.plus(1),
+                end: bw.end.plus(p.window.len()),
             });
             preferred = if preferred < w.start { w.start } else { w.end };
         } else if preferred < bw.start {

@@ -159,6 +159,10 @@ pub fn coordinate(batch: &Batch, rules: &Rules) -> Result<Coordination, CoordErr
     })
 }
 
+/// A day for a group, its ranking key (most members, nearest the first
+/// plan's own day, earliest), its members and why one did not fit.
+type Choice = ((usize, i32, Date), Vec<usize>, Option<String>);
+
 pub(crate) struct TargetRun<'a, 'r> {
     pub target: Target,
     pub from: Date,
@@ -329,7 +333,7 @@ impl<'a> TargetRun<'a, '_> {
         let mut rest: Vec<usize> = (0..cands.len()).collect();
         while let Some(&first) = rest.first() {
             let c = &cands[first];
-            let mut best: Option<((usize, i32, Date), Vec<usize>, Option<String>)> = None;
+            let mut best: Option<Choice> = None;
             for x in c.window.days() {
                 if blocks.iter().any(|b| b.window().contains(x)) {
                     continue;
@@ -416,7 +420,7 @@ impl<'a> TargetRun<'a, '_> {
             Some(w) => w,
             None => Window {
                 start: self.from,
-                end: self.from.add(13),
+                end: self.from.plus(13),
             },
         };
         let subject = [crate::PlanSubject {

@@ -42,7 +42,7 @@ impl Date {
     }
 
     /// The date `n` days later (earlier when negative).
-    pub fn add(self, n: i32) -> Date {
+    pub fn plus(self, n: i32) -> Date {
         Date(self.0.saturating_add(n))
     }
 
@@ -186,7 +186,7 @@ impl Window {
     /// The days in order.
     pub fn days(&self) -> impl Iterator<Item = Date> {
         let s = self.start;
-        (0..self.len()).map(move |i| s.add(i))
+        (0..self.len()).map(move |i| s.plus(i))
     }
 }
 
@@ -201,10 +201,10 @@ mod tests {
         assert_eq!(d.ymd(), (2023, 3, 6));
         assert_eq!(d.zh(), "3月6日");
         // 2023-03-06 is a Monday: it starts a week, the Sunday before ends one.
-        assert_eq!(d.week(), d.add(6).week());
-        assert_eq!(d.week(), d.add(-1).week() + 1);
+        assert_eq!(d.week(), d.plus(6).week());
+        assert_eq!(d.week(), d.plus(-1).week() + 1);
         assert_eq!(
-            Date::from_ymd(2024, 2, 29).unwrap().add(1).to_string(),
+            Date::from_ymd(2024, 2, 29).unwrap().plus(1).to_string(),
             "2024-03-01"
         );
         for bad in [

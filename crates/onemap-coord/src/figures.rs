@@ -28,7 +28,7 @@ impl Counts {
         (self.before > 0).then(|| (self.after as f64 - self.before as f64) / self.before as f64)
     }
 
-    fn add(&mut self, other: Counts) {
+    fn accumulate(&mut self, other: Counts) {
         self.before += other.before;
         self.after += other.after;
     }
@@ -232,11 +232,11 @@ pub fn figures(demo: &Demo, run: &YearRun, scope: Scope) -> Figures {
 }
 
 fn merge(into: &mut MonthFigures, add: &MonthFigures) {
-    into.onsite.add(add.onsite);
-    into.onsite_large.add(add.onsite_large);
-    into.accompanied.add(add.accompanied);
-    into.accompanied_large.add(add.accompanied_large);
-    into.school_visits.add(add.school_visits);
+    into.onsite.accumulate(add.onsite);
+    into.onsite_large.accumulate(add.onsite_large);
+    into.accompanied.accumulate(add.accompanied);
+    into.accompanied_large.accumulate(add.accompanied_large);
+    into.school_visits.accumulate(add.school_visits);
     into.online += add.online;
 }
 

@@ -146,11 +146,11 @@ impl Spacer {
         let w = v.window;
         let mut inside: Vec<Date> = w.days().filter(|&x| x != d0 && x >= self.from).collect();
         inside.sort_by_key(|&x| ((x.since(d0)).abs(), x < d0));
-        let after_start = w.end.add(1).max(self.from);
-        let horizon = self.last.max(after_start).add(70);
+        let after_start = w.end.plus(1).max(self.from);
+        let horizon = self.last.max(after_start).plus(70);
         let found = inside
             .into_iter()
-            .chain((0..=horizon.since(after_start)).map(|k| after_start.add(k)))
+            .chain((0..=horizon.since(after_start)).map(|k| after_start.plus(k)))
             .find(|&x| self.clash(x, v).is_none());
         if let Some(x) = found {
             slots[i].visit.date = x;

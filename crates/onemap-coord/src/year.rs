@@ -109,7 +109,7 @@ pub fn run_year(demo: &Demo, rules: &Rules, policy: &YearPolicy) -> Result<YearR
         } else {
             Date::month_start(year, m + 1)?
         };
-        let horizon = from.add(policy.lookahead_days.max(31));
+        let horizon = from.plus(policy.lookahead_days.max(31));
         let last = m == 12;
         let batch = Batch {
             from,
@@ -203,8 +203,14 @@ fn make_record(demo: &Demo, v: &Visit, subject: Subject, id: u64) -> Option<Reco
         Target::Enterprise(e) => 0.06 + 0.20 * unit(seed, 20, e),
         Target::School(_) => 0.04,
     } * if v.on_site() { 1.0 } else { 0.5 };
+    // Keyed by what the visit is (whom, which day, which subject), not by
+    // ids that depend on the rest of the city.
     let idx = Subject::ALL.iter().position(|s| *s == subject).unwrap_or(0) as u64;
-    let key = v.id * 64 + idx;
+    let who = match v.target {
+        Target::Enterprise(e) => e * 2,
+        Target::School(s) => s * 2 + 1,
+    };
+    let key = mix(who, 24, (v.date.days() as u64) * 64 + idx);
     let findings = subject.findings();
     let finding = (!findings.is_empty() && unit(seed, 21, key) < chance).then(|| {
         let k = if unit(seed, 22, key) < 0.65 {
@@ -242,17 +248,17 @@ fn self_checks(pushes: &mut Pushes, seed: u64, end: Date) -> Result<(), CoordErr
     for p in pushes.pushes.iter_mut() {
         let ids: Vec<u64> = p.checks.iter().map(|c| c.enterprise).collect();
         for e in ids {
-            let key = p.id * 1_000_003 + e;
+            let key = mix(p.source, 34, (p.date.days() as u64) << 24 ^ e);
             if unit(seed, 30, key) >= 0.85 {
                 continue;
             }
-            let checked = p.date.add(3 + (mix(seed, 31, key) % 12) as i32);
+            let checked = p.date.plus(3 + (mix(seed, 31, key) % 12) as i32);
             if checked > end {
                 continue;
             }
             p.set_status(e, SelfCheckStatus::SelfChecked, checked)?;
             if unit(seed, 32, key) < 0.4 {
-                let fixed = checked.add(7 + (mix(seed, 33, key) % 24) as i32);
+                let fixed = checked.plus(7 + (mix(seed, 33, key) % 24) as i32);
                 if fixed <= end {
                     p.set_status(e, SelfCheckStatus::Rectified, fixed)?;
                 }

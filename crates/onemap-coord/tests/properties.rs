@@ -64,14 +64,14 @@ prop_compose! {
                 chosen.push(PlanSubject { subject: s, mandatory });
             }
         }
-        let s = from().add(start);
-        let window = Window::new(s, s.add(len - 1)).unwrap();
+        let s = from().plus(start);
+        let window = Window::new(s, s.plus(len - 1)).unwrap();
         Plan {
             id: 0,
             department: dept(*kind),
             target: target(t),
             window,
-            planned: s.add(at % len),
+            planned: s.plus(at % len),
             subjects: chosen,
             risk: [Risk::Low, Risk::Medium, Risk::High][risk as usize],
             urgent,
@@ -88,8 +88,8 @@ prop_compose! {
         len in 1i32..40,
         subject in 0usize..64,
     ) -> Request {
-        let s = from().add(start);
-        let window = Window::new(s, s.add(len - 1)).unwrap();
+        let s = from().plus(start);
+        let window = Window::new(s, s.plus(len - 1)).unwrap();
         let subject = Subject::ALL[subject % Subject::ALL.len()];
         let target = target(t);
         let kind = match (kind, target) {
@@ -114,7 +114,7 @@ prop_compose! {
             target: target(t),
             department: dept(subject.department()),
             subject,
-            date: from().add(-ago),
+            date: from().plus(-ago),
             online: false,
             finding: finding.then(|| Finding { subject, code: "x".into(), text: "问题".into() }),
         }
@@ -384,8 +384,8 @@ fn bad_batches_are_errors_not_panics() {
         id: 1,
         department: dept(DeptKind::Fire),
         target: Target::Enterprise(1),
-        window: Window::new(s, s.add(9)).unwrap(),
-        planned: s.add(2),
+        window: Window::new(s, s.plus(9)).unwrap(),
+        planned: s.plus(2),
         subjects: vec![PlanSubject {
             subject: Subject::FireSafety,
             mandatory: true,
@@ -408,14 +408,14 @@ fn bad_batches_are_errors_not_panics() {
         Err(CoordError::DuplicatePlan(1))
     );
     let mut early = plan.clone();
-    early.planned = s.add(-1);
-    early.window.start = s.add(-5);
+    early.planned = s.plus(-1);
+    early.window.start = s.plus(-5);
     assert!(matches!(
         coordinate(&batch(vec![early]), &rules),
         Err(CoordError::BadPlan { plan: 1, .. })
     ));
     let mut outside = plan.clone();
-    outside.planned = s.add(20);
+    outside.planned = s.plus(20);
     assert!(matches!(
         coordinate(&batch(vec![outside]), &rules),
         Err(CoordError::BadPlan { .. })
@@ -431,7 +431,7 @@ fn bad_batches_are_errors_not_panics() {
     assert!(coordinate(&batch(vec![none]), &rules).is_err());
     let mut inverted = plan;
     inverted.window = Window {
-        start: s.add(5),
+        start: s.plus(5),
         end: s,
     };
     assert!(coordinate(&batch(vec![inverted]), &rules).is_err());

@@ -11,7 +11,10 @@ use std::collections::HashMap;
 
 /// Departments' city-wide campaigns, when many plans fall together:
 /// (department, first day, last day).
-const CAMPAIGNS: &[(DeptKind, (u32, u32), (u32, u32))] = &[
+/// (month, day).
+type Md = (u32, u32);
+
+const CAMPAIGNS: &[(DeptKind, Md, Md)] = &[
     (DeptKind::Emergency, (1, 5), (1, 20)),  // 春节前安全大检查
     (DeptKind::Emergency, (6, 1), (6, 30)),  // 安全生产月
     (DeptKind::Emergency, (9, 10), (9, 28)), // 国庆前安全检查
@@ -144,7 +147,7 @@ pub(super) fn month(year: i32, m: u32) -> Result<Window, CoordError> {
     let end = if m == 12 {
         Date::from_ymd(year, 12, 31)?
     } else {
-        Date::month_start(year, m + 1)?.add(-1)
+        Date::month_start(year, m + 1)?.plus(-1)
     };
     Window::new(start, end)
 }
@@ -208,10 +211,10 @@ pub(super) fn plans(
             } else if rng.random_bool(0.6) {
                 month(year, rng.random_range(1..=12))?
             } else {
-                let start = first.add(rng.random_range(0..352));
-                Window::new(start, start.add(13))?
+                let start = first.plus(rng.random_range(0..352));
+                Window::new(start, start.plus(13))?
             };
-            let planned = window.start.add(rng.random_range(0..window.len()));
+            let planned = window.start.plus(rng.random_range(0..window.len()));
             let online = subjects.iter().all(|x| x.subject.online_ok());
             let r: f64 = rng.random();
             let mut risk = if online {
@@ -237,8 +240,8 @@ pub(super) fn plans(
                 risk = risk.max(Risk::Medium);
             }
             let p_acc = match risk {
-                Risk::High => 0.75,
-                Risk::Medium => 0.5,
+                Risk::High => 0.72,
+                Risk::Medium => 0.47,
                 Risk::Low => 0.15,
             } * if e.large { 1.0 } else { 0.5 };
             let urgent = rng.random_bool(0.02);
@@ -295,12 +298,12 @@ pub(super) fn requests(
             } else {
                 (PostponeReason::Overhaul, rng.random_range(10..=30))
             };
-            let start = first.add(rng.random_range(0..365 - len));
+            let start = first.plus(rng.random_range(0..365 - len));
             out.push(Request {
                 id: ids.request(),
                 target: Target::Enterprise(e.id),
                 kind: RequestKind::Postpone {
-                    window: Window::new(start, start.add(len - 1))?,
+                    window: Window::new(start, start.plus(len - 1))?,
                     reason,
                 },
             });
@@ -308,7 +311,7 @@ pub(super) fn requests(
         if rng.random_bool(if e.large { 0.25 } else { 0.03 }) {
             let menu = menu(e);
             let subject = pick(&mut rng, &menu);
-            let start = first.add(rng.random_range(0..335));
+            let start = first.plus(rng.random_range(0..335));
             out.push(Request {
                 id: ids.request(),
                 target: Target::Enterprise(e.id),
@@ -318,7 +321,7 @@ pub(super) fn requests(
                         kind: subject.department(),
                     },
                     subject,
-                    window: Window::new(start, start.add(29))?,
+                    window: Window::new(start, start.plus(29))?,
                 },
             });
         }

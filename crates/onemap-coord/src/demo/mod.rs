@@ -31,8 +31,11 @@ pub struct DemoConfig {
     /// Plans a year for the reference town's large enterprises, together.
     pub reference_plans: u32,
     /// Plans a year for each large enterprise when the reference town is
-    /// missing or has none (a small city).
+    /// missing or holds fewer than `min_reference_large` of them (a small
+    /// city): by default the full-scale rate, 793 plans over 西天尾镇's 14.
     pub plans_per_large: f64,
+    /// Large enterprises the reference town must hold to set the rate.
+    pub min_reference_large: usize,
     /// Mean plans a year for each other enterprise.
     pub plans_per_small: f64,
 }
@@ -44,7 +47,8 @@ impl Default for DemoConfig {
             year: 2023,
             reference_town: "西天尾镇".into(),
             reference_plans: 793,
-            plans_per_large: 56.0,
+            plans_per_large: 56.6,
+            min_reference_large: 5,
             plans_per_small: 1.0,
         }
     }
@@ -55,7 +59,8 @@ impl Default for DemoConfig {
 pub struct Demo {
     pub config: DemoConfig,
     pub sites: Sites,
-    /// The reference town, when the city has it.
+    /// The reference town, when the city has it with enough large
+    /// enterprises to set the rate.
     pub reference: Option<AreaId>,
     /// Plans a year each large enterprise gets.
     pub plans_per_large: f64,
@@ -124,7 +129,9 @@ pub fn generate(sites: Sites, config: &DemoConfig) -> Result<Demo, CoordError> {
             .filter(|e| e.large && e.town == r)
             .count()
     });
-    let rate = if large_in_ref > 0 {
+    let calibrated = large_in_ref >= config.min_reference_large.max(1);
+    let reference = reference.filter(|_| calibrated);
+    let rate = if calibrated {
         f64::from(config.reference_plans) / large_in_ref as f64
     } else {
         config.plans_per_large
@@ -198,9 +205,9 @@ fn dates(
     let first = Date::year_start(year)?;
     let last = Date::from_ymd(year, 12, 31)?;
     let s = Date::from_ymd(year, m1, d1)?
-        .add(shift)
+        .plus(shift)
         .max(first)
         .min(last);
-    let e = Date::from_ymd(year, m2, d2)?.add(shift).max(s).min(last);
+    let e = Date::from_ymd(year, m2, d2)?.plus(shift).max(s).min(last);
     Window::new(s, e)
 }

@@ -79,7 +79,7 @@ pub(super) fn plans(
                     },
                     target: Target::School(school.id),
                     window,
-                    planned: window.start.add(rng.random_range(0..window.len())),
+                    planned: window.start.plus(rng.random_range(0..window.len())),
                     subjects: vec![PlanSubject { subject, mandatory }],
                     risk,
                     // A complaint (a canteen, a fire exit) makes an inspection urgent; a talk never is.
@@ -147,7 +147,7 @@ pub(super) fn requests(
             let w = dates(cfg.year, a, b, 0)?;
             let date = w
                 .start
-                .add((mix(cfg.seed, 8 + k as u64, school.id) % w.len() as u64) as i32);
+                .plus((mix(cfg.seed, 8 + k as u64, school.id) % w.len() as u64) as i32);
             out.push(Request {
                 id: ids.request(),
                 target: Target::School(school.id),
