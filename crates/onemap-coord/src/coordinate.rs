@@ -143,6 +143,7 @@ pub fn coordinate(batch: &Batch, rules: &Rules) -> Result<Coordination, CoordErr
             slots: Vec::new(),
             how: BTreeMap::new(),
             notes: HashMap::new(),
+            postponed: HashMap::new(),
         };
         run.run(&input.plans, &input.requests, &input.history, &input.booked);
         let (s, v) = run.finish(&input.plans);
@@ -173,6 +174,8 @@ pub(crate) struct TargetRun<'a, 'r> {
     /// Why each on-site plan could not go online, for its reason if it
     /// stays alone.
     pub notes: HashMap<u64, String>,
+    /// The postponement that moved each on-site plan's window, if any.
+    pub postponed: HashMap<u64, &'a Request>,
 }
 
 impl<'a> TargetRun<'a, '_> {
@@ -250,13 +253,29 @@ impl<'a> TargetRun<'a, '_> {
             }
             match online_check(p, history, self.rules) {
                 Ok(()) => {
-                    let i = self.new_slot(p.planned, Mode::Online, Purpose::Inspection, p.window);
+                    // One submission of documents serves every online check
+                    // of the target whose window holds its day.
+                    let shared = (0..self.slots.len()).find(|&i| {
+                        let v = &self.slots[i].visit;
+                        v.mode == Mode::Online
+                            && p.window.contains(v.date)
+                            && v.can_take(p.department, &p.subjects, self.rules).is_ok()
+                    });
+                    let i = match shared {
+                        Some(i) => i,
+                        None => {
+                            self.new_slot(p.planned, Mode::Online, Purpose::Inspection, p.window)
+                        }
+                    };
                     absorb(&mut self.slots[i].visit, p, p.window);
                     self.how.insert(p.id, How::Online(i));
                 }
                 Err(why) => {
                     let c = feasible(p, self.from, &blocks);
                     self.notes.insert(p.id, why);
+                    if let Some(r) = c.postponed_by {
+                        self.postponed.insert(p.id, r);
+                    }
                     cands.push(c);
                 }
             }
@@ -353,9 +372,6 @@ impl<'a> TargetRun<'a, '_> {
                 absorb(&mut self.slots[i].visit, cands[m].plan, cands[m].window);
                 self.how
                     .insert(cands[m].plan.id, How::Group(i, members.len()));
-            }
-            if let Some(r) = c.postponed_by {
-                self.slots[i].postponed_by = Some(r.clone());
             }
             self.slots[i].alone_note = note;
             rest.retain(|j| !members.contains(j));

@@ -4,7 +4,7 @@
 use crate::coordinate::{How, TargetRun};
 use crate::schedule::Slot;
 use crate::suggestion::{self as text, Action, Reason, ReasonCode, Suggestion};
-use crate::{Plan, RequestKind, Visit};
+use crate::{Plan, Visit};
 use std::collections::HashMap;
 
 impl<'a> TargetRun<'a, '_> {
@@ -41,7 +41,17 @@ impl<'a> TargetRun<'a, '_> {
                 }
                 How::Online(i) => {
                     let v = &self.slots[*i].visit;
-                    (ReasonCode::OnlineLowRisk, v, text::online_text(p, v.date))
+                    let mut t = text::online_text(p, v.date);
+                    let others: Vec<String> = v
+                        .plans
+                        .iter()
+                        .filter(|id| **id != p.id)
+                        .map(|id| format!("计划#{id}"))
+                        .collect();
+                    if !others.is_empty() {
+                        t.push_str(&format!("；与{}一并提交材料", others.join("、")));
+                    }
+                    (ReasonCode::OnlineLowRisk, v, t)
                 }
                 How::Urgent(i) => {
                     let v = &self.slots[resolve(*i)].visit;
@@ -110,6 +120,9 @@ impl<'a> TargetRun<'a, '_> {
             };
             let on_site = visit.on_site();
             let mut t = body;
+            if let (Action::Merge, Some(r)) = (code.action(), self.postponed.get(&p.id)) {
+                t.push_str(&format!("；{}，本计划顺延后合并", text::postponed_text(r)));
+            }
             if on_site {
                 t.push_str(text::accompany_note(p, visit.accompanied));
             }
@@ -135,16 +148,10 @@ impl<'a> TargetRun<'a, '_> {
     /// The reason of a plan alone on another day than planned.
     fn reschedule<'v>(&self, p: &Plan, slot: &'v Slot) -> (ReasonCode, &'v Visit, String) {
         let v = &slot.visit;
-        if let Some(RequestKind::Postpone { window, reason }) =
-            slot.postponed_by.as_ref().map(|r| &r.kind)
-        {
-            let r = slot.postponed_by.as_ref().map_or(0, |r| r.id);
+        if let Some(r) = self.postponed.get(&p.id) {
             let mut t = format!(
-                "企业申请{}期间（{}至{}，申请#{}）暂缓现场检查，原定{}调整至{}",
-                reason.zh(),
-                window.start.zh(),
-                window.end.zh(),
-                r,
+                "{}，原定{}调整至{}",
+                text::postponed_text(r),
                 p.planned.zh(),
                 v.date.zh()
             );

@@ -21,8 +21,6 @@ pub(crate) struct Slot {
     pub merged_into: Option<usize>,
     /// Why spacing moved it, if it did.
     pub moved: Option<ReasonCode>,
-    /// The postponement that moved its first plan.
-    pub postponed_by: Option<Request>,
     /// Why its first plan found no partner.
     pub alone_note: Option<String>,
 }
@@ -35,7 +33,6 @@ impl Slot {
             changed: false,
             merged_into: None,
             moved: None,
-            postponed_by: None,
             alone_note: None,
         }
     }

@@ -109,6 +109,20 @@ pub fn cancel_text(plan: &Plan, records: &[&Record]) -> String {
     )
 }
 
+/// `企业申请搬迁期间（3月15日至5月7日，申请#58）暂缓现场检查`.
+pub fn postponed_text(r: &crate::Request) -> String {
+    match &r.kind {
+        crate::RequestKind::Postpone { window, reason } => format!(
+            "企业申请{}期间（{}至{}，申请#{}）暂缓现场检查",
+            reason.zh(),
+            window.start.zh(),
+            window.end.zh(),
+            r.id
+        ),
+        _ => format!("企业申请暂缓现场检查（申请#{}）", r.id),
+    }
+}
+
 /// The sentence of a plan moved online.
 pub fn online_text(plan: &Plan, date: Date) -> String {
     format!(
@@ -174,6 +188,13 @@ pub fn merge_text(code: ReasonCode, plan: &Plan, visit: &Visit, partners: &[&Pla
             visit.date.zh(),
             visit.id,
             with,
+            covers
+        ),
+        _ if visit.departments.len() < 2 => format!(
+            "与{}同一对象、检查时间重叠，合并为{}一次检查（检查#{}），一次进门检查{}",
+            with,
+            visit.date.zh(),
+            visit.id,
             covers
         ),
         _ => format!(

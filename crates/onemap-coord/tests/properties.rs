@@ -200,6 +200,15 @@ fn check(batch: &Batch, c: &Coordination, rules: &Rules) -> Result<(), TestCaseE
             prop_assert!(!sub.mandatory || got.is_some_and(|g| g.mandatory));
         }
         prop_assert!(v.departments.contains(&p.department));
+        // Outside the plan's window only when the reason says why.
+        if !p.window.contains(v.date) && s.action != Action::Reschedule {
+            prop_assert!(
+                s.reason.text.contains("暂缓") || s.reason.text.contains("调整至"),
+                "plan {} moved out of its window without a word: {}",
+                p.id,
+                s.reason.text
+            );
+        }
         match s.action {
             Action::Online => {
                 prop_assert_eq!(v.mode, Mode::Online);
