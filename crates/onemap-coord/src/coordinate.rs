@@ -1,29 +1,7 @@
 //! The coordinator: for each plan of a batch, one suggestion with its
 //! reason, and the visits that carry the plans out.
 //!
-//! Each enterprise or school is coordinated on its own, its plans in
-//! (planned day, id) order, by rules applied in a fixed order so the same
-//! batch always gives the same answer:
-//!
-//! 1. an urgent plan is kept on its day;
-//! 2. cancel: every subject was checked within [`Rules::duplicate_days`]
-//!    with nothing found, and no subject is mandatory;
-//! 3. a school's own event takes the plans of the department it invited;
-//! 4. online: low risk, every subject checkable from documents, no recent
-//!    finding on them;
-//! 5. the rest are on-site: each joins a visit already fixed in its window
-//!    (booked earlier, urgent, a school's event) when the subjects fit, or is
-//!    grouped with the plans whose windows share a day (the day that groups
-//!    the most, nearest the plan's own) — a joint inspection;
-//! 6. spacing ([`crate::schedule`]): at most one on-site visit a week and
-//!    [`Rules::month_cap`] a month, none in a postponement the enterprise
-//!    asked for; a visit that breaks this joins the visit of that week when
-//!    it can, else moves to the nearest free day (inside its window first);
-//! 7. guidance requests ride along with a visit of their department, or get
-//!    a visit of their own, spaced the same way.
-//!
-//! Mandatory subjects are never dropped: a plan holding one is never
-//! cancelled, and every other action carries all its subjects into a visit.
+//! The rules are listed on [`coordinate`].
 
 use crate::checks::{absorb, duplicates, empty_visit, feasible, online_check, Cand};
 use crate::schedule::{Slot, Spacer};
@@ -78,6 +56,33 @@ pub(crate) enum How<'a> {
 
 /// Coordinates a batch. Fails on a batch that does not hold together (a
 /// plan id twice, a plan planned before `from`, an inverted window …).
+///
+/// Each enterprise or school is coordinated on its own, its plans in
+/// (planned day, id) order, by rules applied in a fixed order so the same
+/// batch always gives the same answer:
+///
+/// 1. an urgent plan is kept on its day;
+/// 2. cancel: every subject was checked within [`Rules::duplicate_days`]
+///    with nothing found, and no subject is mandatory;
+/// 3. a school's own event takes the plans of the department it invited;
+/// 4. online: low risk, every subject checkable from documents, no recent
+///    finding on them (a target's online checks share one submission when
+///    their windows allow);
+/// 5. the rest are on-site: each joins a visit already fixed in its window
+///    (booked earlier, urgent, a school's event) when the subjects fit, or is
+///    grouped with the plans whose windows share a day (the day that groups
+///    the most, nearest the plan's own) — a joint inspection;
+/// 6. spacing: at most one on-site visit a week and
+///    [`Rules::month_cap`] a month, none in a postponement the enterprise
+///    asked for; a visit that breaks this joins the visit of that week when
+///    it can, else moves to the nearest free day (inside its window first);
+/// 7. guidance requests ride along with a visit of their department, or get
+///    a visit of their own, spaced the same way;
+/// 8. the town accompanies a visit when one of its plans asked for it and
+///    is high-risk or urgent ([`crate::town_accompanies`]).
+///
+/// Mandatory subjects are never dropped: a plan holding one is never
+/// cancelled, and every other action carries all its subjects into a visit.
 pub fn coordinate(batch: &Batch, rules: &Rules) -> Result<Coordination, CoordError> {
     let mut ids = HashSet::new();
     for p in &batch.plans {

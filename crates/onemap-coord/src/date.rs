@@ -14,10 +14,10 @@ pub struct Date(i32);
 
 /// Years a [`Date`] may name: wide enough for any plan, narrow enough that
 /// day arithmetic never overflows.
-pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=2200;
+pub(crate) const YEARS: std::ops::RangeInclusive<i32> = 1970..=2200;
 
 impl Date {
-    /// The date `y-m-d`, if it exists and its year is in [`YEARS`].
+    /// The date `y-m-d`, if it exists and its year is in 1970–2200.
     pub fn from_ymd(y: i32, m: u32, d: u32) -> Result<Date, CoordError> {
         let bad = || CoordError::BadDate(format!("{y:04}-{m:02}-{d:02}"));
         if !YEARS.contains(&y) || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
