@@ -109,7 +109,7 @@ pub fn coordinate(batch: &Batch, rules: &Rules) -> Result<Coordination, CoordErr
         if !visit_ids.insert(v.id) {
             return Err(CoordError::DuplicateVisit(v.id));
         }
-        next_id = next_id.max(v.id + 1);
+        next_id = next_id.max(v.id.saturating_add(1));
     }
     #[derive(Default)]
     struct Input<'a> {
@@ -186,7 +186,7 @@ pub(crate) struct TargetRun<'a, 'r> {
 impl<'a> TargetRun<'a, '_> {
     fn new_slot(&mut self, date: Date, mode: Mode, purpose: Purpose, window: Window) -> usize {
         let id = *self.next_id;
-        *self.next_id += 1;
+        *self.next_id = self.next_id.saturating_add(1);
         self.slots.push(Slot::new(
             empty_visit(id, self.target, date, mode, purpose, window),
             false,

@@ -123,7 +123,7 @@ pub fn apply(
             Purpose::Inspection,
             p.window,
         );
-        next += 1;
+        next = next.saturating_add(1);
         absorb(&mut v, p, p.window);
         visits.push(v);
     }

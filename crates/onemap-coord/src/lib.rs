@@ -76,7 +76,7 @@ pub use figures::{
 };
 pub use model::{
     Finding, Mode, Plan, PlanSubject, PostponeReason, Purpose, Record, Request, RequestKind, Risk,
-    SchoolEvent, Target, Visit,
+    SchoolEvent, Target, Visit, MAX_WINDOW_DAYS,
 };
 pub use push::{Push, PushLevel, Pushes, SelfCheck, SelfCheckStatus};
 pub use rules::Rules;

@@ -6,6 +6,9 @@
 use crate::{CoordError, Date, Department, DeptKind, Subject, Window};
 use serde::{Deserialize, Serialize};
 
+/// The longest window a plan or a request may have: a year.
+pub const MAX_WINDOW_DAYS: i32 = 366;
+
 /// Whom a plan or a visit is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
@@ -68,6 +71,11 @@ impl Plan {
         };
         if self.window.end < self.window.start {
             return Err(bad("the window ends before it starts".into()));
+        }
+        if self.window.len() > MAX_WINDOW_DAYS {
+            return Err(bad(format!(
+                "the window is longer than {MAX_WINDOW_DAYS} days"
+            )));
         }
         if !self.window.contains(self.planned) {
             return Err(bad(format!(
@@ -168,6 +176,11 @@ impl Request {
         let w = self.window();
         if w.end < w.start {
             return Err(bad("the window ends before it starts".into()));
+        }
+        if w.len() > MAX_WINDOW_DAYS {
+            return Err(bad(format!(
+                "the window is longer than {MAX_WINDOW_DAYS} days"
+            )));
         }
         match &self.kind {
             RequestKind::Guidance {

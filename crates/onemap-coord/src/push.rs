@@ -174,7 +174,7 @@ impl Pushes {
         record: &Record,
         level: PushLevel,
     ) -> Result<Option<u64>, CoordError> {
-        let id = self.pushes.last().map_or(1, |p| p.id + 1);
+        let id = self.pushes.last().map_or(1, |p| p.id.saturating_add(1));
         let push = Push::new(id, sites, record, level)?;
         let dup = self
             .pushes

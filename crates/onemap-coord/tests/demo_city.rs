@@ -329,6 +329,15 @@ fn the_table_and_its_errors() {
         seed: 1,
     };
     let table = before_after_table(&req).unwrap();
+    // The same figures as JSON, for an API: the town's id and the year's counts.
+    let f = report(&req).unwrap();
+    let j = serde_json::to_value(&f).unwrap();
+    assert_eq!(j["scope"]["level"], "town");
+    assert_eq!(
+        j["total"]["onsite_large"]["before"],
+        f.total.onsite_large.before
+    );
+    assert_eq!(j["months"].as_array().map(Vec::len), Some(12));
     assert!(
         table.contains("西天尾镇") && table.contains("全年") && table.contains("进校园部门"),
         "{table}"

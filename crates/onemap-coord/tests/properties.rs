@@ -438,12 +438,15 @@ fn bad_batches_are_errors_not_panics() {
     let mut none = plan.clone();
     none.subjects.clear();
     assert!(coordinate(&batch(vec![none]), &rules).is_err());
-    let mut inverted = plan;
+    let mut inverted = plan.clone();
     inverted.window = Window {
         start: s.plus(5),
         end: s,
     };
     assert!(coordinate(&batch(vec![inverted]), &rules).is_err());
+    let mut long = plan;
+    long.window.end = s.plus(400);
+    assert!(coordinate(&batch(vec![long]), &rules).is_err());
     let c = coordinate(&batch(vec![]), &rules).unwrap();
     assert_eq!(
         apply(

@@ -110,9 +110,14 @@ fn large_counts(
             .map(|e| (f64::from(e.employees) / 300.0).sqrt() * (1.0 + 0.2 * f64::from(hazard(e))))
             .collect();
         let sum: f64 = w.iter().sum();
+        let (w, sum) = if sum > 0.0 && sum.is_finite() {
+            (w, sum)
+        } else {
+            (vec![1.0; list.len()], list.len() as f64)
+        };
         let shares: Vec<f64> = w.iter().map(|x| total * x / sum).collect();
         let mut n: Vec<u32> = shares.iter().map(|s| s.floor() as u32).collect();
-        let left = total as u32 - n.iter().sum::<u32>();
+        let left = (total as u32).saturating_sub(n.iter().sum::<u32>());
         let mut order: Vec<usize> = (0..list.len()).collect();
         order.sort_by(|&a, &b| {
             let (fa, fb) = (shares[a] - shares[a].floor(), shares[b] - shares[b].floor());

@@ -36,7 +36,7 @@ pub struct DemoConfig {
     pub plans_per_large: f64,
     /// Large enterprises the reference town must hold to set the rate.
     pub min_reference_large: usize,
-    /// Mean plans a year for each other enterprise.
+    /// Mean plans a year for each other enterprise (at most 30).
     pub plans_per_small: f64,
 }
 
@@ -106,7 +106,7 @@ pub fn generate(sites: Sites, config: &DemoConfig) -> Result<Demo, CoordError> {
     }
     for (what, v, max) in [
         ("plans_per_large", config.plans_per_large, 400.0),
-        ("plans_per_small", config.plans_per_small, 400.0),
+        ("plans_per_small", config.plans_per_small, 30.0),
         (
             "reference_plans",
             f64::from(config.reference_plans),
