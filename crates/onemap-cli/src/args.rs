@@ -46,6 +46,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Simulate live feeds against a running server (the fishing fleet).
     Simulate(crate::simulate::SimulateArgs),
+    /// Coordinate enterprise inspections and school visits: the demo year,
+    /// before and after, for a town, a district or the city.
+    Coordinate(crate::coordinate::CoordinateArgs),
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@
 //! line and turns it into a non-zero exit code.
 
 mod args;
+mod coordinate;
 mod deadlines;
 pub mod http;
 mod pg;
@@ -50,6 +51,7 @@ pub fn main() -> i32 {
         Command::Import(a) => pg::import(a),
         Command::Export(a) => pg::export(a),
         Command::Simulate(a) => simulate::run(a),
+        Command::Coordinate(a) => coordinate::run(a),
     };
     match result {
         Ok(code) => code,
