@@ -505,3 +505,89 @@ fn keys_tokens_and_texts_belong_to_whom_they_should() {
         (401, "unauthorized".into())
     );
 }
+
+/// `onemap simulate events` reports in its leader's grid and takes each of
+/// its events through every step of the loop, as the demo accounts would.
+#[test]
+fn the_loop_simulator_takes_its_reports_to_closed() {
+    let (_dir, city) = small_city();
+    let server = start(&city);
+    let a = server.addr.as_str();
+    let loc = get(a, "/api/locate?lon=119.0&lat=25.45").json();
+    let grid = id_of(&loc["grid"]["id"]);
+    let town = id_of(&loc["town"]["id"]);
+    let tokens = json!({
+        "leader": {"token": token(&city, "unit_leader", &format!("area:{grid}"), "模拟单元长"), "area": grid.to_string()},
+        "office": {"token": token(&city, "town_office", &format!("area:{town}"), "模拟镇街")},
+        "departments": {
+            "水务局": token(&city, "department", "department:水务局", "模拟水务局"),
+            "城管局": token(&city, "department", "department:城管局", "模拟城管局"),
+        },
+    });
+    let file = city.join("loop-tokens.json");
+    std::fs::write(&file, tokens.to_string()).unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "simulate",
+            "events",
+            "--url",
+            &format!("http://{a}"),
+            "--tokens",
+        ])
+        .arg(&file)
+        .args([
+            "--every",
+            "0.05",
+            "--pace",
+            "1",
+            "--reports",
+            "3",
+            "--seed",
+            "9",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The events it reported, from its own lines "reported #ID …".
+    let ids: Vec<u64> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("reported #"))
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "{text}");
+    for id in ids {
+        let office = tokens["office"]["token"].as_str().unwrap();
+        let e = get_as(a, &format!("/api/events/{id}"), office).json();
+        assert_eq!(e["event"]["status"], "closed", "{e}");
+        let steps: Vec<&str> = e["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["to"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                "reported",
+                "discussing",
+                "routed",
+                "handled",
+                "fed_back",
+                "closed"
+            ],
+            "{e}"
+        );
+        // Reported inside the leader's grid.
+        let [lon, lat] = [
+            e["event"]["lon"].as_f64().unwrap(),
+            e["event"]["lat"].as_f64().unwrap(),
+        ];
+        let at = get(a, &format!("/api/locate?lon={lon}&lat={lat}")).json();
+        assert_eq!(id_of(&at["grid"]["id"]), grid);
+    }
+}

@@ -133,7 +133,7 @@ pub fn run(a: EventSim) -> anyhow::Result<i32> {
     }
     // The leader's area: its box, to report at random places inside it.
     let doc = get_json(&host, &format!("/api/areas/{area}"), Some(leader))?;
-    let bbox = &doc["area"]["bbox"];
+    let bbox = &doc["bbox"];
     let b = [
         bbox["min_lon"].as_f64(),
         bbox["min_lat"].as_f64(),
