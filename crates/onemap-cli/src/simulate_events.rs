@@ -152,6 +152,7 @@ pub fn run(a: EventSim) -> anyhow::Result<i32> {
     };
     let mut reported = 0u64;
     let mut moved = 0u64;
+    let mut told = 0u64;
     let period = Duration::from_secs_f64(a.every);
     let mut next = Instant::now();
     println!(
@@ -261,7 +262,8 @@ pub fn run(a: EventSim) -> anyhow::Result<i32> {
         } else {
             next = now;
         }
-        if reported > 0 && reported.is_multiple_of(20) && moved > 0 {
+        if reported >= told + 20 {
+            told = reported;
             println!(
                 "{reported} reported, {moved} moves so far, {} open",
                 open.len()

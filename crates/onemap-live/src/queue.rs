@@ -129,7 +129,7 @@ impl Live {
                 status: e.status,
                 reported_at: e.reported_at,
                 status_at: e.status_at,
-                unit: e.unit,
+                unit: e.unit.to_string(),
             })
             .collect();
         let tiles = self.tiles();

@@ -72,7 +72,8 @@ pub enum StreamItem {
         status: onemap_core::EventStatus,
         reported_at: i64,
         status_at: i64,
-        unit: onemap_core::AreaId,
+        /// The unit's 18-digit id, as text (beyond JavaScript's exact integers).
+        unit: String,
     },
 }
 
