@@ -9,6 +9,19 @@ use onemap_index::{
 };
 use serde::Serialize;
 
+/// `--area` or `--bbox` (not both), or neither.
+fn scope_of(
+    area: Option<onemap_core::AreaId>,
+    bbox: Option<onemap_core::BBox>,
+) -> anyhow::Result<Option<Scope>> {
+    Ok(match (area, bbox) {
+        (Some(_), Some(_)) => bail!("give --area or --bbox, not both"),
+        (Some(a), None) => Some(Scope::Area(a)),
+        (None, Some(b)) => Some(Scope::BBox(b)),
+        (None, None) => None,
+    })
+}
+
 /// `println!` that returns write errors (a closed pipe) instead of panicking.
 macro_rules! out {
     ($($arg:tt)*) => {{
@@ -130,12 +143,7 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
             bbox,
         } => {
             let window = TimeWindow::between(from, to)?;
-            let scope = match (area, bbox) {
-                (Some(_), Some(_)) => bail!("give --area or --bbox, not both"),
-                (Some(a), None) => Some(Scope::Area(a)),
-                (None, Some(b)) => Some(Scope::BBox(b)),
-                (None, None) => None,
-            };
+            let scope = scope_of(area, bbox)?;
             let city = load()?;
             let report = city.event_stats(&StatsQuery {
                 group_by: by,
@@ -174,12 +182,7 @@ pub fn run(a: QueryArgs) -> anyhow::Result<i32> {
             at,
             deadlines,
         } => {
-            let scope = match (area, bbox) {
-                (Some(_), Some(_)) => bail!("give --area or --bbox, not both"),
-                (Some(a), None) => Some(Scope::Area(a)),
-                (None, Some(b)) => Some(Scope::BBox(b)),
-                (None, None) => None,
-            };
+            let scope = scope_of(area, bbox)?;
             let deadlines = deadlines.unwrap_or_default();
             let at = at.map_or_else(onemap_core::time::now, |t| t.unix());
             let city = load()?;

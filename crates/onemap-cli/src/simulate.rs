@@ -47,26 +47,7 @@ pub enum SimulateWhat {
     },
     /// Report events and move them through the loop (report, discuss,
     /// route, handle, feed back, close) as the demo accounts would.
-    Events {
-        /// The server, e.g. http://127.0.0.1:8080
-        #[arg(long)]
-        url: String,
-        /// JSON with the tokens to act with: {"leader": {"token", "area"},
-        /// "office": {"token"}, "departments": {"NAME": "token", …}}.
-        #[arg(long)]
-        tokens: std::path::PathBuf,
-        /// Seconds between rounds (a report every other round on average).
-        #[arg(long, default_value_t = 15.0)]
-        every: f64,
-        /// How many rounds a step waits, roughly (1 to 4, one in eight up to 30).
-        #[arg(long, default_value_t = 2.0)]
-        pace: f64,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Stop after this many reports, once they are all closed (default: run until stopped).
-        #[arg(long)]
-        reports: Option<u64>,
-    },
+    Events(crate::simulate_events::EventArgs),
 }
 
 /// Knots to metres per second.
@@ -175,25 +156,30 @@ pub(crate) fn error_text(status: u16, body: &[u8]) -> String {
         + &format!(" (HTTP {status})")
 }
 
+/// The `host:port` of an `http://` URL.
+pub(crate) fn host_of(url: &str) -> anyhow::Result<String> {
+    Ok(url
+        .strip_prefix("http://")
+        .ok_or_else(|| anyhow!("--url must start with http:// (got {url})"))?
+        .trim_end_matches('/')
+        .to_string())
+}
+
+/// Sleeps until `next` moves one `period` on (at once if behind, without
+/// catching up on the rounds missed).
+pub(crate) fn pace(next: &mut Instant, period: Duration) {
+    *next += period;
+    let now = Instant::now();
+    if *next > now {
+        std::thread::sleep(*next - now);
+    } else {
+        *next = now;
+    }
+}
+
 pub fn run(a: SimulateArgs) -> anyhow::Result<i32> {
-    let (url, token, rate, speedup, seed, batches) = match a.what {
-        SimulateWhat::Events {
-            url,
-            tokens,
-            every,
-            pace,
-            seed,
-            reports,
-        } => {
-            return crate::simulate_events::run(crate::simulate_events::EventSim {
-                url,
-                tokens,
-                every,
-                pace,
-                seed,
-                reports,
-            })
-        }
+    match a.what {
+        SimulateWhat::Events(e) => crate::simulate_events::run(e),
         SimulateWhat::Ships {
             url,
             token,
@@ -201,16 +187,22 @@ pub fn run(a: SimulateArgs) -> anyhow::Result<i32> {
             speedup,
             seed,
             batches,
-        } => (url, token, rate, speedup, seed, batches),
-    };
+        } => ships(&url, &token, rate, speedup, seed, batches),
+    }
+}
+
+fn ships(
+    url: &str,
+    token: &str,
+    rate: f64,
+    speedup: f64,
+    seed: u64,
+    batches: Option<u64>,
+) -> anyhow::Result<i32> {
     if !(rate > 0.0 && rate.is_finite() && speedup >= 1.0 && speedup.is_finite()) {
         bail!("--rate must be above 0 and --speedup at least 1");
     }
-    let host = url
-        .strip_prefix("http://")
-        .ok_or_else(|| anyhow!("--url must start with http:// (got {url})"))?
-        .trim_end_matches('/')
-        .to_string();
+    let host = host_of(url)?;
     let (status, body) = crate::http::request(&host, "GET", "/api/ships", None, None)?;
     if status != 200 {
         bail!("GET /api/ships: {}", error_text(status, &body));
@@ -322,7 +314,7 @@ pub fn run(a: SimulateArgs) -> anyhow::Result<i32> {
             &host,
             "POST",
             "/api/ships/positions",
-            Some(&token),
+            Some(token),
             Some(&body),
         )?;
         match status {
@@ -345,13 +337,7 @@ pub fn run(a: SimulateArgs) -> anyhow::Result<i32> {
                 total[0], total[1], total[2], total[3]
             );
         }
-        next += period;
-        let now = Instant::now();
-        if next > now {
-            std::thread::sleep(next - now);
-        } else {
-            next = now;
-        }
+        pace(&mut next, period);
     }
     Ok(0)
 }

@@ -63,21 +63,26 @@ const CATEGORIES: [(&str, &[&str]); 6] = [
     ),
 ];
 
-pub struct EventSim {
+#[derive(Debug, clap::Args)]
+pub struct EventArgs {
+    /// The server, e.g. http://127.0.0.1:8080
+    #[arg(long)]
     pub url: String,
+    /// JSON with the tokens to act with: {"leader": {"token", "area"},
+    /// "office": {"token"}, "departments": {"NAME": "token", …}}.
+    #[arg(long)]
     pub tokens: std::path::PathBuf,
+    /// Seconds between rounds (a report every other round on average).
+    #[arg(long, default_value_t = 15.0)]
     pub every: f64,
+    /// How many rounds a step waits, roughly (1 to 4, one in eight up to 30).
+    #[arg(long, default_value_t = 2.0)]
     pub pace: f64,
+    #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Stop after this many reports, once they are all closed (default: run until stopped).
+    #[arg(long)]
     pub reports: Option<u64>,
-}
-
-fn host_of(url: &str) -> anyhow::Result<String> {
-    Ok(url
-        .strip_prefix("http://")
-        .ok_or_else(|| anyhow!("--url must start with http:// (got {url})"))?
-        .trim_end_matches('/')
-        .to_string())
 }
 
 fn get_json(host: &str, path: &str, token: Option<&str>) -> anyhow::Result<Value> {
@@ -100,11 +105,11 @@ fn post_json(host: &str, path: &str, token: &str, body: &Value) -> anyhow::Resul
     Ok((status, serde_json::from_slice(&answer).unwrap_or_default()))
 }
 
-pub fn run(a: EventSim) -> anyhow::Result<i32> {
+pub fn run(a: EventArgs) -> anyhow::Result<i32> {
     if !(a.every > 0.0 && a.every.is_finite() && a.pace > 0.0 && a.pace.is_finite()) {
         bail!("--every and --pace must be above 0");
     }
-    let host = host_of(&a.url)?;
+    let host = crate::simulate::host_of(&a.url)?;
     let text = std::fs::read_to_string(&a.tokens)
         .with_context(|| format!("cannot read {}", a.tokens.display()))?;
     let cfg: Value =
@@ -255,13 +260,7 @@ pub fn run(a: EventSim) -> anyhow::Result<i32> {
             }
         }
         open.retain(|e| e.status != "closed" && e.status != "elsewhere");
-        next += period;
-        let now = Instant::now();
-        if next > now {
-            std::thread::sleep(next - now);
-        } else {
-            next = now;
-        }
+        crate::simulate::pace(&mut next, period);
         if reported >= told + 20 {
             told = reported;
             println!(

@@ -86,17 +86,10 @@ impl City {
                 }
             })
             .collect();
-        let c = |s: EventStatus| by[s.code() as usize];
         Ok(OverdueReport {
             total,
-            by_status: crate::StatusCounts {
-                reported: c(EventStatus::Reported),
-                discussing: c(EventStatus::Discussing),
-                routed: c(EventStatus::Routed),
-                handled: c(EventStatus::Handled),
-                fed_back: c(EventStatus::FedBack),
-                closed: 0,
-            },
+            // A closed event is never overdue: its count stays 0.
+            by_status: crate::StatusCounts::from_codes(by),
             events,
         })
     }

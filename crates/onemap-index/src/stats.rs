@@ -66,6 +66,21 @@ pub struct StatusCounts {
     pub closed: u64,
 }
 
+impl StatusCounts {
+    /// From counts indexed by [`EventStatus`] code.
+    pub(crate) fn from_codes(by: [u64; 6]) -> Self {
+        let s = |x: EventStatus| by[x.code() as usize];
+        StatusCounts {
+            reported: s(EventStatus::Reported),
+            discussing: s(EventStatus::Discussing),
+            routed: s(EventStatus::Routed),
+            handled: s(EventStatus::Handled),
+            fed_back: s(EventStatus::FedBack),
+            closed: s(EventStatus::Closed),
+        }
+    }
+}
+
 /// Event counts per category.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryCounts {
@@ -175,18 +190,10 @@ impl Counts {
     }
 
     pub(crate) fn tally(&self) -> Tally {
-        let s = |x: EventStatus| u64::from(self.status[x.code() as usize]);
         let c = |x: EventCategory| u64::from(self.category[x.code() as usize]);
         Tally {
             figures: self.figures(),
-            by_status: StatusCounts {
-                reported: s(EventStatus::Reported),
-                discussing: s(EventStatus::Discussing),
-                routed: s(EventStatus::Routed),
-                handled: s(EventStatus::Handled),
-                fed_back: s(EventStatus::FedBack),
-                closed: s(EventStatus::Closed),
-            },
+            by_status: StatusCounts::from_codes(self.status.map(u64::from)),
             by_category: CategoryCounts {
                 drainage: c(EventCategory::Drainage),
                 sanitation: c(EventCategory::Sanitation),
