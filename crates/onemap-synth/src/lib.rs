@@ -15,7 +15,7 @@
 mod geography;
 pub mod lattice;
 mod layers;
-mod names;
+pub mod names;
 pub mod partition;
 mod trace;
 mod tree;

@@ -1,0 +1,594 @@
+//! The field registry: every ledger's fields with a stable key, Chinese and
+//! English labels, a type and a sensitivity. The stored Arrow columns carry
+//! the same keys; a few fields are derived at read time (the names of a
+//! row's district, town, village, grid and unit, and a person's age).
+
+use onemap_core::Level;
+use serde::Serialize;
+
+/// A standard ledger (台账).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ledger {
+    People,
+    Houses,
+    Cadres,
+    Projects,
+}
+
+impl Ledger {
+    pub const ALL: [Ledger; 4] = [
+        Ledger::People,
+        Ledger::Houses,
+        Ledger::Cadres,
+        Ledger::Projects,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Ledger::People => "people",
+            Ledger::Houses => "houses",
+            Ledger::Cadres => "cadres",
+            Ledger::Projects => "projects",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Ledger::People => "人员台账",
+            Ledger::Houses => "房屋台账",
+            Ledger::Cadres => "人才干部台账",
+            Ledger::Projects => "项目台账",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            Ledger::People => "People",
+            Ledger::Houses => "Houses",
+            Ledger::Cadres => "Cadres",
+            Ledger::Projects => "Projects",
+        }
+    }
+
+    /// The ledger's file in a city directory's `ledgers/` folder.
+    pub fn file_name(self) -> String {
+        format!("{}.arrow", self.key())
+    }
+
+    /// The ledger's fields, stored and derived, in their default order.
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            Ledger::People => PEOPLE,
+            Ledger::Houses => HOUSES,
+            Ledger::Cadres => CADRES,
+            Ledger::Projects => PROJECTS,
+        }
+    }
+
+    /// The field with this key.
+    pub fn field(self, key: &str) -> Option<&'static Field> {
+        self.fields().iter().find(|f| f.key == key)
+    }
+
+    /// The fields a table shows when none are ticked.
+    pub fn default_fields(self) -> &'static [&'static str] {
+        match self {
+            Ledger::People => &["name", "sex", "age", "town", "village", "tags", "updated"],
+            Ledger::Houses => &[
+                "address",
+                "structure",
+                "floors",
+                "usage",
+                "safety",
+                "residents",
+            ],
+            Ledger::Cadres => &["name", "post", "village", "grid", "unit", "phone"],
+            Ledger::Projects => &["name", "village", "kind", "status", "investment", "due"],
+        }
+    }
+
+    /// Whether rows have a position (a GeoPackage can be written).
+    pub fn has_position(self) -> bool {
+        matches!(self, Ledger::Houses)
+    }
+}
+
+impl std::str::FromStr for Ledger {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        Ledger::ALL
+            .into_iter()
+            .find(|l| l.key().eq_ignore_ascii_case(t) || l.zh() == t)
+            .ok_or_else(|| {
+                format!(
+                    "unknown ledger {t:?}: expected one of {}",
+                    Ledger::ALL.map(|l| l.key()).join(", ")
+                )
+            })
+    }
+}
+
+/// Who may read a field in the clear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sensitivity {
+    /// Anyone signed in.
+    Public,
+    /// Staff: anyone signed in (never shown on the public map).
+    Internal,
+    /// Personal data: in the clear only for roles that care for the person
+    /// (unit and grid leaders, town offices) inside their own area; masked
+    /// for everyone else, and every download of it is logged.
+    Personal,
+}
+
+/// How a personal field is masked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mask {
+    /// The first 6 and the last 4 characters: `350302********1234`.
+    IdNumber,
+    /// The first 3 and the last 4 digits: `138****5678`.
+    Phone,
+    /// The surname and a star per other character: `林**`.
+    Name,
+    /// `***`.
+    Whole,
+}
+
+/// One choice of a coded field: stored as `code`, shown as a label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Choice {
+    pub code: u8,
+    pub key: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+/// What a field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "choices")]
+pub enum Kind {
+    Text,
+    /// An integer (ids, counts, years).
+    Int,
+    Float,
+    /// A calendar day.
+    Date,
+    /// A moment (shown in China time).
+    Time,
+    Bool,
+    /// One of a fixed list (0 = none).
+    Choice(&'static [Choice]),
+    /// A set of tags (a bit per choice, bit `code - 1`).
+    Tags(&'static [Choice]),
+}
+
+impl Kind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::Text => "text",
+            Kind::Int => "int",
+            Kind::Float => "float",
+            Kind::Date => "date",
+            Kind::Time => "time",
+            Kind::Bool => "bool",
+            Kind::Choice(_) => "choice",
+            Kind::Tags(_) => "tags",
+        }
+    }
+
+    pub fn choices(&self) -> &'static [Choice] {
+        match self {
+            Kind::Choice(c) | Kind::Tags(c) => c,
+            _ => &[],
+        }
+    }
+}
+
+/// Where a field's values come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "from", content = "level")]
+pub enum Source {
+    /// The stored column of the same key.
+    Column,
+    /// The name of the row's area (its `area_id`) or its ancestor at a level.
+    AreaName(Level),
+    /// Whole years from `birth` to the day asked.
+    Age,
+}
+
+/// A field of a ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Field {
+    pub key: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+    pub kind: Kind,
+    pub sensitivity: Sensitivity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask: Option<Mask>,
+    pub source: Source,
+}
+
+impl Field {
+    pub fn label(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh => self.zh,
+            Lang::En => self.en,
+        }
+    }
+}
+
+/// The language of labels and coded values in an answer or a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl std::str::FromStr for Lang {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "zh" | "zh-cn" | "cn" => Ok(Lang::Zh),
+            "en" | "en-us" | "en-gb" => Ok(Lang::En),
+            other => Err(format!("unknown language {other:?}: expected zh or en")),
+        }
+    }
+}
+
+impl Choice {
+    pub fn label(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh => self.zh,
+            Lang::En => self.en,
+        }
+    }
+}
+
+macro_rules! choices {
+    ($($code:literal $key:literal $zh:literal $en:literal),* $(,)?) => {
+        &[$(Choice { code: $code, key: $key, zh: $zh, en: $en }),*]
+    };
+}
+
+pub const SEX: &[Choice] = choices![1 "male" "男" "male", 2 "female" "女" "female"];
+
+pub const RELATION: &[Choice] = choices![
+    1 "head" "户主" "head",
+    2 "spouse" "配偶" "spouse",
+    3 "child" "子女" "child",
+    4 "parent" "父母" "parent",
+    5 "grandchild" "孙子女" "grandchild",
+];
+
+/// The people's tags. Codes 1–5 are the care group (关爱人群).
+pub const TAGS: &[Choice] = choices![
+    1 "elderly_alone" "独居老人" "elderly living alone",
+    2 "left_behind_child" "留守儿童" "left-behind child",
+    3 "disability" "残疾人" "disability",
+    4 "low_income" "低保户" "low income",
+    5 "serious_illness" "重病患者" "serious illness",
+    6 "veteran" "退役军人" "veteran",
+];
+
+/// The tag bits of the care group (关爱人群): any of them makes a person
+/// part of it.
+pub const CARE_MASK: u16 = 0b1_1111;
+
+pub const ILLNESS: &[Choice] = choices![
+    1 "cancer" "恶性肿瘤" "cancer",
+    2 "uremia" "尿毒症" "uremia",
+    3 "severe_mental" "重性精神障碍" "severe mental disorder",
+    4 "leukemia" "白血病" "leukemia",
+    5 "stroke" "脑卒中" "stroke",
+    6 "heart_failure" "慢性心力衰竭" "chronic heart failure",
+];
+
+pub const STRUCTURE: &[Choice] = choices![
+    1 "brick_concrete" "砖混" "brick and concrete",
+    2 "frame" "框架" "reinforced-concrete frame",
+    3 "earth_wood" "土木" "earth and timber",
+    4 "steel" "钢结构" "steel",
+    5 "stone" "石结构" "stone",
+];
+
+pub const USAGE: &[Choice] = choices![
+    1 "own" "自住" "lived in by the owner",
+    2 "rented" "出租" "rented out",
+    3 "business" "经营" "business",
+    4 "vacant" "空置" "vacant",
+];
+
+/// House safety appraisal grades (房屋安全鉴定 A–D).
+pub const SAFETY: &[Choice] = choices![
+    1 "a" "A级（安全）" "A (safe)",
+    2 "b" "B级（基本安全）" "B (basically safe)",
+    3 "c" "C级（局部危险）" "C (partly dangerous)",
+    4 "d" "D级（整栋危险）" "D (dangerous)",
+];
+
+pub const POST: &[Choice] = choices![
+    1 "party_secretary" "村（社区）党组织书记" "village party secretary",
+    2 "director" "村（居）委会主任" "village committee director",
+    3 "grid_leader" "网格长" "grid leader",
+    4 "unit_leader" "单元长" "unit leader",
+];
+
+pub const EDUCATION: &[Choice] = choices![
+    1 "junior" "初中" "junior secondary",
+    2 "senior" "高中（中专）" "senior secondary",
+    3 "college" "大专" "college",
+    4 "bachelor" "本科" "bachelor",
+    5 "master" "研究生" "postgraduate",
+];
+
+pub const PROJECT_KIND: &[Choice] = choices![
+    1 "infrastructure" "基础设施" "infrastructure",
+    2 "industry" "产业发展" "industry",
+    3 "livelihood" "民生保障" "livelihood",
+    4 "ecology" "生态环境" "ecology",
+    5 "culture" "文化旅游" "culture and tourism",
+];
+
+pub const PROJECT_STATUS: &[Choice] = choices![
+    1 "planned" "谋划" "planned",
+    2 "building" "在建" "under way",
+    3 "done" "完工" "done",
+];
+
+const fn col(
+    key: &'static str,
+    zh: &'static str,
+    en: &'static str,
+    kind: Kind,
+    sensitivity: Sensitivity,
+) -> Field {
+    Field {
+        key,
+        zh,
+        en,
+        kind,
+        sensitivity,
+        mask: None,
+        source: Source::Column,
+    }
+}
+
+const fn personal(
+    key: &'static str,
+    zh: &'static str,
+    en: &'static str,
+    kind: Kind,
+    mask: Mask,
+) -> Field {
+    Field {
+        key,
+        zh,
+        en,
+        kind,
+        sensitivity: Sensitivity::Personal,
+        mask: Some(mask),
+        source: Source::Column,
+    }
+}
+
+const fn area(key: &'static str, zh: &'static str, en: &'static str, level: Level) -> Field {
+    Field {
+        key,
+        zh,
+        en,
+        kind: Kind::Text,
+        sensitivity: Sensitivity::Public,
+        mask: None,
+        source: Source::AreaName(level),
+    }
+}
+
+use Sensitivity::{Internal, Public};
+
+const AREA_ID: Field = col("area_id", "区域代码", "area code", Kind::Int, Public);
+const DISTRICT: Field = area("district", "区县", "district", Level::District);
+const TOWN: Field = area("town", "乡镇（街道）", "town", Level::Town);
+const VILLAGE: Field = area("village", "村（社区）", "village", Level::Village);
+const GRID: Field = area("grid", "网格", "grid", Level::Grid);
+const UNIT: Field = area("unit", "单元", "unit", Level::Unit);
+const UPDATED: Field = col("updated", "最后更新", "last update", Kind::Time, Internal);
+
+static PEOPLE: &[Field] = &[
+    col("person_id", "人员编号", "person no.", Kind::Int, Internal),
+    personal("name", "姓名", "name", Kind::Text, Mask::Name),
+    personal(
+        "id_number",
+        "身份证号（合成）",
+        "ID number (synthetic)",
+        Kind::Text,
+        Mask::IdNumber,
+    ),
+    col("sex", "性别", "sex", Kind::Choice(SEX), Public),
+    col("birth", "出生日期", "birth date", Kind::Date, Internal),
+    Field {
+        key: "age",
+        zh: "年龄",
+        en: "age",
+        kind: Kind::Int,
+        sensitivity: Public,
+        mask: None,
+        source: Source::Age,
+    },
+    personal("phone", "联系电话", "phone", Kind::Text, Mask::Phone),
+    col("household", "户号", "household no.", Kind::Int, Internal),
+    col(
+        "relation",
+        "与户主关系",
+        "relation to head",
+        Kind::Choice(RELATION),
+        Internal,
+    ),
+    col("house", "房屋编号", "house no.", Kind::Int, Internal),
+    AREA_ID,
+    DISTRICT,
+    TOWN,
+    VILLAGE,
+    GRID,
+    UNIT,
+    col("tags", "人员标签", "tags", Kind::Tags(TAGS), Internal),
+    personal(
+        "illness",
+        "病种",
+        "type of illness",
+        Kind::Choice(ILLNESS),
+        Mask::Whole,
+    ),
+    UPDATED,
+];
+
+static HOUSES: &[Field] = &[
+    col("house_id", "房屋编号", "house no.", Kind::Int, Internal),
+    col("address", "地址", "address", Kind::Text, Internal),
+    col("lon", "经度", "longitude", Kind::Float, Internal),
+    col("lat", "纬度", "latitude", Kind::Float, Internal),
+    AREA_ID,
+    DISTRICT,
+    TOWN,
+    VILLAGE,
+    GRID,
+    UNIT,
+    col(
+        "structure",
+        "结构",
+        "structure",
+        Kind::Choice(STRUCTURE),
+        Public,
+    ),
+    col("floors", "层数", "floors", Kind::Int, Public),
+    col(
+        "floor_area",
+        "建筑面积（㎡）",
+        "floor area (m²)",
+        Kind::Float,
+        Public,
+    ),
+    col("built", "建成年份", "year built", Kind::Int, Public),
+    col("usage", "用途", "use", Kind::Choice(USAGE), Internal),
+    col("households", "户数", "households", Kind::Int, Internal),
+    col("residents", "居住人数", "residents", Kind::Int, Internal),
+    col(
+        "safety",
+        "安全等级",
+        "safety grade",
+        Kind::Choice(SAFETY),
+        Internal,
+    ),
+    personal("owner", "产权人", "owner", Kind::Text, Mask::Name),
+    UPDATED,
+];
+
+static CADRES: &[Field] = &[
+    col("cadre_id", "干部编号", "cadre no.", Kind::Int, Internal),
+    col("name", "姓名", "name", Kind::Text, Public),
+    col("sex", "性别", "sex", Kind::Choice(SEX), Public),
+    col("birth", "出生日期", "birth date", Kind::Date, Internal),
+    personal("phone", "联系电话", "phone", Kind::Text, Mask::Phone),
+    col("post", "职务", "post", Kind::Choice(POST), Public),
+    AREA_ID,
+    DISTRICT,
+    TOWN,
+    VILLAGE,
+    GRID,
+    UNIT,
+    col("party", "中共党员", "party member", Kind::Bool, Public),
+    col(
+        "education",
+        "学历",
+        "education",
+        Kind::Choice(EDUCATION),
+        Internal,
+    ),
+    UPDATED,
+];
+
+static PROJECTS: &[Field] = &[
+    col("project_id", "项目编号", "project no.", Kind::Int, Public),
+    col("name", "项目名称", "project", Kind::Text, Public),
+    AREA_ID,
+    DISTRICT,
+    TOWN,
+    VILLAGE,
+    col(
+        "kind",
+        "项目类别",
+        "kind",
+        Kind::Choice(PROJECT_KIND),
+        Public,
+    ),
+    col(
+        "investment",
+        "总投资（万元）",
+        "investment (10k yuan)",
+        Kind::Float,
+        Public,
+    ),
+    col(
+        "status",
+        "进展状态",
+        "status",
+        Kind::Choice(PROJECT_STATUS),
+        Public,
+    ),
+    col("start", "开工日期", "start", Kind::Date, Public),
+    col("due", "计划完工", "due", Kind::Date, Public),
+    col(
+        "owner_dept",
+        "责任单位",
+        "responsible body",
+        Kind::Text,
+        Public,
+    ),
+    col(
+        "progress",
+        "完成进度（%）",
+        "progress (%)",
+        Kind::Int,
+        Public,
+    ),
+    UPDATED,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_and_defaults_exist() {
+        for l in Ledger::ALL {
+            let mut keys: Vec<_> = l.fields().iter().map(|f| f.key).collect();
+            keys.sort_unstable();
+            let n = keys.len();
+            keys.dedup();
+            assert_eq!(keys.len(), n, "{l:?} has a duplicate key");
+            for d in l.default_fields() {
+                assert!(l.field(d).is_some(), "{l:?} default {d} is not a field");
+            }
+            for f in l.fields() {
+                assert_eq!(
+                    f.mask.is_some(),
+                    f.sensitivity == Sensitivity::Personal,
+                    "{}",
+                    f.key
+                );
+                let mut codes: Vec<_> = f.kind.choices().iter().map(|c| c.code).collect();
+                codes.dedup();
+                assert!(codes.iter().all(|c| *c > 0));
+                assert_eq!(codes.len(), f.kind.choices().len());
+            }
+        }
+        assert_eq!("人员台账".parse::<Ledger>(), Ok(Ledger::People));
+        assert!("nope".parse::<Ledger>().unwrap_err().contains("people"));
+    }
+}
