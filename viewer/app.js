@@ -1,5 +1,7 @@
 // The onemap viewer: one vector source with every layer, filtered by time.
 'use strict';
+// The one table keeps the page's language.
+if (onemapI18n.lang === 'en') document.getElementById('table-link').href = '/table?lang=en';
 (() => {
   const { LEVEL_LAYER, num, pct, getJSON, nextDay, addShipIcons, liveShips, areaShading } = onemapCommon;
   const { t, code, fmtDateTime, errorText } = onemapI18n;

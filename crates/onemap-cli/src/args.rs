@@ -49,6 +49,10 @@ pub enum Command {
     /// Coordinate enterprise inspections and school visits: the demo year,
     /// before and after, for a town, a district or the city.
     Coordinate(crate::coordinate::CoordinateArgs),
+    /// The one table's ledgers: generate them for a city, list their fields.
+    Ledgers(crate::ledgers::LedgersArgs),
+    /// A table of a ledger (filter, fields) as CSV, XLSX or GeoPackage.
+    Table(crate::ledgers::TableArgs),
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +129,10 @@ pub struct ServeArgs {
     /// City directory to load.
     #[arg(long, default_value = DEFAULT_DATA)]
     pub data: PathBuf,
+    /// City directory whose ledgers/ the one table reads [default: --data;
+    /// with --postgres, none unless given].
+    #[arg(long)]
+    pub ledgers: Option<PathBuf>,
     /// Load the city from this PostGIS database instead of a directory
     /// (e.g. postgres://user@host:5432/onemap). Keep the password off the
     /// command line: in PGPASSWORD, in --postgres-password-file, or the
@@ -537,6 +545,10 @@ pub struct SynthArgs {
     /// Random seed: the same seed gives byte-identical files.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Skip the one table's ledgers (people, houses, cadres, projects);
+    /// `onemap ledgers build` makes them later.
+    #[arg(long)]
+    pub no_ledgers: bool,
     /// Output directory (created if missing; its layer files are replaced).
     #[arg(long, default_value = DEFAULT_DATA)]
     pub out: PathBuf,

@@ -11,6 +11,7 @@ mod args;
 mod coordinate;
 mod deadlines;
 pub mod http;
+mod ledgers;
 mod pg;
 mod progress;
 mod query;
@@ -52,6 +53,8 @@ pub fn main() -> i32 {
         Command::Export(a) => pg::export(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Coordinate(a) => coordinate::run(a),
+        Command::Ledgers(a) => ledgers::run(a),
+        Command::Table(a) => ledgers::table(a),
     };
     match result {
         Ok(code) => code,

@@ -77,6 +77,25 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             Some((link, _)) => StoreHandle::Postgis { link },
             None => StoreHandle::Files,
         };
+        let ledgers_dir = a
+            .ledgers
+            .clone()
+            .or_else(|| a.postgres.is_none().then(|| a.data.clone()));
+        let ledgers = match ledgers_dir {
+            None => None,
+            Some(dir) => match onemap_ledger::Ledgers::open(&dir) {
+                Ok(l) => Some(Arc::new(l)),
+                Err(onemap_ledger::LedgerError::NotGenerated(_)) if a.ledgers.is_none() => {
+                    eprintln!(
+                        "no ledgers in {}: the one table is off (onemap ledgers build --data {} makes them)",
+                        dir.display(),
+                        dir.display()
+                    );
+                    None
+                }
+                Err(e) => return Err(anyhow::Error::new(e).context("cannot open the ledgers")),
+            },
+        };
         let config = ServerConfig {
             styles_dir: a.styles,
             viewer_dir: a.viewer,
@@ -87,6 +106,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
                 .map_err(anyhow::Error::msg)?,
             secure_cookies: a.secure_cookies,
             deadlines: a.deadlines.unwrap_or_default(),
+            ledgers,
         };
         let state = AppState::new(live, &config).context("cannot set up the server")?;
         eprintln!(

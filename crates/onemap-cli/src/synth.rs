@@ -35,6 +35,15 @@ pub fn run(a: SynthArgs) -> anyhow::Result<i32> {
     onemap_store::write_city_dir(&a.out, &meta, &city)
         .with_context(|| format!("writing the city to {}", a.out.display()))?;
     bar.finish_and_clear();
+    let ledgers = if a.no_ledgers {
+        None
+    } else {
+        let cfg = onemap_ledger::GenConfig {
+            seed: meta.seed,
+            until: meta.history_end.unwrap_or(onemap_synth::HISTORY_END),
+        };
+        Some(crate::ledgers::write(&a.out, &city.areas, cfg)?)
+    };
     let c = |l| city.areas.level(l).len();
     println!(
         "{} (seed {}, scale {}) written to {} in {:.1} s",
@@ -69,5 +78,11 @@ pub fn run(a: SynthArgs) -> anyhow::Result<i32> {
         city.enterprises.len(),
         city.schools.len()
     );
+    if let Some(w) = ledgers {
+        println!(
+            "  ledgers: {} people, {} houses, {} cadres, {} projects (synthetic)",
+            w.people, w.houses, w.cadres, w.projects
+        );
+    }
     Ok(0)
 }

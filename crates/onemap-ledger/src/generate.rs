@@ -186,7 +186,7 @@ fn village_rows(areas: &AreaTree, v: &Area, cfg: GenConfig) -> VillageRows {
             .clone()
             .unwrap_or_else(|| onemap_synth::names::person(&mut rng));
         cadre(&mut out.cadres, &mut rng, name, 4, u.id, end_day, cfg.until);
-        let houses = rng.random_range(5..=10u32);
+        let houses = rng.random_range(5..=11u32);
         for _ in 0..houses {
             house_no += 1;
             house_local += 1;

@@ -478,6 +478,10 @@ impl Column<'_> {
         match self {
             Column::Str(a, mask) => {
                 let s = a.value(r);
+                if s.is_empty() {
+                    // No value (a child's phone): empty in every format.
+                    return Cell::Null;
+                }
                 match mask {
                     None => Cell::Text(Cow::Borrowed(s)),
                     Some(m) => Cell::Text(Cow::Owned(mask_text(s, *m))),

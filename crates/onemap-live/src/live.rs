@@ -121,6 +121,17 @@ impl Live {
         Ok(a)
     }
 
+    /// Records a download of the one table in the store (before any byte of
+    /// it is sent: a download that cannot be logged is not made).
+    pub async fn log_download(&self, d: onemap_store::Download) -> Result<(), LiveError> {
+        Ok(self.store()?.log_download(d).await?)
+    }
+
+    /// The latest downloads of the one table, newest first.
+    pub async fn downloads(&self, limit: usize) -> Result<Vec<onemap_store::Download>, LiveError> {
+        Ok(self.store()?.downloads(limit).await?)
+    }
+
     /// Drops a token from this server's cache of actors (it was revoked here).
     pub(crate) fn forget_actor(&self, token: &str) {
         self.actors.invalidate(token);

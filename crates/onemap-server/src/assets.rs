@@ -26,6 +26,13 @@ pub async fn wall(State(state): State<AppState>) -> Result<Response, ApiError> {
     send(state.viewer_dir.join("wall.html"), "no-cache").await
 }
 
+/// The one table (基层一张表).
+#[utoipa::path(get, path = "/table", tag = "service",
+    responses((status = 200, description = "The one table's page (HTML)", content_type = "text/html", body = String), (status = 404, description = "No such file", body = ErrorBody)))]
+pub async fn table(State(state): State<AppState>) -> Result<Response, ApiError> {
+    send(state.viewer_dir.join("table.html"), "no-cache").await
+}
+
 /// A file directly in `viewer/` (no folders).
 #[utoipa::path(get, path = "/viewer/{file}", tag = "service",
     params(("file" = String, Path, description = "A file of the viewer (js, mjs, css, html, png, svg; no folders)")),

@@ -127,6 +127,8 @@ error_codes! {
     UnknownShip = "unknown_ship" => NOT_FOUND,
     /// An event has no photo with this number.
     UnknownPhoto = "unknown_photo" => NOT_FOUND,
+    /// The one table's ledgers were not generated for this city.
+    NoLedgers = "no_ledgers" => NOT_FOUND,
     /// The viewer's npm packages are not installed.
     ViewerNotInstalled = "viewer_not_installed" => NOT_FOUND,
 

@@ -48,6 +48,7 @@ mod session;
 mod ships;
 mod state;
 mod styles;
+mod table;
 mod tiles;
 mod wall;
 

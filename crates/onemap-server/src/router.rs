@@ -2,7 +2,7 @@
 //! `#[utoipa::path]` on its handler): routing anything here any other way
 //! would serve it undocumented, and `tests/openapi.rs` fails on that.
 
-use crate::{api, assets, live, photos, service, session, ships, tiles, wall, AppState};
+use crate::{api, assets, live, photos, service, session, ships, table, tiles, wall, AppState};
 use axum::Json;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -15,6 +15,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         // The viewer and its files.
         .routes(routes!(assets::index))
         .routes(routes!(assets::wall))
+        .routes(routes!(assets::table))
         .routes(routes!(assets::viewer_file))
         .routes(routes!(assets::vendor))
         // Tiles, TileJSON, catalog, styles.
@@ -41,6 +42,10 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(live::department_queue))
         .routes(routes!(photos::add_photo))
         .routes(routes!(photos::photo))
+        .routes(routes!(table::ledgers_doc))
+        .routes(routes!(table::table))
+        .routes(routes!(table::download))
+        .routes(routes!(table::downloads))
         .routes(routes!(
             session::sign_in,
             session::current,

@@ -35,6 +35,9 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// The time limit of each step of the loop.
     pub deadlines: onemap_core::Deadlines,
+    /// The one table's ledgers (None: not generated; the table routes say
+    /// how to make them).
+    pub ledgers: Option<Arc<onemap_ledger::Ledgers>>,
 }
 
 /// The store the city was loaded from.
@@ -84,6 +87,7 @@ impl Default for ServerConfig {
             cors_origins: crate::CorsOrigins::default(),
             secure_cookies: false,
             deadlines: onemap_core::Deadlines::default(),
+            ledgers: None,
         }
     }
 }
@@ -113,6 +117,7 @@ pub struct Inner {
     pub(crate) cors: crate::CorsOrigins,
     pub(crate) secure_cookies: bool,
     pub(crate) deadlines: onemap_core::Deadlines,
+    pub(crate) ledgers: Option<Arc<onemap_ledger::Ledgers>>,
     /// Failed sign-ins by name and by address, for a while.
     pub(crate) sign_in_failures: moka::sync::Cache<String, u32>,
     /// The limits in force, their permits and counters.
@@ -159,6 +164,7 @@ impl AppState {
             cors: config.cors_origins.clone(),
             secure_cookies: config.secure_cookies,
             deadlines: config.deadlines,
+            ledgers: config.ledgers.clone(),
             sign_in_failures: crate::session::failures_cache(),
             guard: Arc::new(Guard::new(config.limits.clone())),
         })))

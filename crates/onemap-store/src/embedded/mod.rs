@@ -17,6 +17,7 @@
 //! - `photos`: events' photos;
 //! - `gpkg`: GeoPackage point blobs.
 
+mod downloads;
 mod events;
 mod gpkg;
 mod photos;

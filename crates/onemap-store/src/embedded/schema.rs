@@ -19,10 +19,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "people's accounts and their sessions", SCHEMA_V5),
     (6, "when each event entered its status", SCHEMA_V6),
     (7, "events' photos", SCHEMA_V7),
+    (8, "the one table's download log", SCHEMA_V8),
 ];
 
 /// The version a store of this onemap is at.
-pub(super) const SCHEMA_VERSION: i64 = 7;
+pub(super) const SCHEMA_VERSION: i64 = 8;
 
 /// Version 1: the GeoPackage tables, the events the loop touched, their
 /// history, the tokens.
@@ -154,4 +155,15 @@ CREATE TABLE event_photos (
   height INTEGER NOT NULL CHECK (height > 0), data BLOB NOT NULL, account TEXT NOT NULL,
   uploader TEXT NOT NULL, at INTEGER NOT NULL,
   PRIMARY KEY (event_id, seq));
+";
+
+/// Version 8: the one table's download log (who, when, which ledger, filter
+/// and fields, format, rows, and whether personal fields were in the clear).
+const SCHEMA_V8: &str = "
+CREATE TABLE table_downloads (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, account TEXT NOT NULL,
+  actor TEXT NOT NULL, role TEXT NOT NULL, scope TEXT NOT NULL, ledger TEXT NOT NULL,
+  filter TEXT NOT NULL, fields TEXT NOT NULL, format TEXT NOT NULL,
+  rows INTEGER NOT NULL CHECK (rows >= 0), personal INTEGER NOT NULL CHECK (personal IN (0, 1)));
+CREATE INDEX table_downloads_at ON table_downloads(at);
 ";

@@ -34,7 +34,7 @@ mod write;
 use onemap_core::Layer;
 use std::path::{Path, PathBuf};
 
-pub use read::read_city_dir;
+pub use read::{read_city_areas, read_city_dir};
 pub use write::write_city_dir;
 
 /// FlatGeobuf magic bytes, format version 3.

@@ -9,6 +9,7 @@
 //! - `tokens`: bearer tokens, of which the stores keep only the hash;
 //! - `photos`: events' photos, and adding one, written once.
 
+pub(crate) mod downloads;
 pub(crate) mod photos;
 pub(crate) mod records;
 pub(crate) mod tokens;
@@ -277,6 +278,22 @@ impl LiveStore {
                 .await
             }
             LiveStore::Postgres(p) => p.add_photo(&actor, id, &photo, now).await,
+        }
+    }
+
+    /// Records a download of the one table.
+    pub async fn log_download(&self, d: downloads::Download) -> Result<(), StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.log_download(&d)).await,
+            LiveStore::Postgres(p) => p.log_download(&d).await,
+        }
+    }
+
+    /// The latest downloads of the one table, newest first.
+    pub async fn downloads(&self, limit: usize) -> Result<Vec<downloads::Download>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.downloads(limit)).await,
+            LiveStore::Postgres(p) => p.downloads(limit).await,
         }
     }
 

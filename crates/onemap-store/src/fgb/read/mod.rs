@@ -48,6 +48,32 @@ pub(crate) enum LayerData {
     Schools(Vec<School>),
 }
 
+/// Reads only a city directory's `city.json` and its areas (for work that
+/// needs the area tree and not the layers, like the one table's ledgers).
+pub fn read_city_areas(dir: &Path) -> Result<(CityMeta, AreaTree), StoreError> {
+    let levels: Vec<Layer> = Layer::ALL
+        .into_iter()
+        .filter(|l| l.area_level().is_some())
+        .collect();
+    for path in std::iter::once(meta_path(dir)).chain(levels.iter().map(|l| layer_path(dir, *l))) {
+        if !path.exists() {
+            return Err(StoreError::MissingFile { path });
+        }
+    }
+    let meta = read_meta(&meta_path(dir))?;
+    let layers = levels
+        .par_iter()
+        .map(|&l| read_layer(&layer_path(dir, l), l))
+        .collect::<Vec<_>>();
+    let mut areas = Vec::new();
+    for layer in layers {
+        if let LayerData::Areas(v) = layer? {
+            areas.extend(v);
+        }
+    }
+    Ok((meta, AreaTree::from_areas(areas)))
+}
+
 /// Reads a city directory written by [`write_city_dir`](crate::write_city_dir).
 ///
 /// The layers are read in parallel. Features come back in ascending id order

@@ -42,7 +42,30 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "events' photos",
         sql: MIGRATION_6,
     },
+    Migration {
+        version: 7,
+        name: "the one table's download log",
+        sql: MIGRATION_7,
+    },
 ];
+
+const MIGRATION_7: &str = r#"
+CREATE TABLE table_downloads (
+    id bigserial PRIMARY KEY,
+    at timestamptz NOT NULL,
+    account text NOT NULL,
+    actor text NOT NULL,
+    role text NOT NULL,
+    scope text NOT NULL,
+    ledger text NOT NULL,
+    filter text NOT NULL,
+    fields text NOT NULL,
+    format text NOT NULL,
+    rows bigint NOT NULL CHECK (rows >= 0),
+    personal boolean NOT NULL
+);
+CREATE INDEX table_downloads_at ON table_downloads (at);
+"#;
 
 /// The schema version this onemap needs.
 pub fn schema_version() -> i32 {

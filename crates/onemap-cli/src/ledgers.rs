@@ -1,0 +1,231 @@
+//! `onemap ledgers build` (the one table's ledgers of a city directory,
+//! generated from its areas and seed) and `onemap table` (a table of a
+//! ledger to a file or stdout: CSV, XLSX or GeoPackage).
+
+use anyhow::{bail, Context};
+use onemap_core::AreaId;
+use onemap_ledger::{
+    Access, CsvSink, DownloadFormat, GenConfig, Lang, Ledger, Ledgers, Query, XlsxSink,
+};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Debug, clap::Args)]
+pub struct LedgersArgs {
+    #[command(subcommand)]
+    pub command: LedgersCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum LedgersCommand {
+    /// Generate the ledgers (people, houses, cadres, projects) of a city
+    /// directory into its ledgers/ folder, replacing them whole.
+    Build(BuildArgs),
+    /// The ledgers and their fields (key, labels, type, sensitivity).
+    Fields {
+        /// Only this ledger.
+        #[arg(long)]
+        ledger: Option<Ledger>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// City directory.
+    #[arg(long, default_value = crate::args::DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// Seed [default: the city's].
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TableArgs {
+    /// people, houses, cadres or projects (or 人员台账 …).
+    #[arg(long)]
+    pub ledger: Ledger,
+    /// An area id: the rows of its subtree [default: the city].
+    #[arg(long)]
+    pub area: Option<u64>,
+    /// A filter on a coded field, repeatable: tags=care, sex=female, safety=c|d.
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+    /// Shorthand for --where tags=TAG (care: the care group).
+    #[arg(long)]
+    pub tag: Vec<String>,
+    /// Comma-separated field keys, or all [default: the ledger's defaults].
+    #[arg(long, default_value = "")]
+    pub fields: String,
+    /// Last updated at or after / before (a date, ISO time or Unix seconds).
+    #[arg(long)]
+    pub updated_from: Option<onemap_core::TimeBound>,
+    #[arg(long)]
+    pub updated_to: Option<onemap_core::TimeBound>,
+    /// People at least / at most this old.
+    #[arg(long)]
+    pub age_min: Option<u32>,
+    #[arg(long)]
+    pub age_max: Option<u32>,
+    /// csv, xlsx or gpkg.
+    #[arg(long, default_value = "csv")]
+    pub format: DownloadFormat,
+    /// Labels and coded values in zh or en.
+    #[arg(long, default_value = "zh")]
+    pub lang: Lang,
+    /// Personal fields in the clear (ID numbers, phones, illnesses); masked
+    /// without it. The command reads the files directly: keep them where
+    /// only those allowed can.
+    #[arg(long)]
+    pub personal: bool,
+    /// Output file [default: stdout for csv; required for xlsx and gpkg].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// City directory.
+    #[arg(long, default_value = crate::args::DEFAULT_DATA)]
+    pub data: PathBuf,
+}
+
+pub fn run(a: LedgersArgs) -> anyhow::Result<i32> {
+    match a.command {
+        LedgersCommand::Build(b) => build(b),
+        LedgersCommand::Fields { ledger } => {
+            let list: Vec<_> = Ledger::ALL
+                .into_iter()
+                .filter(|l| ledger.is_none_or(|x| x == *l))
+                .map(|l| serde_json::json!({"key": l.key(), "zh": l.zh(), "en": l.en(), "fields": l.fields()}))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&list)?);
+            Ok(0)
+        }
+    }
+}
+
+fn build(a: BuildArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let (meta, areas) = onemap_store::read_city_areas(&a.data)
+        .with_context(|| format!("cannot load {}", a.data.display()))?;
+    let cfg = GenConfig {
+        seed: a.seed.unwrap_or(meta.seed),
+        until: meta.history_end.unwrap_or(onemap_synth::HISTORY_END),
+    };
+    let written = write(&a.data, &areas, cfg)?;
+    println!(
+        "ledgers of {} written to {} in {:.1} s: {} people, {} houses, {} cadres, {} projects",
+        meta.name,
+        onemap_ledger::file::ledgers_dir(&a.data).display(),
+        started.elapsed().as_secs_f64(),
+        written.people,
+        written.houses,
+        written.cadres,
+        written.projects
+    );
+    Ok(0)
+}
+
+/// Writes a city's ledgers with a progress bar (shared with `synth`).
+pub fn write(
+    dir: &std::path::Path,
+    areas: &onemap_core::AreaTree,
+    cfg: GenConfig,
+) -> anyhow::Result<onemap_ledger::Written> {
+    let bar = crate::progress::steps(areas.level(onemap_core::Level::Village).len() as u64);
+    bar.set_message("ledgers");
+    let b = bar.clone();
+    let w =
+        onemap_ledger::write_ledgers(dir, areas, cfg, &move |done, _| b.set_position(done as u64))
+            .with_context(|| format!("writing the ledgers of {}", dir.display()))?;
+    bar.finish_and_clear();
+    Ok(w)
+}
+
+pub fn table(a: TableArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let ledgers = Ledgers::open(&a.data)?;
+    let (_, areas) = onemap_store::read_city_areas(&a.data)
+        .with_context(|| format!("cannot load {}", a.data.display()))?;
+    let today = (onemap_core::time::now() + onemap_core::time::CST_OFFSET_S).div_euclid(86_400);
+    let mut q = Query::new(a.ledger, today);
+    q.lang = a.lang;
+    q.set_fields(&a.fields)?;
+    if let Some(id) = a.area {
+        q.area = Some(AreaId::new(id).map_err(|e| anyhow::anyhow!("--area: {e}"))?);
+    }
+    for f in &a.filters {
+        q.add_filter(f)?;
+    }
+    for t in &a.tag {
+        q.add_filter(&format!("tags={t}"))?;
+    }
+    q.updated_from = a.updated_from.map(|t| t.unix());
+    q.updated_to = a.updated_to.map(|t| t.unix());
+    q.age_min = a.age_min;
+    q.age_max = a.age_max;
+    let access = Access {
+        personal: a.personal,
+    };
+    let summary = match a.format {
+        DownloadFormat::Csv => match &a.out {
+            Some(path) => {
+                let f = std::fs::File::create(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                let mut sink = CsvSink::new(std::io::BufWriter::new(f), &q.fields, q.lang)?;
+                let s = onemap_ledger::run(&ledgers, &areas, &q, access, &mut sink)?;
+                sink.finish()?.flush()?;
+                s
+            }
+            None => {
+                let out = std::io::stdout().lock();
+                let mut sink = CsvSink::new(std::io::BufWriter::new(out), &q.fields, q.lang)?;
+                let s = onemap_ledger::run(&ledgers, &areas, &q, access, &mut sink)?;
+                sink.finish()?.flush()?;
+                s
+            }
+        },
+        DownloadFormat::Xlsx | DownloadFormat::Gpkg => {
+            let Some(path) = &a.out else {
+                bail!("--out FILE is required for {}", a.format.key());
+            };
+            let (bytes, s) = if a.format == DownloadFormat::Xlsx {
+                let mut sink = XlsxSink::new(&q.fields, q.lang, q.ledger.zh())?;
+                let s = onemap_ledger::run(&ledgers, &areas, &q, access, &mut sink)?;
+                (sink.finish()?, s)
+            } else {
+                let bytes = onemap_ledger::gpkg::write(&ledgers, &areas, &q, access)?;
+                let n = bytes.len();
+                (
+                    bytes,
+                    onemap_ledger::Summary {
+                        rows: n as u64,
+                        written: n as u64,
+                    },
+                )
+            };
+            // Whole or not at all: a temporary file renamed into place.
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("cannot write in {}", dir.display()))?;
+            tmp.write_all(&bytes)?;
+            tmp.persist(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            s
+        }
+    };
+    if a.out.is_some() {
+        eprintln!(
+            "{} rows of the {} ledger ({}) in {:.2} s",
+            summary.rows,
+            q.ledger.key(),
+            if q.describe().is_empty() {
+                "all".to_string()
+            } else {
+                q.describe()
+            },
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(0)
+}

@@ -1,0 +1,165 @@
+// The one table in the browser (issue "The one table", items 3 and 6), in
+// real Chromium (playwright-core) against a running `onemap serve` at
+// ONEMAP_URL whose city has its ledgers. Needs ONEMAP_BIN and ONEMAP_DATA
+// like loop.test.mjs (the test makes its own accounts).
+//
+// A town office signs in on the page, picks the care group (关爱人群) of
+// its town, ticks the ID number and the phone, and sees the count and the
+// first rows (equal to /api/table), then downloads the CSV: its rows are
+// the count, its first rows the table's, in the clear. A city-wide auditor
+// in English sees the same rows masked, with the notice. The Chinese page
+// shows no English words. Times from the click to the rows on screen are
+// written to artifacts/table.json.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.ONEMAP_URL;
+const BIN = process.env.ONEMAP_BIN;
+const DATA = process.env.ONEMAP_DATA;
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../../artifacts/', import.meta.url));
+if (!BASE) throw new Error('ONEMAP_URL is not set: start `onemap serve` and export ONEMAP_URL=http://host:port');
+if (!BIN) throw new Error('ONEMAP_BIN is not set (CI: target/release/onemap): the test creates accounts with it');
+if (!DATA) throw new Error('ONEMAP_DATA is not set: the city directory the server serves');
+
+const run = randomBytes(4).toString('hex');
+const PASSWORD = 'table-' + randomBytes(9).toString('hex');
+const users = {
+  office: { name: `t-office-${run}`, display: `陈静${run.slice(0, 3)}`, role: 'town_office' },
+  auditor: { name: `t-audit-${run}`, display: `审计${run.slice(0, 3)}`, role: 'viewer', scope: 'city' },
+};
+let browser, town;
+const figures = {};
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const loc = await (await fetch(`${BASE}/api/locate?lon=119.0&lat=25.45`)).json();
+  town = loc.town;
+  users.office.scope = `area:${town.id}`;
+  for (const u of Object.values(users))
+    execFileSync(BIN, ['user', 'create', '--name', u.name, '--display-name', u.display, '--role', u.role, '--scope', u.scope, '--data', DATA],
+      { env: { ...process.env, ONEMAP_PASSWORD: PASSWORD }, stdio: ['ignore', 'ignore', 'inherit'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+after(async () => {
+  await browser?.close();
+  writeFileSync(`${ARTIFACTS}table.json`, JSON.stringify(figures, null, 2));
+});
+
+async function open(who, { lang = 'zh', viewport = { width: 1400, height: 900 } } = {}) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true, locale: lang === 'en' ? 'en-US' : 'zh-CN' });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${BASE}/table${lang === 'en' ? '?lang=en' : ''}`);
+  await page.waitForSelector('#sign-in:not([hidden])');
+  await page.fill('#si-name', users[who].name);
+  await page.fill('#si-pass', PASSWORD);
+  await page.click('#sign-in button[type=submit]');
+  // The first table (the ledger's default fields) is on screen.
+  await page.waitForFunction(() => document.getElementById('status').dataset.total !== undefined, null, { timeout: 30000 });
+  return { page, errors, close: () => context.close() };
+}
+
+// Care group, with the ID number and the phone ticked; the time from the
+// click to the new rows on screen.
+async function careTable(page) {
+  await page.selectOption('#filters select[name=tags]', 'care');
+  for (const k of ['id_number', 'phone']) await page.check(`#field-list input[data-field=${k}]`);
+  const before = await page.evaluate(() => document.getElementById('status').textContent);
+  const t0 = Date.now();
+  await page.click('#run');
+  await page.waitForFunction((b) => {
+    const s = document.getElementById('status');
+    return s.textContent !== b && s.dataset.total !== undefined && !/…/.test(s.textContent);
+  }, before, { timeout: 30000 });
+  const ms = Date.now() - t0;
+  const shown = await page.evaluate(() => ({
+    total: Number(document.getElementById('status').dataset.total),
+    head: [...document.querySelectorAll('#rows th')].map((th) => th.dataset.key),
+    labels: [...document.querySelectorAll('#rows th')].map((th) => th.textContent),
+    rows: [...document.querySelectorAll('#rows tbody tr')].map((tr) => [...tr.cells].map((td) => td.textContent)),
+    masked: !document.getElementById('masked').hidden,
+    maskedText: document.getElementById('masked').textContent,
+    csv: document.getElementById('dl-csv').href,
+  }));
+  return { ms, ...shown };
+}
+
+// The answer the page's own session gets from the API for the same question.
+const apiAnswer = (page, href) => page.evaluate(async (h) => {
+  const u = new URL(h); u.pathname = '/api/table'; u.searchParams.delete('format'); u.searchParams.set('limit', '500');
+  return (await fetch(u)).json();
+}, href);
+
+test('a town office makes the care-group table of its town and downloads it', async () => {
+  const { page, errors, close } = await open('office');
+  try {
+    const r = await careTable(page);
+    figures.office_care_table_ms = r.ms;
+    assert.ok(r.total > 0, 'the care group of the town has people');
+    for (const k of ['name', 'id_number', 'phone', 'tags']) assert.ok(r.head.includes(k), `${k} is a column: ${r.head}`);
+    assert.ok(r.labels.includes('身份证号（合成）') && r.labels.includes('联系电话'), r.labels.join(','));
+    assert.equal(r.masked, false, 'a town office reads its town in the clear');
+    const api = await apiAnswer(page, r.csv);
+    assert.equal(api.total, r.total);
+    assert.equal(r.rows.length, Math.min(50, r.total));
+    const idCol = r.head.indexOf('id_number');
+    const apiId = api.fields.findIndex((f) => f.key === 'id_number');
+    for (let i = 0; i < r.rows.length; i++) {
+      assert.match(r.rows[i][idCol], /^\d{17}[\dX]$/);
+      assert.equal(r.rows[i][idCol], api.rows[i][apiId]);
+    }
+    const townCol = r.head.indexOf('town');
+    for (const row of r.rows) assert.equal(row[townCol], town.name);
+    // The page in Chinese shows no English words (CSV, XLSX, GeoPackage and
+    // the product's name are names).
+    const words = await page.evaluate(() => document.body.innerText.match(/[A-Za-z]{3,}/g) || []);
+    const english = words.filter((w) => !['CSV', 'XLSX', 'GeoPackage', 'onemap'].includes(w));
+    assert.deepEqual(english, [], `English on the Chinese page: ${english}`);
+    // The download: a UTF-8 CSV with a BOM, every row, the same first rows.
+    const t0 = Date.now();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#dl-csv')]);
+    const path = await download.path();
+    figures.office_csv_download_ms = Date.now() - t0;
+    const text = readFileSync(path, 'utf8');
+    assert.equal(text.charCodeAt(0), 0xfeff, 'BOM');
+    const lines = text.slice(1).trim().split(/\r?\n/);
+    assert.equal(lines.length, r.total + 1, 'a header and every row');
+    assert.deepEqual(lines[0].split(','), r.labels);
+    for (let i = 0; i < Math.min(5, r.rows.length); i++)
+      assert.equal(lines[i + 1].split(',')[idCol], r.rows[i][idCol]);
+    assert.match(download.suggestedFilename(), new RegExp(`^people-${town.id}-\\d{8}\\.csv$`));
+    assert.deepEqual(errors, []);
+  } finally { await close(); }
+});
+
+test('an auditor sees the same rows masked, in English, on a phone', async () => {
+  const { page, errors, close } = await open('auditor', { lang: 'en', viewport: { width: 390, height: 844 } });
+  try {
+    await page.fill('#area', String(town.id));
+    const r = await careTable(page);
+    figures.auditor_care_table_ms = r.ms;
+    assert.ok(r.total > 0);
+    assert.equal(r.masked, true);
+    assert.match(r.maskedText, /ID number/);
+    assert.ok(r.labels.includes('ID number (synthetic)'), r.labels.join(','));
+    const idCol = r.head.indexOf('id_number');
+    for (const row of r.rows) assert.match(row[idCol], /^\d{6}\*{8}\d{3}[\dX]$/);
+    const phoneCol = r.head.indexOf('phone');
+    for (const row of r.rows) if (row[phoneCol]) assert.match(row[phoneCol], /^\d{3}\*{4}\d{4}$/);
+    // Nothing wider than the phone's screen but the table, which scrolls.
+    const overflow = await page.evaluate(() => [...document.querySelectorAll('header, form')].filter((e) => e.scrollWidth > window.innerWidth + 1).map((e) => e.id));
+    assert.deepEqual(overflow, []);
+    await page.screenshot({ path: `${ARTIFACTS}table-phone-en.png` });
+    assert.deepEqual(errors, []);
+  } finally { await close(); }
+});
