@@ -452,9 +452,10 @@ pub async fn download(
                     let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
                 }
             });
-            let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-                rx.recv().await.map(|item| (item, rx))
-            });
+            // poll_fn, not unfold: the body may be polled again after its
+            // end, and a closed channel keeps answering "no more".
+            let mut rx = rx;
+            let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
             Body::from_stream(stream).into_response()
         }
         DownloadFormat::Xlsx => {
