@@ -35,6 +35,9 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// The time limit of each step of the loop.
     pub deadlines: onemap_core::Deadlines,
+    /// What the coordination of inspections and school visits is built
+    /// from (`/api/coord/…`); `None`: those routes answer 503.
+    pub coord: Option<crate::CoordSource>,
 }
 
 /// The store the city was loaded from.
@@ -84,6 +87,7 @@ impl Default for ServerConfig {
             cors_origins: crate::CorsOrigins::default(),
             secure_cookies: false,
             deadlines: onemap_core::Deadlines::default(),
+            coord: None,
         }
     }
 }
@@ -117,6 +121,8 @@ pub struct Inner {
     pub(crate) sign_in_failures: moka::sync::Cache<String, u32>,
     /// The limits in force, their permits and counters.
     pub(crate) guard: Arc<Guard>,
+    /// Coordination of enterprise inspections and school visits.
+    pub(crate) coord: crate::coord::Coord,
 }
 
 /// The shared state of the app; clones share everything.
@@ -161,6 +167,7 @@ impl AppState {
             deadlines: config.deadlines,
             sign_in_failures: crate::session::failures_cache(),
             guard: Arc::new(Guard::new(config.limits.clone())),
+            coord: crate::coord::Coord::new(config.coord.clone()),
         })))
     }
 }

@@ -19,10 +19,15 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "people's accounts and their sessions", SCHEMA_V5),
     (6, "when each event entered its status", SCHEMA_V6),
     (7, "events' photos", SCHEMA_V7),
+    (
+        8,
+        "departments' answers to coordination suggestions",
+        SCHEMA_V8,
+    ),
 ];
 
 /// The version a store of this onemap is at.
-pub(super) const SCHEMA_VERSION: i64 = 7;
+pub(super) const SCHEMA_VERSION: i64 = 8;
 
 /// Version 1: the GeoPackage tables, the events the loop touched, their
 /// history, the tokens.
@@ -154,4 +159,14 @@ CREATE TABLE event_photos (
   height INTEGER NOT NULL CHECK (height > 0), data BLOB NOT NULL, account TEXT NOT NULL,
   uploader TEXT NOT NULL, at INTEGER NOT NULL,
   PRIMARY KEY (event_id, seq));
+";
+
+/// Version 8: departments' answers to the coordination center's
+/// suggestions (issue 17), one per plan of a demo year, the latest
+/// standing. The plans are generated from the city's seed, not stored.
+const SCHEMA_V8: &str = "
+CREATE TABLE coord_decisions (
+  year INTEGER NOT NULL, plan_id INTEGER NOT NULL, accept INTEGER NOT NULL CHECK (accept IN (0, 1)),
+  department TEXT NOT NULL, account TEXT NOT NULL, decided_by TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (year, plan_id));
 ";

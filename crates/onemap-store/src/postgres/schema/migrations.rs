@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "events' photos",
         sql: MIGRATION_6,
     },
+    Migration {
+        version: 7,
+        name: "departments' answers to coordination suggestions",
+        sql: MIGRATION_7,
+    },
 ];
 
 /// The schema version this onemap needs.
@@ -296,6 +301,22 @@ CREATE TABLE event_photos (
     uploader text NOT NULL,
     at timestamptz NOT NULL,
     PRIMARY KEY (event_id, seq)
+);
+"#;
+
+/// Departments' answers to the coordination center's suggestions (issue
+/// 17), one per plan of a demo year, the latest standing. The plans are
+/// generated from the city's seed, not stored.
+const MIGRATION_7: &str = r#"
+CREATE TABLE coord_decisions (
+    year integer NOT NULL CHECK (year BETWEEN 1970 AND 2199),
+    plan_id bigint NOT NULL CHECK (plan_id > 0),
+    accept boolean NOT NULL,
+    department text NOT NULL,
+    account text NOT NULL,
+    decided_by text NOT NULL,
+    at timestamptz NOT NULL,
+    PRIMARY KEY (year, plan_id)
 );
 "#;
 
