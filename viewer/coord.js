@@ -221,7 +221,7 @@
     box.replaceChildren(el('p', { className: 'muted', id: 'coord-plans-count' },
       t('coord.plans_count', { scope: r.scope_name, month: t('coord.year_month', { y: r.year, m: state.month }), n: num(r.total) })),
     ...(rows.length ? rows : [el('p', {}, t('coord.none'))]),
-    r.next_offset !== null && el('p', { className: 'muted' }, t('coord.more', { n: num(r.total - r.rows.length) })));
+    ...(r.next_offset !== null ? [el('p', { className: 'muted' }, t('coord.more', { n: num(r.total - r.rows.length) }))] : []));
   }
   async function loadCalendar() {
     const r = await get(`/api/coord/calendar?area=${state.town}&month=${state.month}&limit=2000`);
@@ -298,8 +298,8 @@
           ...(f.plans.length ? f.plans.map((p) => planRow(p, { withTarget: false })) : [el('p', { className: 'muted' }, t('coord.file_empty'))])),
         Object.assign(section(t('coord.file_calendar', { n: num(f.calendar.length) }), visits), { id: 'coord-file-calendar' }),
         Object.assign(section(t('coord.file_inspections', { n: num(f.inspections.length) }), inspections), { id: 'coord-file-inspections' }),
-        kind === 'enterprise' && section(t('coord.file_received', { n: num(received.length) }), received),
-        kind === 'enterprise' && section(t('coord.file_sent', { n: num(sent.length) }), sent));
+        ...(kind === 'enterprise' ? [section(t('coord.file_received', { n: num(received.length) }), received),
+          section(t('coord.file_sent', { n: num(sent.length) }), sent)] : []));
       page.fileLoads = (page.fileLoads || 0) + 1;
     } catch (e) {
       body.replaceChildren(el('p', { className: 'error' }, onemapI18n.errorText(e)));

@@ -174,3 +174,20 @@ test('coord on a phone (390×844) and in English', async () => {
   assert.deepEqual(errors, []);
   await close();
 });
+
+test('wall: this month\'s coordination figures, from the API', async () => {
+  const { page, errors, close } = await newPage({ viewport: { width: 1600, height: 900 } });
+  await page.goto(BASE + '/wall?refresh=30&tour=600');
+  await page.waitForFunction(() => window.onemapWall && window.onemapWall.coord, null, { timeout: 120000 });
+  const f = await api('/api/coord/figures?area=city');
+  const month = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', month: 'numeric' }).format(new Date()));
+  const m = f.months[month - 1];
+  const zh = new Intl.NumberFormat('zh-CN');
+  assert.equal(await page.textContent('#coord-onsite'), `现场检查 ${zh.format(m.onsite.before)} → ${zh.format(m.onsite.after)}`);
+  assert.equal(await page.textContent('#coord-accompanied'), `陪同检查 ${zh.format(m.accompanied.before)} → ${zh.format(m.accompanied.after)}`);
+  const per = (n) => (n / f.schools).toFixed(2);
+  assert.equal(await page.textContent('#coord-schools'), `每校每月进校 ${per(m.school_visits.before)} → ${per(m.school_visits.after)}`);
+  assert.match(await page.textContent('#coord-title'), new RegExp(`${month}月`));
+  assert.deepEqual(errors, []);
+  await close();
+});
