@@ -146,6 +146,27 @@
     }
     schedule(300);
   });
+  // Coordinated inspections (/api/coord/figures, the demo year): this
+  // month's on-site and accompanied inspections before → after, and visits
+  // per school a month; asked again every five minutes.
+  async function coordFigures() {
+    try {
+      const f = await getJSON('/api/coord/figures?area=city', AbortSignal.timeout(60000));
+      const m = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', month: 'numeric' }).format(new Date()));
+      const x = f.months[m - 1];
+      wall.coord = { month: m, figures: x };
+      $('coord-title').textContent = t('wall.coord', { month: t('coord.year_month', { y: f.year, m }) });
+      $('coord-onsite').textContent = t('wall.coord_onsite', { before: num(x.onsite.before), after: num(x.onsite.after) });
+      $('coord-accompanied').textContent = t('wall.coord_accompanied', { before: num(x.accompanied.before), after: num(x.accompanied.after) });
+      const per = (n) => (f.schools ? (n / f.schools).toFixed(2) : '–');
+      $('coord-schools').textContent = t('wall.coord_schools', { before: per(x.school_visits.before), after: per(x.school_visits.after) });
+    } catch (e) {
+      wall.lastError = `coordination: ${e}`;
+    } finally {
+      setTimeout(coordFigures, 300000);
+    }
+  }
+  coordFigures();
   refresh();
   map.on('load', () => {
     map.addSource('live-events', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });

@@ -453,3 +453,34 @@ test('wall: Chinese by default (figures, places, categories, dates), legend of i
   assert.deepEqual(errors, []);
   await close();
 });
+
+// --- (e) the coordination page -------------------------------------------------
+
+test('coord: Chinese by default — plans, reasons, calendar and a file, no English left', async () => {
+  const { page, errors, close } = await newPage();
+  const first = (await api('/api/coord/plans?limit=1')).rows[0];
+  const month = Number(first.planned.slice(5, 7));
+  await page.goto(`${BASE}/coord#town=${first.target.town.id}&month=${month}`);
+  await page.waitForFunction(() => window.coord && window.coord.ready, null, { timeout: 120000 });
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+  assert.match(await page.title(), HAN);
+  assert.ok(await page.$$eval('.plan', (p) => p.length) > 0);
+  assert.match(await page.textContent('.plan .reason'), HAN);
+  assert.deepEqual(await latinLeftovers(page), [], 'English left in the plans');
+  await page.click('#tab-calendar');
+  assert.deepEqual(await latinLeftovers(page), [], 'English left in the calendar');
+  await page.click('.visit');
+  await page.waitForSelector('#coord-file-name', { timeout: 20000 });
+  await page.waitForFunction(() => window.coord.fileLoads >= 1, null, { timeout: 20000 });
+  assert.deepEqual(await latinLeftovers(page), [], 'English left in the file');
+  // Every code the page names has words of its own in both languages.
+  const missing = await page.evaluate(() => {
+    const out = [];
+    for (const kind of ['coord_action', 'coord_reason', 'coord_mode', 'coord_subject', 'coord_dept', 'coord_self_check', 'coord_risk'])
+      for (const c of Object.keys(onemapI18n.codes.zh[kind])) if (!(c in onemapI18n.codes.en[kind])) out.push(`${kind}.${c}`);
+    return out;
+  });
+  assert.deepEqual(missing, []);
+  assert.deepEqual(errors, []);
+  await close();
+});

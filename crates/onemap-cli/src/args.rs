@@ -186,6 +186,11 @@ pub struct ServeArgs {
     /// config/deadlines.toml [default: judge 1d, route 1d, handle 3d, feed back 2d].
     #[arg(long, env = "ONEMAP_DEADLINES", value_parser = crate::deadlines::load)]
     pub deadlines: Option<onemap_core::Deadlines>,
+    /// The demo year of the coordination of inspections and school visits
+    /// (`/api/coord/…`; plans generated from the city's seed).
+    #[arg(long, default_value_t = onemap_server::DEFAULT_COORD_YEAR,
+          value_parser = clap::value_parser!(i32).range(1971..=2199))]
+    pub coord_year: i32,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

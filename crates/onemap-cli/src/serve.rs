@@ -21,11 +21,11 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         // Changes committed from here on are heard again after the load
         // (see the listener below), so none falls between load and listen.
         let load_from = onemap_core::time::now();
-        let (data, source, pg) = match &a.postgres {
+        let (meta, data, source, pg) = match &a.postgres {
             Some(url) => {
                 let target = pg_target(url, &a.pg)?;
                 let mut store = PgStore::connect_to(&target).await?;
-                let (_, data) = store
+                let (meta, data) = store
                     .load(&mut |_, _| {})
                     .await
                     .with_context(|| format!("cannot load the city from {}", store.target()))?;
@@ -35,15 +35,19 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
                 if a.reconnect_secs > 0 {
                     link.spawn_reconnect(std::time::Duration::from_secs(a.reconnect_secs));
                 }
-                (data, source, Some((link, target)))
+                (meta, data, source, Some((link, target)))
             }
             None => {
-                let (_, data) = onemap_store::read_city_dir(&a.data)
+                let (meta, data) = onemap_store::read_city_dir(&a.data)
                     .with_context(|| format!("cannot load {}", a.data.display()))?;
-                (data, a.data.display().to_string(), None)
+                (meta, data, a.data.display().to_string(), None)
             }
         };
         let read = started.elapsed();
+        // What the coordination of inspections needs (towns, enterprises,
+        // schools), copied before the index takes the city; its demo year
+        // is built once the server listens.
+        let coord = onemap_server::CoordSource::from_city(&data, meta.seed, a.coord_year);
         let city = City::build(data).context("cannot index the city")?;
         // PostGIS holds every event in its latest state; the embedded store
         // keeps what the event loop changed, laid over the base events.
@@ -107,6 +111,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             secure_cookies: a.secure_cookies,
             deadlines: a.deadlines.unwrap_or_default(),
             ledgers,
+            coord: Some(coord),
         };
         let state = AppState::new(live, &config).context("cannot set up the server")?;
         eprintln!(

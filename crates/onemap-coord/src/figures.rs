@@ -86,8 +86,15 @@ pub struct Figures {
 
 /// Computes the figures of `scope` from a demo year and its run.
 pub fn figures(demo: &Demo, run: &YearRun, scope: Scope) -> Figures {
+    figures_of(demo, &[run], scope)
+}
+
+/// [`figures`] over a year run in parts (e.g. town by town, see
+/// [`crate::run_year_of`]): the parts' visits, suggestions, decisions and
+/// pushes taken together. The year is `demo`'s.
+pub fn figures_of(demo: &Demo, runs: &[&YearRun], scope: Scope) -> Figures {
     let sites = &demo.sites;
-    let year = run.year;
+    let year = demo.config.year;
     let in_scope = |t: Target| {
         sites
             .place_of(t)
@@ -125,9 +132,9 @@ pub fn figures(demo: &Demo, run: &YearRun, scope: Scope) -> Figures {
         }
     }
     let mut moved_past_year = 0;
-    for v in run
-        .visits
+    for v in runs
         .iter()
+        .flat_map(|r| &r.visits)
         .filter(|v| in_scope(v.target) && v.date.year() >= year)
     {
         let month = (v.date.year() == year).then(|| v.date.month() as usize - 1);
@@ -160,20 +167,20 @@ pub fn figures(demo: &Demo, run: &YearRun, scope: Scope) -> Figures {
         .iter()
         .map(|a| (a.code().to_string(), 0))
         .collect();
-    for s in run
-        .suggestions
+    for s in runs
         .iter()
+        .flat_map(|r| &r.suggestions)
         .filter(|s| in_plans.contains(&s.plan))
     {
         *suggestions.entry(s.action.code().to_string()).or_default() += 1;
     }
-    let refused = run
-        .decisions
+    let refused = runs
         .iter()
+        .flat_map(|r| &r.decisions)
         .filter(|d| !d.accept && in_plans.contains(&d.plan))
         .count() as u64;
     let (mut pushes, mut reached, mut checked, mut fixed) = (0, 0, 0, 0);
-    for p in &run.pushes.pushes {
+    for p in runs.iter().flat_map(|r| &r.pushes.pushes) {
         let (town, district) = match sites.towns.iter().find(|t| t.id == p.area) {
             Some(t) => (t.id, t.district),
             None => (p.area, p.area),

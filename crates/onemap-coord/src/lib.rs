@@ -72,7 +72,7 @@ pub use decide::{apply, calendar_of, calendars, Applied, Decision};
 pub use demo::{Demo, DemoConfig};
 pub use error::CoordError;
 pub use figures::{
-    before_after_table, figures, report, Counts, Figures, MonthFigures, ReportRequest,
+    before_after_table, figures, figures_of, report, Counts, Figures, MonthFigures, ReportRequest,
 };
 pub use model::{
     Finding, Mode, Plan, PlanSubject, PostponeReason, Purpose, Record, Request, RequestKind, Risk,
@@ -83,4 +83,4 @@ pub use rules::Rules;
 pub use sites::{EnterpriseSite, SchoolSite, Scope, Sites, TownInfo};
 pub use suggestion::{town_accompanies, Action, Reason, ReasonCode, Suggestion};
 pub use table::percent;
-pub use year::{run_year, YearPolicy, YearRun};
+pub use year::{run_year, run_year_of, YearPolicy, YearRun};

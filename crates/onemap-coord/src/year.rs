@@ -24,6 +24,10 @@ pub struct YearPolicy {
     /// Each month, plans whose window opens within this many days are
     /// coordinated (departments send their plans a quarter ahead).
     pub lookahead_days: i32,
+    /// Departments' own answers (plan id → accepted), which stand in for
+    /// the drawn ones.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub overrides: BTreeMap<u64, bool>,
 }
 
 impl Default for YearPolicy {
@@ -33,6 +37,7 @@ impl Default for YearPolicy {
             refuse_per_mille: 40,
             refuse_per_mille_schools: 0,
             lookahead_days: 92,
+            overrides: BTreeMap::new(),
         }
     }
 }
@@ -45,6 +50,12 @@ impl YearPolicy {
             .iter()
             .filter(|s| s.action != Action::Keep)
             .map(|s| {
+                if let Some(&accept) = self.overrides.get(&s.plan) {
+                    return Decision {
+                        plan: s.plan,
+                        accept,
+                    };
+                }
                 let rate = if schools.contains(&s.plan) {
                     self.refuse_per_mille_schools
                 } else {
@@ -82,12 +93,26 @@ pub struct YearRun {
 /// planned this month) are settled, the rest stay open for next month.
 /// Then the month's visits are made, their findings recorded and pushed.
 pub fn run_year(demo: &Demo, rules: &Rules, policy: &YearPolicy) -> Result<YearRun, CoordError> {
+    run_year_of(demo, |_| true, rules, policy)
+}
+
+/// [`run_year`] for the plans and requests of the targets `keep` holds
+/// only (every site stays in `demo`, for names and pushes). Each target is
+/// coordinated on its own and problems are pushed within a town, so a
+/// town's year is the same run alone as in the whole city's (but for the
+/// ids of visits, records and pushes, which count within the run).
+pub fn run_year_of(
+    demo: &Demo,
+    keep: impl Fn(Target) -> bool,
+    rules: &Rules,
+    policy: &YearPolicy,
+) -> Result<YearRun, CoordError> {
     let year = demo.config.year;
     let seed = demo.config.seed;
     let mut open: BTreeMap<u64, Plan> = demo
         .plans
         .iter()
-        .filter(|p| p.planned.year() == year)
+        .filter(|p| p.planned.year() == year && keep(p.target))
         .map(|p| (p.id, p.clone()))
         .collect();
     let schools: HashSet<u64> = open
@@ -121,6 +146,7 @@ pub fn run_year(demo: &Demo, rules: &Rules, policy: &YearPolicy) -> Result<YearR
             requests: demo
                 .requests
                 .iter()
+                .filter(|r| keep(r.target))
                 .filter(|r| match r.kind {
                     RequestKind::Postpone { window, .. } => window.end >= from,
                     _ => !served.contains(&r.id) && r.window().start < horizon,

@@ -144,6 +144,61 @@ fn same_seed_same_year_other_seed_other_year() {
     );
 }
 
+/// The year run town by town (as the server keeps it) gives the city's
+/// figures, and a department's own answer stands in for the drawn one.
+#[test]
+fn town_by_town_runs_add_up_and_overrides_stand() {
+    let (demo, run) = demo();
+    let rules = Rules::default();
+    let policy = YearPolicy::default();
+    let towns: Vec<YearRun> = demo
+        .sites
+        .towns
+        .iter()
+        .map(|t| {
+            let town = t.id;
+            let keep = |x: Target| demo.sites.place_of(x).is_some_and(|p| p.0 == town);
+            run_year_of(demo, keep, &rules, &policy).expect("a town's year")
+        })
+        .collect();
+    let parts: Vec<&YearRun> = towns.iter().collect();
+    assert_eq!(
+        figures_of(demo, &parts, Scope::City),
+        figures(demo, run, Scope::City)
+    );
+    // A refused suggestion, now accepted by its department: the plan no
+    // longer has a visit of its own on its planned day.
+    let refused = run
+        .decisions
+        .iter()
+        .find(|d| !d.accept)
+        .expect("the demo refuses some suggestions")
+        .plan;
+    let plan = demo.plans.iter().find(|p| p.id == refused).unwrap();
+    let town = demo.sites.place_of(plan.target).unwrap().0;
+    let keep = |x: Target| demo.sites.place_of(x).is_some_and(|p| p.0 == town);
+    let mut accepting = policy.clone();
+    accepting.overrides.insert(refused, true);
+    let after = run_year_of(demo, keep, &rules, &accepting).unwrap();
+    let before = towns
+        .iter()
+        .zip(&demo.sites.towns)
+        .find(|(_, t)| t.id == town)
+        .unwrap()
+        .0;
+    let decision = |r: &YearRun| r.decisions.iter().find(|d| d.plan == refused).copied();
+    assert_eq!(decision(before).map(|d| d.accept), Some(false));
+    assert_eq!(decision(&after).map(|d| d.accept), Some(true));
+    let carried = |r: &YearRun| -> Vec<(Date, Mode, usize)> {
+        r.visits
+            .iter()
+            .filter(|v| v.plans.contains(&refused))
+            .map(|v| (v.date, v.mode, v.plans.len()))
+            .collect()
+    };
+    assert_ne!(carried(before), carried(&after));
+}
+
 /// A hand-made city: 西天尾镇 with six large enterprises and others, a second town.
 fn sites() -> Sites {
     let d = AreaId::new(350304).unwrap();

@@ -3,7 +3,7 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, TimestampSecondType, UInt16Type, UInt64Type, UInt8Type};
-use arrow_array::{Array as _, RecordBatch};
+use arrow_array::RecordBatch;
 use geo::Contains;
 use onemap_core::{AreaId, AreaTree, Level};
 use onemap_ledger::query::{age_on, mask_text};

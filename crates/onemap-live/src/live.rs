@@ -100,7 +100,7 @@ impl Live {
     }
 
     /// The store, or [`LiveError::ReadOnly`].
-    pub(crate) fn store(&self) -> Result<&LiveStore, LiveError> {
+    pub fn store(&self) -> Result<&LiveStore, LiveError> {
         self.store.as_ref().ok_or(LiveError::ReadOnly)
     }
 

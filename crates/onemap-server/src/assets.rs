@@ -33,6 +33,14 @@ pub async fn table(State(state): State<AppState>) -> Result<Response, ApiError> 
     send(state.viewer_dir.join("table.html"), "no-cache").await
 }
 
+/// The coordination of inspections and school visits (plans, calendar,
+/// files, departments' answers).
+#[utoipa::path(get, path = "/coord", tag = "service",
+    responses((status = 200, description = "The coordination page (HTML)", content_type = "text/html", body = String), (status = 404, description = "No such file", body = ErrorBody)))]
+pub async fn coord(State(state): State<AppState>) -> Result<Response, ApiError> {
+    send(state.viewer_dir.join("coord.html"), "no-cache").await
+}
+
 /// A file directly in `viewer/` (no folders).
 #[utoipa::path(get, path = "/viewer/{file}", tag = "service",
     params(("file" = String, Path, description = "A file of the viewer (js, mjs, css, html, png, svg; no folders)")),

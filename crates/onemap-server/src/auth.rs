@@ -150,7 +150,13 @@ pub(crate) async fn private_reads(
     let path = req.uri().path();
     let open = matches!(
         path,
-        "/" | "/wall" | "/table" | "/healthz" | "/metrics" | "/api/openapi.json" | "/api/session"
+        "/" | "/wall"
+            | "/table"
+            | "/coord"
+            | "/healthz"
+            | "/metrics"
+            | "/api/openapi.json"
+            | "/api/session"
     ) || path.starts_with("/viewer/")
         || path.starts_with("/vendor/");
     let read = matches!(

@@ -129,6 +129,10 @@ error_codes! {
     UnknownPhoto = "unknown_photo" => NOT_FOUND,
     /// The one table's ledgers were not generated for this city.
     NoLedgers = "no_ledgers" => NOT_FOUND,
+    /// No coordination plan with this id in the demo year.
+    UnknownPlan = "unknown_plan" => NOT_FOUND,
+    /// No enterprise or school with this id in the coordination.
+    UnknownSite = "unknown_site" => NOT_FOUND,
     /// The viewer's npm packages are not installed.
     ViewerNotInstalled = "viewer_not_installed" => NOT_FOUND,
 
@@ -138,6 +142,9 @@ error_codes! {
     /// The idempotency key was used before, by the same account, for
     /// another report.
     IdempotencyConflict = "idempotency_conflict" => CONFLICT,
+    /// A coordination plan whose suggestion is to keep it as planned: there
+    /// is nothing to accept or refuse.
+    NothingToDecide = "nothing_to_decide" => CONFLICT,
     /// The event holds as many photos as it may (3).
     TooManyPhotos = "too_many_photos" => CONFLICT,
     /// The body is larger than the server reads.
@@ -203,6 +210,9 @@ error_codes! {
     Internal = "internal" => INTERNAL_SERVER_ERROR,
     /// The store cannot be reached; nothing was changed.
     StoreUnavailable = "store_unavailable" => SERVICE_UNAVAILABLE,
+    /// The server was started without the enterprises' and schools'
+    /// coordination (a city without towns).
+    NoCoordination = "no_coordination" => SERVICE_UNAVAILABLE,
     /// This server keeps no changes (no store for the event loop).
     ReadOnly = "read_only" => SERVICE_UNAVAILABLE,
     /// Load shedding: too many connections, expensive requests or stream

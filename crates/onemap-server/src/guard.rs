@@ -278,6 +278,8 @@ impl Guard {
             (&Method::POST, Some("/api/events/{id}/photos")) => self.limits.photo_body,
             // A name and a password.
             (&Method::POST, Some("/api/session")) => 4 << 10,
+            // A department's answer: `{"accept": true}`.
+            (&Method::POST, Some("/api/coord/plans/{id}/decision")) => 4 << 10,
             _ => 0,
         }
     }

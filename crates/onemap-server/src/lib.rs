@@ -15,6 +15,8 @@
 //!   ([`onemap_live::Live`]), which commits, applies and publishes;
 //! - `/healthz`, `/metrics`, `/api/openapi.json` (`service`; the counters
 //!   are kept by `metrics`);
+//! - coordination of enterprise inspections and school visits under
+//!   `/api/coord/…` (`coord`, over `onemap_coord`);
 //! - the viewer `/`, the wall display `/wall`, their files under `/viewer/`
 //!   and MapLibre under `/vendor/` (`assets`).
 //!
@@ -33,6 +35,7 @@ mod api;
 mod assets;
 mod auth;
 mod conn;
+mod coord;
 mod cors;
 mod error;
 mod geojson;
@@ -52,6 +55,7 @@ mod table;
 mod tiles;
 mod wall;
 
+pub use coord::{CoordSource, DEFAULT_COORD_YEAR};
 pub use cors::CorsOrigins;
 pub use error::{ApiError, ErrorCode};
 pub use guard::{default_max_queries, Limits, OVERFLOW_CONNECTIONS, QUERY_WAIT, RETRY_AFTER_SECS};
@@ -111,6 +115,9 @@ pub fn app(state: AppState) -> Router {
 /// Serves `app` on `listener` until Ctrl-C or SIGTERM, within the state's
 /// [`Limits`], then lets requests in flight finish (10 s at most).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServerError> {
+    // The coordination's demo year is built off the async threads while
+    // the server already answers.
+    coord::Coord::warm(&state);
     conn::serve(listener, state, shutdown_signal()).await
 }
 

@@ -2,7 +2,9 @@
 //! `#[utoipa::path]` on its handler): routing anything here any other way
 //! would serve it undocumented, and `tests/openapi.rs` fails on that.
 
-use crate::{api, assets, live, photos, service, session, ships, table, tiles, wall, AppState};
+use crate::{
+    api, assets, coord, live, photos, service, session, ships, table, tiles, wall, AppState,
+};
 use axum::Json;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -16,6 +18,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(assets::index))
         .routes(routes!(assets::wall))
         .routes(routes!(assets::table))
+        .routes(routes!(assets::coord))
         .routes(routes!(assets::viewer_file))
         .routes(routes!(assets::vendor))
         // Tiles, TileJSON, catalog, styles.
@@ -51,6 +54,15 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
             session::current,
             session::sign_out
         ))
+        // Coordination of inspections and school visits.
+        .routes(routes!(coord::plans))
+        .routes(routes!(coord::plan))
+        .routes(routes!(coord::decide))
+        .routes(routes!(coord::sites))
+        .routes(routes!(coord::calendar))
+        .routes(routes!(coord::figures))
+        .routes(routes!(coord::enterprise))
+        .routes(routes!(coord::school))
         // Ships.
         .routes(routes!(ships::list))
         .routes(routes!(ships::positions))

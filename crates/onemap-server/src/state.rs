@@ -38,6 +38,9 @@ pub struct ServerConfig {
     /// The one table's ledgers (None: not generated; the table routes say
     /// how to make them).
     pub ledgers: Option<Arc<onemap_ledger::Ledgers>>,
+    /// What the coordination of inspections and school visits is built
+    /// from (`/api/coord/…`); `None`: those routes answer 503.
+    pub coord: Option<crate::CoordSource>,
 }
 
 /// The store the city was loaded from.
@@ -88,6 +91,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             deadlines: onemap_core::Deadlines::default(),
             ledgers: None,
+            coord: None,
         }
     }
 }
@@ -122,6 +126,8 @@ pub struct Inner {
     pub(crate) sign_in_failures: moka::sync::Cache<String, u32>,
     /// The limits in force, their permits and counters.
     pub(crate) guard: Arc<Guard>,
+    /// Coordination of enterprise inspections and school visits.
+    pub(crate) coord: crate::coord::Coord,
 }
 
 /// The shared state of the app; clones share everything.
@@ -167,6 +173,7 @@ impl AppState {
             ledgers: config.ledgers.clone(),
             sign_in_failures: crate::session::failures_cache(),
             guard: Arc::new(Guard::new(config.limits.clone())),
+            coord: crate::coord::Coord::new(config.coord.clone()),
         })))
     }
 }

@@ -17,6 +17,7 @@
 //! - `photos`: events' photos;
 //! - `gpkg`: GeoPackage point blobs.
 
+mod coord;
 mod downloads;
 mod events;
 mod gpkg;

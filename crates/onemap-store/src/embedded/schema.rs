@@ -20,10 +20,15 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "when each event entered its status", SCHEMA_V6),
     (7, "events' photos", SCHEMA_V7),
     (8, "the one table's download log", SCHEMA_V8),
+    (
+        9,
+        "departments' answers to coordination suggestions",
+        SCHEMA_V9,
+    ),
 ];
 
 /// The version a store of this onemap is at.
-pub(super) const SCHEMA_VERSION: i64 = 8;
+pub(super) const SCHEMA_VERSION: i64 = 9;
 
 /// Version 1: the GeoPackage tables, the events the loop touched, their
 /// history, the tokens.
@@ -166,4 +171,14 @@ CREATE TABLE table_downloads (
   filter TEXT NOT NULL, fields TEXT NOT NULL, format TEXT NOT NULL,
   rows INTEGER NOT NULL CHECK (rows >= 0), personal INTEGER NOT NULL CHECK (personal IN (0, 1)));
 CREATE INDEX table_downloads_at ON table_downloads(at);
+";
+
+/// Version 9: departments' answers to the coordination center's
+/// suggestions (issue 17), one per plan of a demo year, the latest
+/// standing. The plans are generated from the city's seed, not stored.
+const SCHEMA_V9: &str = "
+CREATE TABLE coord_decisions (
+  year INTEGER NOT NULL, plan_id INTEGER NOT NULL, accept INTEGER NOT NULL CHECK (accept IN (0, 1)),
+  department TEXT NOT NULL, account TEXT NOT NULL, decided_by TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (year, plan_id));
 ";

@@ -9,6 +9,7 @@
 //! - `tokens`: bearer tokens, of which the stores keep only the hash;
 //! - `photos`: events' photos, and adding one, written once.
 
+pub(crate) mod coord;
 pub(crate) mod downloads;
 pub(crate) mod photos;
 pub(crate) mod records;
@@ -20,6 +21,7 @@ use crate::{
     Crossing, EmbeddedStore, EventRecord, HistoryEntry, MoveRequest, NewReport, PgLive,
     ShipPosition, StoreError,
 };
+use coord::CoordDecision;
 use onemap_core::workflow::{Actor, Scope};
 use onemap_core::{Event, Role};
 use photos::{NewPhoto, Photo, PhotoInfo};
@@ -62,6 +64,24 @@ impl LiveStore {
                 blocking(s, move |s| s.actor(&token)).await
             }
             LiveStore::Postgres(p) => p.actor(token).await,
+        }
+    }
+
+    /// The departments' answers to the coordination's suggestions for the
+    /// plans of demo year `year`, by plan.
+    pub async fn coord_decisions(&self, year: i32) -> Result<Vec<CoordDecision>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.coord_decisions(year)).await,
+            LiveStore::Postgres(p) => p.coord_decisions(year).await,
+        }
+    }
+
+    /// Keeps a department's answer for a plan (the latest answer stands).
+    pub async fn put_coord_decision(&self, d: CoordDecision) -> Result<(), StoreError> {
+        d.check()?;
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.put_coord_decision(&d)).await,
+            LiveStore::Postgres(p) => p.put_coord_decision(&d).await,
         }
     }
 

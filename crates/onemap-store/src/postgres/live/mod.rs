@@ -12,6 +12,7 @@
 //! other servers' announcements; `ships` keeps the fleet's history;
 //! `tokens` the bearer tokens' hashes; `photos` the events' photos.
 
+mod coord;
 mod downloads;
 mod events;
 mod listen;

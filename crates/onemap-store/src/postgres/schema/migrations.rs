@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "the one table's download log",
         sql: MIGRATION_7,
     },
+    Migration {
+        version: 8,
+        name: "departments' answers to coordination suggestions",
+        sql: MIGRATION_8,
+    },
 ];
 
 const MIGRATION_7: &str = r#"
@@ -319,6 +324,22 @@ CREATE TABLE event_photos (
     uploader text NOT NULL,
     at timestamptz NOT NULL,
     PRIMARY KEY (event_id, seq)
+);
+"#;
+
+/// Departments' answers to the coordination center's suggestions (issue
+/// 17), one per plan of a demo year, the latest standing. The plans are
+/// generated from the city's seed, not stored.
+const MIGRATION_8: &str = r#"
+CREATE TABLE coord_decisions (
+    year integer NOT NULL CHECK (year BETWEEN 1970 AND 2199),
+    plan_id bigint NOT NULL CHECK (plan_id > 0),
+    accept boolean NOT NULL,
+    department text NOT NULL,
+    account text NOT NULL,
+    decided_by text NOT NULL,
+    at timestamptz NOT NULL,
+    PRIMARY KEY (year, plan_id)
 );
 "#;
 

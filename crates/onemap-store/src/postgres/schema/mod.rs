@@ -319,10 +319,31 @@ pub(crate) const SHIP_CROSSINGS: Table = Table {
     key: "id",
 };
 
+/// Departments' answers to coordination suggestions (migration 8).
+pub(crate) const COORD_DECISIONS: Table = Table {
+    name: "coord_decisions",
+    columns: &[
+        ("year", Int4),
+        ("plan_id", Int8),
+        ("accept", Bool),
+        ("department", Text),
+        ("account", Text),
+        ("decided_by", Text),
+        ("at", Timestamptz),
+    ],
+    key: "year, plan_id",
+};
+
 /// The tables the live server writes besides the city's: kept when a city
-/// is replaced (tokens, ship history).
+/// is replaced (tokens, ship history, coordination answers).
 pub(crate) fn live_tables() -> Vec<Table> {
-    vec![TOKENS, USERS, SHIP_POSITIONS, SHIP_CROSSINGS]
+    vec![
+        TOKENS,
+        USERS,
+        SHIP_POSITIONS,
+        SHIP_CROSSINGS,
+        COORD_DECISIONS,
+    ]
 }
 
 /// The city's metadata: one row (written and read with plain statements).
