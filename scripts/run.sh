@@ -26,6 +26,11 @@ if [ ! -f "$DATA/city.json" ]; then
 else
   echo "==> demo city already present in $DATA (onemap validate $DATA checks it)"
 fi
+if [ ! -d "$DATA/ledgers" ]; then
+  # A city written before the one table: its ledgers, from its own seed.
+  echo "==> generating the one table's ledgers into $DATA/ledgers (3.27 million synthetic people)"
+  "$ONEMAP" ledgers build --data "$DATA"
+fi
 
 echo "==> installing the viewer's assets (MapLibre GL JS from npm)"
 command -v npm >/dev/null || { echo "error: npm (Node.js) is required for the web viewer" >&2; exit 1; }

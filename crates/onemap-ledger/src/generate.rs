@@ -109,7 +109,7 @@ pub fn id_key(ledger: Ledger) -> &'static str {
 
 /// The areas of `level` below `parent`, found by the id range (ids are
 /// kept sorted within a level).
-fn children<'a>(areas: &'a AreaTree, parent: AreaId, level: Level) -> &'a [Area] {
+fn children(areas: &AreaTree, parent: AreaId, level: Level) -> &[Area] {
     let all = areas.level(level);
     let Some(own) = parent.level() else {
         return &[];

@@ -134,6 +134,7 @@ impl Builder {
 /// A ledger's rows being built, one builder per stored column. Ids are
 /// written as 0 and numbered later ([`Columns::offset_ids`]), so the
 /// generator can make villages in parallel.
+#[derive(Default)]
 pub struct Columns {
     ledger: Option<Ledger>,
     keys: Vec<&'static str>,
@@ -149,18 +150,6 @@ impl std::fmt::Debug for Columns {
             .field("ledger", &self.ledger)
             .field("len", &self.len)
             .finish()
-    }
-}
-
-impl Default for Columns {
-    fn default() -> Self {
-        Columns {
-            ledger: None,
-            keys: Vec::new(),
-            builders: Vec::new(),
-            ids: HashMap::new(),
-            len: 0,
-        }
     }
 }
 
