@@ -57,11 +57,23 @@ fn same_seed_gives_the_same_bytes() {
     synth(&a, "11");
     synth(&b, "11");
     synth(&c, "12");
-    let mut names: Vec<_> = std::fs::read_dir(&a)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    // Every file, the ledgers/ folder's too.
+    let mut names: Vec<std::path::PathBuf> = Vec::new();
+    for e in std::fs::read_dir(&a).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_dir() {
+            for f in std::fs::read_dir(e.path()).unwrap() {
+                names.push(std::path::Path::new(&e.file_name()).join(f.unwrap().file_name()));
+            }
+        } else {
+            names.push(e.file_name().into());
+        }
+    }
     names.sort();
+    assert!(
+        names.iter().any(|n| n.starts_with("ledgers")),
+        "synth writes the ledgers: {names:?}"
+    );
     assert!(names.len() >= 12, "{names:?}");
     let mut differs = false;
     for n in &names {
