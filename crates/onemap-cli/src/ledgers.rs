@@ -165,23 +165,19 @@ pub fn table(a: TableArgs) -> anyhow::Result<i32> {
         personal: a.personal,
     };
     let summary = match a.format {
-        DownloadFormat::Csv => match &a.out {
-            Some(path) => {
-                let f = std::fs::File::create(path)
-                    .with_context(|| format!("cannot create {}", path.display()))?;
-                let mut sink = CsvSink::new(std::io::BufWriter::new(f), &q.fields, q.lang)?;
-                let s = onemap_ledger::run(&ledgers, &areas, &q, access, &mut sink)?;
-                sink.finish()?.flush()?;
-                s
-            }
-            None => {
-                let out = std::io::stdout().lock();
-                let mut sink = CsvSink::new(std::io::BufWriter::new(out), &q.fields, q.lang)?;
-                let s = onemap_ledger::run(&ledgers, &areas, &q, access, &mut sink)?;
-                sink.finish()?.flush()?;
-                s
-            }
-        },
+        DownloadFormat::Csv => {
+            let out: Box<dyn Write> = match &a.out {
+                Some(path) => Box::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?,
+                ),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            let mut sink = CsvSink::new(std::io::BufWriter::new(out), &q.fields, q.lang)?;
+            let s = onemap_ledger::run(&ledgers, &areas, &q, access, &mut sink)?;
+            sink.finish()?.flush()?;
+            s
+        }
         DownloadFormat::Xlsx | DownloadFormat::Gpkg => {
             let Some(path) = &a.out else {
                 bail!("--out FILE is required for {}", a.format.key());

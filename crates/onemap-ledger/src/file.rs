@@ -35,6 +35,17 @@ pub struct Written {
     pub projects: u64,
 }
 
+impl Written {
+    fn of_mut(&mut self, ledger: Ledger) -> &mut u64 {
+        match ledger {
+            Ledger::People => &mut self.people,
+            Ledger::Houses => &mut self.houses,
+            Ledger::Cadres => &mut self.cadres,
+            Ledger::Projects => &mut self.projects,
+        }
+    }
+}
+
 /// Generates the ledgers of a city and writes them to `city_dir/ledgers/`,
 /// replacing what was there only once every file is whole. `progress` is
 /// told each village done (done, total).
@@ -78,19 +89,8 @@ pub fn write_ledgers(
         cfg,
         |mut v: VillageRows| -> Result<(), LedgerError> {
             for (i, ledger) in Ledger::ALL.into_iter().enumerate() {
-                let n = v.of(ledger).len() as u64;
-                match ledger {
-                    Ledger::People => written.people += n,
-                    Ledger::Houses => written.houses += n,
-                    Ledger::Cadres => written.cadres += n,
-                    Ledger::Projects => written.projects += n,
-                }
-                let cols = match ledger {
-                    Ledger::People => &mut v.people,
-                    Ledger::Houses => &mut v.houses,
-                    Ledger::Cadres => &mut v.cadres,
-                    Ledger::Projects => &mut v.projects,
-                };
+                let cols = v.of_mut(ledger);
+                *written.of_mut(ledger) += cols.len() as u64;
                 let (w, path) = &mut writers[i];
                 let batch = cols
                     .finish(schemas[i].clone())

@@ -40,7 +40,7 @@ impl VillageRows {
         }
     }
 
-    fn of_mut(&mut self, ledger: Ledger) -> &mut Columns {
+    pub(crate) fn of_mut(&mut self, ledger: Ledger) -> &mut Columns {
         match ledger {
             Ledger::People => &mut self.people,
             Ledger::Houses => &mut self.houses,

@@ -4,7 +4,7 @@
 
 use crate::file::Ledgers;
 use crate::query::{run, Access, Cell, Query, Sink};
-use crate::registry::{Kind, Lang};
+use crate::registry::Kind;
 use crate::LedgerError;
 use onemap_core::AreaTree;
 use rusqlite::{params_from_iter, Connection, ToSql};
@@ -109,15 +109,11 @@ pub fn write(
     let path = dir.path().join("table.gpkg");
     let mut conn = Connection::open(&path).map_err(db)?;
     let table = q.ledger.key();
-    let label = |f: &crate::Field| match q.lang {
-        Lang::Zh => f.zh,
-        Lang::En => f.en,
-    };
     let mut cols = String::new();
     let mut names = vec!["geom".to_string()];
     let mut seen = std::collections::HashSet::new();
     for f in &q.fields {
-        let mut name = label(f).to_string();
+        let mut name = f.label(q.lang).to_string();
         if !seen.insert(name.clone()) {
             name = format!("{name} ({})", f.key);
             seen.insert(name.clone());
@@ -183,7 +179,7 @@ pub fn write(
          min_x, min_y, max_x, max_y, srs_id) VALUES (?1, 'features', ?2, ?3, ?4, ?5, ?6, ?7, ?8, 4326)",
         rusqlite::params![
             table,
-            label_of(q),
+            q.ledger.label(q.lang),
             format!("onemap one table: {} ({})", q.ledger.en(), q.describe()),
             now,
             bbox[0],
@@ -196,11 +192,4 @@ pub fn write(
     tx.commit().map_err(db)?;
     drop(conn);
     std::fs::read(&path).map_err(LedgerError::Write)
-}
-
-fn label_of(q: &Query) -> &'static str {
-    match q.lang {
-        Lang::Zh => q.ledger.zh(),
-        Lang::En => q.ledger.en(),
-    }
 }

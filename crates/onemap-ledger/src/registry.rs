@@ -51,6 +51,13 @@ impl Ledger {
         }
     }
 
+    pub fn label(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh => self.zh(),
+            Lang::En => self.en(),
+        }
+    }
+
     /// The ledger's file in a city directory's `ledgers/` folder.
     pub fn file_name(self) -> String {
         format!("{}.arrow", self.key())

@@ -292,18 +292,13 @@ pub async fn table(
     let (scope, access) = access_of(&actor)?;
     let ask = parse(raw.as_deref(), scope)?;
     let l = ledgers(&state)?;
-    let permit = state.guard.expensive()?;
-    let city = state.city();
     let started = Instant::now();
-    let lang = ask.query.lang;
-    let (summary, preview, q) = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        let mut p = Preview::new(ask.limit, lang);
-        let s = onemap_ledger::run(&l, city.areas(), &ask.query, access, &mut p);
-        s.map(|s| (s, p, ask.query))
+    let (summary, preview, q) = crate::answer::query(&state, move |state| {
+        let mut p = Preview::new(ask.limit, ask.query.lang);
+        let s = onemap_ledger::run(&l, state.city().areas(), &ask.query, access, &mut p)?;
+        Ok((s, p, ask.query))
     })
-    .await
-    .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the table failed: {e}")))??;
+    .await?;
     Ok(private(Json(json!({
         "ledger": q.ledger.key(),
         "area": q.area.map(|a| a.to_string()),
@@ -392,17 +387,20 @@ pub async fn download(
         ));
     }
     let l = ledgers(&state)?;
-    let permit = state.guard.expensive()?;
-    let city = state.city();
     let q = ask.query;
     // Count first: the log says how many rows left, and an XLSX too large
     // for a sheet is refused before any work.
-    let (l2, city2, q2) = (l.clone(), city.clone(), q.clone());
-    let rows = tokio::task::spawn_blocking(move || {
-        onemap_ledger::run(&l2, city2.areas(), &q2, access, &mut Count)
+    let (l2, q2) = (l.clone(), q.clone());
+    let rows = crate::answer::query(&state, move |state| {
+        Ok(onemap_ledger::run(
+            &l2,
+            state.city().areas(),
+            &q2,
+            access,
+            &mut Count,
+        )?)
     })
-    .await
-    .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the table failed: {e}")))??
+    .await?
     .rows;
     if format == DownloadFormat::Xlsx && rows > XLSX_MAX_ROWS {
         return Err(ApiError::new(
@@ -436,6 +434,10 @@ pub async fn download(
     );
     let mut res = match format {
         DownloadFormat::Csv => {
+            // Streamed: the permit is held by the task that writes, for as
+            // long as it writes (answer::blocking waits for the whole work).
+            let permit = state.guard.expensive()?;
+            let city = state.city();
             let (tx, rx) = tokio::sync::mpsc::channel(8);
             tokio::task::spawn_blocking(move || {
                 let _permit = permit;
@@ -459,23 +461,24 @@ pub async fn download(
             Body::from_stream(stream).into_response()
         }
         DownloadFormat::Xlsx => {
-            let bytes = tokio::task::spawn_blocking(move || {
-                let _permit = permit;
+            let bytes = crate::answer::blocking(&state, move |state| {
                 let mut sink = XlsxSink::new(&q.fields, q.lang, q.ledger.zh())?;
-                onemap_ledger::run(&l, city.areas(), &q, access, &mut sink)?;
-                sink.finish()
+                onemap_ledger::run(&l, state.city().areas(), &q, access, &mut sink)?;
+                Ok(sink.finish()?)
             })
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the table failed: {e}")))??;
+            .await?;
             bytes.into_response()
         }
         DownloadFormat::Gpkg => {
-            let bytes = tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                onemap_ledger::gpkg::write(&l, city.areas(), &q, access)
+            let bytes = crate::answer::blocking(&state, move |state| {
+                Ok(onemap_ledger::gpkg::write(
+                    &l,
+                    state.city().areas(),
+                    &q,
+                    access,
+                )?)
             })
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the table failed: {e}")))??;
+            .await?;
             bytes.into_response()
         }
     };
