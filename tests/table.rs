@@ -185,6 +185,20 @@ fn the_one_table_end_to_end() {
         assert_eq!(masked_fields, ["name", "id_number", "phone", "illness"]);
     }
 
+    // Area codes are text in JSON: a browser reads 18-digit integers inexactly.
+    let codes = table(
+        a,
+        &office,
+        &format!("ledger=people&area={village}&fields=area_id&limit=3"),
+    )
+    .json();
+    for c in column(&codes, "area_id") {
+        let c = c
+            .as_str()
+            .unwrap_or_else(|| panic!("area code as a number: {c}"));
+        assert!(c.len() == 18 && c.starts_with(&village.to_string()), "{c}");
+    }
+
     // Rows stay in the account's area.
     assert_eq!(
         table(a, &far_office, &format!("ledger=people&area={village}")).error(),

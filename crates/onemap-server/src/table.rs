@@ -304,7 +304,9 @@ pub async fn table(
         "area": q.area.map(|a| a.to_string()),
         "filter": q.describe(),
         "fields": fields_doc(&q, access),
-        "rows": preview.rows,
+        // Area codes (18 digits) as text, as every answer gives them: a
+        // browser reads integers beyond 2^53 inexactly.
+        "rows": crate::answer::js_safe(Value::from(preview.rows)),
         "total": summary.rows,
         "shown": summary.written,
         "took_ms": started.elapsed().as_secs_f64() * 1000.0,
