@@ -14,6 +14,9 @@
 //! - [`export`]: the sinks: JSON preview, CSV with a BOM, typed XLSX,
 //!   GeoPackage.
 //!
+//! - [`templates`]: the standard templates (a ledger, fields and a filter
+//!   under a name) every account sees.
+//!
 //! Nothing here knows HTTP; the server and the command line call it.
 
 pub mod export;
@@ -23,6 +26,7 @@ pub mod gpkg;
 pub mod query;
 pub mod registry;
 pub mod table;
+pub mod templates;
 
 pub use export::{CsvSink, DownloadFormat, Preview, XlsxSink};
 pub use file::{write_ledgers, Ledgers, Written};

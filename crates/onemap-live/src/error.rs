@@ -67,6 +67,11 @@ pub enum LiveError {
     UnknownShip(u32),
     #[error("{given} reports in one batch; at most {max}")]
     BatchTooLarge { given: usize, max: usize },
+    /// A template name that is empty, too long or has control characters.
+    #[error("a template's name is 1 to {max} characters, without control characters")]
+    InvalidName { max: usize },
+    #[error("no template {0} that you can see")]
+    UnknownTemplate(i64),
     /// A task of the core could not finish (a bug, not the caller's doing).
     #[error("{0}")]
     Worker(String),

@@ -37,6 +37,7 @@ mod live;
 mod photos;
 mod queue;
 mod ships;
+pub mod templates;
 
 pub use accounts::Session;
 pub use error::LiveError;

@@ -133,6 +133,8 @@ error_codes! {
     UnknownPlan = "unknown_plan" => NOT_FOUND,
     /// No enterprise or school with this id in the coordination.
     UnknownSite = "unknown_site" => NOT_FOUND,
+    /// No saved template of the one table with this id that the account sees.
+    UnknownTemplate = "unknown_template" => NOT_FOUND,
     /// The viewer's npm packages are not installed.
     ViewerNotInstalled = "viewer_not_installed" => NOT_FOUND,
 
@@ -145,6 +147,8 @@ error_codes! {
     /// A coordination plan whose suggestion is to keep it as planned: there
     /// is nothing to accept or refuse.
     NothingToDecide = "nothing_to_decide" => CONFLICT,
+    /// A template of this name is shared in the same area already.
+    TemplateExists = "template_exists" => CONFLICT,
     /// The event holds as many photos as it may (3).
     TooManyPhotos = "too_many_photos" => CONFLICT,
     /// The body is larger than the server reads.
@@ -186,6 +190,9 @@ error_codes! {
     InvalidScope = "invalid_scope" => UNPROCESSABLE_ENTITY,
     /// A ship state that is neither `in_port` nor `at_sea`.
     InvalidState = "invalid_state" => UNPROCESSABLE_ENTITY,
+    /// A name (of a template) that is empty, too long or has control
+    /// characters.
+    InvalidName = "invalid_name" => UNPROCESSABLE_ENTITY,
     /// A text field longer than kept.
     TooLong = "too_long" => UNPROCESSABLE_ENTITY,
     /// An event description that is empty or too long.
@@ -390,6 +397,8 @@ impl From<StoreError> for ApiError {
             StoreError::UnknownToken(_) => Self::new(ErrorCode::UnknownToken, msg),
             StoreError::UnknownUser(_) => Self::new(ErrorCode::UnknownUser, msg),
             StoreError::UserExists(_) => Self::new(ErrorCode::UserExists, msg),
+            StoreError::TemplateExists(_) => Self::new(ErrorCode::TemplateExists, msg),
+            StoreError::TooManyTemplates { .. } => Self::new(ErrorCode::TooLarge, msg),
             // Both logged with their details where the answer is made.
             StoreError::Postgres(p) if p.is_unavailable() => {
                 Self::new(ErrorCode::StoreUnavailable, msg)
@@ -446,6 +455,8 @@ impl From<LiveError> for ApiError {
             LiveError::InvalidPhoto(_) => C::InvalidPhoto,
             LiveError::PhotoTooLarge { .. } => C::PhotoTooLarge,
             LiveError::UnknownPhoto { .. } => C::UnknownPhoto,
+            LiveError::InvalidName { .. } => C::InvalidName,
+            LiveError::UnknownTemplate(_) => C::UnknownTemplate,
             LiveError::Worker(_) => C::Internal,
         };
         Self::new(code, e.to_string())

@@ -280,6 +280,8 @@ impl Guard {
             (&Method::POST, Some("/api/session")) => 4 << 10,
             // A department's answer: `{"accept": true}`.
             (&Method::POST, Some("/api/coord/plans/{id}/decision")) => 4 << 10,
+            // A template: a name, a ledger, its query text and an area.
+            (&Method::POST, Some("/api/table/templates")) => 8 << 10,
             _ => 0,
         }
     }

@@ -52,6 +52,7 @@ mod ships;
 mod state;
 mod styles;
 mod table;
+mod templates;
 mod tiles;
 mod wall;
 

@@ -3,7 +3,8 @@
 //! would serve it undocumented, and `tests/openapi.rs` fails on that.
 
 use crate::{
-    api, assets, coord, live, photos, service, session, ships, table, tiles, wall, AppState,
+    api, assets, coord, live, photos, service, session, ships, table, templates, tiles, wall,
+    AppState,
 };
 use axum::Json;
 use serde_json::Value;
@@ -49,6 +50,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(table::table))
         .routes(routes!(table::download))
         .routes(routes!(table::downloads))
+        .routes(routes!(templates::list, templates::create))
+        .routes(routes!(templates::delete))
         .routes(routes!(
             session::sign_in,
             session::current,

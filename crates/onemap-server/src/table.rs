@@ -59,7 +59,7 @@ fn ledgers(state: &AppState) -> Result<Arc<Ledgers>, ApiError> {
 
 /// What an account may read of the ledgers: its area (None: the city) and
 /// whether personal fields are in the clear.
-fn access_of(actor: &Actor) -> Result<(Option<AreaId>, Access), ApiError> {
+pub(crate) fn access_of(actor: &Actor) -> Result<(Option<AreaId>, Access), ApiError> {
     let personal = matches!(actor.role, Role::UnitLeader | Role::TownOffice);
     match (&actor.role, &actor.scope) {
         (Role::ShipFeed, _) => Err(ApiError::new(
@@ -74,13 +74,13 @@ fn access_of(actor: &Actor) -> Result<(Option<AreaId>, Access), ApiError> {
 }
 
 /// A table as asked in a query string.
-struct Ask {
+pub(crate) struct Ask {
     query: Query,
     limit: usize,
     format: Option<DownloadFormat>,
 }
 
-fn parse(raw: Option<&str>, scope: Option<AreaId>) -> Result<Ask, ApiError> {
+pub(crate) fn parse_query(raw: Option<&str>, scope: Option<AreaId>) -> Result<Ask, ApiError> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or("").as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -164,7 +164,7 @@ fn parse(raw: Option<&str>, scope: Option<AreaId>) -> Result<Ask, ApiError> {
                 return Err(ApiError::new(
                     ErrorCode::BadQuery,
                     format!(
-                        "unknown parameter '{other}': ledger, area, fields, lang, limit, format, updated_from, updated_to, age_min, age_max, or a coded field of the {} ledger to filter by",
+                        "unknown parameter '{other}': template, ledger, area, fields, lang, limit, format, updated_from, updated_to, age_min, age_max, or a coded field of the {} ledger to filter by",
                         ledger.key()
                     ),
                 ))
@@ -246,7 +246,7 @@ pub async fn ledgers_doc(
 }
 
 /// Answers that hold data of people: for this reader only, never stored.
-fn private(r: impl IntoResponse) -> Response {
+pub(crate) fn private(r: impl IntoResponse) -> Response {
     let mut res = r.into_response();
     let h = res.headers_mut();
     h.insert(
@@ -290,7 +290,8 @@ pub async fn table(
 ) -> Result<Response, ApiError> {
     let actor = crate::auth::read_actor(&state, &headers).await?;
     let (scope, access) = access_of(&actor)?;
-    let ask = parse(raw.as_deref(), scope)?;
+    let (raw, template) = crate::templates::resolve(&state, &actor, raw.as_deref()).await?;
+    let ask = parse_query(Some(&raw), scope)?;
     let l = ledgers(&state)?;
     let started = Instant::now();
     let (summary, preview, q) = crate::answer::query(&state, move |state| {
@@ -303,6 +304,7 @@ pub async fn table(
         "ledger": q.ledger.key(),
         "area": q.area.map(|a| a.to_string()),
         "filter": q.describe(),
+        "template": template,
         "fields": fields_doc(&q, access),
         // Area codes (18 digits) as text, as every answer gives them: a
         // browser reads integers beyond 2^53 inexactly.
@@ -372,7 +374,8 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     let actor = crate::auth::read_actor(&state, &headers).await?;
     let (scope, access) = access_of(&actor)?;
-    let ask = parse(raw.as_deref(), scope)?;
+    let (raw, template) = crate::templates::resolve(&state, &actor, raw.as_deref()).await?;
+    let ask = parse_query(Some(&raw), scope)?;
     let format = ask.format.ok_or_else(|| {
         ApiError::new(
             ErrorCode::MissingParameter,
@@ -420,7 +423,10 @@ pub async fn download(
             role: actor.role.as_str().to_string(),
             scope: actor.scope.to_string(),
             ledger: q.ledger.key().to_string(),
-            filter: q.describe(),
+            filter: match &template {
+                Some(t) => format!("template={t}&{}", q.describe()),
+                None => q.describe(),
+            },
             fields: q.fields.iter().map(|f| f.key).collect::<Vec<_>>().join(","),
             format: format.key().to_string(),
             rows,

@@ -42,6 +42,14 @@ pub enum StoreError {
     #[error("idempotency key '{key}' was used before for another report; use a new key for a new report")]
     IdempotencyConflict { key: String },
 
+    /// A template of this name is shared in the same area already.
+    #[error("a template named '{0}' is shared in this area already; choose another name or delete that one first")]
+    TemplateExists(String),
+
+    /// The city keeps as many templates as it may.
+    #[error("the city keeps {max} templates, the most it may; delete some first")]
+    TooManyTemplates { max: usize },
+
     /// The event holds as many photos as it may.
     #[error("event {event} has {max} photos already, the most an event holds")]
     TooManyPhotos { event: u64, max: u8 },

@@ -35,6 +35,9 @@ pub use live::photos::{NewPhoto, Photo, PhotoInfo};
 pub use live::records::{
     Crossing, EventRecord, HistoryEntry, MoveRequest, NewReport, ShipPosition,
 };
+pub use live::templates::{
+    NewTemplate, Template, MAX_TEMPLATES, MAX_TEMPLATE_NAME, MAX_TEMPLATE_PARAMS,
+};
 pub use live::tokens::{IssuedToken, TokenGrant, TokenInfo};
 pub use live::users::{
     check_name, decoy_hash, hash_password, user_account, verify_password, UserGrant, UserInfo,

@@ -24,6 +24,7 @@ mod gpkg;
 mod photos;
 mod schema;
 mod ships;
+mod templates;
 #[cfg(test)]
 mod tests;
 mod users;

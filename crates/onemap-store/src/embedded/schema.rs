@@ -25,10 +25,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "departments' answers to coordination suggestions",
         SCHEMA_V9,
     ),
+    (10, "the one table's saved templates", SCHEMA_V10),
 ];
 
 /// The version a store of this onemap is at.
-pub(super) const SCHEMA_VERSION: i64 = 9;
+pub(super) const SCHEMA_VERSION: i64 = 10;
 
 /// Version 1: the GeoPackage tables, the events the loop touched, their
 /// history, the tokens.
@@ -181,4 +182,14 @@ CREATE TABLE coord_decisions (
   year INTEGER NOT NULL, plan_id INTEGER NOT NULL, accept INTEGER NOT NULL CHECK (accept IN (0, 1)),
   department TEXT NOT NULL, account TEXT NOT NULL, decided_by TEXT NOT NULL, at INTEGER NOT NULL,
   PRIMARY KEY (year, plan_id));
+";
+
+/// Version 10: the one table's saved templates (a ledger, fields and filter
+/// under a name, shared within an area; `shared_in` 0 is the whole city).
+const SCHEMA_V10: &str = "
+CREATE TABLE table_templates (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, ledger TEXT NOT NULL,
+  params TEXT NOT NULL, shared_in INTEGER NOT NULL CHECK (shared_in >= 0),
+  account TEXT NOT NULL, author TEXT NOT NULL, at INTEGER NOT NULL,
+  UNIQUE (shared_in, name));
 ";

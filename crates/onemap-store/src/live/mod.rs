@@ -13,6 +13,7 @@ pub(crate) mod coord;
 pub(crate) mod downloads;
 pub(crate) mod photos;
 pub(crate) mod records;
+pub(crate) mod templates;
 pub(crate) mod tokens;
 pub(crate) mod users;
 pub(crate) mod workflow;
@@ -26,6 +27,7 @@ use onemap_core::workflow::{Actor, Scope};
 use onemap_core::{Event, Role};
 use photos::{NewPhoto, Photo, PhotoInfo};
 use std::sync::Arc;
+use templates::{NewTemplate, Template};
 use tokens::{IssuedToken, TokenGrant, TokenInfo};
 use users::{UserGrant, UserInfo};
 
@@ -314,6 +316,30 @@ impl LiveStore {
         match self {
             LiveStore::Embedded(s) => blocking(s, move |s| s.downloads(limit)).await,
             LiveStore::Postgres(p) => p.downloads(limit).await,
+        }
+    }
+
+    /// Saves a template of the one table.
+    pub async fn save_template(&self, t: NewTemplate) -> Result<Template, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.save_template(&t)).await,
+            LiveStore::Postgres(p) => p.save_template(&t).await,
+        }
+    }
+
+    /// Every saved template of the one table, oldest first.
+    pub async fn templates(&self) -> Result<Vec<Template>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, |s| s.templates()).await,
+            LiveStore::Postgres(p) => p.templates().await,
+        }
+    }
+
+    /// Deletes a saved template; what it was, or `None`.
+    pub async fn delete_template(&self, id: i64) -> Result<Option<Template>, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.delete_template(id)).await,
+            LiveStore::Postgres(p) => p.delete_template(id).await,
         }
     }
 

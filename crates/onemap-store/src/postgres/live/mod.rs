@@ -18,6 +18,7 @@ mod events;
 mod listen;
 mod photos;
 mod ships;
+mod templates;
 mod tokens;
 mod users;
 

@@ -52,7 +52,27 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "departments' answers to coordination suggestions",
         sql: MIGRATION_8,
     },
+    Migration {
+        version: 9,
+        name: "the one table's saved templates",
+        sql: MIGRATION_9,
+    },
 ];
+
+/// The one table's saved templates (`shared_in` 0 is the whole city).
+const MIGRATION_9: &str = r#"
+CREATE TABLE table_templates (
+    id bigserial PRIMARY KEY,
+    name text NOT NULL,
+    ledger text NOT NULL,
+    params text NOT NULL,
+    shared_in bigint NOT NULL CHECK (shared_in >= 0),
+    account text NOT NULL,
+    author text NOT NULL,
+    at timestamptz NOT NULL,
+    UNIQUE (shared_in, name)
+);
+"#;
 
 const MIGRATION_7: &str = r#"
 CREATE TABLE table_downloads (

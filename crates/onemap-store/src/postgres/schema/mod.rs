@@ -334,6 +334,22 @@ pub(crate) const COORD_DECISIONS: Table = Table {
     key: "year, plan_id",
 };
 
+/// The one table's saved templates (migration 9).
+pub(crate) const TABLE_TEMPLATES: Table = Table {
+    name: "table_templates",
+    columns: &[
+        ("id", Int8),
+        ("name", Text),
+        ("ledger", Text),
+        ("params", Text),
+        ("shared_in", Int8),
+        ("account", Text),
+        ("author", Text),
+        ("at", Timestamptz),
+    ],
+    key: "id",
+};
+
 /// The tables the live server writes besides the city's: kept when a city
 /// is replaced (tokens, ship history, coordination answers).
 pub(crate) fn live_tables() -> Vec<Table> {
@@ -343,6 +359,7 @@ pub(crate) fn live_tables() -> Vec<Table> {
         SHIP_POSITIONS,
         SHIP_CROSSINGS,
         COORD_DECISIONS,
+        TABLE_TEMPLATES,
     ]
 }
 
