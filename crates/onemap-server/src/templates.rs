@@ -42,15 +42,30 @@ pub(crate) fn check_params(ledger: Ledger, params: &str) -> Result<String, ApiEr
             format!("a template holds fields and filters; '{k}' is chosen when it is used, not saved in it"),
         ));
     }
-    let mut text = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in &pairs {
-        text.append_pair(k, v);
-    }
-    let text = text.finish();
+    let text = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", escape(k), escape(v)))
+        .collect::<Vec<_>>()
+        .join("&");
     // The same parser as a table's question, so a saved template always
     // makes a table.
     crate::table::parse_query(Some(&format!("ledger={}&{text}", ledger.key())), None)?;
     Ok(text)
+}
+
+/// Query text escaped so that it still reads as written (`fields=a,b`,
+/// `safety=c|d`): only what would change its meaning or is not printable
+/// ASCII is percent-encoded.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' | b'|'
+            | b':' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 /// The question a table request stands for: with `template=ID`, the
