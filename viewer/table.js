@@ -1,7 +1,8 @@
 // The one table (基层一张表): pick a ledger, filter it, tick fields, see the
 // first rows and the count at once, download CSV / XLSX / GeoPackage.
-// Everything comes from /api/ledgers and /api/table; the session cookie
-// signs the requests (reads need no CSRF token).
+// Everything comes from /api/ledgers, /api/table and /api/table/templates;
+// the session cookie signs the requests (changes send the session's CSRF
+// token). A template fills the form with its ledger, fields and filter.
 'use strict';
 (() => {
   const { t, lang } = onemapI18n;
@@ -13,9 +14,12 @@
 
   let doc = null; // /api/ledgers
   let user = null;
+  let csrf = null;
+  let templates = []; // /api/table/templates
 
   async function api(method, path, body) {
     const opt = { method, headers: {} };
+    if (method !== 'GET' && csrf) opt.headers['X-CSRF-Token'] = csrf;
     if (body !== undefined) {
       opt.headers['Content-Type'] = 'application/json';
       opt.body = JSON.stringify(body);
@@ -107,11 +111,11 @@
     $('dl-gpkg').title = l.has_position ? '' : t('table.gpkg_only');
   }
 
-  function params() {
+  function params(forTemplate) {
     const p = new URLSearchParams();
-    p.set('ledger', $('ledger').value);
+    if (!forTemplate) p.set('ledger', $('ledger').value);
     const area = $('area').value.trim();
-    if (area) p.set('area', area);
+    if (area && !forTemplate) p.set('area', area);
     const fields = [...document.querySelectorAll('#field-list input:checked')].map((b) => b.value);
     if (fields.length) p.set('fields', fields.join(','));
     for (const sel of document.querySelectorAll('#filters select')) if (sel.value) p.set(sel.name, sel.value);
@@ -125,9 +129,118 @@
     if (day('updated-from')) p.set('updated_from', day('updated-from'));
     if (day('updated-to')) p.set('updated_to', day('updated-to', true));
     for (const [id, k] of [['age-min', 'age_min'], ['age-max', 'age_max']]) if ($(id) && $(id).value !== '') p.set(k, $(id).value);
-    if (lang === 'en') p.set('lang', 'en');
+    if (lang === 'en' && !forTemplate) p.set('lang', 'en');
     return p;
   }
+
+  // Templates: the standard ones and those shared in the account's area.
+  // Choosing one fills the form with its ledger, fields and filter.
+  const tplMsg = (text) => { $('tpl-msg').textContent = text; $('tpl-msg').hidden = !text; };
+  const chosen = () => templates.find((x) => x.id === $('template').value);
+  async function loadTemplates(select) {
+    const r = await api('GET', '/api/table/templates');
+    templates = r.templates;
+    const sel = $('template');
+    sel.textContent = '';
+    const none = document.createElement('option');
+    none.value = ''; none.textContent = t('table.no_template');
+    sel.append(none);
+    const group = (title, list, text) => {
+      if (!list.length) return;
+      const g = document.createElement('optgroup');
+      g.label = title;
+      for (const x of list) {
+        const o = document.createElement('option');
+        o.value = x.id; o.textContent = text(x);
+        g.append(o);
+      }
+      sel.append(g);
+    };
+    const ledgerName = (key) => { const l = doc.ledgers.find((x) => x.key === key); return l ? label(l) : key; };
+    group(t('table.std_templates'), templates.filter((x) => x.standard), (x) => (lang === 'en' ? x.en : x.name));
+    group(t('table.saved_templates'), templates.filter((x) => !x.standard),
+      (x) => `${x.name} · ${ledgerName(x.ledger)} · ${x.area_name || t('table.city_wide')} · ${x.author}`);
+    sel.value = select || '';
+    $('tpl-delete').hidden = !(chosen() && chosen().deletable);
+  }
+
+  function applyTemplate(x) {
+    $('ledger').value = x.ledger;
+    buildFilters();
+    buildFields();
+    const p = new URLSearchParams(x.params);
+    if (p.has('fields')) {
+      const keys = p.get('fields').split(',');
+      for (const b of document.querySelectorAll('#field-list input')) b.checked = keys.includes(b.value);
+      // The template's columns in its order: its fields first, as listed.
+      const list = $('field-list');
+      for (const k of [...keys].reverse()) {
+        const b = list.querySelector(`input[data-field="${k}"]`);
+        if (b) list.prepend(b.closest('label'));
+      }
+    }
+    for (const sel of document.querySelectorAll('#filters select')) {
+      if (!p.has(sel.name)) continue;
+      const v = p.get(sel.name);
+      if (![...sel.options].some((o) => o.value === v)) {
+        // Several values (safety=c|d): one more choice that stands for them.
+        const f = ledger().fields.find((y) => y.key === sel.name);
+        const names = v.split('|').map((k) => {
+          const c = ((f && f.kind.choices) || []).find((y) => y.key === k);
+          return c ? label(c) : (k === 'care' ? t('table.care') : k);
+        });
+        const o = document.createElement('option');
+        o.value = v; o.textContent = names.join(lang === 'en' ? ', ' : '、');
+        sel.append(o);
+      }
+      sel.value = v;
+    }
+    const dayBefore = (v) => { const d = new Date(`${v}T00:00:00Z`); d.setUTCDate(d.getUTCDate() - 1); return d.toISOString().slice(0, 10); };
+    if (p.has('updated_from') && $('updated-from')) $('updated-from').value = p.get('updated_from').slice(0, 10);
+    if (p.has('updated_to') && $('updated-to')) $('updated-to').value = dayBefore(p.get('updated_to').slice(0, 10));
+    if (p.has('age_min') && $('age-min')) $('age-min').value = p.get('age_min');
+    if (p.has('age_max') && $('age-max')) $('age-max').value = p.get('age_max');
+  }
+
+  $('template').addEventListener('change', () => {
+    tplMsg('');
+    const x = chosen();
+    $('tpl-delete').hidden = !(x && x.deletable);
+    if (!x) return;
+    applyTemplate(x);
+    runQuery();
+  });
+  $('tpl-save').addEventListener('click', () => {
+    $('tpl-form').hidden = false;
+    $('tpl-area').value = (doc.access && doc.access.area) || '';
+    $('tpl-name').focus();
+  });
+  $('tpl-cancel').addEventListener('click', () => { $('tpl-form').hidden = true; });
+  $('tpl-ok').addEventListener('click', async () => {
+    const body = { name: $('tpl-name').value, ledger: $('ledger').value, params: params(true).toString() };
+    const area = $('tpl-area').value.trim();
+    if (area) body.area = area;
+    try {
+      const x = await api('POST', '/api/table/templates', body);
+      $('tpl-form').hidden = true;
+      $('tpl-name').value = '';
+      await loadTemplates(x.id);
+      tplMsg(t('table.template_saved', { name: x.name, area: x.area_name || t('table.city_wide') }));
+    } catch (e) {
+      tplMsg(t('table.template_failed', { reason: onemapI18n.errorReason(e) }));
+    }
+  });
+  $('tpl-delete').addEventListener('click', async () => {
+    const x = chosen();
+    if (!x || !window.confirm(t('table.confirm_delete', { name: x.name }))) return;
+    try {
+      await api('DELETE', `/api/table/templates/${encodeURIComponent(x.id)}`);
+      await loadTemplates('');
+      tplMsg(t('table.template_deleted', { name: x.name }));
+    } catch (e) {
+      tplMsg(t('table.template_failed', { reason: onemapI18n.errorReason(e) }));
+    }
+  });
 
   function links() {
     const p = params();
@@ -169,7 +282,7 @@
     }
   }
 
-  $('ledger').addEventListener('change', () => { buildFilters(); buildFields(); runQuery(); });
+  $('ledger').addEventListener('change', () => { $('template').value = ''; $('tpl-delete').hidden = true; buildFilters(); buildFields(); runQuery(); });
   $('ask').addEventListener('submit', (ev) => { ev.preventDefault(); runQuery(); });
   $('ask').addEventListener('change', () => links());
   $('fields-all').addEventListener('click', () => { for (const b of document.querySelectorAll('#field-list input')) b.checked = true; links(); });
@@ -179,6 +292,7 @@
     try {
       const s = await api('GET', '/api/session');
       user = s.user;
+      csrf = s.csrf;
     } catch (e) {
       if (e.status === 401) { showSignIn(); return; }
       $('status').textContent = t('table.error', { reason: onemapI18n.errorReason(e) });
@@ -205,6 +319,12 @@
     if (doc.access.area) $('area').value = doc.access.area;
     buildFilters();
     buildFields();
+    try {
+      await loadTemplates(new URLSearchParams(location.search).get('template') || '');
+      if (chosen()) applyTemplate(chosen());
+    } catch (e) {
+      tplMsg(t('table.template_failed', { reason: onemapI18n.errorReason(e) }));
+    }
     await runQuery();
   }
   start();

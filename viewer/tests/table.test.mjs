@@ -9,7 +9,9 @@
 // the count, its first rows the table's, in the clear. A city-wide auditor
 // in English sees the same rows masked, with the notice. The Chinese page
 // shows no English words. Times from the click to the rows on screen are
-// written to artifacts/table.json.
+// written to artifacts/table.json. The office then takes a standard
+// template (the form fills, the table is the template's), saves its own,
+// finds it again after a reload and deletes it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -28,10 +30,12 @@ if (!BIN) throw new Error('ONEMAP_BIN is not set (CI: target/release/onemap): th
 if (!DATA) throw new Error('ONEMAP_DATA is not set: the city directory the server serves');
 
 const run = randomBytes(4).toString('hex');
+// Display names end in digits: hex could spell a Latin word on the Chinese page.
+const digits = String(randomBytes(2).readUInt16BE(0) % 1000).padStart(3, '0');
 const PASSWORD = 'table-' + randomBytes(9).toString('hex');
 const users = {
-  office: { name: `t-office-${run}`, display: `陈静${run.slice(0, 3)}`, role: 'town_office' },
-  auditor: { name: `t-audit-${run}`, display: `审计${run.slice(0, 3)}`, role: 'viewer', scope: 'city' },
+  office: { name: `t-office-${run}`, display: `陈静${digits}`, role: 'town_office' },
+  auditor: { name: `t-audit-${run}`, display: `审计${digits}`, role: 'viewer', scope: 'city' },
 };
 let browser, town;
 const figures = {};
@@ -160,6 +164,79 @@ test('an auditor sees the same rows masked, in English, on a phone', async () =>
     const overflow = await page.evaluate(() => [...document.querySelectorAll('header, form')].filter((e) => e.scrollWidth > window.innerWidth + 1).map((e) => e.id));
     assert.deepEqual(overflow, []);
     await page.screenshot({ path: `${ARTIFACTS}table-phone-en.png` });
+    assert.deepEqual(errors, []);
+  } finally { await close(); }
+});
+
+// The table the page shows now: its count and header keys.
+const shownTable = (page) => page.evaluate(() => ({
+  total: Number(document.getElementById('status').dataset.total),
+  head: [...document.querySelectorAll('#rows th')].map((th) => th.dataset.key),
+  status: document.getElementById('status').textContent,
+}));
+const waitNewTable = (page, before) => page.waitForFunction((b) => {
+  const s = document.getElementById('status');
+  return s.textContent !== b && s.dataset.total !== undefined && !/…/.test(s.textContent);
+}, before, { timeout: 30000 });
+
+test('a town office takes a standard template, saves its own, finds it again and deletes it', async () => {
+  const { page, errors, close } = await open('office');
+  try {
+    const api = (path, init) => page.evaluate(async ([p, i]) => {
+      const r = await fetch(p, i); return { status: r.status, body: await r.json() };
+    }, [path, init]);
+    // The standard unsafe-houses template: the form turns to the houses
+    // ledger with grades C and D, and the table is the template's.
+    let before = (await shownTable(page)).status;
+    await page.selectOption('#template', 'std:unsafe_houses');
+    await waitNewTable(page, before);
+    assert.equal(await page.inputValue('#ledger'), 'houses');
+    assert.equal(await page.inputValue('#filters select[name=safety]'), 'c|d');
+    const want = await api('/api/table?template=std%3Aunsafe_houses');
+    assert.equal(want.status, 200);
+    let shown = await shownTable(page);
+    assert.equal(shown.total, want.body.total);
+    assert.ok(shown.total > 0, 'the town has unsafe houses');
+    assert.deepEqual(shown.head, want.body.fields.map((f) => f.key));
+
+    // Narrow it to grade D, drop a field, save it under a name.
+    before = shown.status;
+    await page.selectOption('#filters select[name=safety]', 'd');
+    await page.uncheck('#field-list input[data-field=owner]');
+    await page.click('#run');
+    await waitNewTable(page, before);
+    const mine = await shownTable(page);
+    const name = `D级危房${digits}`;
+    await page.click('#tpl-save');
+    assert.equal(await page.inputValue('#tpl-area'), String(town.id), 'shared in the town of the office by default');
+    await page.fill('#tpl-name', name);
+    await page.click('#tpl-ok');
+    await page.waitForFunction(() => !document.getElementById('tpl-msg').hidden);
+    const msg = await page.textContent('#tpl-msg');
+    assert.ok(msg.includes(name) && msg.includes(town.name), msg);
+    const list = await api('/api/table/templates?ledger=houses');
+    const saved = list.body.templates.find((x) => x.name === name);
+    assert.ok(saved, 'the API lists it');
+    assert.equal(saved.area, String(town.id));
+    assert.equal(await page.inputValue('#template'), saved.id);
+
+    // After a reload the template is there; taking it gives the same table.
+    await page.goto(`${BASE}/table?template=${saved.id}`);
+    await page.waitForFunction(() => document.getElementById('status').dataset.total !== undefined, null, { timeout: 30000 });
+    shown = await shownTable(page);
+    assert.equal(shown.total, mine.total);
+    assert.deepEqual(shown.head, mine.head);
+    assert.ok(!shown.head.includes('owner'));
+    const again = await api(`/api/table?template=${saved.id}`);
+    assert.equal(again.body.total, mine.total);
+
+    // Deleting it (the page asks first).
+    page.once('dialog', (d) => d.accept());
+    await page.click('#tpl-delete');
+    await page.waitForFunction((n) => !document.getElementById('tpl-msg').hidden && document.getElementById('tpl-msg').textContent.includes(n), name);
+    const after = await api('/api/table/templates');
+    assert.ok(!after.body.templates.some((x) => x.id === saved.id));
+    assert.equal(await page.inputValue('#template'), '');
     assert.deepEqual(errors, []);
   } finally { await close(); }
 });

@@ -28,6 +28,9 @@ pub enum LedgersCommand {
         #[arg(long)]
         ledger: Option<Ledger>,
     },
+    /// The standard templates (id, names, ledger, fields and filter) every
+    /// account sees; use one with `onemap table --template ID`.
+    Templates,
 }
 
 #[derive(Debug, clap::Args)]
@@ -43,8 +46,18 @@ pub struct BuildArgs {
 #[derive(Debug, clap::Args)]
 pub struct TableArgs {
     /// people, houses, cadres or projects (or 人员台账 …).
+    #[arg(
+        long,
+        required_unless_present = "template",
+        conflicts_with = "template"
+    )]
+    pub ledger: Option<Ledger>,
+    /// A template: a standard one (std:care, std:unsafe_houses, …; see
+    /// `onemap ledgers templates`) or a saved one's number in the city's
+    /// store. Its ledger, fields and filter; --fields replaces its fields,
+    /// --where and --tag narrow it.
     #[arg(long)]
-    pub ledger: Ledger,
+    pub template: Option<String>,
     /// An area id: the rows of its subtree [default: the city].
     #[arg(long)]
     pub area: Option<u64>,
@@ -89,6 +102,13 @@ pub struct TableArgs {
 pub fn run(a: LedgersArgs) -> anyhow::Result<i32> {
     match a.command {
         LedgersCommand::Build(b) => build(b),
+        LedgersCommand::Templates => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(onemap_ledger::templates::STANDARD)?
+            );
+            Ok(0)
+        }
         LedgersCommand::Fields { ledger } => {
             let list: Vec<_> = Ledger::ALL
                 .into_iter()
@@ -139,14 +159,62 @@ pub fn write(
     Ok(w)
 }
 
+/// A template's ledger and query text: a standard one by its id, a saved
+/// one by its number from the city's embedded store.
+fn template(data: &std::path::Path, id: &str) -> anyhow::Result<(Ledger, String)> {
+    if let Some(s) = onemap_ledger::templates::standard(id) {
+        return Ok((s.ledger, s.params.to_string()));
+    }
+    let Ok(n) = id.parse::<i64>() else {
+        bail!(
+            "--template: no standard template {id:?} ({}), and not a saved template's number",
+            onemap_ledger::templates::STANDARD
+                .iter()
+                .map(|s| s.id)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    let path = data.join(onemap_store::EMBEDDED_FILE);
+    if !path.exists() {
+        bail!(
+            "--template {n}: {} has no store ({} is missing)",
+            data.display(),
+            path.display()
+        );
+    }
+    let store = onemap_store::EmbeddedStore::open(&path)?;
+    let t = store
+        .templates()?
+        .into_iter()
+        .find(|t| t.id == n)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--template {n}: no saved template {n} in {}",
+                path.display()
+            )
+        })?;
+    let ledger = t
+        .ledger
+        .parse::<Ledger>()
+        .map_err(|e| anyhow::anyhow!("template {n}: {e}"))?;
+    Ok((ledger, t.params))
+}
+
 pub fn table(a: TableArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
     let ledgers = Ledgers::open(&a.data)?;
     let (_, areas) = onemap_store::read_city_areas(&a.data)
         .with_context(|| format!("cannot load {}", a.data.display()))?;
     let today = (onemap_core::time::now() + onemap_core::time::CST_OFFSET_S).div_euclid(86_400);
-    let mut q = Query::new(a.ledger, today);
+    let (ledger, params) = match (&a.template, a.ledger) {
+        (Some(t), _) => template(&a.data, t)?,
+        (None, Some(l)) => (l, String::new()),
+        (None, None) => bail!("--ledger or --template is required"),
+    };
+    let mut q = Query::new(ledger, today);
     q.lang = a.lang;
+    q.apply_params(&params)?;
     q.set_fields(&a.fields)?;
     if let Some(id) = a.area {
         q.area = Some(AreaId::new(id).map_err(|e| anyhow::anyhow!("--area: {e}"))?);
@@ -157,10 +225,15 @@ pub fn table(a: TableArgs) -> anyhow::Result<i32> {
     for t in &a.tag {
         q.add_filter(&format!("tags={t}"))?;
     }
-    q.updated_from = a.updated_from.map(|t| t.unix());
-    q.updated_to = a.updated_to.map(|t| t.unix());
-    q.age_min = a.age_min;
-    q.age_max = a.age_max;
+    // Given here, they replace the template's.
+    if let Some(t) = a.updated_from {
+        q.updated_from = Some(t.unix());
+    }
+    if let Some(t) = a.updated_to {
+        q.updated_to = Some(t.unix());
+    }
+    q.age_min = a.age_min.or(q.age_min);
+    q.age_max = a.age_max.or(q.age_max);
     let access = Access {
         personal: a.personal,
     };

@@ -163,6 +163,34 @@ impl Query {
         Ok(())
     }
 
+    /// Applies a template's query text (`fields=…&tags=care&age_max=60`):
+    /// its fields, coded filters, update window and ages, as the one
+    /// table's API takes them.
+    pub fn apply_params(&mut self, text: &str) -> Result<(), LedgerError> {
+        for (k, v) in form_urlencoded::parse(text.trim().as_bytes()) {
+            let (k, v) = (k.trim(), v.trim());
+            let number = || {
+                v.parse::<u32>()
+                    .map_err(|_| LedgerError::BadQuery(format!("{k} is a whole number, got {v:?}")))
+            };
+            let time = || {
+                v.parse::<onemap_core::TimeBound>()
+                    .map(onemap_core::TimeBound::unix)
+                    .map_err(|e| LedgerError::BadQuery(format!("{k}: {e}")))
+            };
+            match k {
+                "" => {}
+                "fields" => self.set_fields(v)?,
+                "updated_from" => self.updated_from = Some(time()?),
+                "updated_to" => self.updated_to = Some(time()?),
+                "age_min" => self.age_min = Some(number()?),
+                "age_max" => self.age_max = Some(number()?),
+                _ => self.add_filter(&format!("{k}={v}"))?,
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the answer holds personal fields.
     pub fn has_personal(&self) -> bool {
         self.fields
