@@ -31,15 +31,19 @@ fn bench_table(c: &mut Criterion) {
         seed: 1,
         until: HISTORY_END,
     };
+    let places = onemap_ledger::Places::of_city(&data);
     let mut g = c.benchmark_group("table");
     g.sample_size(10);
     // Written once for the queries (whichever benches a filter picks), and
     // again, elsewhere, by the build bench.
-    onemap_ledger::write_ledgers(dir.path(), &data.areas, gen, &|_, _| {})
+    onemap_ledger::write_ledgers(dir.path(), &data.areas, gen, &places, &|_, _| {})
         .expect("ledgers written");
     let again = tempfile::tempdir().expect("a temporary directory");
     g.bench_function("ledgers_build", |b| {
-        b.iter(|| onemap_ledger::write_ledgers(again.path(), &data.areas, gen, &|_, _| {}).unwrap())
+        b.iter(|| {
+            onemap_ledger::write_ledgers(again.path(), &data.areas, gen, &places, &|_, _| {})
+                .unwrap()
+        })
     });
     let ledgers = Ledgers::open(dir.path()).expect("ledgers written");
     let areas = &data.areas;

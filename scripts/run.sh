@@ -26,8 +26,9 @@ if [ ! -f "$DATA/city.json" ]; then
 else
   echo "==> demo city already present in $DATA (onemap validate $DATA checks it)"
 fi
-if [ ! -d "$DATA/ledgers" ]; then
-  # A city written before the one table: its ledgers, from its own seed.
+if [ ! -f "$DATA/ledgers/homesteads.arrow" ]; then
+  # A city written before the one table (or before its places' ledgers):
+  # its ledgers, from its own seed.
   echo "==> generating the one table's ledgers into $DATA/ledgers (3.27 million synthetic people)"
   "$ONEMAP" ledgers build --data "$DATA"
 fi

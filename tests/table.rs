@@ -102,7 +102,7 @@ fn the_one_table_end_to_end() {
         (403, "forbidden".into())
     );
 
-    // The registry: four ledgers with rows, the office's area, personal.
+    // The registry: eight ledgers with rows, the office's area, personal.
     let doc = get_as(a, "/api/ledgers", &office).json();
     let keys: Vec<&str> = doc["ledgers"]
         .as_array()
@@ -110,7 +110,19 @@ fn the_one_table_end_to_end() {
         .iter()
         .map(|l| l["key"].as_str().unwrap())
         .collect();
-    assert_eq!(keys, ["people", "houses", "cadres", "projects"]);
+    assert_eq!(
+        keys,
+        [
+            "people",
+            "houses",
+            "cadres",
+            "projects",
+            "enterprises",
+            "schools",
+            "heritage",
+            "homesteads"
+        ]
+    );
     assert!(doc["ledgers"][0]["rows"].as_u64().unwrap() > 10_000);
     assert_eq!(
         doc["access"],
@@ -120,6 +132,53 @@ fn the_one_table_end_to_end() {
         get_as(a, "/api/ledgers", &viewer).json()["access"]["personal"],
         false
     );
+
+    // The places' ledgers hold the town's enterprises, schools and heritage
+    // sites as the map's layers do, each in the unit the map puts it in.
+    for (layer, key) in [
+        ("enterprises", "enterprise_id"),
+        ("schools", "school_id"),
+        ("heritage", "heritage_id"),
+    ] {
+        let map = get_as(
+            a,
+            &format!("/api/features/{layer}?area={town}&limit=10000"),
+            &viewer,
+        )
+        .json();
+        let mut want: Vec<(String, String)> = map["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["id"].to_string(),
+                    f["properties"]["unit"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let t = table(
+            a,
+            &viewer,
+            &format!("ledger={layer}&area={town}&fields={key},area_id&limit=500"),
+        )
+        .json();
+        let mut got: Vec<(String, String)> = t["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r[0].to_string(),
+                    r[1].as_str().map_or(r[1].to_string(), str::to_string),
+                )
+            })
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(t["total"].as_u64().unwrap() as usize, want.len(), "{layer}");
+        assert_eq!(got, want, "{layer}");
+    }
 
     // The care group of a village, with personal fields.
     let q = format!(

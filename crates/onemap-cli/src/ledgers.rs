@@ -123,38 +123,56 @@ pub fn run(a: LedgersArgs) -> anyhow::Result<i32> {
 
 fn build(a: BuildArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
-    let (meta, areas) = onemap_store::read_city_areas(&a.data)
+    let (meta, city) = onemap_store::read_city_dir(&a.data)
         .with_context(|| format!("cannot load {}", a.data.display()))?;
     let cfg = GenConfig {
         seed: a.seed.unwrap_or(meta.seed),
         until: meta.history_end.unwrap_or(onemap_synth::HISTORY_END),
     };
-    let written = write(&a.data, &areas, cfg)?;
+    let written = write(&a.data, &city, cfg)?;
     println!(
-        "ledgers of {} written to {} in {:.1} s: {} people, {} houses, {} cadres, {} projects",
+        "ledgers of {} written to {} in {:.1} s: {}",
         meta.name,
         onemap_ledger::file::ledgers_dir(&a.data).display(),
         started.elapsed().as_secs_f64(),
-        written.people,
-        written.houses,
-        written.cadres,
-        written.projects
+        counts(&written)
     );
     Ok(0)
 }
 
-/// Writes a city's ledgers with a progress bar (shared with `synth`).
+/// The rows written, in words.
+pub fn counts(w: &onemap_ledger::Written) -> String {
+    format!(
+        "{} people, {} houses, {} cadres, {} projects (synthetic); {} enterprises, {} schools, {} heritage sites, {} idle homesteads",
+        w.people, w.houses, w.cadres, w.projects, w.enterprises, w.schools, w.heritage, w.homesteads
+    )
+}
+
+/// Writes a city's ledgers with a progress bar (shared with `synth`): the
+/// generated ones and its places (enterprises, schools, heritage sites,
+/// idle homesteads), each placed in its unit.
 pub fn write(
     dir: &std::path::Path,
-    areas: &onemap_core::AreaTree,
+    city: &onemap_core::CityData,
     cfg: GenConfig,
 ) -> anyhow::Result<onemap_ledger::Written> {
+    let areas = &city.areas;
+    let places = onemap_ledger::Places::of_city(city);
+    if !places.outside.is_empty() {
+        let (l, id) = places.outside[0];
+        eprintln!(
+            "note: {} places lie in no unit of the city and are not in the ledgers (the first: {} {id})",
+            places.outside.len(),
+            l.key()
+        );
+    }
     let bar = crate::progress::steps(areas.level(onemap_core::Level::Village).len() as u64);
     bar.set_message("ledgers");
     let b = bar.clone();
-    let w =
-        onemap_ledger::write_ledgers(dir, areas, cfg, &move |done, _| b.set_position(done as u64))
-            .with_context(|| format!("writing the ledgers of {}", dir.display()))?;
+    let w = onemap_ledger::write_ledgers(dir, areas, cfg, &places, &move |done, _| {
+        b.set_position(done as u64)
+    })
+    .with_context(|| format!("writing the ledgers of {}", dir.display()))?;
     bar.finish_and_clear();
     Ok(w)
 }

@@ -42,7 +42,7 @@ pub fn run(a: SynthArgs) -> anyhow::Result<i32> {
             seed: meta.seed,
             until: meta.history_end.unwrap_or(onemap_synth::HISTORY_END),
         };
-        Some(crate::ledgers::write(&a.out, &city.areas, cfg)?)
+        Some(crate::ledgers::write(&a.out, &city, cfg)?)
     };
     let c = |l| city.areas.level(l).len();
     println!(
@@ -79,10 +79,7 @@ pub fn run(a: SynthArgs) -> anyhow::Result<i32> {
         city.schools.len()
     );
     if let Some(w) = ledgers {
-        println!(
-            "  ledgers: {} people, {} houses, {} cadres, {} projects (synthetic)",
-            w.people, w.houses, w.cadres, w.projects
-        );
+        println!("  ledgers: {}", crate::ledgers::counts(&w));
     }
     Ok(0)
 }

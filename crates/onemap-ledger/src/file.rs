@@ -33,6 +33,10 @@ pub struct Written {
     pub houses: u64,
     pub cadres: u64,
     pub projects: u64,
+    pub enterprises: u64,
+    pub schools: u64,
+    pub heritage: u64,
+    pub homesteads: u64,
 }
 
 impl Written {
@@ -42,17 +46,22 @@ impl Written {
             Ledger::Houses => &mut self.houses,
             Ledger::Cadres => &mut self.cadres,
             Ledger::Projects => &mut self.projects,
+            Ledger::Enterprises => &mut self.enterprises,
+            Ledger::Schools => &mut self.schools,
+            Ledger::Heritage => &mut self.heritage,
+            Ledger::Homesteads => &mut self.homesteads,
         }
     }
 }
 
-/// Generates the ledgers of a city and writes them to `city_dir/ledgers/`,
-/// replacing what was there only once every file is whole. `progress` is
-/// told each village done (done, total).
+/// Generates the ledgers of a city (with its `places`) and writes them to
+/// `city_dir/ledgers/`, replacing what was there only once every file is
+/// whole. `progress` is told each village done (done, total).
 pub fn write_ledgers(
     city_dir: &Path,
     areas: &AreaTree,
     cfg: GenConfig,
+    places: &crate::Places,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Written, LedgerError> {
     let target = ledgers_dir(city_dir);
@@ -87,6 +96,7 @@ pub fn write_ledgers(
     generate(
         areas,
         cfg,
+        places,
         |mut v: VillageRows| -> Result<(), LedgerError> {
             for (i, ledger) in Ledger::ALL.into_iter().enumerate() {
                 let cols = v.of_mut(ledger);
@@ -306,7 +316,13 @@ impl Ledgers {
     /// not there.
     pub fn open(city_dir: &Path) -> Result<Ledgers, LedgerError> {
         let dir = ledgers_dir(city_dir);
-        if !dir.is_dir() {
+        // No folder, or one an older onemap wrote (without every ledger):
+        // the ledgers are to be built.
+        if !dir.is_dir()
+            || Ledger::ALL
+                .iter()
+                .any(|l| !dir.join(l.file_name()).is_file())
+        {
             return Err(LedgerError::NotGenerated(city_dir.to_path_buf()));
         }
         let files = Ledger::ALL

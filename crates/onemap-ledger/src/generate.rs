@@ -9,6 +9,7 @@
 //! district's real code, the birth date, an odd sequence for men) and the
 //! registry labels them synthetic, as does every file's metadata.
 
+use crate::places::Places;
 use crate::registry::{CARE_MASK, ILLNESS, POST};
 use crate::table::{Columns, Value};
 use crate::Ledger;
@@ -28,6 +29,10 @@ pub struct VillageRows {
     pub houses: Columns,
     pub cadres: Columns,
     pub projects: Columns,
+    pub enterprises: Columns,
+    pub schools: Columns,
+    pub heritage: Columns,
+    pub homesteads: Columns,
 }
 
 impl VillageRows {
@@ -37,6 +42,10 @@ impl VillageRows {
             Ledger::Houses => &self.houses,
             Ledger::Cadres => &self.cadres,
             Ledger::Projects => &self.projects,
+            Ledger::Enterprises => &self.enterprises,
+            Ledger::Schools => &self.schools,
+            Ledger::Heritage => &self.heritage,
+            Ledger::Homesteads => &self.homesteads,
         }
     }
 
@@ -46,6 +55,10 @@ impl VillageRows {
             Ledger::Houses => &mut self.houses,
             Ledger::Cadres => &mut self.cadres,
             Ledger::Projects => &mut self.projects,
+            Ledger::Enterprises => &mut self.enterprises,
+            Ledger::Schools => &mut self.schools,
+            Ledger::Heritage => &mut self.heritage,
+            Ledger::Homesteads => &mut self.homesteads,
         }
     }
 }
@@ -62,10 +75,12 @@ pub struct GenConfig {
 /// Every village's rows, in village id order, with ids numbered across
 /// the city in that order, handed to `each` one village at a time
 /// (villages are made in parallel, a few dozen at a time, so memory stays
-/// flat whatever the city's size). Stops at `each`'s first error.
+/// flat whatever the city's size); the places of `places` in the village
+/// with their own ids. Stops at `each`'s first error.
 pub fn generate<E>(
     areas: &AreaTree,
     cfg: GenConfig,
+    places: &Places,
     mut each: impl FnMut(VillageRows) -> Result<(), E>,
 ) -> Result<(), E> {
     let villages = areas.level(Level::Village);
@@ -78,10 +93,15 @@ pub fn generate<E>(
             .map(|v| village_rows(areas, v, cfg))
             .collect();
         for mut v in rows {
-            for (i, ledger) in Ledger::ALL.into_iter().enumerate() {
+            for (i, ledger) in Ledger::GENERATED.into_iter().enumerate() {
                 let cols = v.of_mut(ledger);
                 cols.offset_ids(id_key(ledger), next[i]);
                 next[i] += cols.len() as u64;
+            }
+            if let Some(id) = v.village {
+                for (ledger, row) in places.of(id) {
+                    v.of_mut(*ledger).push(row);
+                }
             }
             let households = v.people.max_u64("household");
             let houses = v.people.max_u64("house");
@@ -104,12 +124,16 @@ pub fn id_key(ledger: Ledger) -> &'static str {
         Ledger::Houses => "house_id",
         Ledger::Cadres => "cadre_id",
         Ledger::Projects => "project_id",
+        Ledger::Enterprises => "enterprise_id",
+        Ledger::Schools => "school_id",
+        Ledger::Heritage => "heritage_id",
+        Ledger::Homesteads => "homestead_id",
     }
 }
 
 /// The areas of `level` below `parent`, found by the id range (ids are
 /// kept sorted within a level).
-fn children(areas: &AreaTree, parent: AreaId, level: Level) -> &[Area] {
+pub(crate) fn children(areas: &AreaTree, parent: AreaId, level: Level) -> &[Area] {
     let all = areas.level(level);
     let Some(own) = parent.level() else {
         return &[];
@@ -140,6 +164,10 @@ fn village_rows(areas: &AreaTree, v: &Area, cfg: GenConfig) -> VillageRows {
         houses: Columns::new(Ledger::Houses),
         cadres: Columns::new(Ledger::Cadres),
         projects: Columns::new(Ledger::Projects),
+        enterprises: Columns::new(Ledger::Enterprises),
+        schools: Columns::new(Ledger::Schools),
+        heritage: Columns::new(Ledger::Heritage),
+        homesteads: Columns::new(Ledger::Homesteads),
     };
     let town =
         v.id.parent()

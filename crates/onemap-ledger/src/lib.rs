@@ -9,6 +9,8 @@
 //! - [`file`]: one Arrow IPC file per ledger, a batch per village, written
 //!   whole or not at all ([`write_ledgers`]) and read a batch at a time
 //!   ([`Ledgers`]).
+//! - [`places`]: the city's enterprises, schools, heritage sites and idle
+//!   homesteads as ledgers, each placed in its unit.
 //! - [`query`]: a [`Query`] (area subtree, tags, coded values, last update,
 //!   age; fields) run batch by batch into a [`Sink`], masked per [`Access`].
 //! - [`export`]: the sinks: JSON preview, CSV with a BOM, typed XLSX,
@@ -23,6 +25,7 @@ pub mod export;
 pub mod file;
 pub mod generate;
 pub mod gpkg;
+pub mod places;
 pub mod query;
 pub mod registry;
 pub mod table;
@@ -31,6 +34,7 @@ pub mod templates;
 pub use export::{CsvSink, DownloadFormat, Preview, XlsxSink};
 pub use file::{write_ledgers, Ledgers, Written};
 pub use generate::GenConfig;
+pub use places::{Layers, Places};
 pub use query::{run, Access, Cell, Query, Sink, Summary};
 pub use registry::{Field, Kind, Lang, Ledger, Sensitivity};
 

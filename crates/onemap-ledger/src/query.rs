@@ -313,6 +313,26 @@ pub fn run(
     access: Access,
     sink: &mut dyn Sink,
 ) -> Result<Summary, LedgerError> {
+    // A window or an age range on a ledger without the column asked.
+    for (asked, key, what) in [
+        (
+            q.updated_from.is_some() || q.updated_to.is_some(),
+            "updated",
+            "last updates (updated_from, updated_to)",
+        ),
+        (
+            q.age_min.is_some() || q.age_max.is_some(),
+            "birth",
+            "ages (age_min, age_max)",
+        ),
+    ] {
+        if asked && q.ledger.field(key).is_none() {
+            return Err(LedgerError::BadQuery(format!(
+                "the {} ledger has no {what}",
+                q.ledger.key()
+            )));
+        }
+    }
     let file = ledgers.get(q.ledger);
     let (batches, row_area) = match q.area {
         None => ((0..file.villages().len()).collect::<Vec<_>>(), None),

@@ -14,15 +14,37 @@ pub enum Ledger {
     Houses,
     Cadres,
     Projects,
+    Enterprises,
+    Schools,
+    Heritage,
+    Homesteads,
 }
 
 impl Ledger {
-    pub const ALL: [Ledger; 4] = [
+    pub const ALL: [Ledger; 8] = [
+        Ledger::People,
+        Ledger::Houses,
+        Ledger::Cadres,
+        Ledger::Projects,
+        Ledger::Enterprises,
+        Ledger::Schools,
+        Ledger::Heritage,
+        Ledger::Homesteads,
+    ];
+
+    /// The ledgers generated from the seed (the rest are the city's layers
+    /// of places, each row placed in its unit).
+    pub const GENERATED: [Ledger; 4] = [
         Ledger::People,
         Ledger::Houses,
         Ledger::Cadres,
         Ledger::Projects,
     ];
+
+    /// Whether the rows are a layer of the city's places.
+    pub fn is_place(self) -> bool {
+        !Ledger::GENERATED.contains(&self)
+    }
 
     pub fn key(self) -> &'static str {
         match self {
@@ -30,6 +52,10 @@ impl Ledger {
             Ledger::Houses => "houses",
             Ledger::Cadres => "cadres",
             Ledger::Projects => "projects",
+            Ledger::Enterprises => "enterprises",
+            Ledger::Schools => "schools",
+            Ledger::Heritage => "heritage",
+            Ledger::Homesteads => "homesteads",
         }
     }
 
@@ -39,6 +65,10 @@ impl Ledger {
             Ledger::Houses => "房屋台账",
             Ledger::Cadres => "人才干部台账",
             Ledger::Projects => "项目台账",
+            Ledger::Enterprises => "企业台账",
+            Ledger::Schools => "学校台账",
+            Ledger::Heritage => "文物保护点台账",
+            Ledger::Homesteads => "闲置宅基地台账",
         }
     }
 
@@ -48,6 +78,10 @@ impl Ledger {
             Ledger::Houses => "Houses",
             Ledger::Cadres => "Cadres",
             Ledger::Projects => "Projects",
+            Ledger::Enterprises => "Enterprises",
+            Ledger::Schools => "Schools",
+            Ledger::Heritage => "Heritage sites",
+            Ledger::Homesteads => "Idle homesteads",
         }
     }
 
@@ -70,6 +104,10 @@ impl Ledger {
             Ledger::Houses => HOUSES,
             Ledger::Cadres => CADRES,
             Ledger::Projects => PROJECTS,
+            Ledger::Enterprises => ENTERPRISES,
+            Ledger::Schools => SCHOOLS,
+            Ledger::Heritage => HERITAGE,
+            Ledger::Homesteads => HOMESTEADS,
         }
     }
 
@@ -92,12 +130,16 @@ impl Ledger {
             ],
             Ledger::Cadres => &["name", "post", "village", "grid", "unit", "phone"],
             Ledger::Projects => &["name", "village", "kind", "status", "investment", "due"],
+            Ledger::Enterprises => &["name", "industry", "employees", "large", "town", "village"],
+            Ledger::Schools => &["name", "kind", "students", "town", "village"],
+            Ledger::Heritage => &["name", "level", "watch", "town", "village"],
+            Ledger::Homesteads => &["homestead_id", "area_m2", "status", "town", "village"],
         }
     }
 
     /// Whether rows have a position (a GeoPackage can be written).
     pub fn has_position(self) -> bool {
-        matches!(self, Ledger::Houses)
+        matches!(self, Ledger::Houses) || self.is_place()
     }
 }
 
@@ -565,6 +607,113 @@ static PROJECTS: &[Field] = &[
         Public,
     ),
     UPDATED,
+];
+
+pub const SCHOOL_KIND: &[Choice] = choices![
+    1 "kindergarten" "幼儿园" "kindergarten",
+    2 "primary" "小学" "primary school",
+    3 "middle" "初中" "middle school",
+    4 "high" "高中" "high school",
+];
+
+pub const PROTECTION_LEVEL: &[Choice] = choices![
+    1 "national" "全国重点文物保护单位" "national",
+    2 "provincial" "省级文物保护单位" "provincial",
+    3 "city" "市级文物保护单位" "city",
+    4 "county" "县级文物保护单位" "county",
+];
+
+pub const WATCH: &[Choice] = choices![
+    1 "fire" "防火" "fire",
+    2 "flood" "防汛" "flood",
+    3 "fire_and_flood" "防火防汛" "fire and flood",
+];
+
+pub const HOMESTEAD_STATUS: &[Choice] = choices![
+    1 "idle" "闲置" "idle",
+    2 "demolishing" "拆除中" "being demolished",
+    3 "reclaimed" "已复垦" "reclaimed",
+];
+
+const LON: Field = col("lon", "经度", "longitude", Kind::Float, Public);
+const LAT: Field = col("lat", "纬度", "latitude", Kind::Float, Public);
+
+static ENTERPRISES: &[Field] = &[
+    col(
+        "enterprise_id",
+        "企业编号",
+        "enterprise no.",
+        Kind::Int,
+        Public,
+    ),
+    col("name", "企业名称", "name", Kind::Text, Public),
+    col("industry", "行业", "industry", Kind::Text, Public),
+    col("employees", "从业人数", "employees", Kind::Int, Public),
+    col("large", "规上企业", "large enterprise", Kind::Bool, Public),
+    LON,
+    LAT,
+    AREA_ID,
+    DISTRICT,
+    TOWN,
+    VILLAGE,
+    GRID,
+    UNIT,
+];
+
+static SCHOOLS: &[Field] = &[
+    col("school_id", "学校编号", "school no.", Kind::Int, Public),
+    col("name", "学校名称", "name", Kind::Text, Public),
+    col("kind", "学段", "kind", Kind::Choice(SCHOOL_KIND), Public),
+    col("students", "在校学生", "students", Kind::Int, Public),
+    LON,
+    LAT,
+    AREA_ID,
+    DISTRICT,
+    TOWN,
+    VILLAGE,
+    GRID,
+    UNIT,
+];
+
+static HERITAGE: &[Field] = &[
+    col("heritage_id", "文物点编号", "site no.", Kind::Int, Public),
+    col("name", "名称", "name", Kind::Text, Public),
+    col(
+        "level",
+        "保护级别",
+        "protection level",
+        Kind::Choice(PROTECTION_LEVEL),
+        Public,
+    ),
+    col("watch", "防护重点", "watch", Kind::Choice(WATCH), Public),
+    LON,
+    LAT,
+    AREA_ID,
+    DISTRICT,
+    TOWN,
+    VILLAGE,
+    GRID,
+    UNIT,
+];
+
+static HOMESTEADS: &[Field] = &[
+    col("homestead_id", "宅基地编号", "plot no.", Kind::Int, Public),
+    col("area_m2", "面积（㎡）", "area (m²)", Kind::Float, Public),
+    col(
+        "status",
+        "处置状态",
+        "status",
+        Kind::Choice(HOMESTEAD_STATUS),
+        Public,
+    ),
+    LON,
+    LAT,
+    AREA_ID,
+    DISTRICT,
+    TOWN,
+    VILLAGE,
+    GRID,
+    UNIT,
 ];
 
 #[cfg(test)]
