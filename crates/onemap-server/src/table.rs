@@ -59,7 +59,7 @@ fn ledgers(state: &AppState) -> Result<Arc<Ledgers>, ApiError> {
 
 /// What an account may read of the ledgers: its area (None: the city) and
 /// whether personal fields are in the clear.
-fn access_of(actor: &Actor) -> Result<(Option<AreaId>, Access), ApiError> {
+pub(crate) fn access_of(actor: &Actor) -> Result<(Option<AreaId>, Access), ApiError> {
     let personal = matches!(actor.role, Role::UnitLeader | Role::TownOffice);
     match (&actor.role, &actor.scope) {
         (Role::ShipFeed, _) => Err(ApiError::new(
@@ -246,7 +246,7 @@ pub async fn ledgers_doc(
 }
 
 /// Answers that hold data of people: for this reader only, never stored.
-fn private(r: impl IntoResponse) -> Response {
+pub(crate) fn private(r: impl IntoResponse) -> Response {
     let mut res = r.into_response();
     let h = res.headers_mut();
     h.insert(
