@@ -257,11 +257,21 @@ fn area_files_end_to_end() {
     let (_dir, city) = small_city();
     let server = start(&city);
     let a = server.addr.as_str();
-    let loc = get(a, "/api/locate?lon=119.0&lat=25.45").json();
-    let (town, village, grid) = (
-        id_of(&loc["town"]["id"]),
-        id_of(&loc["village"]["id"]),
-        id_of(&loc["grid"]["id"]),
+    // The village with the most idle homesteads (so that their sums are
+    // sums), its town and one of its grids.
+    let mut per_village: BTreeMap<u64, u64> = BTreeMap::new();
+    for g in get(a, "/api/stats?by=district").json()["groups"].as_array().unwrap() {
+        for h in all_features(a, "homesteads", id_of(&g["key"]["id"])) {
+            let unit = id_of(&h["properties"]["unit"]).to_string();
+            *per_village.entry(unit[..12].parse().unwrap()).or_default() += 1;
+        }
+    }
+    let (&village, &n) = per_village.iter().max_by_key(|(v, n)| (**n, std::cmp::Reverse(**v))).unwrap();
+    assert!(n >= 3, "{n} homesteads in the busiest village");
+    let town = village / 1000;
+    let district = town / 1000;
+    let grid = id_of(
+        &get(a, &format!("/api/areas/{village}")).json()["children"][0]["area"]["id"],
     );
     let far_town = other_town(a, town);
     let ent = get(a, &format!("/api/features/enterprises?area={town}&limit=1")).json()["features"][0]["id"]
@@ -323,7 +333,10 @@ fn area_files_end_to_end() {
         400
     );
 
-    // A town and a village, number by number (as the city's auditor).
+    // A district, a town and a village, number by number (as the city's
+    // auditor).
+    let df = check_area(a, &viewer, district, 9);
+    assert!(df["children"].as_array().unwrap().len() > 1);
     let tf = check_area(a, &viewer, town, 12);
     assert!(tf["coord"]["total"]["onsite"]["before"].as_u64().is_some(), "{}", tf["coord"]);
     assert_eq!(

@@ -102,15 +102,20 @@
 
   // The months as bars: reported and closed side by side.
   function chart(months) {
-    const W = 640, H = 220, left = 44, bottom = 28, top = 14;
+    // As wide as the page (so that its text keeps its size on a phone).
+    const W = Math.round(Math.max(340, Math.min(760, ($('file').clientWidth || document.body.clientWidth) - 40)));
+    const H = 220, left = 44, bottom = 28, top = 14;
     const max = Math.max(1, ...months.flatMap((m) => [m.reported, m.closed]));
-    const step = Math.pow(10, Math.floor(Math.log10(max)));
-    const niceMax = Math.ceil(max / step) * step;
+    // Four gridlines a round number apart (1, 2 or 5 times a power of ten).
+    const raw = max / 4, p10 = Math.pow(10, Math.floor(Math.log10(raw)));
+    const tick = [1, 2, 5, 10].map((k) => k * p10).find((x) => x >= raw) || 10 * p10;
+    const niceMax = Math.max(1, tick * Math.ceil(max / tick));
+    const ticks = Math.round(niceMax / Math.max(tick, 1e-9));
     const bw = (W - left - 8) / months.length;
     const y = (v) => H - bottom - (v / niceMax) * (H - bottom - top);
     const pic = svg('svg', { viewBox: `0 0 ${W} ${H}`, id: 'f-chart', role: 'img', 'aria-label': t('file.chart.title') });
-    for (let i = 0; i <= 4; i++) {
-      const v = Math.round((niceMax * i) / 4);
+    for (let i = 0; i <= ticks; i++) {
+      const v = Math.round(tick * i * 1000) / 1000;
       pic.append(svg('line', { x1: left, x2: W - 4, y1: y(v), y2: y(v), class: 'gridline' }),
         svg('text', { x: left - 6, y: y(v) + 4, class: 'axis', 'text-anchor': 'end' }, num(v)));
     }
@@ -125,7 +130,7 @@
           height: Math.max(0, h).toFixed(1), class: k, 'data-month': m.month, 'data-series': k, 'data-value': m[k] },
         svg('title', {}, `${m.month} ${t('file.chart.' + k)} ${num(m[k])}`)));
       }
-      pic.append(svg('text', { x: (x + bw / 2).toFixed(1), y: H - 10, class: 'axis', 'text-anchor': 'middle' }, label));
+      if (bw >= 36 || i % 2 === 1) pic.append(svg('text', { x: (x + bw / 2).toFixed(1), y: H - 10, class: 'axis', 'text-anchor': 'middle' }, label));
     });
     const legend = el('p', { className: 'legend' }, el('i', { className: 'sw reported' }), t('file.chart.reported'), ' ', el('i', { className: 'sw closed' }), t('file.chart.closed'));
     return el('figure', { className: 'chart' }, pic, legend);
@@ -190,14 +195,15 @@
     const rows = f.children.map((c) => row([fileLink(c.area), c.leader || '–', figure(c.reported), figure(c.closed), figure(c.open), figure(c.overdue),
       c.people === null ? '–' : figure(c.people), c.care === null ? '–' : figure(c.care), c.houses === null ? '–' : figure(c.houses),
       figure(c.heritage), figure(c.homesteads), figure(c.enterprises), figure(c.schools)], { dataset: { id: String(c.area.id) } }));
-    return section('f-children', t('file.sec.children', { level: code('level', f.area.child_level) }),
+    return section('f-children', t(`file.sec.children_${f.area.child_level}`),
       table('f-child-table', [t('file.col.area_name'), t('file.col.leader'), t('file.col.reported'), t('file.col.closed'), t('file.col.open'), t('file.col.overdue'),
         t('file.col.people'), t('file.col.care'), t('file.col.houses'), t('file.col.heritage'), t('file.col.homesteads'), t('file.col.enterprises'), t('file.col.schools')], rows));
   }
   const m2 = (v) => num(Math.round(v * 10) / 10);
   function heritage(f) {
     const h = f.heritage;
-    const sums = Object.entries(h.by_level).map(([k, n]) => row([code('heritage_level', k), figure(n)], { dataset: { level: k } }));
+    const sums = ['national', 'provincial', 'city', 'county'].filter((k) => k in h.by_level)
+      .map((k) => row([code('heritage_level', k), figure(h.by_level[k])], { dataset: { level: k } }));
     const rows = h.rows.map((r) => row([r.name, code('heritage_level', r.level), code('watch', r.watch), r.village ? fileLink(r.village) : '–'], { dataset: { id: String(r.id) } }));
     return section('f-heritage', t('file.sec.heritage'),
       el('p', { className: 'sum' }, figure(h.total, t('file.sum_heritage', { n: num(h.total) }))),
@@ -300,8 +306,10 @@
         r.finding ? r.finding.text : t('file.no_finding')], { dataset: { id: String(r.id) }, className: r.finding ? 'late' : '' }));
       const actions = {};
       for (const pl of c.plans) { const a = pl.suggestion ? pl.suggestion.action : 'keep'; actions[a] = (actions[a] || 0) + 1; }
-      parts.push(section('f-plans', t('file.sec.plans'), el('p', { className: 'sum' }, figure(c.plans.length,
-        t('file.plans_sum', { n: num(c.plans.length), actions: Object.entries(actions).map(([a, n]) => `${code('coord_action', a)} ${num(n)}`).join(sep) })))),
+      const planText = c.plans.length
+        ? t('file.plans_sum', { n: num(c.plans.length), actions: Object.entries(actions).map(([a, n]) => `${code('coord_action', a)} ${num(n)}`).join(sep) })
+        : t('file.plans_none');
+      parts.push(section('f-plans', t('file.sec.plans'), el('p', { className: 'sum' }, figure(c.plans.length, planText))),
       section('f-inspections', t('file.sec.inspections'),
         insp.length ? table('f-insp-rows', [t('file.col.date'), t('file.col.department'), t('file.col.subject'), t('file.col.kind'), t('file.col.finding')], insp) : none()));
     } else {

@@ -45,7 +45,8 @@ before(async () => {
       { env: { ...process.env, ONEMAP_PASSWORD: PASSWORD }, stdio: ['ignore', 'ignore', 'inherit'] });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+      '--use-gl=swiftshader', '--enable-unsafe-swiftshader'],
   });
 });
 after(async () => { await browser?.close(); });
@@ -162,6 +163,39 @@ test('a town file in English on a phone, masked, linking down', async () => {
     await page.waitForFunction(() => window.filePage && window.filePage.ready && window.filePage.file, null, { timeout: 60000 });
     assert.equal(await page.textContent('#f-name'), loc.village.name);
     assert.match(page.url(), /lang=en/);
+    assert.deepEqual(errors, []);
+  } finally { await close(); }
+});
+
+test('the map\'s area panel and the coordination page link to the files', async () => {
+  const { page, errors, close } = await open('office', `area=${loc.village.id}`);
+  try {
+    // The map: an area's panel has 档案, to its file.
+    await page.goto(`${BASE}/`);
+    await page.waitForFunction(() => window.onemap && typeof window.onemap.showArea === 'function', null, { timeout: 60000 });
+    await page.evaluate((id) => window.onemap.showArea(id, false), String(loc.village.id));
+    await page.waitForSelector('#panel-file:not([hidden])');
+    assert.equal(await page.textContent('#panel-file'), '档案');
+    assert.equal(await page.getAttribute('#panel-file', 'href'), `/file?area=${loc.village.id}`);
+    await Promise.all([page.waitForNavigation(), page.click('#panel-file')]);
+    await page.waitForFunction(() => window.filePage && window.filePage.ready && window.filePage.file, null, { timeout: 60000 });
+    assert.equal(await page.textContent('#f-name'), loc.village.name);
+    // An enterprise of the village: its file, linked from the coordination page.
+    const ent = await page.evaluate(() => window.filePage.file.enterprises.rows[0]);
+    assert.ok(ent, 'the village has an enterprise');
+    await page.goto(`${BASE}/coord#town=${loc.town.id}&file=enterprise:${ent.id}`);
+    await page.waitForSelector('#coord-file-link', { timeout: 60000 });
+    assert.equal(await page.getAttribute('#coord-file-link', 'href'), `/file?enterprise=${ent.id}`);
+    await Promise.all([page.waitForNavigation(), page.click('#coord-file-link')]);
+    await page.waitForFunction(() => window.filePage && window.filePage.ready && window.filePage.file, null, { timeout: 60000 });
+    const api = await page.evaluate(async (id) => (await fetch(`/api/files/enterprise/${id}`)).json(), ent.id);
+    assert.equal(await page.textContent('#f-name'), ent.name);
+    assert.equal(api.name, ent.name);
+    const insp = await page.$$eval('#f-insp-rows tbody tr', (rows) => rows.length);
+    assert.equal(insp, api.coord.inspections.length);
+    const near = await page.$$eval('#f-nearby-rows tbody tr', (rows) => rows.map((r) => r.dataset.id));
+    assert.deepEqual(near, api.nearby.map((e) => String(e.id)));
+    await page.screenshot({ path: `${ARTIFACTS}file-enterprise-zh.png`, fullPage: true });
     assert.deepEqual(errors, []);
   } finally { await close(); }
 });
