@@ -49,7 +49,12 @@ fn all_features(a: &str, layer: &str, area: u64) -> Vec<Value> {
 
 fn table_total(a: &str, tok: &str, query: &str) -> u64 {
     let r = get_as(a, &format!("/api/table?{query}&limit=0"), tok);
-    assert_eq!(r.status, 200, "{query}: {}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        200,
+        "{query}: {}",
+        String::from_utf8_lossy(&r.body)
+    );
     r.json()["total"].as_u64().unwrap()
 }
 
@@ -123,7 +128,12 @@ fn check_area(a: &str, tok: &str, area: u64, child_digits: usize) -> Value {
     assert_eq!(months[11]["month"], "2026-10");
     for (i, m) in months.iter().enumerate() {
         assert_eq!(m["start"].as_i64().unwrap(), bounds[i], "{}", m["month"]);
-        assert_eq!(num(&m["reported"]), reported[i], "reported in {}", m["month"]);
+        assert_eq!(
+            num(&m["reported"]),
+            reported[i],
+            "reported in {}",
+            m["month"]
+        );
         assert_eq!(num(&m["closed"]), closed[i], "closed in {}", m["month"]);
         let cats: u64 = m["by_category"]
             .as_object()
@@ -212,10 +222,20 @@ fn check_area(a: &str, tok: &str, area: u64, child_digits: usize) -> Value {
     for (i, c) in kids.iter().enumerate() {
         let id = id_of(&c["area"]["id"]);
         let (r, cl, o) = per_child.get(&id).copied().unwrap_or_default();
-        assert_eq!((num(&c["reported"]), num(&c["closed"]), num(&c["open"])), (r, cl, o), "child {id}");
+        assert_eq!(
+            (num(&c["reported"]), num(&c["closed"]), num(&c["open"])),
+            (r, cl, o),
+            "child {id}"
+        );
         if i < 3 {
-            assert_eq!(num(&c["people"]), table_total(a, tok, &format!("ledger=people&area={id}")));
-            assert_eq!(num(&c["houses"]), table_total(a, tok, &format!("ledger=houses&area={id}")));
+            assert_eq!(
+                num(&c["people"]),
+                table_total(a, tok, &format!("ledger=people&area={id}"))
+            );
+            assert_eq!(
+                num(&c["houses"]),
+                table_total(a, tok, &format!("ledger=houses&area={id}"))
+            );
         }
     }
     f
@@ -260,21 +280,26 @@ fn area_files_end_to_end() {
     // The village with the most idle homesteads (so that their sums are
     // sums), its town and one of its grids.
     let mut per_village: BTreeMap<u64, u64> = BTreeMap::new();
-    for g in get(a, "/api/stats?by=district").json()["groups"].as_array().unwrap() {
+    for g in get(a, "/api/stats?by=district").json()["groups"]
+        .as_array()
+        .unwrap()
+    {
         for h in all_features(a, "homesteads", id_of(&g["key"]["id"])) {
             let unit = id_of(&h["properties"]["unit"]).to_string();
             *per_village.entry(unit[..12].parse().unwrap()).or_default() += 1;
         }
     }
-    let (&village, &n) = per_village.iter().max_by_key(|(v, n)| (**n, std::cmp::Reverse(**v))).unwrap();
+    let (&village, &n) = per_village
+        .iter()
+        .max_by_key(|(v, n)| (**n, std::cmp::Reverse(**v)))
+        .unwrap();
     assert!(n >= 3, "{n} homesteads in the busiest village");
     let town = village / 1000;
     let district = town / 1000;
-    let grid = id_of(
-        &get(a, &format!("/api/areas/{village}")).json()["children"][0]["area"]["id"],
-    );
+    let grid = id_of(&get(a, &format!("/api/areas/{village}")).json()["children"][0]["area"]["id"]);
     let far_town = other_town(a, town);
-    let ent = get(a, &format!("/api/features/enterprises?area={town}&limit=1")).json()["features"][0]["id"]
+    let ent = get(a, &format!("/api/features/enterprises?area={town}&limit=1")).json()["features"]
+        [0]["id"]
         .as_u64()
         .expect("an enterprise in the town");
     drop(server);
@@ -292,10 +317,16 @@ fn area_files_end_to_end() {
     assert_eq!(get(a, &path).error(), (401, "unauthorized".into()));
     assert_eq!(get_as(a, &path, "om_nope").error().0, 401);
     assert_eq!(get_as(a, &path, &feed).error(), (403, "forbidden".into()));
-    assert_eq!(get_as(a, &path, &far_office).error(), (403, "forbidden".into()));
+    assert_eq!(
+        get_as(a, &path, &far_office).error(),
+        (403, "forbidden".into())
+    );
     // A grid's leader reads the grid, not the village around it.
     assert_eq!(get_as(a, &path, &leader).error(), (403, "forbidden".into()));
-    assert_eq!(get_as(a, &format!("/api/files/area/{grid}"), &leader).status, 200);
+    assert_eq!(
+        get_as(a, &format!("/api/files/area/{grid}"), &leader).status,
+        200
+    );
     // Ids that name nothing, and ids that are no ids.
     assert_eq!(
         get_as(a, "/api/files/area/350399999", &viewer).error(),
@@ -329,7 +360,9 @@ fn area_files_end_to_end() {
         (400, "bad_time".into())
     );
     assert_eq!(
-        get_as(a, &format!("{path}?month=2026-10"), &viewer).error().0,
+        get_as(a, &format!("{path}?month=2026-10"), &viewer)
+            .error()
+            .0,
         400
     );
 
@@ -338,29 +371,54 @@ fn area_files_end_to_end() {
     let df = check_area(a, &viewer, district, 9);
     assert!(df["children"].as_array().unwrap().len() > 1);
     let tf = check_area(a, &viewer, town, 12);
-    assert!(tf["coord"]["total"]["onsite"]["before"].as_u64().is_some(), "{}", tf["coord"]);
+    assert!(
+        tf["coord"]["total"]["onsite"]["before"].as_u64().is_some(),
+        "{}",
+        tf["coord"]
+    );
     assert_eq!(
         tf["coord"],
         get(a, &format!("/api/coord/figures?area={town}")).json()
     );
     let vf = check_area(a, &viewer, village, 15);
     assert!(vf["coord"].is_null());
-    assert_eq!(vf["area"]["parents"][1]["id"].to_string().trim_matches('"'), town.to_string());
+    assert_eq!(
+        vf["area"]["parents"][1]["id"].to_string().trim_matches('"'),
+        town.to_string()
+    );
     // Without until: the 12 months up to this one.
     let now = get_as(a, &path, &viewer).json();
     assert_eq!(now["events"]["months"].as_array().unwrap().len(), 12);
 
     // Leaders, masked as the one table masks them for each reader.
     check_leaders(a, &viewer, town, &["party_secretary", "director"], &tf);
-    check_leaders(a, &viewer, village, &["party_secretary", "director", "grid_leader"], &vf);
+    check_leaders(
+        a,
+        &viewer,
+        village,
+        &["party_secretary", "director", "grid_leader"],
+        &vf,
+    );
     let open = get_as(a, &path, &office).json();
-    check_leaders(a, &office, village, &["party_secretary", "director", "grid_leader"], &open);
+    check_leaders(
+        a,
+        &office,
+        village,
+        &["party_secretary", "director", "grid_leader"],
+        &open,
+    );
     assert_eq!(open["access"]["personal"], true);
     assert_eq!(vf["access"]["personal"], false);
-    let (clear, masked) = (open["leaders"].as_array().unwrap(), vf["leaders"].as_array().unwrap());
+    let (clear, masked) = (
+        open["leaders"].as_array().unwrap(),
+        vf["leaders"].as_array().unwrap(),
+    );
     assert_eq!(clear.len(), masked.len());
     for (c, m) in clear.iter().zip(masked) {
-        assert_eq!(c["name"], m["name"], "names are public in the cadres ledger");
+        assert_eq!(
+            c["name"], m["name"],
+            "names are public in the cadres ledger"
+        );
         let (c, m) = (c["phone"].as_str().unwrap(), m["phone"].as_str().unwrap());
         assert!(!c.contains('*') && c.len() == 11, "{c}");
         assert_eq!(m, format!("{}****{}", &c[..3], &c[7..]));
@@ -391,8 +449,18 @@ fn area_files_end_to_end() {
         ),
     )
     .json();
-    let ids: Vec<u64> = near["features"].as_array().unwrap().iter().map(|f| id_of(&f["id"])).collect();
-    let got: Vec<u64> = e["nearby"].as_array().unwrap().iter().map(|f| id_of(&f["id"])).collect();
+    let ids: Vec<u64> = near["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| id_of(&f["id"]))
+        .collect();
+    let got: Vec<u64> = e["nearby"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| id_of(&f["id"]))
+        .collect();
     assert_eq!(got, ids);
     let coord = get(a, &format!("/api/coord/enterprises/{ent}")).json();
     assert_eq!(e["coord"], coord);
@@ -405,7 +473,15 @@ fn area_files_end_to_end() {
     let page = get(a, "/file?area=1");
     assert_eq!(page.status, 200);
     let doc = get(a, "/api/openapi.json").json();
-    for p in ["/api/files/area/{id}", "/api/files/enterprise/{id}", "/api/files/school/{id}", "/file"] {
-        assert!(doc["paths"][p].is_object(), "{p} is not in the API document");
+    for p in [
+        "/api/files/area/{id}",
+        "/api/files/enterprise/{id}",
+        "/api/files/school/{id}",
+        "/file",
+    ] {
+        assert!(
+            doc["paths"][p].is_object(),
+            "{p} is not in the API document"
+        );
     }
 }

@@ -136,6 +136,8 @@ test('a village file in Chinese shows the API\'s figures and prints', async () =
     assert.ok(print.chartHeight > 50, `the chart prints (${print.chartHeight}px)`);
     assert.equal(print.events, 'page');
     assert.equal(print.ledgers, 'page');
+    await page.setViewportSize({ width: 794, height: 1123 }); // A4 at 96 dpi
+    await page.screenshot({ path: `${ARTIFACTS}file-village-print.png`, fullPage: true });
     await page.pdf({ path: `${ARTIFACTS}file-village.pdf`, format: 'A4' });
     await page.emulateMedia({ media: 'screen' });
     assert.deepEqual(errors, []);

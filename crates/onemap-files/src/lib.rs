@@ -23,8 +23,8 @@ mod site;
 
 pub use area::{
     area_file, AreaFile, AreaHead, CareTag, ChildRow, EventFigures, HeritageFile, HeritageRow,
-    HomesteadFile, HomesteadRow, HomesteadSum, Leader, LedgerCounts, MonthRow, NowFigures,
-    SiteRow, SiteRows,
+    HomesteadFile, HomesteadRow, HomesteadSum, Leader, LedgerCounts, MonthRow, NowFigures, SiteRow,
+    SiteRows,
 };
 pub use months::{Month, MONTHS};
 pub use site::{site_file, NearbyEvent, SiteFile, SiteKind, NEARBY_K, NEARBY_M};

@@ -69,7 +69,12 @@ impl std::str::FromStr for Month {
     /// `YYYY-MM`, a month from 2000 to 2100.
     fn from_str(s: &str) -> Result<Month, String> {
         let t = s.trim();
-        let bad = || format!("a month is YYYY-MM (e.g. 2026-10), got '{}'", t.chars().take(20).collect::<String>());
+        let bad = || {
+            format!(
+                "a month is YYYY-MM (e.g. 2026-10), got '{}'",
+                t.chars().take(20).collect::<String>()
+            )
+        };
         let (y, m) = t.split_once('-').ok_or_else(bad)?;
         if y.len() != 4 || m.len() != 2 {
             return Err(bad());
@@ -77,7 +82,9 @@ impl std::str::FromStr for Month {
         let year: i32 = y.parse().map_err(|_| bad())?;
         let month: u32 = m.parse().map_err(|_| bad())?;
         if !(1..=12).contains(&month) || !(2000..=2100).contains(&year) {
-            return Err(format!("no month {t}: months 01 to 12 of the years 2000 to 2100"));
+            return Err(format!(
+                "no month {t}: months 01 to 12 of the years 2000 to 2100"
+            ));
         }
         Ok(Month { year, month })
     }
@@ -93,7 +100,14 @@ mod tests {
         assert_eq!(m.back(1).to_string(), "2025-12");
         assert_eq!(m.back(13).to_string(), "2024-12");
         assert_eq!(m.next().to_string(), "2026-02");
-        assert_eq!(Month { year: 2025, month: 12 }.next(), m);
+        assert_eq!(
+            Month {
+                year: 2025,
+                month: 12
+            }
+            .next(),
+            m
+        );
         let w = m.window();
         assert_eq!(w.len(), MONTHS);
         assert_eq!(w[0].to_string(), "2025-02");

@@ -101,7 +101,14 @@ pub fn site_file(
     let location = city.locate(f.lon, f.lat)?;
     let filter = EventFilter::default();
     let nearby = city
-        .nearest(Layer::Events, f.lon, f.lat, NEARBY_K, Some(NEARBY_M), &filter)?
+        .nearest(
+            Layer::Events,
+            f.lon,
+            f.lat,
+            NEARBY_K,
+            Some(NEARBY_M),
+            &filter,
+        )?
         .into_iter()
         .filter_map(|n| match n.feature.properties {
             Properties::Event {

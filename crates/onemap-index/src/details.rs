@@ -134,10 +134,16 @@ impl City {
     /// ([`City::columns_of`], [`City::event_columns`]) and its records
     /// ([`City::heritage_points`], [`City::homesteads`], …). Area layers
     /// have none.
-    pub fn positions_in_area(&self, layer: onemap_core::Layer, id: AreaId) -> Result<&[u32], IndexError> {
+    pub fn positions_in_area(
+        &self,
+        layer: onemap_core::Layer,
+        id: AreaId,
+    ) -> Result<&[u32], IndexError> {
         let (level, pos) = self.resolve(id)?;
         let units = self.tables.unit_range(level, pos);
-        Ok(self.point_set(layer).map_or(&[][..], |ps| ps.in_units(units)))
+        Ok(self
+            .point_set(layer)
+            .map_or(&[][..], |ps| ps.in_units(units)))
     }
 
     /// An area with its event figures in `window`, its breadcrumb, its

@@ -957,7 +957,10 @@ pub async fn figures(State(state): State<AppState>, Params(p): Params<FiguresPar
 
 /// The figures of a scope (the city, a district or a town: its id or
 /// Chinese name), made once per scope and answers.
-pub(crate) async fn figures_value(state: &AppState, area: Option<String>) -> Result<Value, ApiError> {
+pub(crate) async fn figures_value(
+    state: &AppState,
+    area: Option<String>,
+) -> Result<Value, ApiError> {
     let base = state.coord.base(state).await?;
     let scope = base.scope(&area)?;
     let runs = base.runs();

@@ -146,9 +146,9 @@ pub async fn area(
         ));
     }
     let coord = match id.level() {
-        Some(Level::Town | Level::District) => optional(
-            crate::coord::figures_value(&state, Some(id.to_string())).await,
-        )?,
+        Some(Level::Town | Level::District) => {
+            optional(crate::coord::figures_value(&state, Some(id.to_string())).await)?
+        }
         _ => Value::Null,
     };
     let mut doc = crate::answer::query(&state, move |s| {
