@@ -469,6 +469,22 @@ fn area_files_end_to_end() {
         (403, "forbidden".into())
     );
 
+    // A school's file, likewise.
+    let school = all_features(a, "schools", district)
+        .first()
+        .map(|f| id_of(&f["id"]))
+        .expect("a school in the district");
+    let sf = get_as(a, &format!("/api/files/school/{school}"), &viewer).json();
+    assert_eq!(sf["kind"], "school");
+    assert_eq!(
+        sf["name"],
+        get(a, &format!("/api/features/schools/{school}")).json()["properties"]["name"]
+    );
+    assert_eq!(
+        sf["coord"],
+        get(a, &format!("/api/coord/schools/{school}")).json()
+    );
+
     // The page itself is served, and documented with the API.
     let page = get(a, "/file?area=1");
     assert_eq!(page.status, 200);
