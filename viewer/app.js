@@ -207,6 +207,7 @@ if (onemapI18n.lang === 'en') document.getElementById('table-link').href = '/tab
     openPanel(['panel.events', 'panel.open', 'panel.rate', 'panel.leader']);
     $('panel-name').textContent = d.area.name;
     $('panel-sub').textContent = t('panel.area_sub', { level: code('level', d.area.level), id: d.area.id });
+    fileLink(`area=${d.area.id}`);
     $('panel-events').textContent = num(d.figures.total);
     $('panel-open').textContent = num(d.figures.open);
     $('panel-rate').textContent = pct(d.figures.closure_rate);
@@ -240,6 +241,12 @@ if (onemapI18n.lang === 'en') document.getElementById('table-link').href = '/tab
   onemap.showArea = showArea;
   $('panel-close').addEventListener('click', () => { $('panel').hidden = true; onemap.details = null; state.area = null; writeHash(); });
 
+  // The panel's link to the file (一村一档) of what it shows (none: hidden).
+  function fileLink(query) {
+    const a = $('panel-file');
+    a.hidden = !query;
+    if (query) a.href = `/file?${query}${onemapI18n.lang === 'en' ? '&lang=en' : ''}`;
+  }
   // The panel: its four figures' labels (keys), the drawer closed on a
   // phone and the sheet opened full.
   function openPanel(labels) {
@@ -282,6 +289,9 @@ if (onemapI18n.lang === 'en') document.getElementById('table-link').href = '/tab
       : p.category ? t('panel.feature', { layer: code('layer', layer), id: code('category', p.category) })
         : f.id !== undefined ? t('panel.feature', { layer: code('layer', layer), id: f.id }) : code('layer', layer));
     $('panel-sub').textContent = code('layer', layer);
+    // An enterprise or a school has a file of its own.
+    const site = { enterprises: 'enterprise', schools: 'school' }[layer];
+    fileLink(site && f.id !== undefined ? `${site}=${f.id}` : null);
     $('panel-events').textContent = hex ? num(p.count) : describe(layer, 'category', p.category);
     $('panel-open').textContent = hex ? num(p.open) : describe(layer, 'status', p.status);
     $('panel-rate').textContent = hex && p.count ? pct((p.count - p.open) / p.count) : '–';

@@ -294,6 +294,7 @@
       body.replaceChildren(
         el('h2', { id: 'coord-file-name' }, s.name),
         el('p', { className: 'muted' }, [...sub.filter(Boolean), s.town && s.town.name].filter(Boolean).join(' · ')),
+        el('p', {}, el('a', { id: 'coord-file-link', href: `/file?${kind === 'school' ? 'school' : 'enterprise'}=${id}${onemapI18n.lang === 'en' ? '&lang=en' : ''}` }, t('file.open_file'))),
         el('div', { className: 'file-sec', id: 'coord-file-plans' }, el('h3', {}, t('coord.file_plans', { n: num(f.plans.length) })),
           ...(f.plans.length ? f.plans.map((p) => planRow(p, { withTarget: false })) : [el('p', { className: 'muted' }, t('coord.file_empty'))])),
         Object.assign(section(t('coord.file_calendar', { n: num(f.calendar.length) }), visits), { id: 'coord-file-calendar' }),

@@ -127,6 +127,25 @@ impl City {
         }))
     }
 
+    /// The positions of the features of a point layer (events, heritage,
+    /// homesteads by their interior point, enterprises, schools, ships)
+    /// that lie in an area, by the unit holding them: ascending id within
+    /// each unit, units in id order. A position indexes the layer's columns
+    /// ([`City::columns_of`], [`City::event_columns`]) and its records
+    /// ([`City::heritage_points`], [`City::homesteads`], …). Area layers
+    /// have none.
+    pub fn positions_in_area(
+        &self,
+        layer: onemap_core::Layer,
+        id: AreaId,
+    ) -> Result<&[u32], IndexError> {
+        let (level, pos) = self.resolve(id)?;
+        let units = self.tables.unit_range(level, pos);
+        Ok(self
+            .point_set(layer)
+            .map_or(&[][..], |ps| ps.in_units(units)))
+    }
+
     /// An area with its event figures in `window`, its breadcrumb, its
     /// children with their figures, and counts of the static layers in it.
     pub fn area_details(&self, id: AreaId, window: &TimeWindow) -> Result<AreaDetails, IndexError> {

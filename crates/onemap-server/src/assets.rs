@@ -41,6 +41,14 @@ pub async fn coord(State(state): State<AppState>) -> Result<Response, ApiError> 
     send(state.viewer_dir.join("coord.html"), "no-cache").await
 }
 
+/// An area's, enterprise's or school's file (`?area=ID`, `?enterprise=ID`,
+/// `?school=ID`), printable.
+#[utoipa::path(get, path = "/file", tag = "service",
+    responses((status = 200, description = "The file page (HTML)", content_type = "text/html", body = String), (status = 404, description = "No such file", body = ErrorBody)))]
+pub async fn file(State(state): State<AppState>) -> Result<Response, ApiError> {
+    send(state.viewer_dir.join("file.html"), "no-cache").await
+}
+
 /// A file directly in `viewer/` (no folders).
 #[utoipa::path(get, path = "/viewer/{file}", tag = "service",
     params(("file" = String, Path, description = "A file of the viewer (js, mjs, css, html, png, svg; no folders)")),

@@ -952,19 +952,28 @@ pub struct FiguresParams {
         (status = 503, description = "No coordination on this server", body = ErrorBody),
         Overloaded))]
 pub async fn figures(State(state): State<AppState>, Params(p): Params<FiguresParams>) -> ApiResult {
-    let base = state.coord.base(&state).await?;
-    let scope = base.scope(&p.area)?;
+    Ok(Json(figures_value(&state, p.area).await?))
+}
+
+/// The figures of a scope (the city, a district or a town: its id or
+/// Chinese name), made once per scope and answers.
+pub(crate) async fn figures_value(
+    state: &AppState,
+    area: Option<String>,
+) -> Result<Value, ApiError> {
+    let base = state.coord.base(state).await?;
+    let scope = base.scope(&area)?;
     let runs = base.runs();
     if let Some(v) = lock(&runs.figures).get(&scope) {
-        return Ok(Json(Value::clone(v)));
+        return Ok(Value::clone(v));
     }
-    crate::answer::query(&state, move |_| {
+    crate::answer::query(state, move |_| {
         let f = figures_of(&base.demo, &base.runs_in(&runs, scope), scope);
         let doc = serde_json::to_value(&f)
             .map(js_safe)
             .map_err(|e| ApiError::internal(format!("cannot serialize the figures: {e}")))?;
         lock(&runs.figures).insert(scope, Arc::new(doc.clone()));
-        Ok(Json(doc))
+        Ok(doc)
     })
     .await
 }
@@ -972,8 +981,8 @@ pub async fn figures(State(state): State<AppState>, Params(p): Params<FiguresPar
 /// An enterprise's or a school's file: its plans with their suggestions,
 /// its calendar, what each inspection checked and found, and the problems
 /// pushed to it (with its self-check) or from it.
-async fn file(state: AppState, target: Target) -> ApiResult {
-    let base = state.coord.base(&state).await?;
+pub(crate) async fn file_value(state: &AppState, target: Target) -> Result<Value, ApiError> {
+    let base = state.coord.base(state).await?;
     let Some(&town) = base.town_of.get(&target) else {
         let (kind, id) = match target {
             Target::Enterprise(id) => ("enterprise", id),
@@ -1054,14 +1063,14 @@ async fn file(state: AppState, target: Target) -> ApiResult {
             }
         }
     }
-    Ok(Json(js_safe(json!({
+    Ok(js_safe(json!({
         "year": base.demo.config.year,
         "site": base.target(target),
         "plans": plans,
         "calendar": calendar,
         "inspections": inspections,
         "pushes": { "received": received, "sent": sent },
-    }))))
+    })))
 }
 
 /// An enterprise's file.
@@ -1076,7 +1085,7 @@ pub async fn enterprise(
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult {
     let id = path_id(path, "enterprise")?;
-    file(state, Target::Enterprise(id)).await
+    Ok(Json(file_value(&state, Target::Enterprise(id)).await?))
 }
 
 /// A school's file.
@@ -1091,5 +1100,5 @@ pub async fn school(
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult {
     let id = path_id(path, "school")?;
-    file(state, Target::School(id)).await
+    Ok(Json(file_value(&state, Target::School(id)).await?))
 }

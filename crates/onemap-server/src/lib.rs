@@ -17,6 +17,8 @@
 //!   are kept by `metrics`);
 //! - coordination of enterprise inspections and school visits under
 //!   `/api/coord/…` (`coord`, over `onemap_coord`);
+//! - area files `/api/files/{area,enterprise,school}/{id}` (`files`, over
+//!   `onemap_files`);
 //! - the viewer `/`, the wall display `/wall`, their files under `/viewer/`
 //!   and MapLibre under `/vendor/` (`assets`).
 //!
@@ -38,6 +40,7 @@ mod conn;
 mod coord;
 mod cors;
 mod error;
+mod files;
 mod geojson;
 mod guard;
 mod live;

@@ -20,6 +20,7 @@ use utoipa::{OpenApi, PartialSchema, ToSchema};
         (name = "queries", description = "Questions to the city: places, features, figures, hot spots"),
         (name = "events", description = "The closed event loop: report, move, read (writes need a bearer token)"),
         (name = "ships", description = "The live fleet: positions in, fleet, tracks, crossings and a stream out"),
+        (name = "files", description = "Area files (一镇一档、一村一档、一企一档): one document per area, enterprise and school"),
         (name = "service", description = "Health, metrics, this document, the viewer's pages and files")
     ),
     components(schemas(ErrorBody, ErrorCode)),

@@ -3,8 +3,8 @@
 //! would serve it undocumented, and `tests/openapi.rs` fails on that.
 
 use crate::{
-    api, assets, coord, live, photos, service, session, ships, table, templates, tiles, wall,
-    AppState,
+    api, assets, coord, files, live, photos, service, session, ships, table, templates, tiles,
+    wall, AppState,
 };
 use axum::Json;
 use serde_json::Value;
@@ -20,6 +20,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(assets::wall))
         .routes(routes!(assets::table))
         .routes(routes!(assets::coord))
+        .routes(routes!(assets::file))
         .routes(routes!(assets::viewer_file))
         .routes(routes!(assets::vendor))
         // Tiles, TileJSON, catalog, styles.
@@ -66,6 +67,10 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(coord::figures))
         .routes(routes!(coord::enterprise))
         .routes(routes!(coord::school))
+        // Area files.
+        .routes(routes!(files::area))
+        .routes(routes!(files::enterprise))
+        .routes(routes!(files::school))
         // Ships.
         .routes(routes!(ships::list))
         .routes(routes!(ships::positions))
