@@ -25,10 +25,15 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "departments' answers to coordination suggestions",
         SCHEMA_V9,
     ),
+    (
+        10,
+        "enterprises' and schools' requests and self-checks",
+        SCHEMA_V10,
+    ),
 ];
 
 /// The version a store of this onemap is at.
-pub(super) const SCHEMA_VERSION: i64 = 9;
+pub(super) const SCHEMA_VERSION: i64 = 10;
 
 /// Version 1: the GeoPackage tables, the events the loop touched, their
 /// history, the tokens.
@@ -181,4 +186,27 @@ CREATE TABLE coord_decisions (
   year INTEGER NOT NULL, plan_id INTEGER NOT NULL, accept INTEGER NOT NULL CHECK (accept IN (0, 1)),
   department TEXT NOT NULL, account TEXT NOT NULL, decided_by TEXT NOT NULL, at INTEGER NOT NULL,
   PRIMARY KEY (year, plan_id));
+";
+
+/// Version 10: what enterprises and schools ask of the coordination center
+/// (postpone, guidance, inspection, a school's event), one per `dedupe`
+/// key of a target and year, with the request itself as the coordinator
+/// reads it (`detail`, JSON); and enterprises' own word on the problems
+/// pushed to them (the latest standing).
+const SCHEMA_V10: &str = "
+CREATE TABLE coord_requests (
+  year INTEGER NOT NULL, id INTEGER NOT NULL CHECK (id > 0),
+  target_kind TEXT NOT NULL CHECK (target_kind IN ('enterprise', 'school')),
+  target_id INTEGER NOT NULL, town_id INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('postpone', 'guidance', 'inspection', 'event')),
+  dedupe TEXT NOT NULL, detail TEXT NOT NULL, note TEXT NOT NULL,
+  account TEXT NOT NULL, asked_by TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (year, id), UNIQUE (year, target_kind, target_id, dedupe));
+CREATE INDEX coord_requests_town ON coord_requests(year, town_id);
+CREATE TABLE coord_self_checks (
+  year INTEGER NOT NULL, push TEXT NOT NULL, enterprise_id INTEGER NOT NULL,
+  town_id INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'self_checked', 'rectified')),
+  note TEXT NOT NULL, account TEXT NOT NULL, stated_by TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (year, push, enterprise_id));
 ";

@@ -21,6 +21,7 @@ mod ships;
 mod tokens;
 mod users;
 
+pub use coord::COORD_CHANNEL;
 pub use listen::{Notice, CHANGES_CHANNEL};
 
 use super::error::describe;
