@@ -280,6 +280,11 @@ impl Guard {
             (&Method::POST, Some("/api/session")) => 4 << 10,
             // A department's answer: `{"accept": true}`.
             (&Method::POST, Some("/api/coord/plans/{id}/decision")) => 4 << 10,
+            // A request or a self-check: a few fields and a note of at
+            // most 500 characters.
+            (&Method::POST, Some("/api/coord/requests" | "/api/coord/pushes/{key}/self-check")) => {
+                8 << 10
+            }
             _ => 0,
         }
     }

@@ -63,6 +63,10 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(coord::figures))
         .routes(routes!(coord::enterprise))
         .routes(routes!(coord::school))
+        .routes(routes!(coord::add_request, coord::requests))
+        .routes(routes!(coord::pushes))
+        .routes(routes!(coord::push))
+        .routes(routes!(coord::self_check))
         // Ships.
         .routes(routes!(ships::list))
         .routes(routes!(ships::positions))
