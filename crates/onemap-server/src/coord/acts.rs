@@ -178,6 +178,7 @@ fn read_request(
                     format!("plan {id} is not {}'s", target_name(target)),
                 ));
             }
+            asked_before(runs, target, &format!("postpone:plan:{id}"))?;
             let reason: PostponeReason =
                 required("reason", &b.reason, "relocation, overhaul or exams")?.parse()?;
             let until = date_in_year(base, "until", &b.until)?;
@@ -210,9 +211,12 @@ fn read_request(
                     format!("until {until} is not after the visit's day {day}"),
                 ));
             }
+            // No on-site visit from the plan's first possible day to the
+            // wished one: the visit moves on, never earlier.
+            let start = plan.window.start.min(day);
             Ok((
                 RequestKind::Postpone {
-                    window: Window::new(day, until.plus(-1))?,
+                    window: Window::new(start, until.plus(-1))?,
                     reason,
                 },
                 format!("postpone:plan:{id}"),
@@ -301,6 +305,27 @@ fn read_request(
                 other.chars().take(40).collect::<String>()
             ),
         )),
+    }
+}
+
+/// 409 when `target` asked the same (`key`) before (the store checks it
+/// again as it keeps the request).
+fn asked_before(runs: &Runs, target: Target, key: &str) -> Result<(), ApiError> {
+    let found = runs
+        .said
+        .requests
+        .values()
+        .find(|(row, r)| r.target == target && row.dedupe == key);
+    match found {
+        Some((row, _)) => Err(ApiError::new(
+            ErrorCode::DuplicateRequest,
+            format!(
+                "{} asked this before (request #{}); it stands until the year is over",
+                target_name(target),
+                row.id
+            ),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -400,6 +425,7 @@ pub async fn add_request(
     let Json(body) = body?;
     let runs = base.runs();
     let (kind, dedupe) = read_request(&base, &runs, target, &body)?;
+    asked_before(&runs, target, &dedupe)?;
     let note = note(&body.note)?;
     let first = base.first_request_id();
     Request {
