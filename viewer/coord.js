@@ -306,8 +306,8 @@
     button.textContent = t('coord.saving');
     try {
       await api('POST', path, body);
-      page.acts = (page.acts || 0) + 1;
       await refresh();
+      page.acts = (page.acts || 0) + 1;
     } catch (e) {
       msg.textContent = t('coord.act_failed', { reason: onemapI18n.errorReason(e) });
       msg.hidden = false;
