@@ -445,7 +445,7 @@
         r.finding ? el('strong', {}, t('coord.finding', { text: r.finding.text })) : t('coord.no_finding')));
       const received = f.pushes.received.map((p) => el('span', { dataset: { push: p.key } }, p.finding.text + ' · ' + t('coord.push_from', { name: p.from.name, date: day(p.date) })
         + ' · ', el('strong', { className: 'status', dataset: { status: p.status } }, code('coord_self_check', p.status)),
-        p.note ? el('div', { className: 'muted' }, t('coord.my_note', { note: p.note })) : null,
+        p.note ? el('div', { className: 'muted my-note' }, t('coord.my_note', { note: p.note })) : null,
         f.mine && p.status !== 'rectified' ? selfCheckForm(p) : null));
       const sent = f.pushes.sent.map((p) => el('span', {}, p.finding.text + ' · '
         + t('coord.push_reach', { date: day(p.date), n: num(p.reached), checked: num(p.self_checked + p.rectified), fixed: num(p.rectified) })));
