@@ -131,8 +131,16 @@ fn two_servers_on_one_database_follow_each_others_coordination() {
     let refused = ok(get(a, "/api/coord/plans?decision=refused&limit=1"))["rows"][0].clone();
     let id = id_of(&refused["id"]);
     let dept = refused["department"]["name"].as_str().unwrap().to_string();
-    let by_dept = token_with(&store, "department", &format!("department:{dept}"), "本部门");
-    assert_eq!(ok(get(b, &format!("/api/coord/plans/{id}")))["decision"]["source"], "demo");
+    let by_dept = token_with(
+        &store,
+        "department",
+        &format!("department:{dept}"),
+        "本部门",
+    );
+    assert_eq!(
+        ok(get(b, &format!("/api/coord/plans/{id}")))["decision"]["source"],
+        "demo"
+    );
     let answer = ok(post(
         a,
         &format!("/api/coord/plans/{id}/decision"),
@@ -142,7 +150,10 @@ fn two_servers_on_one_database_follow_each_others_coordination() {
     let seen = wait_for(b, &format!("/api/coord/plans/{id}"), None, |p| {
         p["decision"]["source"] == "department"
     });
-    assert_eq!(seen, answer["plan"], "the second server did not follow the answer");
+    assert_eq!(
+        seen, answer["plan"],
+        "the second server did not follow the answer"
+    );
 
     // An enterprise asks on the second server to postpone its only plan;
     // the first reschedules it, and its town office reads the request there.
@@ -175,7 +186,10 @@ fn two_servers_on_one_database_follow_each_others_coordination() {
     let rid = id_of(&asked["request"]["id"]);
     assert_eq!(
         query_rows(&db.url, "SELECT kind, note FROM coord_requests"),
-        vec![vec![Some("postpone".to_string()), Some("停产检修".to_string())]]
+        vec![vec![
+            Some("postpone".to_string()),
+            Some("停产检修".to_string())
+        ]]
     );
     let moved = wait_for(a, &format!("/api/coord/plans/{pid}"), None, |p| {
         p["suggestion"]["action"] == "reschedule"
@@ -206,11 +220,21 @@ fn two_servers_on_one_database_follow_each_others_coordination() {
         .find_map(|p| {
             let key = p["key"].as_str().unwrap().to_string();
             let d = ok(get(a, &format!("/api/coord/pushes/{key}")));
-            let c = d["checks"].as_array().unwrap().iter().find(|c| c["status"] == "pending")?.clone();
+            let c = d["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["status"] == "pending")?
+                .clone();
             Some((key, id_of(&c["enterprise"]["id"])))
         })
         .expect("a pending self-check");
-    let pushed = token_with(&store, "enterprise", &format!("enterprise:{who}"), "同行企业");
+    let pushed = token_with(
+        &store,
+        "enterprise",
+        &format!("enterprise:{who}"),
+        "同行企业",
+    );
     ok(post(
         a,
         &format!("/api/coord/pushes/{key}/self-check"),

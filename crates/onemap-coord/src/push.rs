@@ -127,7 +127,11 @@ impl Push {
     /// Lays an enterprise's own statement over its self-check (whatever the
     /// demo drew); false when the enterprise is not among those pushed to.
     pub fn state(&mut self, s: &SelfCheckStatement) -> bool {
-        match self.checks.iter_mut().find(|c| c.enterprise == s.enterprise) {
+        match self
+            .checks
+            .iter_mut()
+            .find(|c| c.enterprise == s.enterprise)
+        {
             Some(c) => {
                 c.status = s.status;
                 c.updated = s.date;
@@ -172,7 +176,11 @@ impl Push {
     /// status, or the same one again (a new note).
     pub fn may_step(from: SelfCheckStatus, to: SelfCheckStatus) -> bool {
         use SelfCheckStatus::*;
-        from == to || matches!((from, to), (Pending, SelfChecked) | (SelfChecked, Rectified))
+        from == to
+            || matches!(
+                (from, to),
+                (Pending, SelfChecked) | (SelfChecked, Rectified)
+            )
     }
 
     /// How many enterprises are pending, self-checked and rectified.

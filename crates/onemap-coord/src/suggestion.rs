@@ -114,7 +114,11 @@ pub fn postponed_text(r: &crate::Request) -> String {
     match &r.kind {
         crate::RequestKind::Postpone { window, reason } => format!(
             "{}申请{}期间（{}至{}，申请#{}）暂缓现场检查",
-            if r.target.is_school() { "学校" } else { "企业" },
+            if r.target.is_school() {
+                "学校"
+            } else {
+                "企业"
+            },
             reason.zh(),
             window.start.zh(),
             window.end.zh(),

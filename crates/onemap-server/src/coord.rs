@@ -213,8 +213,8 @@ impl Coord {
                 Ok(base) => {
                     Coord::follow(&state, &base);
                     tracing::info!(
-                    "coordination year built in {:.2} s",
-                    started.elapsed().as_secs_f64()
+                        "coordination year built in {:.2} s",
+                        started.elapsed().as_secs_f64()
                     )
                 }
                 Err(e) => tracing::warn!("coordination year not built: {}", e.message),
@@ -338,8 +338,11 @@ impl Base {
                 figures: Mutex::new(HashMap::new()),
             })),
         };
-        let answers: BTreeMap<u64, CoordDecision> =
-            inputs.decisions.iter().map(|a| (a.plan, a.clone())).collect();
+        let answers: BTreeMap<u64, CoordDecision> = inputs
+            .decisions
+            .iter()
+            .map(|a| (a.plan, a.clone()))
+            .collect();
         let said = Said::from_store(&inputs);
         let policy = base.policy(&answers, &said);
         let towns: Vec<AreaId> = base.demo.sites.towns.iter().map(|t| t.id).collect();

@@ -62,15 +62,20 @@ fn area_covers(area: AreaId, town: AreaId) -> bool {
 /// enterprise or school itself, an account whose area holds its town (a
 /// town office, a viewer), a city-wide viewer, or — for a request naming
 /// it — a department.
-fn may_see(base: &Base, who: &Actor, target: Target, town: AreaId, dept: Option<Department>) -> bool {
+fn may_see(
+    base: &Base,
+    who: &Actor,
+    target: Target,
+    town: AreaId,
+    dept: Option<Department>,
+) -> bool {
     match (&who.role, &who.scope) {
         (Role::ShipFeed, _) => false,
         (_, ActorScope::Enterprise(_) | ActorScope::School(_)) => own_target(who) == Some(target),
         (_, ActorScope::City) => true,
         (_, ActorScope::Area(a)) => area_covers(*a, town),
-        (_, ActorScope::Department(d)) => dept.is_some_and(|dept| {
-            *d == dept.code() || *d == base.demo.sites.department_name(dept)
-        }),
+        (_, ActorScope::Department(d)) => dept
+            .is_some_and(|dept| *d == dept.code() || *d == base.demo.sites.department_name(dept)),
     }
 }
 
@@ -114,7 +119,12 @@ fn required<'a>(name: &str, v: &'a Option<String>, what: &str) -> Result<&'a str
     v.as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::new(ErrorCode::MissingParameter, format!("missing {name}: {what}")))
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::MissingParameter,
+                format!("missing {name}: {what}"),
+            )
+        })
 }
 
 /// What an enterprise or a school asks of the coordination center.
@@ -369,9 +379,10 @@ fn request_doc(base: &Base, runs: &Runs, row: &CoordRequest, r: &Request) -> Val
                 .get(&r.target)
                 .and_then(|t| runs.towns.get(t))
                 .and_then(|run| run.visits.iter().find(|v| v.requests.contains(&row.id)));
-            doc["visit"] = visit.map_or(Value::Null, |v| {
-                json!({ "id": v.id, "date": v.date, "mode": v.mode.code() })
-            });
+            doc["visit"] = visit.map_or(
+                Value::Null,
+                |v| json!({ "id": v.id, "date": v.date, "mode": v.mode.code() }),
+            );
         }
     }
     doc
@@ -469,7 +480,9 @@ pub async fn add_request(
         None => json!({ "id": kept.id }),
     };
     let calendar = calendar_of(&base, &next, target);
-    Ok(Json(js_safe(json!({ "request": request, "calendar": calendar }))))
+    Ok(Json(js_safe(
+        json!({ "request": request, "calendar": calendar }),
+    )))
 }
 
 fn calendar_of(base: &Base, runs: &Runs, target: Target) -> Vec<Value> {
@@ -524,7 +537,10 @@ pub async fn requests(
     if who.role == Role::ShipFeed || who.role == Role::UnitLeader {
         return Err(ApiError::new(
             ErrorCode::Forbidden,
-            format!("a {}'s account does not read the coordination's requests", who.role),
+            format!(
+                "a {}'s account does not read the coordination's requests",
+                who.role
+            ),
         ));
     }
     let base = state.coord.base(&state).await?;
@@ -551,7 +567,8 @@ pub async fn requests(
             let Some(town) = AreaId::new(row.town).ok() else {
                 return false;
             };
-            base.in_scope(scope, r.target) && may_see(&base, &who, r.target, town, request_dept(&base, r))
+            base.in_scope(scope, r.target)
+                && may_see(&base, &who, r.target, town, request_dept(&base, r))
         })
         .collect();
     rows.sort_by_key(|(row, _)| std::cmp::Reverse((row.at, row.id)));
@@ -571,7 +588,9 @@ pub async fn requests(
 fn request_dept(base: &Base, r: &Request) -> Option<Department> {
     match &r.kind {
         RequestKind::Postpone { .. } => None,
-        _ => r.department().filter(|_| base.town_of.contains_key(&r.target)),
+        _ => r
+            .department()
+            .filter(|_| base.town_of.contains_key(&r.target)),
     }
 }
 
@@ -647,7 +666,8 @@ pub async fn pushes(State(state): State<AppState>, Params(p): Params<PushesParam
             .collect();
         let mut doc = paged(total, offset, limit, rows);
         doc["year"] = json!(base.demo.config.year);
-        doc["counts"] = json!({ "pending": counts[0], "self_checked": counts[1], "rectified": counts[2] });
+        doc["counts"] =
+            json!({ "pending": counts[0], "self_checked": counts[1], "rectified": counts[2] });
         Ok(Json(js_safe(doc)))
     })
     .await
@@ -825,9 +845,10 @@ pub async fn self_check(
     let _ = town;
     let p = find_push(&base, &next, &key)?;
     let mut doc = push_doc(&base, p);
-    doc["check"] = p.check_of(me).map_or(Value::Null, |c| {
-        json!({ "status": c.status.code(), "updated": c.updated, "note": c.note })
-    });
+    doc["check"] = p.check_of(me).map_or(
+        Value::Null,
+        |c| json!({ "status": c.status.code(), "updated": c.updated, "note": c.note }),
+    );
     lock(&next.figures).clear();
     Ok(Json(js_safe(doc)))
 }

@@ -136,7 +136,10 @@ impl CoordSelfCheck {
         if !(1970..=2199).contains(&self.year) {
             return Err(bad("year out of range"));
         }
-        if !matches!(self.status.as_str(), "pending" | "self_checked" | "rectified") {
+        if !matches!(
+            self.status.as_str(),
+            "pending" | "self_checked" | "rectified"
+        ) {
             return Err(bad("unknown status"));
         }
         for v in [self.enterprise, self.town] {
