@@ -568,6 +568,7 @@ fn enterprises_and_schools_act_and_their_town_sees_it() {
         &format!("area:{other_town}001"),
         "单元长",
     );
+    let feed = token(&city, "ship_feed", "city", "船舶");
 
     let server = start(&city);
     let a = server.addr.as_str();
@@ -600,6 +601,8 @@ fn enterprises_and_schools_act_and_their_town_sees_it() {
         (Some(&office), postpone.clone(), 403, "forbidden"),
         (Some(&dept), postpone.clone(), 403, "forbidden"),
         (Some(&viewer), postpone.clone(), 403, "forbidden"),
+        (Some(&leader), postpone.clone(), 403, "forbidden"),
+        (Some(&feed), postpone.clone(), 403, "forbidden"),
         (
             Some(&me),
             json!({"type": "postpone", "plan": 99_999_999, "reason": "relocation", "until": until, "note": "x"}),
@@ -864,10 +867,12 @@ fn enterprises_and_schools_act_and_their_town_sees_it() {
         get_as(a, &format!("/api/coord/requests?area={town}"), &elsewhere).error(),
         (403, "forbidden".into())
     );
-    assert_eq!(
-        get_as(a, "/api/coord/requests", &leader).error(),
-        (403, "forbidden".into())
-    );
+    for who in [&leader, &feed] {
+        assert_eq!(
+            get_as(a, "/api/coord/requests", who).error(),
+            (403, "forbidden".into())
+        );
+    }
     assert_eq!(
         get(a, "/api/coord/requests").error(),
         (401, "unauthorized".into())
@@ -896,14 +901,12 @@ fn enterprises_and_schools_act_and_their_town_sees_it() {
         sc(None, json!({"status": "self_checked", "note": "x"})).error(),
         (401, "unauthorized".into())
     );
-    assert_eq!(
-        sc(
-            Some(&office),
-            json!({"status": "self_checked", "note": "x"})
-        )
-        .error(),
-        (403, "forbidden".into())
-    );
+    for who in [&office, &viewer, &sch, &dept, &leader, &feed] {
+        assert_eq!(
+            sc(Some(who), json!({"status": "self_checked", "note": "x"})).error(),
+            (403, "forbidden".into())
+        );
+    }
     if not_pushed {
         assert_eq!(
             sc(Some(&me), json!({"status": "self_checked", "note": "x"})).error(),
