@@ -392,7 +392,15 @@
   }
   // The town's requests and pushes (a town office or a viewer).
   async function loadRequests() {
-    const r = await get(`/api/coord/requests?area=${state.town}&limit=500`);
+    let r;
+    try {
+      r = await get(`/api/coord/requests?area=${state.town}&limit=500`);
+    } catch (e) {
+      // Another town than the office's own: not its to read.
+      if (e.status !== 403) throw e;
+      $('coord-requests').replaceChildren(el('p', { className: 'muted' }, t('coord.requests_other_town')));
+      return;
+    }
     $('coord-requests').replaceChildren(el('p', { className: 'muted', id: 'coord-requests-count' }, t('coord.requests_count', { n: num(r.total) })),
       ...(r.rows.length ? r.rows.map(requestLine) : [el('p', {}, t('coord.file_empty'))]));
   }
