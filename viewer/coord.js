@@ -443,10 +443,12 @@
       const sub = kind === 'school'
         ? [code('coord_kind', 'school'), code('school_kind', s.school_kind), t('coord.file_students', { n: num(s.students) })]
         : [code('coord_kind', 'enterprise'), s.industry, s.large ? t('coord.file_large') : null];
+      // Plans already postponed: asked once (a second ask is refused).
+      const postponed = new Set((f.requests || []).filter((r) => r.type === 'postpone').flatMap((r) => (r.plans || []).map((p) => p.id)));
       const visits = f.calendar.map((v) => el('span', { dataset: { mode: v.mode, plans: v.plans.join(','), date: v.date } },
         t('coord.visit_line', { date: day(v.date), mode: code('coord_mode', v.mode), departments: v.departments.map(deptName).join('、') })
         + ' · ' + subjects(v.subjects) + (v.accompanied ? ' · ' + t('coord.accompanied') : ''),
-        f.mine && v.mode === 'on_site' && v.purpose === 'inspection' && v.plans.length && !v.urgent ? postponeButton(v, f.year) : null));
+        f.mine && v.mode === 'on_site' && v.purpose === 'inspection' && v.plans.length && !v.urgent && !postponed.has(v.plans[0]) ? postponeButton(v, f.year) : null));
       const inspections = f.inspections.map((r) => el('span', {},
         t('coord.inspection_line', { date: day(r.date), department: deptName(r.department), subject: code('coord_subject', r.subject) })
         + ' · ' + code('coord_mode', r.online ? 'online' : 'on_site') + ' · ',
