@@ -290,13 +290,14 @@ pub struct TokenArgs {
 pub enum TokenCommand {
     /// Issue a bearer token; it is printed once and only its hash is kept.
     Create {
-        /// unit_leader, town_office, department, viewer or ship_feed.
+        /// unit_leader, town_office, department, viewer, ship_feed,
+        /// enterprise or school.
         #[arg(long)]
         role: String,
         /// What it may act on, which must suit the role: area:ID of a
         /// village, grid or unit (unit_leader), of a town (town_office),
         /// department:NAME (department), city or area:ID (viewer), city
-        /// (ship_feed).
+        /// (ship_feed), enterprise:ID (enterprise), school:ID (school).
         #[arg(long)]
         scope: String,
         /// Who the token is for (kept in every change they make).
@@ -350,11 +351,13 @@ pub enum UserCommand {
         /// The name shown and kept in every change they make (e.g. 李明).
         #[arg(long)]
         display_name: String,
-        /// unit_leader, town_office, department or viewer.
+        /// unit_leader, town_office, department, viewer, enterprise or
+        /// school.
         #[arg(long)]
         role: String,
         /// As for tokens: area:ID (unit_leader: village, grid or unit;
-        /// town_office: town; viewer: any), department:NAME, or city (viewer).
+        /// town_office: town; viewer: any), department:NAME, city (viewer),
+        /// enterprise:ID (enterprise) or school:ID (school).
         #[arg(long)]
         scope: String,
         #[command(flatten)]

@@ -291,7 +291,7 @@ impl<'a> TargetRun<'a, '_> {
         let mut spacer = Spacer::new(self.target, self.from, self.rules, &blocks);
         spacer.space(&mut self.slots);
         for r in requests {
-            if let RequestKind::Guidance { .. } = r.kind {
+            if let RequestKind::Guidance { .. } | RequestKind::Inspection { .. } = r.kind {
                 self.guidance(r, &mut spacer);
             }
         }
@@ -423,16 +423,21 @@ impl<'a> TargetRun<'a, '_> {
         (members, note)
     }
 
-    /// Serves a guidance request: with a visit of its department in its
-    /// window, else with a visit of its own.
+    /// Serves a guidance (or an enterprise's inspection) request: with a
+    /// visit of its department in its window, else with a visit of its own.
     fn guidance(&mut self, r: &Request, spacer: &mut Spacer) {
-        let RequestKind::Guidance {
-            department,
-            subject,
-            window,
-        } = &r.kind
-        else {
-            return;
+        let (department, subject, window, purpose) = match &r.kind {
+            RequestKind::Guidance {
+                department,
+                subject,
+                window,
+            } => (department, subject, window, Purpose::Guidance),
+            RequestKind::Inspection {
+                department,
+                subject,
+                window,
+            } => (department, subject, window, Purpose::Inspection),
+            _ => return,
         };
         let w = match window.intersect(&Window {
             start: self.from,
@@ -460,7 +465,7 @@ impl<'a> TargetRun<'a, '_> {
         let i = match ride {
             Some(i) => i,
             None => {
-                let i = self.new_slot(w.start, Mode::OnSite, Purpose::Guidance, w);
+                let i = self.new_slot(w.start, Mode::OnSite, purpose, w);
                 self.slots[i].visit.add_department(*department);
                 spacer.place_new(&mut self.slots, i);
                 i

@@ -26,6 +26,15 @@ impl Date {
         Ok(Date(days_from_civil(i64::from(y), m, d) as i32))
     }
 
+    /// The day (China time, UTC+8) of a moment in Unix seconds, kept
+    /// within the years a date may name.
+    pub fn from_unix(t: i64) -> Date {
+        let days = (t.saturating_add(8 * 3600)).div_euclid(86_400);
+        let lo = days_from_civil(i64::from(*YEARS.start()), 1, 1);
+        let hi = days_from_civil(i64::from(*YEARS.end()), 12, 31);
+        Date(days.clamp(lo, hi) as i32)
+    }
+
     /// January 1st of `year`.
     pub fn year_start(year: i32) -> Result<Date, CoordError> {
         Date::from_ymd(year, 1, 1)

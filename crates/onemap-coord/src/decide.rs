@@ -152,6 +152,11 @@ fn add_request(v: &mut Visit, r: Option<&Request>, id: u64) {
             subject,
             ..
         }
+        | RequestKind::Inspection {
+            department,
+            subject,
+            ..
+        }
         | RequestKind::Event {
             department,
             subject,

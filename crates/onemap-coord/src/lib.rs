@@ -78,7 +78,7 @@ pub use model::{
     Finding, Mode, Plan, PlanSubject, PostponeReason, Purpose, Record, Request, RequestKind, Risk,
     SchoolEvent, Target, Visit, MAX_WINDOW_DAYS,
 };
-pub use push::{Push, PushLevel, Pushes, SelfCheck, SelfCheckStatus};
+pub use push::{Push, PushLevel, Pushes, SelfCheck, SelfCheckStatement, SelfCheckStatus};
 pub use rules::Rules;
 pub use sites::{EnterpriseSite, SchoolSite, Scope, Sites, TownInfo};
 pub use suggestion::{town_accompanies, Action, Reason, ReasonCode, Suggestion};

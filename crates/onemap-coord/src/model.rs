@@ -106,10 +106,11 @@ impl Plan {
 }
 
 catalog_enum!(
-    /// Why an enterprise asks to postpone on-site inspections.
+    /// Why an enterprise (or a school) asks to postpone on-site visits.
     PostponeReason, "postpone reason" {
         Relocation => ("relocation", "搬迁"),
         Overhaul => ("overhaul", "停产检修"),
+        Exams => ("exams", "考试"),
     }
 );
 
@@ -136,6 +137,14 @@ pub enum RequestKind {
         subject: Subject,
         window: Window,
     },
+    /// An inspection of `subject` by `department` within `window`, asked
+    /// by the enterprise itself (served like guidance: with a visit of
+    /// the department in the window, else a visit of its own).
+    Inspection {
+        department: Department,
+        subject: Subject,
+        window: Window,
+    },
     /// A school's event on `date` that `department` is asked to join with
     /// `subject`.
     Event {
@@ -158,11 +167,23 @@ impl Request {
     /// The days the request is about.
     pub fn window(&self) -> Window {
         match &self.kind {
-            RequestKind::Postpone { window, .. } | RequestKind::Guidance { window, .. } => *window,
+            RequestKind::Postpone { window, .. }
+            | RequestKind::Guidance { window, .. }
+            | RequestKind::Inspection { window, .. } => *window,
             RequestKind::Event { date, .. } => Window {
                 start: *date,
                 end: *date,
             },
+        }
+    }
+
+    /// The department a guidance, inspection or event request asks for.
+    pub fn department(&self) -> Option<Department> {
+        match &self.kind {
+            RequestKind::Postpone { .. } => None,
+            RequestKind::Guidance { department, .. }
+            | RequestKind::Inspection { department, .. }
+            | RequestKind::Event { department, .. } => Some(*department),
         }
     }
 
@@ -184,6 +205,11 @@ impl Request {
         }
         match &self.kind {
             RequestKind::Guidance {
+                department,
+                subject,
+                ..
+            }
+            | RequestKind::Inspection {
                 department,
                 subject,
                 ..

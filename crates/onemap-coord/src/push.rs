@@ -30,6 +30,21 @@ pub struct SelfCheck {
     pub status: SelfCheckStatus,
     /// When the status was last set (the push day while pending).
     pub updated: Date,
+    /// What the enterprise said with its status, when it said it itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// An enterprise's own word on a push (kept by the server), laid over the
+/// demo's drawn self-checks by [`crate::run_year_of`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfCheckStatement {
+    /// The push's [`Push::key`].
+    pub push: String,
+    pub enterprise: u64,
+    pub status: SelfCheckStatus,
+    pub date: Date,
+    pub note: String,
 }
 
 /// A problem pushed to the enterprises of one industry in one area.
@@ -81,6 +96,7 @@ impl Push {
                 enterprise: o.id,
                 status: SelfCheckStatus::Pending,
                 updated: record.date,
+                note: None,
             })
             .collect();
         Ok(Push {
@@ -94,6 +110,36 @@ impl Push {
             industry: e.industry.clone(),
             checks,
         })
+    }
+
+    /// A name for the push that stays the same when the town's year is
+    /// coordinated again (ids count within a run): the enterprise it was
+    /// found at, the day and the finding's code, `1234-2023-03-14-exit_blocked`.
+    pub fn key(&self) -> String {
+        format!("{}-{}-{}", self.source, self.date, self.finding.code)
+    }
+
+    /// The self-check of one enterprise pushed to.
+    pub fn check_of(&self, enterprise: u64) -> Option<&SelfCheck> {
+        self.checks.iter().find(|c| c.enterprise == enterprise)
+    }
+
+    /// Lays an enterprise's own statement over its self-check (whatever the
+    /// demo drew); false when the enterprise is not among those pushed to.
+    pub fn state(&mut self, s: &SelfCheckStatement) -> bool {
+        match self
+            .checks
+            .iter_mut()
+            .find(|c| c.enterprise == s.enterprise)
+        {
+            Some(c) => {
+                c.status = s.status;
+                c.updated = s.date;
+                c.note = Some(s.note.clone());
+                true
+            }
+            None => false,
+        }
     }
 
     /// Sets an enterprise's self-check. Only forward, one step at a time
@@ -124,6 +170,17 @@ impl Push {
                 to: to.code(),
             }),
         }
+    }
+
+    /// Whether `to` is a step an enterprise at `from` may take: the next
+    /// status, or the same one again (a new note).
+    pub fn may_step(from: SelfCheckStatus, to: SelfCheckStatus) -> bool {
+        use SelfCheckStatus::*;
+        from == to
+            || matches!(
+                (from, to),
+                (Pending, SelfChecked) | (SelfChecked, Rectified)
+            )
     }
 
     /// How many enterprises are pending, self-checked and rectified.

@@ -113,7 +113,12 @@ pub fn cancel_text(plan: &Plan, records: &[&Record]) -> String {
 pub fn postponed_text(r: &crate::Request) -> String {
     match &r.kind {
         crate::RequestKind::Postpone { window, reason } => format!(
-            "企业申请{}期间（{}至{}，申请#{}）暂缓现场检查",
+            "{}申请{}期间（{}至{}，申请#{}）暂缓现场检查",
+            if r.target.is_school() {
+                "学校"
+            } else {
+                "企业"
+            },
             reason.zh(),
             window.start.zh(),
             window.end.zh(),

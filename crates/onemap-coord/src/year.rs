@@ -28,6 +28,14 @@ pub struct YearPolicy {
     /// the drawn ones.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub overrides: BTreeMap<u64, bool>,
+    /// Requests enterprises and schools made themselves (kept by the
+    /// server), coordinated with the demo's own; ids apart from theirs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<crate::Request>,
+    /// Enterprises' own word on their self-checks, laid over the drawn
+    /// ones (in order: a later statement on the same push stands).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<crate::SelfCheckStatement>,
 }
 
 impl Default for YearPolicy {
@@ -38,6 +46,8 @@ impl Default for YearPolicy {
             refuse_per_mille_schools: 0,
             lookahead_days: 92,
             overrides: BTreeMap::new(),
+            requests: Vec::new(),
+            statements: Vec::new(),
         }
     }
 }
@@ -146,6 +156,7 @@ pub fn run_year_of(
             requests: demo
                 .requests
                 .iter()
+                .chain(&policy.requests)
                 .filter(|r| keep(r.target))
                 .filter(|r| match r.kind {
                     RequestKind::Postpone { window, .. } => window.end >= from,
@@ -209,6 +220,18 @@ pub fn run_year_of(
         }
     }
     self_checks(&mut pushes, seed, Date::from_ymd(year, 12, 31)?)?;
+    if !policy.statements.is_empty() {
+        let mut by_key: std::collections::HashMap<String, Vec<&crate::SelfCheckStatement>> =
+            std::collections::HashMap::new();
+        for s in &policy.statements {
+            by_key.entry(s.push.clone()).or_default().push(s);
+        }
+        for p in pushes.pushes.iter_mut() {
+            for s in by_key.get(&p.key()).into_iter().flatten() {
+                p.state(s);
+            }
+        }
+    }
     decisions.sort_by_key(|d| d.plan);
     Ok(YearRun {
         year,

@@ -97,6 +97,10 @@ coded_enum!(
         Department = 2 => "department",
         Viewer = 3 => "viewer",
         ShipFeed = 4 => "ship_feed",
+        // An enterprise or a school acting on its own coordination file
+        // (issue 17).
+        Enterprise = 5 => "enterprise",
+        School = 6 => "school",
     }
 );
 

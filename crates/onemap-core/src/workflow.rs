@@ -20,13 +20,16 @@ use std::fmt;
 use thiserror::Error;
 
 /// What a token may act on: an area (and everything inside it), a
-/// department by name, or the whole city (viewers, ship feeds).
+/// department by name, the whole city (viewers, ship feeds), or one
+/// enterprise or school by its id (its own coordination file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     Area(AreaId),
     Department(String),
     City,
+    Enterprise(u64),
+    School(u64),
 }
 
 impl fmt::Display for Scope {
@@ -35,6 +38,8 @@ impl fmt::Display for Scope {
             Scope::Area(id) => write!(f, "area:{id}"),
             Scope::Department(d) => write!(f, "department:{d}"),
             Scope::City => f.write_str("city"),
+            Scope::Enterprise(id) => write!(f, "enterprise:{id}"),
+            Scope::School(id) => write!(f, "school:{id}"),
         }
     }
 }
@@ -42,7 +47,8 @@ impl fmt::Display for Scope {
 impl std::str::FromStr for Scope {
     type Err = crate::CoreError;
 
-    /// `area:ID`, `department:NAME` or `city`, as tokens are issued and stored.
+    /// `area:ID`, `department:NAME`, `city`, `enterprise:ID` or `school:ID`,
+    /// as tokens are issued and stored.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
         let bad = || crate::CoreError::InvalidScope(s.to_string());
@@ -52,6 +58,15 @@ impl std::str::FromStr for Scope {
         if let Some(id) = t.strip_prefix("area:") {
             let raw: u64 = id.trim().parse().map_err(|_| bad())?;
             return AreaId::new(raw).map(Scope::Area).map_err(|_| bad());
+        }
+        for (prefix, make) in [
+            ("enterprise:", Scope::Enterprise as fn(u64) -> Scope),
+            ("school:", Scope::School),
+        ] {
+            if let Some(id) = t.strip_prefix(prefix) {
+                let raw: u64 = id.trim().parse().map_err(|_| bad())?;
+                return (raw > 0).then(|| make(raw)).ok_or_else(bad);
+            }
         }
         t.strip_prefix("department:")
             .map(str::trim)
@@ -120,7 +135,7 @@ pub fn role_for(to: EventStatus) -> Role {
 pub fn covers(scope: &Scope, unit: AreaId) -> bool {
     match scope {
         Scope::City => true,
-        Scope::Department(_) => false,
+        Scope::Department(_) | Scope::Enterprise(_) | Scope::School(_) => false,
         Scope::Area(a) => a
             .level()
             .and_then(|l| unit.ancestor_at(l))
@@ -131,7 +146,8 @@ pub fn covers(scope: &Scope, unit: AreaId) -> bool {
 /// Checks that a token of `role` may be issued with `scope`: a unit leader
 /// walks a village's, a grid's or a unit's units; a town office acts for a
 /// town; a department for itself by name; a viewer reads the city or one
-/// area; a ship feed reports the city's fleet.
+/// area; a ship feed reports the city's fleet; an enterprise or a school
+/// acts for itself (`enterprise:ID`, `school:ID`) and nothing else.
 pub fn check_grant(role: Role, scope: &Scope) -> Result<(), WorkflowError> {
     let level = match scope {
         Scope::Area(a) => a.level(),
@@ -143,6 +159,8 @@ pub fn check_grant(role: Role, scope: &Scope) -> Result<(), WorkflowError> {
         Role::Department => matches!(scope, Scope::Department(_)),
         Role::Viewer => matches!(scope, Scope::City | Scope::Area(_)),
         Role::ShipFeed => matches!(scope, Scope::City),
+        Role::Enterprise => matches!(scope, Scope::Enterprise(_)),
+        Role::School => matches!(scope, Scope::School(_)),
     };
     if ok {
         return Ok(());
@@ -153,6 +171,8 @@ pub fn check_grant(role: Role, scope: &Scope) -> Result<(), WorkflowError> {
         Role::Department => "department:NAME",
         Role::Viewer => "city, or area:ID",
         Role::ShipFeed => "city",
+        Role::Enterprise => "enterprise:ID (the enterprise's id in the enterprises layer)",
+        Role::School => "school:ID (the school's id in the schools layer)",
     };
     Err(WorkflowError::Invalid(format!(
         "a {role} token's scope is {wanted}, not {scope}"
@@ -290,12 +310,28 @@ mod tests {
 
     #[test]
     fn scopes_parse_and_print_back() {
-        for text in ["city", "department:水务局", "area:350302001"] {
+        for text in [
+            "city",
+            "department:水务局",
+            "area:350302001",
+            "enterprise:42",
+            "school:7",
+        ] {
             let scope: Scope = text.parse().unwrap();
             assert_eq!(scope.to_string(), text);
         }
         assert_eq!(" city ".parse::<Scope>(), Ok(Scope::City));
-        for bad in ["area:12", "area:x", "department: ", "town:1", ""] {
+        for bad in [
+            "area:12",
+            "area:x",
+            "department: ",
+            "town:1",
+            "",
+            "enterprise:",
+            "enterprise:0",
+            "school:-3",
+            "school:x",
+        ] {
             assert_eq!(
                 bad.parse::<Scope>(),
                 Err(crate::CoreError::InvalidScope(bad.to_string())),
@@ -461,6 +497,8 @@ mod tests {
             (Role::Viewer, Scope::City),
             (Role::Viewer, at(Level::District)),
             (Role::ShipFeed, Scope::City),
+            (Role::Enterprise, Scope::Enterprise(42)),
+            (Role::School, Scope::School(7)),
         ];
         for (role, scope) in &ok {
             assert!(check_grant(*role, scope).is_ok(), "{role} {scope}");
@@ -476,7 +514,16 @@ mod tests {
             (Role::Department, at(Level::Town)),
             (Role::Viewer, dept.clone()),
             (Role::ShipFeed, at(Level::District)),
-            (Role::ShipFeed, dept),
+            (Role::ShipFeed, dept.clone()),
+            (Role::Enterprise, Scope::School(7)),
+            (Role::Enterprise, at(Level::Town)),
+            (Role::Enterprise, Scope::City),
+            (Role::School, Scope::Enterprise(42)),
+            (Role::School, dept),
+            (Role::Viewer, Scope::Enterprise(42)),
+            (Role::TownOffice, Scope::School(7)),
+            (Role::Department, Scope::Enterprise(42)),
+            (Role::UnitLeader, Scope::School(7)),
         ];
         for (role, scope) in &bad {
             let e = check_grant(*role, scope).unwrap_err();

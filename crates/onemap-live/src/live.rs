@@ -31,6 +31,9 @@ pub struct Live {
     actors: moka::sync::Cache<String, Actor>,
     /// Uploaded photos decoded at once ([`crate::PHOTO_TURNS`]).
     pub(crate) photo_turns: tokio::sync::Semaphore,
+    /// Counts the coordination changes other servers announced (and
+    /// re-synchronisations, after which some may have been missed).
+    pub(crate) coord_heard: tokio::sync::watch::Sender<u64>,
 }
 
 /// How long a token looked up in the store is trusted without asking again.
@@ -71,6 +74,7 @@ impl Live {
                 .time_to_live(ACTOR_TTL)
                 .build(),
             photo_turns: tokio::sync::Semaphore::new(crate::PHOTO_TURNS),
+            coord_heard: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -130,6 +134,49 @@ impl Live {
     /// The latest downloads of the one table, newest first.
     pub async fn downloads(&self, limit: usize) -> Result<Vec<onemap_store::Download>, LiveError> {
         Ok(self.store()?.downloads(limit).await?)
+    }
+
+    /// A department's answer to a coordination suggestion, kept (and, on
+    /// PostGIS, announced to the other servers).
+    pub async fn put_coord_decision(
+        &self,
+        d: onemap_store::CoordDecision,
+    ) -> Result<(), LiveError> {
+        Ok(self.store()?.put_coord_decision(d).await?)
+    }
+
+    /// An enterprise's or a school's request, kept with the next id of its
+    /// year (at least `min_id`); the request as kept.
+    pub async fn add_coord_request(
+        &self,
+        min_id: u64,
+        r: onemap_store::CoordRequest,
+    ) -> Result<onemap_store::CoordRequest, LiveError> {
+        Ok(self.store()?.add_coord_request(min_id, r).await?)
+    }
+
+    /// An enterprise's word on a problem pushed to it, kept.
+    pub async fn put_coord_self_check(
+        &self,
+        c: onemap_store::CoordSelfCheck,
+    ) -> Result<(), LiveError> {
+        Ok(self.store()?.put_coord_self_check(c).await?)
+    }
+
+    /// Everything said about demo year `year`'s coordination (none on a
+    /// server that keeps no changes).
+    pub async fn coord_inputs(&self, year: i32) -> Result<onemap_store::CoordInputs, LiveError> {
+        match &self.store {
+            Some(s) => Ok(s.coord_inputs(year).await?),
+            None => Ok(onemap_store::CoordInputs::default()),
+        }
+    }
+
+    /// Changes when another server changed the coordination (or when this
+    /// one may have missed such a change): whoever holds the coordination
+    /// reads [`Live::coord_inputs`] again. Only [`Live::follow`] moves it.
+    pub fn coord_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.coord_heard.subscribe()
     }
 
     /// Drops a token from this server's cache of actors (it was revoked here).

@@ -163,7 +163,8 @@ impl Live {
     }
 
     /// Applies the changes other servers announce, as they come, batching
-    /// those that arrive while a snapshot is built. With a PostGIS store,
+    /// those that arrive while a snapshot is built; coordination changes
+    /// move [`Live::coord_changes`]. With a PostGIS store,
     /// listens from `since` (Unix seconds: everything changed since then is
     /// read once); with any other store, or none, there is nothing to follow
     /// and `None` is returned.
@@ -175,18 +176,32 @@ impl Live {
         let me = Arc::clone(self);
         Some(tokio::spawn(async move {
             while let Some(first) = notices.recv().await {
+                let mut coord = false;
+                let mut events = false;
                 {
                     let mut q = me.changes.queue();
                     let mut next = Some(first);
                     while let Some(n) = next {
                         match n {
-                            Notice::Changed(id) => q.remote.push(id),
+                            Notice::Changed(id) => {
+                                q.remote.push(id);
+                                events = true;
+                            }
+                            Notice::Coord(_) => coord = true,
                             Notice::Resync { since } => {
                                 q.resync = Some(q.resync.map_or(since, |s| s.min(since)));
+                                events = true;
+                                coord = true;
                             }
                         }
                         next = notices.try_recv().ok();
                     }
+                }
+                if coord {
+                    me.coord_heard.send_modify(|n| *n = n.wrapping_add(1));
+                }
+                if !events {
+                    continue;
                 }
                 if let Err(e) = me.turn(None).await {
                     tracing::warn!("cannot apply other servers' changes: {e}");

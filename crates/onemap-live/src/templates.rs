@@ -18,13 +18,15 @@ fn within(a: AreaId, b: AreaId) -> bool {
 
 /// Whether `actor` sees template `t`.
 pub fn sees(actor: &Actor, t: &Template) -> bool {
-    if actor.role == Role::ShipFeed {
+    if matches!(actor.role, Role::ShipFeed | Role::Enterprise | Role::School) {
         return false;
     }
     match (&actor.scope, t.area.and_then(|a| AreaId::new(a).ok())) {
         (_, None) => true,
         (Scope::City | Scope::Department(_), Some(_)) => true,
         (Scope::Area(s), Some(t)) => within(*s, t) || within(t, *s),
+        // An enterprise's or a school's account does not read the ledgers.
+        (Scope::Enterprise(_) | Scope::School(_), Some(_)) => false,
     }
 }
 
@@ -55,6 +57,9 @@ pub fn shared_in(actor: &Actor, asked: Option<AreaId>) -> Result<Option<AreaId>,
             "area {a} is outside your area {s}: a template is shared within your area or a part of it"
         ))),
         (Scope::City | Scope::Department(_), asked) => Ok(asked),
+        (Scope::Enterprise(_) | Scope::School(_), _) => Err(LiveError::Forbidden(
+            "an enterprise's or a school's account does not read the ledgers".into(),
+        )),
     }
 }
 

@@ -10,8 +10,19 @@
 //! listens. It is kept town by town ([`onemap_coord::run_year_of`]: each
 //! enterprise and school is coordinated on its own and problems are pushed
 //! within a town), so a department's answer re-runs only its plan's town.
-//! Answers are kept in the store (`coord_decisions`) and laid over the year
-//! at start; reads never touch the store.
+//! Answers, enterprises' and schools' requests and their self-checks are
+//! kept in the store (`coord_decisions`, `coord_requests`,
+//! `coord_self_checks`) and laid over the year at start; after each change
+//! (made here, or announced by another server on the same PostGIS) the
+//! store's inputs are read again and the towns whose inputs changed are
+//! coordinated again ([`Coord::sync`]). Reads never touch the store.
+//! What enterprises and schools do themselves is in `acts`.
+
+mod acts;
+pub use acts::{
+    __path_add_request, __path_push, __path_pushes, __path_requests, __path_self_check,
+    add_request, push, pushes, requests, self_check,
+};
 
 use crate::answer::js_safe;
 use crate::error::{path_error, ApiError, ErrorCode};
@@ -24,14 +35,16 @@ use axum::http::HeaderMap;
 use axum::Json;
 use onemap_coord::{
     demo, figures_of, run_year_of, Action, CoordError, DemoConfig, Department, Plan, Purpose,
-    Rules, Scope, Sites, Suggestion, Target, Visit, YearPolicy, YearRun,
+    Request, Rules, Scope, SelfCheckStatement, Sites, Suggestion, Target, Visit, YearPolicy,
+    YearRun,
 };
+use onemap_core::workflow::Actor;
 use onemap_core::workflow::Scope as ActorScope;
 use onemap_core::{AreaId, AreaTree, CityData, Level, Role};
-use onemap_store::CoordDecision;
+use onemap_store::{CoordDecision, CoordInputs, CoordRequest, CoordSelfCheck};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use utoipa::IntoParams;
 
@@ -106,8 +119,57 @@ struct Base {
 struct Runs {
     towns: BTreeMap<AreaId, Arc<YearRun>>,
     answers: BTreeMap<u64, CoordDecision>,
+    /// What enterprises and schools asked and said, as kept.
+    said: Said,
     /// Figures by scope, made on first asking.
     figures: Mutex<HashMap<Scope, Arc<Value>>>,
+}
+
+/// The requests (by id, with the coordinator's reading of each) and the
+/// self-checks (by push key and enterprise) kept in the store.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Said {
+    requests: BTreeMap<u64, (CoordRequest, Request)>,
+    checks: BTreeMap<(String, u64), CoordSelfCheck>,
+}
+
+impl Said {
+    fn from_store(inputs: &CoordInputs) -> Said {
+        let mut requests = BTreeMap::new();
+        for row in &inputs.requests {
+            match serde_json::from_str::<Request>(&row.detail) {
+                Ok(mut r) if r.target == row_target(row) => {
+                    r.id = row.id;
+                    requests.insert(row.id, (row.clone(), r));
+                }
+                Ok(_) | Err(_) => tracing::warn!(
+                    "coordination request {} of {} {} does not read back; left out",
+                    row.id,
+                    row.target_kind,
+                    row.target
+                ),
+            }
+        }
+        let checks = inputs
+            .self_checks
+            .iter()
+            .map(|c| ((c.push.clone(), c.enterprise), c.clone()))
+            .collect();
+        Said { requests, checks }
+    }
+}
+
+/// The enterprise or school a kept request is of.
+fn row_target(row: &CoordRequest) -> Target {
+    match row.target_kind.as_str() {
+        "school" => Target::School(row.target),
+        _ => Target::Enterprise(row.target),
+    }
+}
+
+/// The enterprise a push key names (`1234-2023-03-14-exit_blocked`).
+fn push_source(key: &str) -> Option<u64> {
+    key.split('-').next()?.parse().ok()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -149,10 +211,13 @@ impl Coord {
         tokio::spawn(async move {
             let started = std::time::Instant::now();
             match state.coord.base(&state).await {
-                Ok(_) => tracing::info!(
-                    "coordination year built in {:.2} s",
-                    started.elapsed().as_secs_f64()
-                ),
+                Ok(base) => {
+                    Coord::follow(&state, &base);
+                    tracing::info!(
+                        "coordination year built in {:.2} s",
+                        started.elapsed().as_secs_f64()
+                    )
+                }
                 Err(e) => tracing::warn!("coordination year not built: {}", e.message),
             }
         });
@@ -168,11 +233,8 @@ impl Coord {
                         "this server was started without the enterprises' and schools' coordination",
                     )
                 })?;
-                let answers = match state.live.store() {
-                    Ok(store) => store.coord_decisions(source.year).await?,
-                    Err(_) => Vec::new(),
-                };
-                let base = tokio::task::spawn_blocking(move || Base::build(&source, answers))
+                let inputs = state.live.coord_inputs(source.year).await?;
+                let base = tokio::task::spawn_blocking(move || Base::build(&source, inputs))
                     .await
                     .map_err(|e| ApiError::internal(format!("coordination task failed: {e}")))??;
                 Ok::<_, ApiError>(Arc::new(base))
@@ -181,10 +243,58 @@ impl Coord {
         lock(&self.source).take();
         Ok(Arc::clone(base))
     }
+
+    /// Reads what the store holds of the year again and coordinates again
+    /// the towns whose inputs changed (a change made here, or by another
+    /// server); one at a time.
+    async fn sync(&self, state: &AppState, base: &Arc<Base>) -> Result<Arc<Runs>, ApiError> {
+        let _turn = self.writes.lock().await;
+        let inputs = state.live.coord_inputs(base.demo.config.year).await?;
+        let answers: BTreeMap<u64, CoordDecision> = inputs
+            .decisions
+            .iter()
+            .map(|a| (a.plan, a.clone()))
+            .collect();
+        let said = Said::from_store(&inputs);
+        let runs = base.runs();
+        let towns = base.changed_towns(&runs, &answers, &said);
+        if towns.is_empty() {
+            return Ok(runs);
+        }
+        let next = {
+            let base = Arc::clone(base);
+            let runs = Arc::clone(&runs);
+            tokio::task::spawn_blocking(move || base.rerun(&runs, answers, said, &towns))
+                .await
+                .map_err(|e| ApiError::internal(format!("coordination task failed: {e}")))??
+        };
+        let next = Arc::new(next);
+        *base.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&next);
+        Ok(next)
+    }
+
+    /// Follows the other servers' coordination changes (PostGIS): each
+    /// announcement (or re-synchronisation) makes a [`Coord::sync`].
+    fn follow(state: &AppState, base: &Arc<Base>) {
+        let mut heard = state.live.coord_changes();
+        let (state, base) = (state.clone(), Arc::clone(base));
+        tokio::spawn(async move {
+            while heard.changed().await.is_ok() {
+                heard.borrow_and_update();
+                match state.coord.sync(&state, &base).await {
+                    Ok(_) => tracing::info!("coordination follows another server's change"),
+                    Err(e) => tracing::warn!(
+                        "cannot follow another server's coordination change: {}",
+                        e.message
+                    ),
+                }
+            }
+        });
+    }
 }
 
 impl Base {
-    fn build(source: &CoordSource, answers: Vec<CoordDecision>) -> Result<Base, ApiError> {
+    fn build(source: &CoordSource, inputs: CoordInputs) -> Result<Base, ApiError> {
         let sites = Sites::from_city(&source.city)?;
         let mut points = HashMap::new();
         for e in &source.city.enterprises {
@@ -225,12 +335,17 @@ impl Base {
             current: RwLock::new(Arc::new(Runs {
                 towns: BTreeMap::new(),
                 answers: BTreeMap::new(),
+                said: Said::default(),
                 figures: Mutex::new(HashMap::new()),
             })),
         };
-        let answers: BTreeMap<u64, CoordDecision> =
-            answers.into_iter().map(|a| (a.plan, a)).collect();
-        let policy = base.policy(&answers);
+        let answers: BTreeMap<u64, CoordDecision> = inputs
+            .decisions
+            .iter()
+            .map(|a| (a.plan, a.clone()))
+            .collect();
+        let said = Said::from_store(&inputs);
+        let policy = base.policy(&answers, &said);
         let towns: Vec<AreaId> = base.demo.sites.towns.iter().map(|t| t.id).collect();
         // The towns over the cores (at most 4), each run on its own.
         let workers = std::thread::available_parallelism()
@@ -266,17 +381,105 @@ impl Base {
         base.current = RwLock::new(Arc::new(Runs {
             towns: by_town,
             answers,
+            said,
             figures: Mutex::new(HashMap::new()),
         }));
         Ok(base)
     }
 
-    fn policy(&self, answers: &BTreeMap<u64, CoordDecision>) -> YearPolicy {
+    fn policy(&self, answers: &BTreeMap<u64, CoordDecision>, said: &Said) -> YearPolicy {
         YearPolicy {
             seed: self.seed,
             overrides: answers.iter().map(|(p, a)| (*p, a.accept)).collect(),
+            requests: said.requests.values().map(|(_, r)| r.clone()).collect(),
+            statements: said
+                .checks
+                .values()
+                .filter_map(|c| {
+                    Some(SelfCheckStatement {
+                        push: c.push.clone(),
+                        enterprise: c.enterprise,
+                        status: c.status.parse().ok()?,
+                        date: onemap_coord::Date::from_unix(c.at),
+                        note: c.note.clone(),
+                    })
+                })
+                .collect(),
             ..YearPolicy::default()
         }
+    }
+
+    /// The first id a request kept by the store may take: after the demo's.
+    fn first_request_id(&self) -> u64 {
+        self.demo.requests.iter().map(|r| r.id).max().unwrap_or(0) + 1
+    }
+
+    /// The town of a plan.
+    fn plan_town(&self, plan: u64) -> Option<AreaId> {
+        let p = self.plan(plan).ok()?;
+        self.town_of.get(&p.target).copied()
+    }
+
+    /// The towns whose answers, requests or self-checks differ between the
+    /// current runs and the store's.
+    fn changed_towns(
+        &self,
+        runs: &Runs,
+        answers: &BTreeMap<u64, CoordDecision>,
+        said: &Said,
+    ) -> BTreeSet<AreaId> {
+        let mut towns = BTreeSet::new();
+        let plans: BTreeSet<u64> = runs.answers.keys().chain(answers.keys()).copied().collect();
+        for p in plans {
+            let (a, b) = (runs.answers.get(&p), answers.get(&p));
+            if a.map(|x| x.accept) != b.map(|x| x.accept) {
+                towns.extend(self.plan_town(p));
+            }
+        }
+        let ids: BTreeSet<u64> = runs
+            .said
+            .requests
+            .keys()
+            .chain(said.requests.keys())
+            .copied()
+            .collect();
+        for id in ids {
+            let (a, b) = (runs.said.requests.get(&id), said.requests.get(&id));
+            if a != b {
+                for (_, r) in a.into_iter().chain(b) {
+                    towns.extend(self.town_of.get(&r.target).copied());
+                }
+            }
+        }
+        let keys: BTreeSet<&(String, u64)> =
+            runs.said.checks.keys().chain(said.checks.keys()).collect();
+        for k in keys {
+            if runs.said.checks.get(k) != said.checks.get(k) {
+                towns.extend(self.town_of.get(&Target::Enterprise(k.1)).copied());
+            }
+        }
+        towns
+    }
+
+    /// The runs with `towns` coordinated again over these inputs.
+    fn rerun(
+        &self,
+        runs: &Runs,
+        answers: BTreeMap<u64, CoordDecision>,
+        said: Said,
+        towns: &BTreeSet<AreaId>,
+    ) -> Result<Runs, ApiError> {
+        let policy = self.policy(&answers, &said);
+        let mut next = runs.towns.clone();
+        for &t in towns {
+            next.insert(t, Arc::new(self.run_town(t, &policy)?));
+        }
+        Ok(Runs {
+            towns: next,
+            answers,
+            said,
+            figures: Mutex::new(HashMap::new()),
+        })
     }
 
     fn run_town(&self, town: AreaId, policy: &YearPolicy) -> Result<YearRun, CoordError> {
@@ -713,33 +916,13 @@ pub async fn decide(
         by: who.name.clone(),
         at: onemap_core::time::now(),
     };
-    state
-        .live
-        .store()
-        .map_err(ApiError::from)?
-        .put_coord_decision(answer.clone())
-        .await?;
-    let mut answers = runs.answers.clone();
-    answers.insert(id, answer);
+    state.live.put_coord_decision(answer).await?;
+    drop(_turn);
+    let next = state.coord.sync(&state, &base).await?;
     let town = *base
         .town_of
         .get(&plan.target)
         .ok_or_else(|| ApiError::internal(format!("plan {id}'s target is in no town")))?;
-    let run = {
-        let base = Arc::clone(&base);
-        let policy = base.policy(&answers);
-        tokio::task::spawn_blocking(move || base.run_town(town, &policy))
-            .await
-            .map_err(|e| ApiError::internal(format!("coordination task failed: {e}")))??
-    };
-    let mut towns = runs.towns.clone();
-    towns.insert(town, Arc::new(run));
-    let next = Arc::new(Runs {
-        towns,
-        answers,
-        figures: Mutex::new(HashMap::new()),
-    });
-    *base.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&next);
     let calendar = next
         .towns
         .get(&town)
@@ -981,7 +1164,13 @@ pub(crate) async fn figures_value(
 /// An enterprise's or a school's file: its plans with their suggestions,
 /// its calendar, what each inspection checked and found, and the problems
 /// pushed to it (with its self-check) or from it.
-pub(crate) async fn file_value(state: &AppState, target: Target) -> Result<Value, ApiError> {
+/// With the enterprise's, the school's or its town's account (`who`), its
+/// requests and its own word on what was pushed to it too.
+pub(crate) async fn file_value(
+    state: &AppState,
+    who: Option<&Actor>,
+    target: Target,
+) -> Result<Value, ApiError> {
     let base = state.coord.base(state).await?;
     let Some(&town) = base.town_of.get(&target) else {
         let (kind, id) = match target {
@@ -1048,9 +1237,13 @@ pub(crate) async fn file_value(state: &AppState, target: Target) -> Result<Value
                         "rectified": rectified,
                     }));
                 } else if let Some(c) = p.checks.iter().find(|c| c.enterprise == id) {
+                    let mine = who.and_then(acts::own_target) == Some(target);
                     received.push(json!({
                         "id": p.id,
+                        "key": p.key(),
                         "date": p.date,
+                        "note": if mine { c.note.as_deref() } else { None },
+                        "stated": c.note.is_some(),
                         "finding": finding,
                         "from": {
                             "id": p.source,
@@ -1063,42 +1256,57 @@ pub(crate) async fn file_value(state: &AppState, target: Target) -> Result<Value
             }
         }
     }
-    Ok(js_safe(json!({
+    let mut doc = json!({
         "year": base.demo.config.year,
         "site": base.target(target),
         "plans": plans,
         "calendar": calendar,
         "inspections": inspections,
         "pushes": { "received": received, "sent": sent },
-    })))
+    });
+    if let Some(extras) = acts::file_extras(&base, &runs, who, target) {
+        doc["requests"] = extras["requests"].clone();
+        doc["mine"] = extras["mine"].clone();
+    }
+    Ok(js_safe(doc))
 }
 
 /// An enterprise's file.
 #[utoipa::path(get, path = "/api/coord/enterprises/{id}", tag = "coordination",
     params(("id" = u64, Path, description = "The enterprise's id (as in the enterprises layer)")),
-    responses((status = 200, description = "{year, site, plans, calendar, inspections, pushes: {received, sent}}", content_type = "application/json", body = Object),
+    responses((status = 200, description = "{year, site, plans, calendar, inspections, pushes: {received, sent}}; with the enterprise's own or its town's account also {requests, mine}", content_type = "application/json", body = Object),
+        (status = 401, description = "A credential that is not valid", body = ErrorBody),
         (status = 400, description = "The id does not parse", body = ErrorBody),
         (status = 404, description = "No such enterprise", body = ErrorBody),
         (status = 503, description = "No coordination on this server", body = ErrorBody)))]
 pub async fn enterprise(
     State(state): State<AppState>,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult {
     let id = path_id(path, "enterprise")?;
-    Ok(Json(file_value(&state, Target::Enterprise(id)).await?))
+    let who = crate::auth::optional_actor(&state, &headers).await?;
+    Ok(Json(
+        file_value(&state, who.as_ref(), Target::Enterprise(id)).await?,
+    ))
 }
 
 /// A school's file.
 #[utoipa::path(get, path = "/api/coord/schools/{id}", tag = "coordination",
     params(("id" = u64, Path, description = "The school's id (as in the schools layer)")),
-    responses((status = 200, description = "{year, site, plans, calendar, inspections, pushes}", content_type = "application/json", body = Object),
+    responses((status = 200, description = "{year, site, plans, calendar, inspections, pushes}; with the school's own or its town's account also {requests, mine}", content_type = "application/json", body = Object),
+        (status = 401, description = "A credential that is not valid", body = ErrorBody),
         (status = 400, description = "The id does not parse", body = ErrorBody),
         (status = 404, description = "No such school", body = ErrorBody),
         (status = 503, description = "No coordination on this server", body = ErrorBody)))]
 pub async fn school(
     State(state): State<AppState>,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult {
     let id = path_id(path, "school")?;
-    Ok(Json(file_value(&state, Target::School(id)).await?))
+    let who = crate::auth::optional_actor(&state, &headers).await?;
+    Ok(Json(
+        file_value(&state, who.as_ref(), Target::School(id)).await?,
+    ))
 }

@@ -135,6 +135,8 @@ error_codes! {
     UnknownSite = "unknown_site" => NOT_FOUND,
     /// No saved template of the one table with this id that the account sees.
     UnknownTemplate = "unknown_template" => NOT_FOUND,
+    /// No problem pushed under this key in the demo year.
+    UnknownPush = "unknown_push" => NOT_FOUND,
     /// The viewer's npm packages are not installed.
     ViewerNotInstalled = "viewer_not_installed" => NOT_FOUND,
 
@@ -149,6 +151,14 @@ error_codes! {
     NothingToDecide = "nothing_to_decide" => CONFLICT,
     /// A template of this name is shared in the same area already.
     TemplateExists = "template_exists" => CONFLICT,
+    /// An enterprise or a school asked the same before (the message names
+    /// the request).
+    DuplicateRequest = "duplicate_request" => CONFLICT,
+    /// A plan with no on-site visit to postpone (cancelled, online or
+    /// urgent).
+    NothingToPostpone = "nothing_to_postpone" => CONFLICT,
+    /// A self-check that goes back, or skips a step.
+    BadSelfCheck = "bad_self_check" => CONFLICT,
     /// The event holds as many photos as it may (3).
     TooManyPhotos = "too_many_photos" => CONFLICT,
     /// The body is larger than the server reads.
@@ -195,6 +205,10 @@ error_codes! {
     InvalidName = "invalid_name" => UNPROCESSABLE_ENTITY,
     /// A text field longer than kept.
     TooLong = "too_long" => UNPROCESSABLE_ENTITY,
+    /// A request or a self-check without the reason or note it needs.
+    EmptyReason = "empty_reason" => UNPROCESSABLE_ENTITY,
+    /// A day outside the demo year (or before the visit it moves).
+    OutsideYear = "outside_year" => UNPROCESSABLE_ENTITY,
     /// An event description that is empty or too long.
     InvalidDescription = "invalid_description" => UNPROCESSABLE_ENTITY,
     /// A report's unit that is not a unit's id.
@@ -399,6 +413,7 @@ impl From<StoreError> for ApiError {
             StoreError::UserExists(_) => Self::new(ErrorCode::UserExists, msg),
             StoreError::TemplateExists(_) => Self::new(ErrorCode::TemplateExists, msg),
             StoreError::TooManyTemplates { .. } => Self::new(ErrorCode::TooLarge, msg),
+            StoreError::DuplicateRequest { .. } => Self::new(ErrorCode::DuplicateRequest, msg),
             // Both logged with their details where the answer is made.
             StoreError::Postgres(p) if p.is_unavailable() => {
                 Self::new(ErrorCode::StoreUnavailable, msg)

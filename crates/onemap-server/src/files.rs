@@ -69,6 +69,8 @@ fn covers(actor: &Actor, id: AreaId) -> bool {
     match &actor.scope {
         Scope::City | Scope::Department(_) => true,
         Scope::Area(s) => s.level().and_then(|l| id.ancestor_at(l)) == Some(*s),
+        // An enterprise's or a school's account reads its file on /coord.
+        Scope::Enterprise(_) | Scope::School(_) => false,
     }
 }
 
@@ -199,7 +201,7 @@ async fn site(
         SiteKind::Enterprise => onemap_coord::Target::Enterprise(id),
         SiteKind::School => onemap_coord::Target::School(id),
     };
-    let coord = optional(crate::coord::file_value(&state, target).await)?;
+    let coord = optional(crate::coord::file_value(&state, Some(&actor), target).await)?;
     let mut doc = to_value(&file)?;
     doc["coord"] = coord;
     doc["access"] = json!({ "personal": access.personal });

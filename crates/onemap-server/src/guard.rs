@@ -282,6 +282,11 @@ impl Guard {
             (&Method::POST, Some("/api/coord/plans/{id}/decision")) => 4 << 10,
             // A template: a name, a ledger, its query text and an area.
             (&Method::POST, Some("/api/table/templates")) => 8 << 10,
+            // A request or a self-check: a few fields and a note of at
+            // most 500 characters.
+            (&Method::POST, Some("/api/coord/requests" | "/api/coord/pushes/{key}/self-check")) => {
+                8 << 10
+            }
             _ => 0,
         }
     }

@@ -71,6 +71,10 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(files::area))
         .routes(routes!(files::enterprise))
         .routes(routes!(files::school))
+        .routes(routes!(coord::add_request, coord::requests))
+        .routes(routes!(coord::pushes))
+        .routes(routes!(coord::push))
+        .routes(routes!(coord::self_check))
         // Ships.
         .routes(routes!(ships::list))
         .routes(routes!(ships::positions))

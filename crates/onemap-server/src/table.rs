@@ -66,6 +66,10 @@ pub(crate) fn access_of(actor: &Actor) -> Result<(Option<AreaId>, Access), ApiEr
             ErrorCode::Forbidden,
             "a ship feed's token does not read the ledgers",
         )),
+        (_, Scope::Enterprise(_) | Scope::School(_)) => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "an enterprise's or a school's account does not read the ledgers",
+        )),
         (_, Scope::Area(a)) => Ok((Some(*a), Access { personal })),
         (_, Scope::City) => Ok((None, Access { personal })),
         // A department reads the whole city, personal fields masked.

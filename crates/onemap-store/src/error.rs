@@ -66,6 +66,10 @@ pub enum StoreError {
     #[error("user '{0}' exists already")]
     UserExists(String),
 
+    /// The same request was made before by the same enterprise or school.
+    #[error("{target} asked this before (request #{id}); it stands until the year is over")]
+    DuplicateRequest { target: String, id: u64 },
+
     /// A stored value no longer parses (edited by hand?).
     #[error("{}: bad stored value: {reason}", .path.display())]
     BadStoredValue { path: PathBuf, reason: String },

@@ -29,7 +29,9 @@ mod validate;
 pub use embedded::{EmbeddedStore, EMBEDDED_FILE};
 pub use error::StoreError;
 pub use fgb::{read_city_areas, read_city_dir, write_city_dir};
-pub use live::coord::CoordDecision;
+pub use live::coord::{
+    CoordDecision, CoordInputs, CoordRequest, CoordSelfCheck, MAX_NOTE_CHARS, REQUEST_KINDS,
+};
 pub use live::downloads::{Download, MAX_DOWNLOADS_LISTED};
 pub use live::photos::{NewPhoto, Photo, PhotoInfo};
 pub use live::records::{

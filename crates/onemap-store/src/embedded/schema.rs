@@ -26,10 +26,15 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         SCHEMA_V9,
     ),
     (10, "the one table's saved templates", SCHEMA_V10),
+    (
+        11,
+        "enterprises' and schools' requests and self-checks",
+        SCHEMA_V11,
+    ),
 ];
 
 /// The version a store of this onemap is at.
-pub(super) const SCHEMA_VERSION: i64 = 10;
+pub(super) const SCHEMA_VERSION: i64 = 11;
 
 /// Version 1: the GeoPackage tables, the events the loop touched, their
 /// history, the tokens.
@@ -192,4 +197,27 @@ CREATE TABLE table_templates (
   params TEXT NOT NULL, shared_in INTEGER NOT NULL CHECK (shared_in >= 0),
   account TEXT NOT NULL, author TEXT NOT NULL, at INTEGER NOT NULL,
   UNIQUE (shared_in, name));
+";
+
+/// Version 11: what enterprises and schools ask of the coordination center
+/// (postpone, guidance, inspection, a school's event), one per `dedupe`
+/// key of a target and year, with the request itself as the coordinator
+/// reads it (`detail`, JSON); and enterprises' own word on the problems
+/// pushed to them (the latest standing).
+const SCHEMA_V11: &str = "
+CREATE TABLE coord_requests (
+  year INTEGER NOT NULL, id INTEGER NOT NULL CHECK (id > 0),
+  target_kind TEXT NOT NULL CHECK (target_kind IN ('enterprise', 'school')),
+  target_id INTEGER NOT NULL, town_id INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('postpone', 'guidance', 'inspection', 'event')),
+  dedupe TEXT NOT NULL, detail TEXT NOT NULL, note TEXT NOT NULL,
+  account TEXT NOT NULL, asked_by TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (year, id), UNIQUE (year, target_kind, target_id, dedupe));
+CREATE INDEX coord_requests_town ON coord_requests(year, town_id);
+CREATE TABLE coord_self_checks (
+  year INTEGER NOT NULL, push TEXT NOT NULL, enterprise_id INTEGER NOT NULL,
+  town_id INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'self_checked', 'rectified')),
+  note TEXT NOT NULL, account TEXT NOT NULL, stated_by TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (year, push, enterprise_id));
 ";

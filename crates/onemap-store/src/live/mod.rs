@@ -22,7 +22,7 @@ use crate::{
     Crossing, EmbeddedStore, EventRecord, HistoryEntry, MoveRequest, NewReport, PgLive,
     ShipPosition, StoreError,
 };
-use coord::CoordDecision;
+use coord::{CoordDecision, CoordInputs, CoordRequest, CoordSelfCheck};
 use onemap_core::workflow::{Actor, Scope};
 use onemap_core::{Event, Role};
 use photos::{NewPhoto, Photo, PhotoInfo};
@@ -84,6 +84,40 @@ impl LiveStore {
         match self {
             LiveStore::Embedded(s) => blocking(s, move |s| s.put_coord_decision(&d)).await,
             LiveStore::Postgres(p) => p.put_coord_decision(&d).await,
+        }
+    }
+
+    /// Keeps a request of an enterprise or a school with the next id of its
+    /// year (at least `min_id`); [`StoreError::DuplicateRequest`] when the
+    /// target asked the same before.
+    pub async fn add_coord_request(
+        &self,
+        min_id: u64,
+        r: CoordRequest,
+    ) -> Result<CoordRequest, StoreError> {
+        let mut first = r.clone();
+        first.id = min_id.max(1);
+        first.check()?;
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.add_coord_request(min_id, &r)).await,
+            LiveStore::Postgres(p) => p.add_coord_request(min_id, &r).await,
+        }
+    }
+
+    /// Keeps an enterprise's word on a push (the latest stands).
+    pub async fn put_coord_self_check(&self, c: CoordSelfCheck) -> Result<(), StoreError> {
+        c.check()?;
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.put_coord_self_check(&c)).await,
+            LiveStore::Postgres(p) => p.put_coord_self_check(&c).await,
+        }
+    }
+
+    /// Every answer, request and self-check of demo year `year`.
+    pub async fn coord_inputs(&self, year: i32) -> Result<CoordInputs, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.coord_inputs(year)).await,
+            LiveStore::Postgres(p) => p.coord_inputs(year).await,
         }
     }
 

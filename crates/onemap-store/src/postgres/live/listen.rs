@@ -29,6 +29,9 @@ const LISTEN_PING: Duration = Duration::from_secs(5);
 pub enum Notice {
     /// Another server committed a change of this event.
     Changed(u64),
+    /// Another server committed a coordination change (an answer, a
+    /// request, a self-check) of this demo year.
+    Coord(i32),
     /// The announcements are being heard (again): every event changed
     /// since `since` (Unix seconds) should be read once, since some
     /// announcements may have been missed before.
@@ -89,13 +92,16 @@ impl PgLive {
                     target: self.target.clone(),
                     message: describe(&e),
                 })?;
-        let (ntx, mut nrx) = unbounded_channel::<String>();
+        let (ntx, mut nrx) = unbounded_channel::<(String, String)>();
         let driver = tokio::spawn(async move {
             let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
             while let Some(m) = messages.next().await {
                 match m {
                     Ok(AsyncMessage::Notification(n)) => {
-                        if ntx.send(n.payload().to_string()).is_err() {
+                        if ntx
+                            .send((n.channel().to_string(), n.payload().to_string()))
+                            .is_err()
+                        {
                             return;
                         }
                     }
@@ -109,7 +115,10 @@ impl PgLive {
         });
         let result = async {
             client
-                .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
+                .batch_execute(&format!(
+                    "LISTEN {CHANGES_CHANNEL}; LISTEN {}",
+                    super::COORD_CHANNEL
+                ))
                 .await
                 .map_err(self.err("listen for changes"))?;
             let listening_from = onemap_core::time::now();
@@ -123,7 +132,7 @@ impl PgLive {
             loop {
                 tokio::select! {
                     payload = nrx.recv() => {
-                        let Some(payload) = payload else {
+                        let Some((channel, payload)) = payload else {
                             return Err(PgError::Unavailable {
                                 target: self.target.clone(),
                                 message: "the listening connection closed".into(),
@@ -133,8 +142,18 @@ impl PgLive {
                         if origin == self.origin {
                             continue;
                         }
-                        let Ok(id) = id.parse::<u64>() else { continue };
-                        if tx.send(Notice::Changed(id)).is_err() {
+                        let notice = if channel == super::COORD_CHANNEL {
+                            match id.parse::<i32>() {
+                                Ok(year) => Notice::Coord(year),
+                                Err(_) => continue,
+                            }
+                        } else {
+                            match id.parse::<u64>() {
+                                Ok(id) => Notice::Changed(id),
+                                Err(_) => continue,
+                            }
+                        };
+                        if tx.send(notice).is_err() {
                             return Ok(());
                         }
                     }

@@ -22,6 +22,7 @@ mod templates;
 mod tokens;
 mod users;
 
+pub use coord::COORD_CHANNEL;
 pub use listen::{Notice, CHANGES_CHANNEL};
 
 use super::error::describe;

@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "the one table's saved templates",
         sql: MIGRATION_9,
     },
+    Migration {
+        version: 10,
+        name: "enterprises' and schools' accounts, requests and self-checks",
+        sql: MIGRATION_10,
+    },
 ];
 
 /// The one table's saved templates (`shared_in` 0 is the whole city).
@@ -360,6 +365,53 @@ CREATE TABLE coord_decisions (
     decided_by text NOT NULL,
     at timestamptz NOT NULL,
     PRIMARY KEY (year, plan_id)
+);
+"#;
+
+/// Enterprises and schools act for themselves (roles `enterprise` and
+/// `school`); what they ask of the coordination center, one per `dedupe`
+/// key of a target and year, with the request as the coordinator reads it
+/// (`detail`, JSON); enterprises' own word on the problems pushed to them.
+const MIGRATION_10: &str = r#"
+ALTER TABLE tokens DROP CONSTRAINT tokens_role_check;
+ALTER TABLE tokens ADD CONSTRAINT tokens_role_check
+    CHECK (role IN ('unit_leader', 'town_office', 'department', 'viewer', 'ship_feed', 'enterprise', 'school'));
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE users ADD CONSTRAINT users_role_check
+    CHECK (role IN ('unit_leader', 'town_office', 'department', 'viewer', 'enterprise', 'school'));
+ALTER TABLE event_history DROP CONSTRAINT event_history_role_check;
+ALTER TABLE event_history ADD CONSTRAINT event_history_role_check
+    CHECK (role IN ('unit_leader', 'town_office', 'department', 'viewer', 'ship_feed', 'enterprise', 'school'));
+
+CREATE TABLE coord_requests (
+    year integer NOT NULL CHECK (year BETWEEN 1970 AND 2199),
+    id bigint NOT NULL CHECK (id > 0),
+    target_kind text NOT NULL CHECK (target_kind IN ('enterprise', 'school')),
+    target_id bigint NOT NULL,
+    town_id bigint NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('postpone', 'guidance', 'inspection', 'event')),
+    dedupe text NOT NULL,
+    detail text NOT NULL,
+    note text NOT NULL,
+    account text NOT NULL,
+    asked_by text NOT NULL,
+    at timestamptz NOT NULL,
+    PRIMARY KEY (year, id),
+    UNIQUE (year, target_kind, target_id, dedupe)
+);
+CREATE INDEX coord_requests_town_idx ON coord_requests (year, town_id);
+
+CREATE TABLE coord_self_checks (
+    year integer NOT NULL CHECK (year BETWEEN 1970 AND 2199),
+    push text NOT NULL,
+    enterprise_id bigint NOT NULL,
+    town_id bigint NOT NULL,
+    status text NOT NULL CHECK (status IN ('pending', 'self_checked', 'rectified')),
+    note text NOT NULL,
+    account text NOT NULL,
+    stated_by text NOT NULL,
+    at timestamptz NOT NULL,
+    PRIMARY KEY (year, push, enterprise_id)
 );
 "#;
 
