@@ -31,6 +31,7 @@ pub use error::StoreError;
 pub use fgb::{read_city_areas, read_city_dir, write_city_dir};
 pub use live::coord::CoordDecision;
 pub use live::downloads::{Download, MAX_DOWNLOADS_LISTED};
+pub use live::lists::{ListPage, MAX_LIST_PAGE};
 pub use live::photos::{NewPhoto, Photo, PhotoInfo};
 pub use live::records::{
     Crossing, EventRecord, HistoryEntry, MoveRequest, NewReport, ShipPosition,

@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "departments' answers to coordination suggestions",
         sql: MIGRATION_8,
     },
+    Migration {
+        version: 9,
+        name: "the problem, development and task lists",
+        sql: MIGRATION_9,
+    },
 ];
 
 const MIGRATION_7: &str = r#"
@@ -340,6 +345,44 @@ CREATE TABLE coord_decisions (
     decided_by text NOT NULL,
     at timestamptz NOT NULL,
     PRIMARY KEY (year, plan_id)
+);
+"#;
+
+/// The problem, development and task lists (issue 16): items with their
+/// area code (text: a subtree is a prefix), owner, status, due date
+/// (`YYYY-MM-DD`), linked events (a comma list) and the hot spot they were
+/// made from (at most one not done per hot spot), and their history.
+const MIGRATION_9: &str = r#"
+CREATE TABLE list_items (
+    id bigint PRIMARY KEY CHECK (id > 0),
+    kind text NOT NULL CHECK (kind IN ('problem', 'development', 'task')),
+    area text NOT NULL CHECK (area ~ '^[0-9]+$'),
+    title text NOT NULL,
+    detail text NOT NULL,
+    category text NOT NULL,
+    owner_kind text NOT NULL CHECK (owner_kind IN ('department', 'person')),
+    owner_name text NOT NULL,
+    status text NOT NULL CHECK (status IN ('open', 'in_progress', 'done')),
+    due text CHECK (due ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),
+    events text NOT NULL,
+    hotspot text,
+    created_at timestamptz NOT NULL,
+    created_by text NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE INDEX list_items_area ON list_items (area text_pattern_ops);
+CREATE UNIQUE INDEX list_items_hotspot_open ON list_items (hotspot)
+    WHERE hotspot IS NOT NULL AND status <> 'done';
+CREATE TABLE list_history (
+    item_id bigint NOT NULL REFERENCES list_items (id) ON DELETE CASCADE,
+    seq integer NOT NULL CHECK (seq > 0),
+    at timestamptz NOT NULL,
+    by_name text NOT NULL,
+    change text NOT NULL,
+    from_value text,
+    to_value text,
+    note text,
+    PRIMARY KEY (item_id, seq)
 );
 "#;
 
