@@ -67,6 +67,10 @@ pub enum LiveError {
     UnknownShip(u32),
     #[error("{given} reports in one batch; at most {max}")]
     BatchTooLarge { given: usize, max: usize },
+    /// A hot spot asked to become a problem item that is none (too few
+    /// events at the place, or a place in no village).
+    #[error("{0}")]
+    NotAHotspot(String),
     /// A task of the core could not finish (a bug, not the caller's doing).
     #[error("{0}")]
     Worker(String),
@@ -75,5 +79,11 @@ pub enum LiveError {
 impl From<WorkflowError> for LiveError {
     fn from(e: WorkflowError) -> Self {
         LiveError::Store(StoreError::Workflow(e))
+    }
+}
+
+impl From<onemap_core::lists::ListError> for LiveError {
+    fn from(e: onemap_core::lists::ListError) -> Self {
+        LiveError::Store(StoreError::List(e))
     }
 }

@@ -153,6 +153,7 @@ pub(crate) async fn private_reads(
         "/" | "/wall"
             | "/table"
             | "/coord"
+            | "/lists"
             | "/healthz"
             | "/metrics"
             | "/api/openapi.json"

@@ -133,6 +133,8 @@ error_codes! {
     UnknownPlan = "unknown_plan" => NOT_FOUND,
     /// No enterprise or school with this id in the coordination.
     UnknownSite = "unknown_site" => NOT_FOUND,
+    /// No problem, development or task list item with this id.
+    UnknownListItem = "unknown_list_item" => NOT_FOUND,
     /// The viewer's npm packages are not installed.
     ViewerNotInstalled = "viewer_not_installed" => NOT_FOUND,
 
@@ -147,6 +149,8 @@ error_codes! {
     NothingToDecide = "nothing_to_decide" => CONFLICT,
     /// The event holds as many photos as it may (3).
     TooManyPhotos = "too_many_photos" => CONFLICT,
+    /// The hot spot has a list item that is not done yet.
+    HotspotTaken = "hotspot_taken" => CONFLICT,
     /// The body is larger than the server reads.
     BodyTooLarge = "body_too_large" => PAYLOAD_TOO_LARGE,
     /// The body is not declared as JSON.
@@ -206,6 +210,12 @@ error_codes! {
     InvalidPhoto = "invalid_photo" => UNPROCESSABLE_ENTITY,
     /// An uploaded photo with more pixels (or memory decoded) than taken.
     PhotoTooLarge = "photo_too_large" => UNPROCESSABLE_ENTITY,
+
+    /// A list item's value the lists refuse (an empty title, a bad due
+    /// date, a reopening without a note, nothing to change).
+    InvalidListItem = "invalid_list_item" => UNPROCESSABLE_ENTITY,
+    /// A hot spot asked to become a problem item that has too few events.
+    NotAHotspot = "not_a_hotspot" => UNPROCESSABLE_ENTITY,
 
     Internal = "internal" => INTERNAL_SERVER_ERROR,
     /// The store cannot be reached; nothing was changed.
@@ -382,6 +392,7 @@ impl From<StoreError> for ApiError {
         let msg = e.to_string();
         match e {
             StoreError::Workflow(w) => w.into(),
+            StoreError::List(l) => l.into(),
             StoreError::UnknownEvent(_) => Self::new(ErrorCode::UnknownEvent, msg),
             StoreError::IdempotencyConflict { .. } => {
                 Self::new(ErrorCode::IdempotencyConflict, msg)
@@ -405,6 +416,20 @@ impl From<WorkflowError> for ApiError {
             WorkflowError::IllegalMove { .. } => ErrorCode::IllegalMove,
             WorkflowError::Forbidden(_) => ErrorCode::Forbidden,
             WorkflowError::Invalid(_) => ErrorCode::InvalidMove,
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl From<onemap_core::lists::ListError> for ApiError {
+    fn from(e: onemap_core::lists::ListError) -> Self {
+        use onemap_core::lists::ListError as L;
+        let code = match e {
+            L::UnknownItem(_) => ErrorCode::UnknownListItem,
+            L::Forbidden(_) => ErrorCode::Forbidden,
+            L::Invalid(_) => ErrorCode::InvalidListItem,
+            L::IllegalMove { .. } => ErrorCode::IllegalMove,
+            L::HotspotTaken { .. } => ErrorCode::HotspotTaken,
         };
         Self::new(code, e.to_string())
     }
@@ -446,6 +471,7 @@ impl From<LiveError> for ApiError {
             LiveError::InvalidPhoto(_) => C::InvalidPhoto,
             LiveError::PhotoTooLarge { .. } => C::PhotoTooLarge,
             LiveError::UnknownPhoto { .. } => C::UnknownPhoto,
+            LiveError::NotAHotspot(_) => C::NotAHotspot,
             LiveError::Worker(_) => C::Internal,
         };
         Self::new(code, e.to_string())

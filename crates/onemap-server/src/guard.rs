@@ -280,6 +280,9 @@ impl Guard {
             (&Method::POST, Some("/api/session")) => 4 << 10,
             // A department's answer: `{"accept": true}`.
             (&Method::POST, Some("/api/coord/plans/{id}/decision")) => 4 << 10,
+            // A list item: a title, a detail of up to 2,000 characters, an
+            // owner, up to 500 linked event ids; or a change with a note.
+            (&Method::POST, Some("/api/lists" | "/api/lists/{id}")) => 32 << 10,
             _ => 0,
         }
     }

@@ -40,6 +40,7 @@ mod cors;
 mod error;
 mod geojson;
 mod guard;
+mod lists;
 mod live;
 mod metrics;
 mod openapi;

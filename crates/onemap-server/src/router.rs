@@ -3,7 +3,7 @@
 //! would serve it undocumented, and `tests/openapi.rs` fails on that.
 
 use crate::{
-    api, assets, coord, live, photos, service, session, ships, table, tiles, wall, AppState,
+    api, assets, coord, lists, live, photos, service, session, ships, table, tiles, wall, AppState,
 };
 use axum::Json;
 use serde_json::Value;
@@ -19,6 +19,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(assets::wall))
         .routes(routes!(assets::table))
         .routes(routes!(assets::coord))
+        .routes(routes!(assets::lists))
         .routes(routes!(assets::viewer_file))
         .routes(routes!(assets::vendor))
         // Tiles, TileJSON, catalog, styles.
@@ -54,6 +55,9 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
             session::current,
             session::sign_out
         ))
+        // The problem, development and task lists.
+        .routes(routes!(lists::list, lists::create))
+        .routes(routes!(lists::get_item, lists::update))
         // Coordination of inspections and school visits.
         .routes(routes!(coord::plans))
         .routes(routes!(coord::plan))
