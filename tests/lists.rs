@@ -75,7 +75,15 @@ fn today() -> String {
 }
 
 /// The brute-force filter: the area is the item's or a prefix of it, etc.
-fn passes(i: &Value, area: Option<&str>, kinds: &[&str], statuses: &[&str], owner: Option<&str>, overdue: Option<bool>, today: &str) -> bool {
+fn passes(
+    i: &Value,
+    area: Option<&str>,
+    kinds: &[&str],
+    statuses: &[&str],
+    owner: Option<&str>,
+    overdue: Option<bool>,
+    today: &str,
+) -> bool {
     let item_area = s(&i["area"]);
     let is_overdue = i["status"] != "done" && i["due"].as_str().is_some_and(|d| d < today);
     area.is_none_or(|a| item_area.starts_with(a))
@@ -107,7 +115,11 @@ fn lists_end_to_end() {
     let other_town = other_village[..9].to_string();
     let dept_item = demo
         .iter()
-        .find(|i| s(&i["area"]).starts_with(&town) && i["owner"]["kind"] == "department" && i["status"] != "done")
+        .find(|i| {
+            s(&i["area"]).starts_with(&town)
+                && i["owner"]["kind"] == "department"
+                && i["status"] != "done"
+        })
         .expect("a department's item in the town");
     let dept = dept_item["owner"]["name"].as_str().unwrap().to_string();
 
@@ -131,7 +143,16 @@ fn lists_end_to_end() {
     assert_eq!(ids(&all), want, "newest first, each once");
     for r in &all {
         let d = demo.iter().find(|d| d["id"] == r["id"]).unwrap();
-        for k in ["kind", "title", "category", "status", "due", "events", "created_at", "updated_at"] {
+        for k in [
+            "kind",
+            "title",
+            "category",
+            "status",
+            "due",
+            "events",
+            "created_at",
+            "updated_at",
+        ] {
             assert_eq!(r[k], d[k], "{k}");
         }
         assert!(r["area"].is_string(), "area codes are strings");
@@ -145,9 +166,25 @@ fn lists_end_to_end() {
 
     // ---- Filters against the brute force over lists.json.
     let today = today();
-    let owners: Vec<String> = demo.iter().take(3).map(|i| i["owner"]["name"].as_str().unwrap().to_string()).collect();
-    let cases: Vec<(Option<&str>, Vec<&str>, Vec<&str>, Option<&str>, Option<bool>)> = vec![
-        (Some(&town), vec!["problem"], vec!["open", "in_progress"], None, None),
+    let owners: Vec<String> = demo
+        .iter()
+        .take(3)
+        .map(|i| i["owner"]["name"].as_str().unwrap().to_string())
+        .collect();
+    let cases: Vec<(
+        Option<&str>,
+        Vec<&str>,
+        Vec<&str>,
+        Option<&str>,
+        Option<bool>,
+    )> = vec![
+        (
+            Some(&town),
+            vec!["problem"],
+            vec!["open", "in_progress"],
+            None,
+            None,
+        ),
         (Some(&village), vec![], vec![], None, None),
         (Some(&town[..6]), vec!["task"], vec![], None, Some(true)),
         (None, vec!["development", "task"], vec!["done"], None, None),
@@ -181,36 +218,76 @@ fn lists_end_to_end() {
         want.sort_unstable_by(|x, y| y.cmp(x));
         assert_eq!(ids(&got), want, "{q:?}");
         for r in &got {
-            let over = r["status"] != "done" && r["due"].as_str().is_some_and(|d| d < today.as_str());
+            let over =
+                r["status"] != "done" && r["due"].as_str().is_some_and(|d| d < today.as_str());
             assert_eq!(r["overdue"], over);
         }
     }
     assert!(
-        demo.iter().any(|i| passes(i, None, &[], &[], None, Some(true), &today)),
+        demo.iter()
+            .any(|i| passes(i, None, &[], &[], None, Some(true), &today)),
         "some demo items are overdue"
     );
 
     // ---- Who reads what.
-    assert_eq!(request(a, "GET", "/api/lists", &[]).error(), (401, "unauthorized".into()));
-    assert_eq!(get_as(a, "/api/lists", &feed).error(), (403, "forbidden".into()));
+    assert_eq!(
+        request(a, "GET", "/api/lists", &[]).error(),
+        (401, "unauthorized".into())
+    );
+    assert_eq!(
+        get_as(a, "/api/lists", &feed).error(),
+        (403, "forbidden".into())
+    );
     let (_, mine) = all_rows(a, &town_viewer, "x=1");
-    let want_town: Vec<u64> = all.iter().filter(|r| s(&r["area"]).starts_with(&town)).map(|r| r["id"].as_u64().unwrap()).collect();
-    assert_eq!(ids(&mine), want_town, "a town's viewer reads its town by default");
-    assert_eq!(get_as(a, &format!("/api/lists?area={other_town}"), &town_viewer).error(), (403, "forbidden".into()));
-    assert_eq!(get_as(a, &format!("/api/lists?area={town}"), &leader).error(), (403, "forbidden".into()));
+    let want_town: Vec<u64> = all
+        .iter()
+        .filter(|r| s(&r["area"]).starts_with(&town))
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        ids(&mine),
+        want_town,
+        "a town's viewer reads its town by default"
+    );
+    assert_eq!(
+        get_as(a, &format!("/api/lists?area={other_town}"), &town_viewer).error(),
+        (403, "forbidden".into())
+    );
+    assert_eq!(
+        get_as(a, &format!("/api/lists?area={town}"), &leader).error(),
+        (403, "forbidden".into())
+    );
     let (_, lead) = all_rows(a, &leader, "x=1");
     assert!(lead.iter().all(|r| s(&r["area"]).starts_with(&village)) && !lead.is_empty());
     let (_, owned) = all_rows(a, &dept_tok, "x=1");
-    let want_dept: Vec<u64> = all.iter().filter(|r| r["owner"]["name"] == dept.as_str() && r["owner"]["kind"] == "department").map(|r| r["id"].as_u64().unwrap()).collect();
+    let want_dept: Vec<u64> = all
+        .iter()
+        .filter(|r| r["owner"]["name"] == dept.as_str() && r["owner"]["kind"] == "department")
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
     assert_eq!(ids(&owned), want_dept, "a department reads what it owns");
     let dept_id = dept_item["id"].as_u64().unwrap();
-    let foreign = all.iter().find(|r| r["owner"]["name"] != dept.as_str()).unwrap()["id"].as_u64().unwrap();
-    assert_eq!(get_as(a, &format!("/api/lists/{foreign}"), &dept_tok).error(), (403, "forbidden".into()));
+    let foreign = all
+        .iter()
+        .find(|r| r["owner"]["name"] != dept.as_str())
+        .unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        get_as(a, &format!("/api/lists/{foreign}"), &dept_tok).error(),
+        (403, "forbidden".into())
+    );
     let one = ok(get_as(a, &format!("/api/lists/{dept_id}"), &dept_tok));
     assert_eq!(one["history"][0]["change"], "created");
-    assert_eq!(one["event_summaries"].as_array().unwrap().len(), one["events"].as_array().unwrap().len().min(100));
+    assert_eq!(
+        one["event_summaries"].as_array().unwrap().len(),
+        one["events"].as_array().unwrap().len().min(100)
+    );
     for e in one["event_summaries"].as_array().unwrap() {
-        assert_eq!(e["category"], one["category"], "a demo problem links its category's events");
+        assert_eq!(
+            e["category"], one["category"],
+            "a demo problem links its category's events"
+        );
         assert!(s(&e["unit"]).starts_with(&s(&one["area"])));
     }
 
@@ -224,17 +301,37 @@ fn lists_end_to_end() {
         b.to_string()
     };
     let body = form(&village, "task", Some("2030-01-31"));
-    assert_eq!(post(a, "/api/lists", None, &body).error(), (401, "unauthorized".into()));
+    assert_eq!(
+        post(a, "/api/lists", None, &body).error(),
+        (401, "unauthorized".into())
+    );
     for tok in [&feed, &viewer, &town_viewer, &dept_tok, &other_town_tok] {
-        assert_eq!(post(a, "/api/lists", Some(tok), &body).error(), (403, "forbidden".into()));
+        assert_eq!(
+            post(a, "/api/lists", Some(tok), &body).error(),
+            (403, "forbidden".into())
+        );
     }
     let created = ok(post(a, "/api/lists", Some(&town_tok), &body));
     assert_eq!(created["status"], "open");
     assert_eq!(created["created_by"], "镇综治办");
     assert_eq!(created["id"].as_u64().unwrap(), demo.len() as u64 + 1);
-    let by_leader = ok(post(a, "/api/lists", Some(&leader), &form(&village, "development", None)));
+    let by_leader = ok(post(
+        a,
+        "/api/lists",
+        Some(&leader),
+        &form(&village, "development", None),
+    ));
     assert_eq!(by_leader["due"], Value::Null);
-    assert_eq!(post(a, "/api/lists", Some(&leader), &form(&town, "development", None)).error(), (403, "forbidden".into()));
+    assert_eq!(
+        post(
+            a,
+            "/api/lists",
+            Some(&leader),
+            &form(&town, "development", None)
+        )
+        .error(),
+        (403, "forbidden".into())
+    );
 
     // ---- Bad input, each with its code; nothing is written.
     let before = all_rows(a, &viewer, "x=1").0;
@@ -259,8 +356,19 @@ fn lists_end_to_end() {
     ];
     for (ctype, b, want) in &bad {
         let auth = format!("Bearer {town_tok}");
-        let r = request_body(a, "POST", "/api/lists", &[("Content-Type", ctype), ("Authorization", &auth)], Some(b));
-        assert_eq!(r.error(), (want.0, want.1.to_string()), "{}", &b[..b.len().min(120)]);
+        let r = request_body(
+            a,
+            "POST",
+            "/api/lists",
+            &[("Content-Type", ctype), ("Authorization", &auth)],
+            Some(b),
+        );
+        assert_eq!(
+            r.error(),
+            (want.0, want.1.to_string()),
+            "{}",
+            &b[..b.len().min(120)]
+        );
     }
     for (q, want) in [
         ("/api/lists?limit=0", (422, "invalid_limit")),
@@ -273,81 +381,216 @@ fn lists_end_to_end() {
         ("/api/lists/abc", (400, "bad_number")),
         ("/api/lists/99999999", (404, "unknown_list_item")),
     ] {
-        assert_eq!(get_as(a, q, &viewer).error(), (want.0, want.1.to_string()), "{q}");
+        assert_eq!(
+            get_as(a, q, &viewer).error(),
+            (want.0, want.1.to_string()),
+            "{q}"
+        );
     }
-    assert_eq!(all_rows(a, &viewer, "x=1").0, before, "refused creations wrote nothing");
+    assert_eq!(
+        all_rows(a, &viewer, "x=1").0,
+        before,
+        "refused creations wrote nothing"
+    );
 
     // ---- Status moves and history.
     let id = created["id"].as_u64().unwrap();
     let path = format!("/api/lists/{id}");
     let mv = |tok: &str, b: Value| post(a, &path, Some(tok), &b.to_string());
-    assert_eq!(mv(&town_tok, json!({"status": "done"})).error(), (409, "illegal_move".into()));
-    assert_eq!(mv(&town_tok, json!({})).error(), (422, "invalid_list_item".into()));
-    assert_eq!(mv(&town_tok, json!({"status": "paused"})).error(), (422, "unknown_value".into()));
-    assert_eq!(mv(&town_tok, json!({"due": "2030-13-01"})).error(), (422, "invalid_list_item".into()));
+    assert_eq!(
+        mv(&town_tok, json!({"status": "done"})).error(),
+        (409, "illegal_move".into())
+    );
+    assert_eq!(
+        mv(&town_tok, json!({})).error(),
+        (422, "invalid_list_item".into())
+    );
+    assert_eq!(
+        mv(&town_tok, json!({"status": "paused"})).error(),
+        (422, "unknown_value".into())
+    );
+    assert_eq!(
+        mv(&town_tok, json!({"due": "2030-13-01"})).error(),
+        (422, "invalid_list_item".into())
+    );
     for tok in [&viewer, &feed, &other_town_tok, &dept_tok] {
-        assert_eq!(mv(tok, json!({"status": "in_progress"})).error(), (403, "forbidden".into()));
+        assert_eq!(
+            mv(tok, json!({"status": "in_progress"})).error(),
+            (403, "forbidden".into())
+        );
     }
-    assert_eq!(post(a, "/api/lists/99999999", Some(&town_tok), r#"{"status":"in_progress"}"#).error(), (404, "unknown_list_item".into()));
-    let r = ok(mv(&town_tok, json!({"status": "in_progress", "note": "已派人排查"})));
+    assert_eq!(
+        post(
+            a,
+            "/api/lists/99999999",
+            Some(&town_tok),
+            r#"{"status":"in_progress"}"#
+        )
+        .error(),
+        (404, "unknown_list_item".into())
+    );
+    let r = ok(mv(
+        &town_tok,
+        json!({"status": "in_progress", "note": "已派人排查"}),
+    ));
     assert_eq!(r["status"], "in_progress");
     let r = ok(mv(&leader, json!({"status": "done", "due": "2030-02-15"})));
     assert_eq!(r["due"], "2030-02-15");
-    assert_eq!(mv(&town_tok, json!({"status": "open"})).error(), (422, "invalid_list_item".into()), "reopen needs a note");
-    let r = ok(mv(&town_tok, json!({"status": "open", "note": "又有路灯坏了", "owner": {"kind": "department", "name": dept}})));
-    let h: Vec<(String, Value, Value, Value)> = r["history"].as_array().unwrap().iter()
-        .map(|h| (h["change"].as_str().unwrap().to_string(), h["from"].clone(), h["to"].clone(), h["note"].clone()))
+    assert_eq!(
+        mv(&town_tok, json!({"status": "open"})).error(),
+        (422, "invalid_list_item".into()),
+        "reopen needs a note"
+    );
+    let r = ok(mv(
+        &town_tok,
+        json!({"status": "open", "note": "又有路灯坏了", "owner": {"kind": "department", "name": dept}}),
+    ));
+    let h: Vec<(String, Value, Value, Value)> = r["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["change"].as_str().unwrap().to_string(),
+                h["from"].clone(),
+                h["to"].clone(),
+                h["note"].clone(),
+            )
+        })
         .collect();
-    assert_eq!(h, vec![
-        ("created".into(), Value::Null, json!("open"), Value::Null),
-        ("status".into(), json!("open"), json!("in_progress"), json!("已派人排查")),
-        ("status".into(), json!("in_progress"), json!("done"), Value::Null),
-        ("due".into(), json!("2030-01-31"), json!("2030-02-15"), Value::Null),
-        ("status".into(), json!("done"), json!("open"), json!("又有路灯坏了")),
-        ("owner".into(), json!("林一"), json!(dept), Value::Null),
-    ]);
+    assert_eq!(
+        h,
+        vec![
+            ("created".into(), Value::Null, json!("open"), Value::Null),
+            (
+                "status".into(),
+                json!("open"),
+                json!("in_progress"),
+                json!("已派人排查")
+            ),
+            (
+                "status".into(),
+                json!("in_progress"),
+                json!("done"),
+                Value::Null
+            ),
+            (
+                "due".into(),
+                json!("2030-01-31"),
+                json!("2030-02-15"),
+                Value::Null
+            ),
+            (
+                "status".into(),
+                json!("done"),
+                json!("open"),
+                json!("又有路灯坏了")
+            ),
+            ("owner".into(), json!("林一"), json!(dept), Value::Null),
+        ]
+    );
     assert_eq!(r["history"][4]["by"], "镇综治办");
     // Now the department owns it: it moves the status, not the owner.
-    ok(mv(&dept_tok, json!({"status": "in_progress", "note": "部门已受理"})));
-    assert_eq!(mv(&dept_tok, json!({"owner": {"kind": "person", "name": "x"}})).error(), (403, "forbidden".into()));
+    ok(mv(
+        &dept_tok,
+        json!({"status": "in_progress", "note": "部门已受理"}),
+    ));
+    assert_eq!(
+        mv(&dept_tok, json!({"owner": {"kind": "person", "name": "x"}})).error(),
+        (403, "forbidden".into())
+    );
     let again = ok(get_as(a, &path, &viewer));
     assert_eq!(again["status"], "in_progress");
     assert_eq!(again["history"].as_array().unwrap().len(), 7);
 
     // ---- A hot spot becomes a problem item; a second is refused while it
     // is not done.
-    let spots = ok(get_as(a, &format!("/api/hotspots?min_count=2&area={town}&limit=5"), &viewer));
-    let spot = spots["hotspots"].as_array().unwrap().first().expect("a hot spot in the town").clone();
+    let spots = ok(get_as(
+        a,
+        &format!("/api/hotspots?min_count=2&area={town}&limit=5"),
+        &viewer,
+    ));
+    let spot = spots["hotspots"]
+        .as_array()
+        .unwrap()
+        .first()
+        .expect("a hot spot in the town")
+        .clone();
     let unit = s(&spot["place"]["id"]);
-    let from = json!({"from_hotspot": {"category": spot["category"], "unit": unit, "min_count": 2}}).to_string();
-    assert_eq!(post(a, "/api/lists", Some(&other_town_tok), &from).error(), (403, "forbidden".into()));
-    assert_eq!(post(a, "/api/lists", Some(&viewer), &from).error(), (403, "forbidden".into()));
+    let from =
+        json!({"from_hotspot": {"category": spot["category"], "unit": unit, "min_count": 2}})
+            .to_string();
+    assert_eq!(
+        post(a, "/api/lists", Some(&other_town_tok), &from).error(),
+        (403, "forbidden".into())
+    );
+    assert_eq!(
+        post(a, "/api/lists", Some(&viewer), &from).error(),
+        (403, "forbidden".into())
+    );
     let item = ok(post(a, "/api/lists", Some(&town_tok), &from));
     assert_eq!(item["kind"], "problem");
     assert_eq!(item["category"], spot["category"]);
     assert_eq!(s(&item["area"]), unit[..12]);
-    assert_eq!(item["events"].as_array().unwrap().len() as u64, spot["count"].as_u64().unwrap());
-    assert!(item["title"].as_str().unwrap().contains(&spot["count"].to_string()));
+    assert_eq!(
+        item["events"].as_array().unwrap().len() as u64,
+        spot["count"].as_u64().unwrap()
+    );
+    assert!(item["title"]
+        .as_str()
+        .unwrap()
+        .contains(&spot["count"].to_string()));
     for e in item["event_summaries"].as_array().unwrap() {
         assert_eq!(e["category"], spot["category"]);
         assert_eq!(s(&e["unit"]), unit);
     }
-    assert_eq!(post(a, "/api/lists", Some(&town_tok), &from).error(), (409, "hotspot_taken".into()));
+    assert_eq!(
+        post(a, "/api/lists", Some(&town_tok), &from).error(),
+        (409, "hotspot_taken".into())
+    );
     let hid = item["id"].as_u64().unwrap();
     let hpath = format!("/api/lists/{hid}");
-    ok(post(a, &hpath, Some(&town_tok), r#"{"status":"in_progress"}"#));
-    assert_eq!(post(a, "/api/lists", Some(&town_tok), &from).error(), (409, "hotspot_taken".into()));
-    ok(post(a, &hpath, Some(&town_tok), r#"{"status":"done","note":"已整治"}"#));
+    ok(post(
+        a,
+        &hpath,
+        Some(&town_tok),
+        r#"{"status":"in_progress"}"#,
+    ));
+    assert_eq!(
+        post(a, "/api/lists", Some(&town_tok), &from).error(),
+        (409, "hotspot_taken".into())
+    );
+    ok(post(
+        a,
+        &hpath,
+        Some(&town_tok),
+        r#"{"status":"done","note":"已整治"}"#,
+    ));
     let second = ok(post(a, "/api/lists", Some(&town_tok), &from));
     assert_eq!(second["id"].as_u64().unwrap(), hid + 1);
-    assert_eq!(post(a, &hpath, Some(&town_tok), r#"{"status":"open","note":"again"}"#).error(), (409, "hotspot_taken".into()));
+    assert_eq!(
+        post(
+            a,
+            &hpath,
+            Some(&town_tok),
+            r#"{"status":"open","note":"again"}"#
+        )
+        .error(),
+        (409, "hotspot_taken".into())
+    );
 
     // ---- The wall's figures are the lists'.
     let (_, now_all) = all_rows(a, &viewer, "x=1");
     let wall = ok(request(a, "GET", "/api/wall", &[]));
     let count = |f: &dyn Fn(&Value) -> bool| now_all.iter().filter(|i| f(i)).count() as u64;
-    assert_eq!(wall["lists"]["open_problems"].as_u64().unwrap(), count(&|i| i["kind"] == "problem" && i["status"] != "done"));
-    assert_eq!(wall["lists"]["overdue_tasks"].as_u64().unwrap(), count(&|i| i["kind"] == "task" && i["overdue"] == true));
+    assert_eq!(
+        wall["lists"]["open_problems"].as_u64().unwrap(),
+        count(&|i| i["kind"] == "problem" && i["status"] != "done")
+    );
+    assert_eq!(
+        wall["lists"]["overdue_tasks"].as_u64().unwrap(),
+        count(&|i| i["kind"] == "task" && i["overdue"] == true)
+    );
 
     // ---- The OpenAPI document names the routes.
     let doc = ok(request(a, "GET", "/api/openapi.json", &[]));
@@ -358,14 +601,35 @@ fn lists_end_to_end() {
 
     // ---- The CLI reads the same store.
     let out = Command::new(BIN)
-        .args(["lists", "--json", "--kind", "problem", "--status", "open,in_progress", "--limit", "500", "--data"])
+        .args([
+            "lists",
+            "--json",
+            "--kind",
+            "problem",
+            "--status",
+            "open,in_progress",
+            "--limit",
+            "500",
+            "--data",
+        ])
         .arg(&city)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(cli["total"].as_u64().unwrap(), count(&|i| i["kind"] == "problem" && i["status"] != "done"));
-    let bad = Command::new(BIN).args(["lists", "--status", "closed", "--data"]).arg(&city).output().unwrap();
+    assert_eq!(
+        cli["total"].as_u64().unwrap(),
+        count(&|i| i["kind"] == "problem" && i["status"] != "done")
+    );
+    let bad = Command::new(BIN)
+        .args(["lists", "--status", "closed", "--data"])
+        .arg(&city)
+        .output()
+        .unwrap();
     assert!(!bad.status.success());
     let msg = String::from_utf8_lossy(&bad.stderr);
     assert!(msg.contains("closed") && !msg.contains("panicked"), "{msg}");

@@ -59,7 +59,8 @@ fn both_stores_keep_the_lists_alike() {
         ..Default::default()
     };
     let (meta, city) = onemap_synth::generate(&cfg).unwrap();
-    let demo = onemap_synth::lists::list_items(&city.areas, &city.events, 11, meta.history_end.unwrap());
+    let demo =
+        onemap_synth::lists::list_items(&city.areas, &city.events, 11, meta.history_end.unwrap());
     assert!(demo.len() > 20);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -92,8 +93,13 @@ fn both_stores_keep_the_lists_alike() {
         };
         let mut answers = Vec::new();
         for s in &stores {
-            let a = s.list_create(new.clone(), "镇办".into(), 1_800_000_000).await.unwrap();
-            let again = s.list_create(new.clone(), "镇办".into(), 1_800_000_001).await;
+            let a = s
+                .list_create(new.clone(), "镇办".into(), 1_800_000_000)
+                .await
+                .unwrap();
+            let again = s
+                .list_create(new.clone(), "镇办".into(), 1_800_000_001)
+                .await;
             assert!(
                 matches!(again, Err(StoreError::List(ListError::HotspotTaken { .. }))),
                 "{again:?}"
@@ -103,51 +109,114 @@ fn both_stores_keep_the_lists_alike() {
                 note: note.map(String::from),
                 ..Default::default()
             };
-            s.list_update(a.id, up(ListStatus::InProgress, Some("派人")), office.clone(), 1_800_000_100)
-                .await
-                .unwrap();
+            s.list_update(
+                a.id,
+                up(ListStatus::InProgress, Some("派人")),
+                office.clone(),
+                1_800_000_100,
+            )
+            .await
+            .unwrap();
             // Refused: a skipped step, a viewer, an unknown item.
-            assert!(s.list_update(a.id, up(ListStatus::Open, None), office.clone(), 1_800_000_150).await.is_err());
-            assert!(s.list_update(a.id, up(ListStatus::Done, None), actor(Role::Viewer, "city"), 1_800_000_150).await.is_err());
+            assert!(s
+                .list_update(
+                    a.id,
+                    up(ListStatus::Open, None),
+                    office.clone(),
+                    1_800_000_150
+                )
+                .await
+                .is_err());
+            assert!(s
+                .list_update(
+                    a.id,
+                    up(ListStatus::Done, None),
+                    actor(Role::Viewer, "city"),
+                    1_800_000_150
+                )
+                .await
+                .is_err());
             assert!(matches!(
-                s.list_update(9_999_999, up(ListStatus::Done, None), office.clone(), 1_800_000_150).await,
+                s.list_update(
+                    9_999_999,
+                    up(ListStatus::Done, None),
+                    office.clone(),
+                    1_800_000_150
+                )
+                .await,
                 Err(StoreError::List(ListError::UnknownItem(_)))
             ));
             let owner = ItemUpdate {
-                owner: Some(Owner { kind: OwnerKind::Person, name: "林一".into() }),
+                owner: Some(Owner {
+                    kind: OwnerKind::Person,
+                    name: "林一".into(),
+                }),
                 due: Some(Some("2027-02-01".into())),
                 note: Some("改派".into()),
                 ..Default::default()
             };
-            s.list_update(a.id, owner, office.clone(), 1_800_000_200).await.unwrap();
-            s.list_update(a.id, up(ListStatus::Done, None), office.clone(), 1_800_000_300).await.unwrap();
-            let b = s.list_create(new.clone(), "镇办".into(), 1_800_000_400).await.unwrap();
+            s.list_update(a.id, owner, office.clone(), 1_800_000_200)
+                .await
+                .unwrap();
+            s.list_update(
+                a.id,
+                up(ListStatus::Done, None),
+                office.clone(),
+                1_800_000_300,
+            )
+            .await
+            .unwrap();
+            let b = s
+                .list_create(new.clone(), "镇办".into(), 1_800_000_400)
+                .await
+                .unwrap();
             assert_eq!(b.id, a.id + 1, "a done hot spot takes a new item");
-            answers.push((a.id, s.list_item(a.id).await.unwrap().unwrap(), s.list_item(b.id).await.unwrap().unwrap()));
+            answers.push((
+                a.id,
+                s.list_item(a.id).await.unwrap().unwrap(),
+                s.list_item(b.id).await.unwrap().unwrap(),
+            ));
         }
-        assert_eq!(answers[0], answers[1], "both stores hold the same items and history");
+        assert_eq!(
+            answers[0], answers[1],
+            "both stores hold the same items and history"
+        );
         let (_, (item, history), _) = &answers[0];
         assert_eq!(item.status, ListStatus::Done);
         assert_eq!(item.owner.name, "林一");
         assert_eq!(item.events, vec![3, 9]);
-        let steps: Vec<(&str, Option<&str>)> = history.iter().map(|h| (h.change.as_str(), h.to.as_deref())).collect();
-        assert_eq!(steps, vec![
-            ("created", Some("open")),
-            ("status", Some("in_progress")),
-            ("owner", Some("林一")),
-            ("due", Some("2027-02-01")),
-            ("status", Some("done")),
-        ]);
+        let steps: Vec<(&str, Option<&str>)> = history
+            .iter()
+            .map(|h| (h.change.as_str(), h.to.as_deref()))
+            .collect();
+        assert_eq!(
+            steps,
+            vec![
+                ("created", Some("open")),
+                ("status", Some("in_progress")),
+                ("owner", Some("林一")),
+                ("due", Some("2027-02-01")),
+                ("status", Some("done")),
+            ]
+        );
         assert_eq!(history[2].note.as_deref(), Some("改派"));
         // Every item, read back whole from each store, is the same.
-        let everything = ListFilter { today: "2026-11-01".into(), ..Default::default() };
+        let everything = ListFilter {
+            today: "2026-11-01".into(),
+            ..Default::default()
+        };
         let mut all = Vec::new();
         for s in &stores {
             let p = s.list_page(everything.clone(), 0, 500).await.unwrap();
             let mut rows = p.rows;
             let mut off = 500;
             while rows.len() < p.total as usize {
-                rows.extend(s.list_page(everything.clone(), off, 500).await.unwrap().rows);
+                rows.extend(
+                    s.list_page(everything.clone(), off, 500)
+                        .await
+                        .unwrap()
+                        .rows,
+                );
                 off += 500;
             }
             all.push(rows);
@@ -160,21 +229,58 @@ fn both_stores_keep_the_lists_alike() {
         let district = village.ancestor_at(Level::District).unwrap();
         let owner = demo[1].owner.name.clone();
         let filters = vec![
-            ListFilter { area: Some(town), kinds: vec![ListKind::Problem], statuses: vec![ListStatus::Open, ListStatus::InProgress], today: "2026-11-01".into(), ..Default::default() },
-            ListFilter { area: Some(district), kinds: vec![ListKind::Task], overdue: Some(true), today: "2026-09-01".into(), ..Default::default() },
-            ListFilter { area: Some(village), overdue: Some(false), today: "2026-09-01".into(), ..Default::default() },
-            ListFilter { owner: Some(owner), today: "2026-11-01".into(), ..Default::default() },
-            ListFilter { statuses: vec![ListStatus::Done], kinds: vec![ListKind::Development, ListKind::Problem], today: "2026-11-01".into(), ..Default::default() },
-            ListFilter { area: Some(AreaId::new(village.get() * 1000 + 1).unwrap()), today: "2026-11-01".into(), ..Default::default() },
+            ListFilter {
+                area: Some(town),
+                kinds: vec![ListKind::Problem],
+                statuses: vec![ListStatus::Open, ListStatus::InProgress],
+                today: "2026-11-01".into(),
+                ..Default::default()
+            },
+            ListFilter {
+                area: Some(district),
+                kinds: vec![ListKind::Task],
+                overdue: Some(true),
+                today: "2026-09-01".into(),
+                ..Default::default()
+            },
+            ListFilter {
+                area: Some(village),
+                overdue: Some(false),
+                today: "2026-09-01".into(),
+                ..Default::default()
+            },
+            ListFilter {
+                owner: Some(owner),
+                today: "2026-11-01".into(),
+                ..Default::default()
+            },
+            ListFilter {
+                statuses: vec![ListStatus::Done],
+                kinds: vec![ListKind::Development, ListKind::Problem],
+                today: "2026-11-01".into(),
+                ..Default::default()
+            },
+            ListFilter {
+                area: Some(AreaId::new(village.get() * 1000 + 1).unwrap()),
+                today: "2026-11-01".into(),
+                ..Default::default()
+            },
         ];
         for f in &filters {
             let want = brute(&items, f);
             for s in &stores {
                 let got = s.list_page(f.clone(), 0, 500).await.unwrap();
                 assert_eq!(got.total as usize, want.len(), "{f:?}");
-                assert_eq!(got.rows.iter().map(|i| i.id).collect::<Vec<_>>(), want, "{f:?}");
+                assert_eq!(
+                    got.rows.iter().map(|i| i.id).collect::<Vec<_>>(),
+                    want,
+                    "{f:?}"
+                );
                 let page = s.list_page(f.clone(), 2, 3).await.unwrap();
-                assert_eq!(page.rows.iter().map(|i| i.id).collect::<Vec<_>>(), want.iter().skip(2).take(3).copied().collect::<Vec<_>>());
+                assert_eq!(
+                    page.rows.iter().map(|i| i.id).collect::<Vec<_>>(),
+                    want.iter().skip(2).take(3).copied().collect::<Vec<_>>()
+                );
             }
         }
     });
@@ -182,12 +288,24 @@ fn both_stores_keep_the_lists_alike() {
     // The real server over PostGIS keeps a new item.
     let cdb = TestDb::new();
     city_in(&cdb, &tmp.path().join("city"), "5", None);
-    assert_eq!(cdb.count("list_items"), 0, "a city imported without lists opens with empty lists");
+    assert_eq!(
+        cdb.count("list_items"),
+        0,
+        "a city imported without lists opens with empty lists"
+    );
     let server = start_with(&["--postgres", &cdb.url]);
     let a = server.addr.as_str();
     let v = http_support::get(a, "/api/locate?lon=119.0&lat=25.45").json();
-    let village = v["village"]["id"].as_str().map(String::from).unwrap_or_else(|| v["village"]["id"].to_string());
-    let tok = token_with(&["--postgres", &cdb.url], "town_office", &format!("area:{}", &village[..9]), "镇办");
+    let village = v["village"]["id"]
+        .as_str()
+        .map(String::from)
+        .unwrap_or_else(|| v["village"]["id"].to_string());
+    let tok = token_with(
+        &["--postgres", &cdb.url],
+        "town_office",
+        &format!("area:{}", &village[..9]),
+        "镇办",
+    );
     let body = serde_json::json!({"kind": "task", "area": village, "title": "核查台账", "category": "governance",
         "owner": {"kind": "person", "name": "林一"}, "due": "2030-01-01"});
     let r = post(a, "/api/lists", Some(&tok), &body.to_string());
@@ -195,7 +313,12 @@ fn both_stores_keep_the_lists_alike() {
     assert_eq!(cdb.count("list_items"), 1);
     assert_eq!(cdb.count("list_history"), 1);
     let id = r.json()["id"].as_u64().unwrap();
-    let r = post(a, &format!("/api/lists/{id}"), Some(&tok), r#"{"status":"in_progress","note":"开始"}"#);
+    let r = post(
+        a,
+        &format!("/api/lists/{id}"),
+        Some(&tok),
+        r#"{"status":"in_progress","note":"开始"}"#,
+    );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(cdb.count("list_history"), 2);
 }

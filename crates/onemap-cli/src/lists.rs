@@ -91,8 +91,8 @@ pub fn seed(dir: &Path, store: &EmbeddedStore) -> anyhow::Result<usize> {
     if !path.exists() {
         return Ok(0);
     }
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     let items: Vec<ListItem> = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a list of items", path.display()))?;
     Ok(store.list_import(&items)?)
@@ -113,7 +113,11 @@ pub fn run(a: ListsArgs) -> anyhow::Result<i32> {
             items.len(),
             data.join(LISTS_FILE).display(),
             path.display(),
-            if n == 0 { " (its lists were not empty)" } else { "" }
+            if n == 0 {
+                " (its lists were not empty)"
+            } else {
+                ""
+            }
         );
         return Ok(0);
     }
@@ -126,7 +130,10 @@ pub fn run(a: ListsArgs) -> anyhow::Result<i32> {
     }
     let path = crate::serve::store_path(&a.data, a.store.as_deref());
     if !a.data.join("city.json").exists() && a.store.is_none() {
-        bail!("{} is not a city directory (no city.json)", a.data.display());
+        bail!(
+            "{} is not a city directory (no city.json)",
+            a.data.display()
+        );
     }
     let store = EmbeddedStore::open(&path)
         .with_context(|| format!("cannot open the store {}", path.display()))?;
@@ -134,8 +141,18 @@ pub fn run(a: ListsArgs) -> anyhow::Result<i32> {
     let today = onemap_live::today();
     let f = ListFilter {
         area: a.area,
-        kinds: a.kind.as_deref().map(parse_list).transpose()?.unwrap_or_default(),
-        statuses: a.status.as_deref().map(parse_list).transpose()?.unwrap_or_default(),
+        kinds: a
+            .kind
+            .as_deref()
+            .map(parse_list)
+            .transpose()?
+            .unwrap_or_default(),
+        statuses: a
+            .status
+            .as_deref()
+            .map(parse_list)
+            .transpose()?
+            .unwrap_or_default(),
         owner: a.owner.clone(),
         overdue: a.overdue.then_some(true),
         today: today.clone(),

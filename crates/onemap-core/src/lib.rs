@@ -37,7 +37,8 @@ pub use deadlines::Deadlines;
 pub use error::CoreError;
 pub use feature::{
     parse_list, Enterprise, Event, EventCategory, EventStatus, HeritagePoint, Homestead,
-    HomesteadStatus, ListCategory, ListKind, ListStatus, ProtectionLevel, Role, School, SchoolKind, Ship, Watch,
+    HomesteadStatus, ListCategory, ListKind, ListStatus, ProtectionLevel, Role, School, SchoolKind,
+    Ship, Watch,
 };
 pub use geom::{parse_polygon, BBox, LonLat};
 pub use layer::Layer;

@@ -306,7 +306,9 @@ pub fn check_create(actor: &Actor, area: AreaId) -> Result<(), ListError> {
             "area {area} is outside this account's scope ({})",
             actor.scope
         ),
-        r => format!("list items are created by a town office or a unit leader; this account is a {r}"),
+        r => format!(
+            "list items are created by a town office or a unit leader; this account is a {r}"
+        ),
     }))
 }
 
@@ -376,19 +378,17 @@ pub fn apply_update(
     let mut next = item.clone();
     let mut changes = Vec::new();
     let by = actor.name.clone();
-    let push = |changes: &mut Vec<ListChange>,
-                change: &str,
-                from: Option<String>,
-                to: Option<String>| {
-        changes.push(ListChange {
-            at: now,
-            by: by.clone(),
-            change: change.into(),
-            from,
-            to,
-            note: None,
-        })
-    };
+    let push =
+        |changes: &mut Vec<ListChange>, change: &str, from: Option<String>, to: Option<String>| {
+            changes.push(ListChange {
+                at: now,
+                by: by.clone(),
+                change: change.into(),
+                from,
+                to,
+                note: None,
+            })
+        };
     if let Some(to) = u.status {
         if !move_allowed(item.status, to) {
             return Err(ListError::IllegalMove {
@@ -602,8 +602,14 @@ mod tests {
     #[test]
     fn who_may_do_what() {
         let i = item();
-        let town = actor(Role::TownOffice, Scope::Area(AreaId::new(350_302_001).unwrap()));
-        let other = actor(Role::TownOffice, Scope::Area(AreaId::new(350_302_002).unwrap()));
+        let town = actor(
+            Role::TownOffice,
+            Scope::Area(AreaId::new(350_302_001).unwrap()),
+        );
+        let other = actor(
+            Role::TownOffice,
+            Scope::Area(AreaId::new(350_302_002).unwrap()),
+        );
         let leader = actor(Role::UnitLeader, Scope::Area(i.area));
         let grid_leader = actor(
             Role::UnitLeader,
@@ -616,7 +622,10 @@ mod tests {
         assert!(check_create(&town, i.area).is_ok());
         assert!(check_create(&leader, i.area).is_ok());
         for a in [&other, &grid_leader, &dept, &viewer, &feed] {
-            assert!(matches!(check_create(a, i.area), Err(ListError::Forbidden(_))));
+            assert!(matches!(
+                check_create(a, i.area),
+                Err(ListError::Forbidden(_))
+            ));
         }
         for a in [&town, &leader, &dept, &viewer] {
             assert!(may_read(a, &i), "{:?}", a.role);
@@ -653,7 +662,10 @@ mod tests {
 
     #[test]
     fn status_moves_and_history() {
-        let town = actor(Role::TownOffice, Scope::Area(AreaId::new(350_302_001).unwrap()));
+        let town = actor(
+            Role::TownOffice,
+            Scope::Area(AreaId::new(350_302_001).unwrap()),
+        );
         let mut i = item();
         let to = |s| ItemUpdate {
             status: Some(s),

@@ -170,52 +170,50 @@ impl City {
     /// The hot spot document of a counted group.
     fn hotspot_of(&self, res: Option<h3o::Resolution>, g: Group) -> Hotspot {
         let (ev, ps) = (&self.ev, &self.events);
-            let (place, lon, lat, u) = match res {
-                None => {
-                    let u = g.place as u32;
-                    let a = self.area_at(Level::Unit, u);
-                    let c = a
-                        .geometry
-                        .centroid()
-                        .map_or((f64::NAN, f64::NAN), |c| (c.x(), c.y()));
-                    (PlaceKey::Unit { id: a.id }, c.0, c.1, u)
-                }
-                Some(r) => {
-                    let cell = h3o::CellIndex::try_from(g.place).expect("a stored cell");
-                    let (lon, lat) = h3::center(cell);
-                    let u = match self.locate_pos(lon, lat) {
-                        NONE => ps.unit[g.first as usize],
-                        u => u,
-                    };
-                    let key = PlaceKey::Cell {
-                        cell: cell.to_string(),
-                        resolution: u8::from(r),
-                    };
-                    (key, lon, lat, u)
-                }
-            };
-            let (unit, village) = match u {
-                NONE => (None, None),
-                u => (
-                    Some(self.area_ref(Level::Unit, u)),
-                    Some(
-                        self.area_ref(Level::Village, self.tables.ancestor(u, Level::Village)),
-                    ),
-                ),
-            };
-            Hotspot {
-                category: EventCategory::from_code(g.category).expect("stored code"),
-                place,
-                count: g.count,
-                open: g.open,
-                first_reported_at: ev.reported_at[g.first as usize],
-                last_reported_at: ev.reported_at[g.last as usize],
-                lon,
-                lat,
-                unit,
-                village,
+        let (place, lon, lat, u) = match res {
+            None => {
+                let u = g.place as u32;
+                let a = self.area_at(Level::Unit, u);
+                let c = a
+                    .geometry
+                    .centroid()
+                    .map_or((f64::NAN, f64::NAN), |c| (c.x(), c.y()));
+                (PlaceKey::Unit { id: a.id }, c.0, c.1, u)
             }
+            Some(r) => {
+                let cell = h3o::CellIndex::try_from(g.place).expect("a stored cell");
+                let (lon, lat) = h3::center(cell);
+                let u = match self.locate_pos(lon, lat) {
+                    NONE => ps.unit[g.first as usize],
+                    u => u,
+                };
+                let key = PlaceKey::Cell {
+                    cell: cell.to_string(),
+                    resolution: u8::from(r),
+                };
+                (key, lon, lat, u)
+            }
+        };
+        let (unit, village) = match u {
+            NONE => (None, None),
+            u => (
+                Some(self.area_ref(Level::Unit, u)),
+                Some(self.area_ref(Level::Village, self.tables.ancestor(u, Level::Village))),
+            ),
+        };
+        Hotspot {
+            category: EventCategory::from_code(g.category).expect("stored code"),
+            place,
+            count: g.count,
+            open: g.open,
+            first_reported_at: ev.reported_at[g.first as usize],
+            last_reported_at: ev.reported_at[g.last as usize],
+            lon,
+            lat,
+            unit,
+            village,
         }
+    }
 
     /// One hot spot by its key: the events of `category` at `place` in the
     /// window (a unit, or an H3 cell at one of
@@ -233,9 +231,7 @@ impl City {
             PlaceKey::Unit { id } => {
                 let (l, p) = self.resolve(*id)?;
                 if l != Level::Unit {
-                    return Err(IndexError::UnknownPlace(format!(
-                        "{id} is not a unit's id"
-                    )));
+                    return Err(IndexError::UnknownPlace(format!("{id} is not a unit's id")));
                 }
                 (None, u64::from(p))
             }

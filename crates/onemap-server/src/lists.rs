@@ -18,7 +18,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use onemap_core::lists::{is_overdue, ItemUpdate, ListChange, ListFilter, ListItem, NewItem, Owner};
+use onemap_core::lists::{
+    is_overdue, ItemUpdate, ListChange, ListFilter, ListItem, NewItem, Owner,
+};
 use onemap_core::{parse_list, AreaId, Layer, ListKind, ListStatus};
 use onemap_index::{PlaceKey, Properties};
 use onemap_live::{HotspotExtras, HotspotSpec, HOTSPOT_MIN};
@@ -132,11 +134,7 @@ pub struct ListsParams {
 
 impl ListsParams {
     fn filter(&self) -> Result<(ListFilter, usize, usize), ApiError> {
-        let area = self
-            .area
-            .as_deref()
-            .map(str::parse::<AreaId>)
-            .transpose()?;
+        let area = self.area.as_deref().map(str::parse::<AreaId>).transpose()?;
         let overdue = match self.overdue.as_deref() {
             None => None,
             Some("true") => Some(true),
@@ -158,7 +156,9 @@ impl ListsParams {
         if !(1..=MAX_LIST_PAGE).contains(&limit) {
             return Err(ApiError::new(
                 ErrorCode::InvalidLimit,
-                format!("invalid limit {limit}: expected 1 to {MAX_LIST_PAGE}; page on with offset"),
+                format!(
+                    "invalid limit {limit}: expected 1 to {MAX_LIST_PAGE}; page on with offset"
+                ),
             ));
         }
         let offset = match self.offset.as_deref() {
@@ -169,7 +169,12 @@ impl ListsParams {
         Ok((
             ListFilter {
                 area,
-                kinds: self.kind.as_deref().map(parse_list).transpose()?.unwrap_or_default(),
+                kinds: self
+                    .kind
+                    .as_deref()
+                    .map(parse_list)
+                    .transpose()?
+                    .unwrap_or_default(),
                 statuses: self
                     .status
                     .as_deref()
@@ -418,11 +423,7 @@ pub async fn create(
         }
     };
     let (item, history) = state.live.list_item(&who, item.id).await?;
-    let mut res = (
-        StatusCode::CREATED,
-        Json(item_doc(&state, &item, &history)),
-    )
-        .into_response();
+    let mut res = (StatusCode::CREATED, Json(item_doc(&state, &item, &history))).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/lists/{}", item.id)) {
         res.headers_mut().insert(header::LOCATION, v);
     }
@@ -446,7 +447,9 @@ pub struct UpdateBody {
 }
 
 /// `"due": null` is `Some(None)`; no `due` at all is `None`.
-fn some_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+fn some_or_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
 
@@ -493,14 +496,15 @@ pub(crate) async fn figures(state: &AppState, area: Option<AreaId>) -> Value {
         return Value::Null;
     };
     let today = onemap_live::today();
-    let count = |kinds: Vec<ListKind>, statuses: Vec<ListStatus>, overdue: Option<bool>| ListFilter {
-        area,
-        kinds,
-        statuses,
-        overdue,
-        today: today.clone(),
-        ..Default::default()
-    };
+    let count =
+        |kinds: Vec<ListKind>, statuses: Vec<ListStatus>, overdue: Option<bool>| ListFilter {
+            area,
+            kinds,
+            statuses,
+            overdue,
+            today: today.clone(),
+            ..Default::default()
+        };
     let open = vec![ListStatus::Open, ListStatus::InProgress];
     let problems = store
         .list_page(count(vec![ListKind::Problem], open.clone(), None), 0, 1)

@@ -9,7 +9,9 @@
 use crate::names;
 use onemap_core::lists::{ListItem, Owner, OwnerKind};
 use onemap_core::time::cst_date;
-use onemap_core::{AreaId, AreaTree, Event, EventCategory, Level, ListCategory, ListKind, ListStatus};
+use onemap_core::{
+    AreaId, AreaTree, Event, EventCategory, Level, ListCategory, ListKind, ListStatus,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
@@ -68,7 +70,12 @@ const TASKS: &[(&str, ListCategory)] = &[
 
 /// The demo's items for every village of `areas`, ids from 1 in village
 /// order, dated before `history_end` (the end of the city's history).
-pub fn list_items(areas: &AreaTree, events: &[Event], seed: u64, history_end: i64) -> Vec<ListItem> {
+pub fn list_items(
+    areas: &AreaTree,
+    events: &[Event],
+    seed: u64,
+    history_end: i64,
+) -> Vec<ListItem> {
     // Each village's events by category, latest last.
     let mut by_village: HashMap<AreaId, [Vec<(i64, u64)>; 8]> = HashMap::new();
     for e in events {
@@ -80,9 +87,13 @@ pub fn list_items(areas: &AreaTree, events: &[Event], seed: u64, history_end: i6
     let name = |id: AreaId| areas.get(id).map_or_else(String::new, |a| a.name.clone());
     let mut out = Vec::new();
     for v in areas.level(Level::Village) {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ v.id.get().wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(seed ^ v.id.get().wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let town = v.id.ancestor_at(Level::Town).map(name).unwrap_or_default();
-        let district = v.id.ancestor_at(Level::District).map(name).unwrap_or_default();
+        let district =
+            v.id.ancestor_at(Level::District)
+                .map(name)
+                .unwrap_or_default();
         let by = format!("{town}综治办");
         let mut push = |rng: &mut ChaCha8Rng,
                         kind: ListKind,
@@ -133,7 +144,11 @@ pub fn list_items(areas: &AreaTree, events: &[Event], seed: u64, history_end: i6
                 &mut rng,
                 ListKind::Problem,
                 format!("{}{}", v.name, problem_title(cat)),
-                format!("{}共上报{}起此类事件，需研究长效整治办法。", v.name, mine[c].len()),
+                format!(
+                    "{}共上报{}起此类事件，需研究长效整治办法。",
+                    v.name,
+                    mine[c].len()
+                ),
                 ListCategory::of_event(cat),
                 Owner {
                     kind: OwnerKind::Department,
@@ -173,7 +188,16 @@ pub fn list_items(areas: &AreaTree, events: &[Event], seed: u64, history_end: i6
                     name: format!("{town}综治办"),
                 }
             };
-            push(&mut rng, ListKind::Task, t.to_string(), format!("{}：{t}。", v.name), c, owner, true, vec![]);
+            push(
+                &mut rng,
+                ListKind::Task,
+                t.to_string(),
+                format!("{}：{t}。", v.name),
+                c,
+                owner,
+                true,
+                vec![],
+            );
         }
     }
     for (i, item) in out.iter_mut().enumerate() {
@@ -201,10 +225,17 @@ mod tests {
         let b = list_items(&city.areas, &city.events, 7, end);
         assert_eq!(a, b);
         let villages = city.areas.level(Level::Village).len();
-        assert!(a.len() >= villages * 3 && a.len() <= villages * 7, "{}", a.len());
+        assert!(
+            a.len() >= villages * 3 && a.len() <= villages * 7,
+            "{}",
+            a.len()
+        );
         let events: HashMap<u64, &Event> = city.events.iter().map(|e| (e.id, e)).collect();
         for i in &a {
-            i.area.level().filter(|l| *l == Level::Village).expect("at a village");
+            i.area
+                .level()
+                .filter(|l| *l == Level::Village)
+                .expect("at a village");
             for id in &i.events {
                 let e = events[id];
                 assert_eq!(e.unit.ancestor_at(Level::Village), Some(i.area));
@@ -220,6 +251,8 @@ mod tests {
         }
         let today = cst_date(end);
         assert!(a.iter().any(|i| onemap_core::lists::is_overdue(i, &today)));
-        assert!(a.iter().any(|i| i.kind == ListKind::Problem && !i.events.is_empty()));
+        assert!(a
+            .iter()
+            .any(|i| i.kind == ListKind::Problem && !i.events.is_empty()));
     }
 }

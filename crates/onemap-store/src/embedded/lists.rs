@@ -3,7 +3,8 @@
 
 use super::{db, EmbeddedStore};
 use crate::live::lists::{
-    change, events_text, imported_history, sql_id, where_clause, ListPage, RawItem, COLUMNS, MAX_LIST_PAGE,
+    change, events_text, imported_history, sql_id, where_clause, ListPage, RawItem, COLUMNS,
+    MAX_LIST_PAGE,
 };
 use crate::StoreError;
 use onemap_core::lists::{
@@ -255,9 +256,7 @@ impl EmbeddedStore {
     ) -> Result<(ListItem, Vec<ListChange>), StoreError> {
         let mut conn = self.lock();
         let tx = self.begin(&mut conn)?;
-        let mut item = self
-            .get_item(&tx, id)?
-            .ok_or(ListError::UnknownItem(id))?;
+        let mut item = self.get_item(&tx, id)?.ok_or(ListError::UnknownItem(id))?;
         let changes = apply_update(&mut item, u, actor, now)?;
         self.put_item(&tx, &item, false)?;
         self.log_changes(&tx, id, &changes)?;

@@ -17,7 +17,13 @@ fn actor(role: Role, scope: &str) -> Actor {
     }
 }
 
-fn new(kind: ListKind, area: u64, owner: &str, due: Option<&str>, hotspot: Option<&str>) -> NewItem {
+fn new(
+    kind: ListKind,
+    area: u64,
+    owner: &str,
+    due: Option<&str>,
+    hotspot: Option<&str>,
+) -> NewItem {
     NewItem {
         kind,
         area: AreaId::new(area).unwrap(),
@@ -45,17 +51,39 @@ fn items_persist_with_history_and_one_open_item_per_hotspot() {
     {
         let s = EmbeddedStore::open(&path).unwrap();
         let a = s
-            .list_create(&new(ListKind::Problem, 350_302_001_002, "水务局", Some("2026-01-05"), Some("unit:1:drainage")), "镇办", 100)
+            .list_create(
+                &new(
+                    ListKind::Problem,
+                    350_302_001_002,
+                    "水务局",
+                    Some("2026-01-05"),
+                    Some("unit:1:drainage"),
+                ),
+                "镇办",
+                100,
+            )
             .unwrap();
         id = a.id;
         assert_eq!(a.id, 1);
         assert_eq!(a.events, vec![2, 5]);
         let again = s.list_create(
-            &new(ListKind::Problem, 350_302_001_002, "水务局", Some("2026-01-05"), Some("unit:1:drainage")),
+            &new(
+                ListKind::Problem,
+                350_302_001_002,
+                "水务局",
+                Some("2026-01-05"),
+                Some("unit:1:drainage"),
+            ),
             "镇办",
             101,
         );
-        assert!(matches!(again, Err(StoreError::List(ListError::HotspotTaken { item: 1, .. }))), "{again:?}");
+        assert!(
+            matches!(
+                again,
+                Err(StoreError::List(ListError::HotspotTaken { item: 1, .. }))
+            ),
+            "{again:?}"
+        );
         let u = ItemUpdate {
             status: Some(ListStatus::InProgress),
             note: Some("开始处理".into()),
@@ -71,29 +99,69 @@ fn items_persist_with_history_and_one_open_item_per_hotspot() {
         };
         assert!(s.list_update(id, &bad, &town, 300).is_err());
         let viewer = actor(Role::Viewer, "city");
-        let u2 = ItemUpdate { status: Some(ListStatus::Done), ..Default::default() };
-        assert!(matches!(s.list_update(id, &u2, &viewer, 300), Err(StoreError::List(ListError::Forbidden(_)))));
-        assert!(matches!(s.list_update(99, &u2, &town, 300), Err(StoreError::List(ListError::UnknownItem(99)))));
+        let u2 = ItemUpdate {
+            status: Some(ListStatus::Done),
+            ..Default::default()
+        };
+        assert!(matches!(
+            s.list_update(id, &u2, &viewer, 300),
+            Err(StoreError::List(ListError::Forbidden(_)))
+        ));
+        assert!(matches!(
+            s.list_update(99, &u2, &town, 300),
+            Err(StoreError::List(ListError::UnknownItem(99)))
+        ));
         s.list_update(id, &u2, &town, 400).unwrap();
         // Done: the hot spot may have a new item.
         let b = s
-            .list_create(&new(ListKind::Problem, 350_302_001_002, "水务局", Some("2026-02-05"), Some("unit:1:drainage")), "镇办", 500)
+            .list_create(
+                &new(
+                    ListKind::Problem,
+                    350_302_001_002,
+                    "水务局",
+                    Some("2026-02-05"),
+                    Some("unit:1:drainage"),
+                ),
+                "镇办",
+                500,
+            )
             .unwrap();
         assert_eq!(b.id, 2);
         // Reopening the first now clashes with the second.
-        let reopen = ItemUpdate { status: Some(ListStatus::Open), note: Some("又来了".into()), ..Default::default() };
-        assert!(matches!(s.list_update(id, &reopen, &town, 600), Err(StoreError::List(ListError::HotspotTaken { .. }))));
+        let reopen = ItemUpdate {
+            status: Some(ListStatus::Open),
+            note: Some("又来了".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            s.list_update(id, &reopen, &town, 600),
+            Err(StoreError::List(ListError::HotspotTaken { .. }))
+        ));
     }
     let s = EmbeddedStore::open(&path).unwrap();
     let (item, history) = s.list_item(id).unwrap().unwrap();
     assert_eq!(item.status, ListStatus::Done);
     assert_eq!(item.updated_at, 400);
-    let moves: Vec<_> = history.iter().map(|h| (h.change.as_str(), h.to.as_deref())).collect();
-    assert_eq!(moves, vec![("created", Some("open")), ("status", Some("in_progress")), ("status", Some("done"))]);
+    let moves: Vec<_> = history
+        .iter()
+        .map(|h| (h.change.as_str(), h.to.as_deref()))
+        .collect();
+    assert_eq!(
+        moves,
+        vec![
+            ("created", Some("open")),
+            ("status", Some("in_progress")),
+            ("status", Some("done"))
+        ]
+    );
     assert_eq!(history[1].note.as_deref(), Some("开始处理"));
     assert_eq!(history[1].by, town.name);
     assert!(s.list_item(77).unwrap().is_none());
-    assert_eq!(s.list_import(&[item]).unwrap(), 0, "import only into empty lists");
+    assert_eq!(
+        s.list_import(&[item]).unwrap(),
+        0,
+        "import only into empty lists"
+    );
 }
 
 const AREAS: [u64; 6] = [
@@ -107,7 +175,14 @@ const AREAS: [u64; 6] = [
 
 fn items() -> impl Strategy<Value = Vec<ListItem>> {
     prop::collection::vec(
-        (0..3u8, 0..6usize, 0..3u8, 0..3usize, proptest::option::of(1..28u32), any::<bool>()),
+        (
+            0..3u8,
+            0..6usize,
+            0..3u8,
+            0..3usize,
+            proptest::option::of(1..28u32),
+            any::<bool>(),
+        ),
         0..40,
     )
     .prop_map(|v| {
@@ -127,7 +202,11 @@ fn items() -> impl Strategy<Value = Vec<ListItem>> {
                     detail: String::new(),
                     category: ListCategory::Road,
                     owner: Owner {
-                        kind: if person { OwnerKind::Person } else { OwnerKind::Department },
+                        kind: if person {
+                            OwnerKind::Person
+                        } else {
+                            OwnerKind::Department
+                        },
                         name: ["水务局", "城管局", "王五"][o].into(),
                     },
                     status: ListStatus::from_code(st).unwrap(),
@@ -155,10 +234,22 @@ fn filters() -> impl Strategy<Value = ListFilter> {
     )
         .prop_map(|(a, k, s, o, ok, over, day)| ListFilter {
             area: a.map(|a| AreaId::new(AREAS[a]).unwrap()),
-            kinds: k.into_iter().map(|k| ListKind::from_code(k).unwrap()).collect(),
-            statuses: s.into_iter().map(|s| ListStatus::from_code(s).unwrap()).collect(),
+            kinds: k
+                .into_iter()
+                .map(|k| ListKind::from_code(k).unwrap())
+                .collect(),
+            statuses: s
+                .into_iter()
+                .map(|s| ListStatus::from_code(s).unwrap())
+                .collect(),
             owner: o.map(|o| ["水务局", "城管局", "王五"][o].to_string()),
-            owner_kind: ok.map(|p| if p { OwnerKind::Person } else { OwnerKind::Department }),
+            owner_kind: ok.map(|p| {
+                if p {
+                    OwnerKind::Person
+                } else {
+                    OwnerKind::Department
+                }
+            }),
             overdue: over,
             hotspot: None,
             today: format!("2026-02-{day:02}"),

@@ -25,11 +25,7 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "departments' answers to coordination suggestions",
         SCHEMA_V9,
     ),
-    (
-        10,
-        "the problem, development and task lists",
-        SCHEMA_V10,
-    ),
+    (10, "the problem, development and task lists", SCHEMA_V10),
 ];
 
 /// The version a store of this onemap is at.

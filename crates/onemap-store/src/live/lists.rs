@@ -25,7 +25,8 @@ pub struct ListPage {
 }
 
 /// The columns read for an item, in order.
-pub(crate) const COLUMNS: &str = "id, kind, area, title, detail, category, owner_kind, owner_name, \
+pub(crate) const COLUMNS: &str =
+    "id, kind, area, title, detail, category, owner_kind, owner_name, \
      status, due, events, hotspot, created_at, created_by, updated_at";
 
 /// An item's row as text and numbers, before it is checked.
@@ -61,10 +62,7 @@ impl RawItem {
         Ok(ListItem {
             id: u64::try_from(id).map_err(|e| what("id", &e))?,
             kind: self.kind.parse().map_err(|e| what("kind", &e))?,
-            area: self
-                .area
-                .parse::<AreaId>()
-                .map_err(|e| what("area", &e))?,
+            area: self.area.parse::<AreaId>().map_err(|e| what("area", &e))?,
             title: self.title,
             detail: self.detail,
             category: self.category.parse().map_err(|e| what("category", &e))?,
@@ -143,7 +141,10 @@ pub(crate) fn where_clause(
     any_of("owner_name", f.owner.iter().cloned().collect(), &mut params);
     any_of(
         "owner_kind",
-        f.owner_kind.iter().map(|k| k.as_str().to_string()).collect(),
+        f.owner_kind
+            .iter()
+            .map(|k| k.as_str().to_string())
+            .collect(),
         &mut params,
     );
     any_of("hotspot", f.hotspot.iter().cloned().collect(), &mut params);

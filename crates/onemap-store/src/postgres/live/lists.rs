@@ -10,13 +10,13 @@ use crate::live::lists::{
 };
 use crate::postgres::{from_time, to_time};
 use crate::StoreError;
+use deadpool_postgres::GenericClient;
 use onemap_core::lists::{
     apply_update, ItemUpdate, ListChange, ListError, ListFilter, ListItem, NewItem,
 };
 use onemap_core::workflow::Actor;
 use std::time::SystemTime;
 use tokio_postgres::types::ToSql;
-use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 /// The advisory lock new items take (any constant of ours).
@@ -318,7 +318,9 @@ impl PgLive {
         self.put_item(&tx, &item, false).await?;
         self.log_changes(&tx, id, &changes).await?;
         let history = self.history(&tx, id).await?;
-        tx.commit().await.map_err(self.err("commit a list change"))?;
+        tx.commit()
+            .await
+            .map_err(self.err("commit a list change"))?;
         Ok((item, history))
     }
 
