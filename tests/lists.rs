@@ -93,6 +93,15 @@ fn passes(
         && overdue.is_none_or(|o| o == is_overdue)
 }
 
+/// A filter of the lists: area, kinds, statuses, owner, overdue.
+type Case<'a> = (
+    Option<&'a str>,
+    Vec<&'a str>,
+    Vec<&'a str>,
+    Option<&'a str>,
+    Option<bool>,
+);
+
 fn ids(rows: &[Value]) -> Vec<u64> {
     rows.iter().map(|r| r["id"].as_u64().unwrap()).collect()
 }
@@ -171,13 +180,7 @@ fn lists_end_to_end() {
         .take(3)
         .map(|i| i["owner"]["name"].as_str().unwrap().to_string())
         .collect();
-    let cases: Vec<(
-        Option<&str>,
-        Vec<&str>,
-        Vec<&str>,
-        Option<&str>,
-        Option<bool>,
-    )> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             Some(&town),
             vec!["problem"],
