@@ -3,7 +3,8 @@
 //! (`onemap db migrate`), read back equal — pages under many filters
 //! (checked against a brute-force filter too), items with their history,
 //! the hot spot's one open item, refused changes writing nothing — and the
-//! real server over `--postgres` keeps a new item in `list_items`.
+//! real server over `--postgres` keeps a new item in `list_items`;
+//! `onemap import` and `export` carry a city's `lists.json`.
 //!
 //! Needs `ONEMAP_TEST_POSTGRES` (see tests/pg_live.rs); fails without it.
 
@@ -288,11 +289,16 @@ fn both_stores_keep_the_lists_alike() {
     // The real server over PostGIS keeps a new item.
     let cdb = TestDb::new();
     city_in(&cdb, &tmp.path().join("city"), "5", None);
+    let file: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("city").join("lists.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(
-        cdb.count("list_items"),
-        0,
-        "a city imported without lists opens with empty lists"
+        cdb.count("list_items") as usize,
+        file.len(),
+        "onemap import puts the city's lists.json into PostGIS"
     );
+    let (items, history) = (cdb.count("list_items"), cdb.count("list_history"));
     let server = start_with(&["--postgres", &cdb.url]);
     let a = server.addr.as_str();
     let v = http_support::get(a, "/api/locate?lon=119.0&lat=25.45").json();
@@ -310,8 +316,8 @@ fn both_stores_keep_the_lists_alike() {
         "owner": {"kind": "person", "name": "林一"}, "due": "2030-01-01"});
     let r = post(a, "/api/lists", Some(&tok), &body.to_string());
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(cdb.count("list_items"), 1);
-    assert_eq!(cdb.count("list_history"), 1);
+    assert_eq!(cdb.count("list_items"), items + 1);
+    assert_eq!(cdb.count("list_history"), history + 1);
     let id = r.json()["id"].as_u64().unwrap();
     let r = post(
         a,
@@ -320,5 +326,17 @@ fn both_stores_keep_the_lists_alike() {
         r#"{"status":"in_progress","note":"开始"}"#,
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(cdb.count("list_history"), 2);
+    assert_eq!(cdb.count("list_history"), history + 2);
+    // onemap export writes them back, the new one with them.
+    let out = tmp.path().join("exported");
+    pg_db::ok(&["export", "--postgres", &cdb.url, out.to_str().unwrap()]);
+    let back: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(out.join("lists.json")).unwrap()).unwrap();
+    assert_eq!(back.len(), file.len() + 1);
+    assert_eq!(
+        back[..file.len()],
+        file[..],
+        "the untouched items come back as they went"
+    );
+    assert_eq!(back[file.len()]["status"], "in_progress");
 }

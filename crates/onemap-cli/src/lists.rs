@@ -206,3 +206,46 @@ pub fn run(a: ListsArgs) -> anyhow::Result<i32> {
     );
     Ok(0)
 }
+
+/// Puts the demo's items of `dir` (if it has them) into the lists of the
+/// PostGIS database at `url` when they are empty (`onemap import`), or in
+/// place of them (`--replace`); how many.
+pub async fn import_pg(dir: &Path, url: &str, replace: bool) -> anyhow::Result<usize> {
+    let path = dir.join(LISTS_FILE);
+    if !path.exists() {
+        return Ok(0);
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let items: Vec<ListItem> = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a list of items", path.display()))?;
+    let live = onemap_store::PgLive::new(url)?;
+    Ok(if replace {
+        live.list_replace(&items).await?
+    } else {
+        live.list_import(&items).await?
+    })
+}
+
+/// Writes the items of the PostGIS database at `url` (if it has any) into
+/// `dir/lists.json`, by id (`onemap export`); how many.
+pub async fn export_pg(dir: &Path, url: &str) -> anyhow::Result<usize> {
+    let live = onemap_store::PgLive::new(url)?;
+    let all = ListFilter::default();
+    let mut items = Vec::new();
+    loop {
+        let page = live
+            .list_page(&all, items.len(), onemap_store::MAX_LIST_PAGE)
+            .await?;
+        let done = page.rows.is_empty() || items.len() + page.rows.len() >= page.total as usize;
+        items.extend(page.rows);
+        if done {
+            break;
+        }
+    }
+    items.sort_by_key(|i| i.id);
+    if !items.is_empty() {
+        write(dir, &items)?;
+    }
+    Ok(items.len())
+}

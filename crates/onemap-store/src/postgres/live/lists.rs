@@ -327,6 +327,16 @@ impl PgLive {
     /// Writes whole items (the demo's, with their ids) into an empty list
     /// table, each with its history; none if it holds any. How many.
     pub async fn list_import(&self, items: &[ListItem]) -> Result<usize, StoreError> {
+        self.list_load(items, false).await
+    }
+
+    /// Replaces every item (and its history) with `items` (`onemap import
+    /// --replace` of a city with its own lists). How many.
+    pub async fn list_replace(&self, items: &[ListItem]) -> Result<usize, StoreError> {
+        self.list_load(items, true).await
+    }
+
+    async fn list_load(&self, items: &[ListItem], replace: bool) -> Result<usize, StoreError> {
         let mut c = self.client().await?;
         let tx = c
             .transaction()
@@ -335,6 +345,11 @@ impl PgLive {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&NEW_ITEM_LOCK])
             .await
             .map_err(self.err("wait for the list items"))?;
+        if replace {
+            tx.batch_execute("DELETE FROM list_history; DELETE FROM list_items;")
+                .await
+                .map_err(self.err("remove the lists"))?;
+        }
         let n: i64 = tx
             .query_one("SELECT count(*) FROM list_items", &[])
             .await
