@@ -2,6 +2,7 @@
 'use strict';
 // The one table keeps the page's language.
 if (onemapI18n.lang === 'en') document.getElementById('table-link').href = '/table?lang=en';
+if (onemapI18n.lang === 'en') document.getElementById('lists-link').href = '/lists?lang=en';
 (() => {
   const { LEVEL_LAYER, num, pct, getJSON, nextDay, addShipIcons, liveShips, areaShading } = onemapCommon;
   const { t, code, fmtDateTime, errorText } = onemapI18n;

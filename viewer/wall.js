@@ -45,6 +45,8 @@
       $('overdue').textContent = s.overdue == null ? '–' : num(s.overdue);
       $('ships-at-sea').textContent = num(s.ships.at_sea);
       $('ships-in-port').textContent = num(s.ships.in_port);
+      $('lists-open-problems').textContent = s.lists ? num(s.lists.open_problems) : '–';
+      $('lists-overdue-tasks').textContent = s.lists ? num(s.lists.overdue_tasks) : '–';
       const ports = $('ports');
       const pr = s.ships.ports || [];
       while (ports.children.length > pr.length) ports.lastChild.remove();

@@ -53,6 +53,9 @@ pub enum Command {
     Ledgers(crate::ledgers::LedgersArgs),
     /// A table of a ledger (filter, fields) as CSV, XLSX or GeoPackage.
     Table(crate::ledgers::TableArgs),
+    /// The problem, development and task lists of a city's store (a table
+    /// or JSON); `lists build` makes the demo's items.
+    Lists(crate::lists::ListsArgs),
 }
 
 #[derive(Debug, Args)]

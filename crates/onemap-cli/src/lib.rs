@@ -12,6 +12,7 @@ mod coordinate;
 mod deadlines;
 pub mod http;
 mod ledgers;
+mod lists;
 mod pg;
 mod progress;
 mod query;
@@ -55,6 +56,7 @@ pub fn main() -> i32 {
         Command::Coordinate(a) => coordinate::run(a),
         Command::Ledgers(a) => ledgers::run(a),
         Command::Table(a) => ledgers::table(a),
+        Command::Lists(a) => lists::run(a),
     };
     match result {
         Ok(code) => code,

@@ -82,6 +82,12 @@ pub fn import(a: ImportArgs) -> anyhow::Result<i32> {
         let result = store.import(&meta, &city, mode, &mut progress).await;
         bar.finish_and_clear();
         result.with_context(|| format!("cannot import into {}", store.target()))?;
+        let lists = crate::lists::import_pg(&a.dir, &a.postgres, a.replace)
+            .await
+            .with_context(|| format!("cannot import the lists into {}", store.target()))?;
+        if lists > 0 {
+            println!("imported {lists} list items");
+        }
         println!(
             "imported {} areas, {} events, {} ships, {} heritage points, {} homesteads, {} enterprises, {} schools into {} in {:.2} s (read {:.2} s, write {:.2} s)",
             city.areas.len(),
@@ -123,6 +129,9 @@ pub fn export(a: ExportArgs) -> anyhow::Result<i32> {
         let loaded = started.elapsed();
         onemap_store::write_city_dir(&a.dir, &meta, &city)
             .with_context(|| format!("cannot write {}", a.dir.display()))?;
+        crate::lists::export_pg(&a.dir, &a.postgres)
+            .await
+            .with_context(|| format!("cannot export the lists from {}", store.target()))?;
         println!(
             "exported {} areas and {} events from {} to {} in {:.2} s (read {:.2} s, write {:.2} s)",
             city.areas.len(),

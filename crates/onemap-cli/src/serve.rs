@@ -57,6 +57,10 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
                 let path = store_path(&a.data, a.store.as_deref());
                 let store = onemap_store::EmbeddedStore::open(&path)
                     .with_context(|| format!("cannot open the store {}", path.display()))?;
+                let seeded = crate::lists::seed(&a.data, &store)?;
+                if seeded > 0 {
+                    eprintln!("{seeded} demo list item(s) put into {}", path.display());
+                }
                 LiveStore::Embedded(Arc::new(store))
             }
         };

@@ -44,6 +44,8 @@ pub fn run(a: SynthArgs) -> anyhow::Result<i32> {
         };
         Some(crate::ledgers::write(&a.out, &city, cfg)?)
     };
+    let items = crate::lists::generate(&meta, &city);
+    crate::lists::write(&a.out, &items)?;
     let c = |l| city.areas.level(l).len();
     println!(
         "{} (seed {}, scale {}) written to {} in {:.1} s",
@@ -77,6 +79,10 @@ pub fn run(a: SynthArgs) -> anyhow::Result<i32> {
         city.homesteads.len(),
         city.enterprises.len(),
         city.schools.len()
+    );
+    println!(
+        "  lists: {} problem, development and task items (synthetic)",
+        items.len()
     );
     if let Some(w) = ledgers {
         println!("  ledgers: {}", crate::ledgers::counts(&w));

@@ -104,6 +104,55 @@ coded_enum!(
     }
 );
 
+coded_enum!(
+    /// Which of a village's three lists an item is on (问题清单, 发展清单,
+    /// 任务清单; see [`crate::lists`]).
+    ListKind, "list kind" {
+        Problem = 0 => "problem",
+        Development = 1 => "development",
+        Task = 2 => "task",
+    }
+);
+
+coded_enum!(
+    /// Where a list item stands: open → in_progress → done, and done →
+    /// open again (reopened, with a reason).
+    ListStatus, "list status" {
+        Open = 0 => "open",
+        InProgress = 1 => "in_progress",
+        Done = 2 => "done",
+    }
+);
+
+coded_enum!(
+    /// What a list item is about: the eight event categories (a problem
+    /// made from a hot spot keeps its events' category) and six for
+    /// development and tasks.
+    ListCategory, "list category" {
+        Drainage = 0 => "drainage",
+        Sanitation = 1 => "sanitation",
+        Dispute = 2 => "dispute",
+        Road = 3 => "road",
+        SafetyHazard = 4 => "safety_hazard",
+        IllegalBuilding = 5 => "illegal_building",
+        PublicOrder = 6 => "public_order",
+        Other = 7 => "other",
+        Industry = 8 => "industry",
+        Infrastructure = 9 => "infrastructure",
+        Livelihood = 10 => "livelihood",
+        Environment = 11 => "environment",
+        Governance = 12 => "governance",
+        Culture = 13 => "culture",
+    }
+);
+
+impl ListCategory {
+    /// The list category of an event category (same name).
+    pub fn of_event(c: EventCategory) -> ListCategory {
+        ListCategory::from_code(c.code()).expect("the first eight codes are the events'")
+    }
+}
+
 impl EventStatus {
     pub fn is_open(self) -> bool {
         self != EventStatus::Closed

@@ -25,6 +25,7 @@ mod error;
 mod feature;
 mod geom;
 mod layer;
+pub mod lists;
 pub mod ships;
 pub mod tile;
 pub mod time;
@@ -36,7 +37,8 @@ pub use deadlines::Deadlines;
 pub use error::CoreError;
 pub use feature::{
     parse_list, Enterprise, Event, EventCategory, EventStatus, HeritagePoint, Homestead,
-    HomesteadStatus, ProtectionLevel, Role, School, SchoolKind, Ship, Watch,
+    HomesteadStatus, ListCategory, ListKind, ListStatus, ProtectionLevel, Role, School, SchoolKind,
+    Ship, Watch,
 };
 pub use geom::{parse_polygon, BBox, LonLat};
 pub use layer::Layer;

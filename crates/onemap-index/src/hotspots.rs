@@ -63,6 +63,17 @@ pub struct Hotspot {
     pub village: Option<AreaRef>,
 }
 
+/// A group counted: its place (a unit position or a cell), category,
+/// counts, and first and last event positions.
+struct Group {
+    place: u64,
+    category: u8,
+    count: u64,
+    open: u64,
+    first: u32,
+    last: u32,
+}
+
 /// A group being counted.
 #[derive(Debug, Clone, Copy, Default)]
 struct Acc {
@@ -90,14 +101,6 @@ impl City {
         let scope = self.resolve_scope(q.scope.as_ref())?;
         let mask = EventMask::new(q.categories.as_deref(), None);
         let (ev, ps) = (&self.ev, &self.events);
-        struct Group {
-            place: u64,
-            category: u8,
-            count: u64,
-            open: u64,
-            first: u32,
-            last: u32,
-        }
         let closed = EventStatus::Closed.code();
         let add = |acc: &mut Acc, p: usize| {
             if acc.count == 0 {
@@ -160,53 +163,127 @@ impl City {
         groups.truncate(q.limit);
         Ok(groups
             .into_iter()
-            .map(|g| {
-                let (place, lon, lat, u) = match res {
-                    None => {
-                        let u = g.place as u32;
-                        let a = self.area_at(Level::Unit, u);
-                        let c = a
-                            .geometry
-                            .centroid()
-                            .map_or((f64::NAN, f64::NAN), |c| (c.x(), c.y()));
-                        (PlaceKey::Unit { id: a.id }, c.0, c.1, u)
-                    }
-                    Some(r) => {
-                        let cell = h3o::CellIndex::try_from(g.place).expect("a stored cell");
-                        let (lon, lat) = h3::center(cell);
-                        let u = match self.locate_pos(lon, lat) {
-                            NONE => ps.unit[g.first as usize],
-                            u => u,
-                        };
-                        let key = PlaceKey::Cell {
-                            cell: cell.to_string(),
-                            resolution: u8::from(r),
-                        };
-                        (key, lon, lat, u)
-                    }
-                };
-                let (unit, village) = match u {
-                    NONE => (None, None),
-                    u => (
-                        Some(self.area_ref(Level::Unit, u)),
-                        Some(
-                            self.area_ref(Level::Village, self.tables.ancestor(u, Level::Village)),
-                        ),
-                    ),
-                };
-                Hotspot {
-                    category: EventCategory::from_code(g.category).expect("stored code"),
-                    place,
-                    count: g.count,
-                    open: g.open,
-                    first_reported_at: ev.reported_at[g.first as usize],
-                    last_reported_at: ev.reported_at[g.last as usize],
-                    lon,
-                    lat,
-                    unit,
-                    village,
-                }
-            })
+            .map(|g| self.hotspot_of(res, g))
             .collect())
+    }
+
+    /// The hot spot document of a counted group.
+    fn hotspot_of(&self, res: Option<h3o::Resolution>, g: Group) -> Hotspot {
+        let (ev, ps) = (&self.ev, &self.events);
+        let (place, lon, lat, u) = match res {
+            None => {
+                let u = g.place as u32;
+                let a = self.area_at(Level::Unit, u);
+                let c = a
+                    .geometry
+                    .centroid()
+                    .map_or((f64::NAN, f64::NAN), |c| (c.x(), c.y()));
+                (PlaceKey::Unit { id: a.id }, c.0, c.1, u)
+            }
+            Some(r) => {
+                let cell = h3o::CellIndex::try_from(g.place).expect("a stored cell");
+                let (lon, lat) = h3::center(cell);
+                let u = match self.locate_pos(lon, lat) {
+                    NONE => ps.unit[g.first as usize],
+                    u => u,
+                };
+                let key = PlaceKey::Cell {
+                    cell: cell.to_string(),
+                    resolution: u8::from(r),
+                };
+                (key, lon, lat, u)
+            }
+        };
+        let (unit, village) = match u {
+            NONE => (None, None),
+            u => (
+                Some(self.area_ref(Level::Unit, u)),
+                Some(self.area_ref(Level::Village, self.tables.ancestor(u, Level::Village))),
+            ),
+        };
+        Hotspot {
+            category: EventCategory::from_code(g.category).expect("stored code"),
+            place,
+            count: g.count,
+            open: g.open,
+            first_reported_at: ev.reported_at[g.first as usize],
+            last_reported_at: ev.reported_at[g.last as usize],
+            lon,
+            lat,
+            unit,
+            village,
+        }
+    }
+
+    /// One hot spot by its key: the events of `category` at `place` in the
+    /// window (a unit, or an H3 cell at one of
+    /// [`crate::HOTSPOT_RESOLUTIONS`]), counted as [`City::hotspots`] counts
+    /// them, with their ids ascending; `None` when there are none.
+    pub fn hotspot_at(
+        &self,
+        category: EventCategory,
+        place: &PlaceKey,
+        window: &TimeWindow,
+    ) -> Result<Option<(Hotspot, Vec<u64>)>, IndexError> {
+        window.check()?;
+        let ps = &self.events;
+        let (res, slot): (Option<h3o::Resolution>, u64) = match place {
+            PlaceKey::Unit { id } => {
+                let (l, p) = self.resolve(*id)?;
+                if l != Level::Unit {
+                    return Err(IndexError::UnknownPlace(format!("{id} is not a unit's id")));
+                }
+                (None, u64::from(p))
+            }
+            PlaceKey::Cell { cell, resolution } => {
+                let r = h3::resolution(*resolution, h3::HOTSPOT_RESOLUTIONS, "hot-spot places")?;
+                let c: h3o::CellIndex = cell
+                    .parse()
+                    .map_err(|_| IndexError::UnknownPlace(format!("'{cell}' is not an H3 cell")))?;
+                if c.resolution() != r {
+                    return Err(IndexError::UnknownPlace(format!(
+                        "cell {cell} is not at resolution {resolution}"
+                    )));
+                }
+                (Some(r), u64::from(c))
+            }
+        };
+        let code = category.code();
+        let closed = EventStatus::Closed.code();
+        let at = res.map(|r| ps.cells_at(r));
+        let mut acc = Acc::default();
+        let mut ids = Vec::new();
+        for p in self.window_range(window) {
+            if self.ev.category[p] != code {
+                continue;
+            }
+            let here = match &at {
+                None => u64::from(ps.unit[p]) == slot && ps.unit[p] != NONE,
+                Some(at) => u64::from(at.get(p)) == slot,
+            };
+            if !here {
+                continue;
+            }
+            if acc.count == 0 {
+                acc.first = p as u32;
+            }
+            acc.count += 1;
+            acc.open += u32::from(self.ev.status[p] != closed);
+            acc.last = p as u32;
+            ids.push(ps.ids[p]);
+        }
+        if acc.count == 0 {
+            return Ok(None);
+        }
+        ids.sort_unstable();
+        let g = Group {
+            place: slot,
+            category: code,
+            count: u64::from(acc.count),
+            open: u64::from(acc.open),
+            first: acc.first,
+            last: acc.last,
+        };
+        Ok(Some((self.hotspot_of(res, g), ids)))
     }
 }

@@ -429,6 +429,21 @@ proptest! {
         want.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
         // The first `limit` of the ranking.
         want.truncate(limit);
+        // One hot spot by its key: the same counts, and its events' ids are
+        // the brute-force group's (over the whole window, without scope).
+        if scope.is_none() {
+            for h in got.iter().take(3) {
+                let (one, ids) = w.city.hotspot_at(h.category, &h.place, &win).unwrap().expect("a hot spot");
+                prop_assert_eq!(&one, h);
+                let key = match &h.place {
+                    PlaceKey::Unit { id } => id.get(),
+                    PlaceKey::Cell { cell, .. } => u64::from(cell.parse::<h3o::CellIndex>().unwrap()),
+                };
+                let mut want_ids: Vec<u64> = groups[&(h.category.code(), key)].iter().map(|e| e.id).collect();
+                want_ids.sort_unstable();
+                prop_assert_eq!(ids, want_ids);
+            }
+        }
         for h in &got {
             if let PlaceKey::Unit { id } = h.place {
                 prop_assert_eq!(h.unit.as_ref().map(|u| u.id), Some(id));

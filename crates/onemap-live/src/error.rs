@@ -72,6 +72,10 @@ pub enum LiveError {
     InvalidName { max: usize },
     #[error("no template {0} that you can see")]
     UnknownTemplate(i64),
+    /// A hot spot asked to become a problem item that is none (too few
+    /// events at the place, or a place in no village).
+    #[error("{0}")]
+    NotAHotspot(String),
     /// A task of the core could not finish (a bug, not the caller's doing).
     #[error("{0}")]
     Worker(String),
@@ -80,5 +84,11 @@ pub enum LiveError {
 impl From<WorkflowError> for LiveError {
     fn from(e: WorkflowError) -> Self {
         LiveError::Store(StoreError::Workflow(e))
+    }
+}
+
+impl From<onemap_core::lists::ListError> for LiveError {
+    fn from(e: onemap_core::lists::ListError) -> Self {
+        LiveError::Store(StoreError::List(e))
     }
 }

@@ -18,6 +18,9 @@
 //! - [`Live::add_photo`] and [`Live::photo`]: an event's photos (up to
 //!   three), decoded, checked and made ready for display before they are
 //!   kept (`photos`).
+//! - [`Live::list_create`], [`Live::list_from_hotspot`] and
+//!   [`Live::list_update`]: the problem, development and task lists, and
+//!   their reads ([`Live::list_page`], [`Live::list_item`]) (`lists`).
 //! - Reads that need the store or the ships' recent past: [`Live::event`]
 //!   (with its history), [`Live::ship_track`], [`Live::crossings`] — the
 //!   last two answered from memory, so they work while PostGIS is away.
@@ -33,6 +36,7 @@
 mod accounts;
 mod error;
 mod events;
+mod lists;
 mod live;
 mod photos;
 mod queue;
@@ -42,6 +46,7 @@ pub mod templates;
 pub use accounts::Session;
 pub use error::LiveError;
 pub use events::{EventView, MoveInput, ReportInput, Reported, MAX_DESCRIPTION, MAX_SHORT};
+pub use lists::{today, HotspotExtras, HotspotSpec, HOTSPOT_DUE_DAYS, HOTSPOT_MIN};
 pub use live::{Live, ACTOR_TTL};
 pub use photos::{
     display_photo, PhotoRef, DISPLAY_SIDE, JPEG_QUALITY, MAX_DECODE_BYTES, MAX_PIXELS,

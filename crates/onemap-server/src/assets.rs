@@ -33,6 +33,13 @@ pub async fn table(State(state): State<AppState>) -> Result<Response, ApiError> 
     send(state.viewer_dir.join("table.html"), "no-cache").await
 }
 
+/// The problem, development and task lists (问题清单、发展清单、任务清单).
+#[utoipa::path(get, path = "/lists", tag = "service",
+    responses((status = 200, description = "The lists' page (HTML)", content_type = "text/html", body = String), (status = 404, description = "No such file", body = ErrorBody)))]
+pub async fn lists(State(state): State<AppState>) -> Result<Response, ApiError> {
+    send(state.viewer_dir.join("lists.html"), "no-cache").await
+}
+
 /// The coordination of inspections and school visits (plans, calendar,
 /// files, departments' answers).
 #[utoipa::path(get, path = "/coord", tag = "service",

@@ -154,6 +154,7 @@ pub(crate) async fn private_reads(
             | "/table"
             | "/coord"
             | "/file"
+            | "/lists"
             | "/healthz"
             | "/metrics"
             | "/api/openapi.json"

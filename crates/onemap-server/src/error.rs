@@ -137,6 +137,8 @@ error_codes! {
     UnknownTemplate = "unknown_template" => NOT_FOUND,
     /// No problem pushed under this key in the demo year.
     UnknownPush = "unknown_push" => NOT_FOUND,
+    /// No problem, development or task list item with this id.
+    UnknownListItem = "unknown_list_item" => NOT_FOUND,
     /// The viewer's npm packages are not installed.
     ViewerNotInstalled = "viewer_not_installed" => NOT_FOUND,
 
@@ -161,6 +163,8 @@ error_codes! {
     BadSelfCheck = "bad_self_check" => CONFLICT,
     /// The event holds as many photos as it may (3).
     TooManyPhotos = "too_many_photos" => CONFLICT,
+    /// The hot spot has a list item that is not done yet.
+    HotspotTaken = "hotspot_taken" => CONFLICT,
     /// The body is larger than the server reads.
     BodyTooLarge = "body_too_large" => PAYLOAD_TOO_LARGE,
     /// The body is not declared as JSON.
@@ -227,6 +231,12 @@ error_codes! {
     InvalidPhoto = "invalid_photo" => UNPROCESSABLE_ENTITY,
     /// An uploaded photo with more pixels (or memory decoded) than taken.
     PhotoTooLarge = "photo_too_large" => UNPROCESSABLE_ENTITY,
+
+    /// A list item's value the lists refuse (an empty title, a bad due
+    /// date, a reopening without a note, nothing to change).
+    InvalidListItem = "invalid_list_item" => UNPROCESSABLE_ENTITY,
+    /// A hot spot asked to become a problem item that has too few events.
+    NotAHotspot = "not_a_hotspot" => UNPROCESSABLE_ENTITY,
 
     Internal = "internal" => INTERNAL_SERVER_ERROR,
     /// The store cannot be reached; nothing was changed.
@@ -403,6 +413,7 @@ impl From<StoreError> for ApiError {
         let msg = e.to_string();
         match e {
             StoreError::Workflow(w) => w.into(),
+            StoreError::List(l) => l.into(),
             StoreError::UnknownEvent(_) => Self::new(ErrorCode::UnknownEvent, msg),
             StoreError::IdempotencyConflict { .. } => {
                 Self::new(ErrorCode::IdempotencyConflict, msg)
@@ -429,6 +440,20 @@ impl From<WorkflowError> for ApiError {
             WorkflowError::IllegalMove { .. } => ErrorCode::IllegalMove,
             WorkflowError::Forbidden(_) => ErrorCode::Forbidden,
             WorkflowError::Invalid(_) => ErrorCode::InvalidMove,
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl From<onemap_core::lists::ListError> for ApiError {
+    fn from(e: onemap_core::lists::ListError) -> Self {
+        use onemap_core::lists::ListError as L;
+        let code = match e {
+            L::UnknownItem(_) => ErrorCode::UnknownListItem,
+            L::Forbidden(_) => ErrorCode::Forbidden,
+            L::Invalid(_) => ErrorCode::InvalidListItem,
+            L::IllegalMove { .. } => ErrorCode::IllegalMove,
+            L::HotspotTaken { .. } => ErrorCode::HotspotTaken,
         };
         Self::new(code, e.to_string())
     }
@@ -472,6 +497,7 @@ impl From<LiveError> for ApiError {
             LiveError::UnknownPhoto { .. } => C::UnknownPhoto,
             LiveError::InvalidName { .. } => C::InvalidName,
             LiveError::UnknownTemplate(_) => C::UnknownTemplate,
+            LiveError::NotAHotspot(_) => C::NotAHotspot,
             LiveError::Worker(_) => C::Internal,
         };
         Self::new(code, e.to_string())

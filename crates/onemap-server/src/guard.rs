@@ -287,6 +287,9 @@ impl Guard {
             (&Method::POST, Some("/api/coord/requests" | "/api/coord/pushes/{key}/self-check")) => {
                 8 << 10
             }
+            // A list item: a title, a detail of up to 2,000 characters, an
+            // owner, up to 500 linked event ids; or a change with a note.
+            (&Method::POST, Some("/api/lists" | "/api/lists/{id}")) => 32 << 10,
             _ => 0,
         }
     }

@@ -43,6 +43,7 @@ mod error;
 mod files;
 mod geojson;
 mod guard;
+mod lists;
 mod live;
 mod metrics;
 mod openapi;

@@ -19,6 +19,7 @@ use utoipa::{OpenApi, PartialSchema, ToSchema};
         (name = "tiles", description = "Vector tiles, TileJSON, the layer catalog and MapLibre styles"),
         (name = "queries", description = "Questions to the city: places, features, figures, hot spots"),
         (name = "events", description = "The closed event loop: report, move, read (writes need a bearer token)"),
+        (name = "lists", description = "The problem, development and task lists (问题清单、发展清单、任务清单): items per area with an owner, status, due date, linked events and history; a hot spot made a problem item in one step (every route needs an account)"),
         (name = "ships", description = "The live fleet: positions in, fleet, tracks, crossings and a stream out"),
         (name = "files", description = "Area files (一镇一档、一村一档、一企一档): one document per area, enterprise and school"),
         (name = "service", description = "Health, metrics, this document, the viewer's pages and files")

@@ -94,7 +94,7 @@ fn required_number<T: FromStr>(name: &str, text: &Option<String>) -> Result<T, A
 }
 
 /// `from` and `to` as a half-open window; `from` after `to` is a 422.
-fn window(from: &Option<String>, to: &Option<String>) -> Result<TimeWindow, ApiError> {
+pub(crate) fn window(from: &Option<String>, to: &Option<String>) -> Result<TimeWindow, ApiError> {
     Ok(TimeWindow::between(parse(from)?, parse(to)?)?)
 }
 

@@ -3,8 +3,8 @@
 //! would serve it undocumented, and `tests/openapi.rs` fails on that.
 
 use crate::{
-    api, assets, coord, files, live, photos, service, session, ships, table, templates, tiles,
-    wall, AppState,
+    api, assets, coord, files, lists, live, photos, service, session, ships, table, templates,
+    tiles, wall, AppState,
 };
 use axum::Json;
 use serde_json::Value;
@@ -21,6 +21,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(assets::table))
         .routes(routes!(assets::coord))
         .routes(routes!(assets::file))
+        .routes(routes!(assets::lists))
         .routes(routes!(assets::viewer_file))
         .routes(routes!(assets::vendor))
         // Tiles, TileJSON, catalog, styles.
@@ -58,6 +59,9 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
             session::current,
             session::sign_out
         ))
+        // The problem, development and task lists.
+        .routes(routes!(lists::list, lists::create))
+        .routes(routes!(lists::get_item, lists::update))
         // Coordination of inspections and school visits.
         .routes(routes!(coord::plans))
         .routes(routes!(coord::plan))

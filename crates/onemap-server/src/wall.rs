@@ -24,12 +24,15 @@ const DAY: i64 = 86_400;
 const HOTSPOT_DAYS: i64 = 90;
 
 /// The command-center summary in one answer: city-wide figures, today's
-/// events per district, hot spots, the fleet.
+/// events per district, hot spots, the fleet, and the lists' figures
+/// (`lists`: open problems, overdue tasks, items not done; null without a
+/// store).
 #[utoipa::path(get, path = "/api/wall", tag = "queries",
     responses((status = 200, description = "The wall display's summary", content_type = "application/json", body = Object),
         Overloaded))]
 pub async fn wall(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let doc = query(&state, summary).await?;
+    let mut doc = query(&state, summary).await?;
+    doc["lists"] = crate::lists::figures(&state, None).await;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(js_safe(doc))).into_response())
 }
 

@@ -26,6 +26,9 @@ pub enum StoreError {
     /// The event loop refuses the change.
     #[error(transparent)]
     Workflow(#[from] onemap_core::workflow::WorkflowError),
+    /// A list change refused (who may, the move, the values, the hot spot).
+    #[error(transparent)]
+    List(#[from] onemap_core::lists::ListError),
 
     /// PostGIS failed (see [`crate::PgError::is_unavailable`]).
     #[error(transparent)]

@@ -33,6 +33,7 @@ pub use live::coord::{
     CoordDecision, CoordInputs, CoordRequest, CoordSelfCheck, MAX_NOTE_CHARS, REQUEST_KINDS,
 };
 pub use live::downloads::{Download, MAX_DOWNLOADS_LISTED};
+pub use live::lists::{ListPage, MAX_LIST_PAGE};
 pub use live::photos::{NewPhoto, Photo, PhotoInfo};
 pub use live::records::{
     Crossing, EventRecord, HistoryEntry, MoveRequest, NewReport, ShipPosition,

@@ -15,6 +15,7 @@
 mod geography;
 pub mod lattice;
 mod layers;
+pub mod lists;
 pub mod names;
 pub mod partition;
 mod trace;

@@ -21,6 +21,7 @@ mod coord;
 mod downloads;
 mod events;
 mod gpkg;
+mod lists;
 mod photos;
 mod schema;
 mod ships;

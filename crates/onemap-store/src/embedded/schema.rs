@@ -31,10 +31,11 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "enterprises' and schools' requests and self-checks",
         SCHEMA_V11,
     ),
+    (12, "the problem, development and task lists", SCHEMA_V12),
 ];
 
 /// The version a store of this onemap is at.
-pub(super) const SCHEMA_VERSION: i64 = 11;
+pub(super) const SCHEMA_VERSION: i64 = 12;
 
 /// Version 1: the GeoPackage tables, the events the loop touched, their
 /// history, the tokens.
@@ -220,4 +221,28 @@ CREATE TABLE coord_self_checks (
   status TEXT NOT NULL CHECK (status IN ('pending', 'self_checked', 'rectified')),
   note TEXT NOT NULL, account TEXT NOT NULL, stated_by TEXT NOT NULL, at INTEGER NOT NULL,
   PRIMARY KEY (year, push, enterprise_id));
+";
+
+/// Version 12: the problem, development and task lists (issue 16): items
+/// with their area code (text: a subtree is a prefix), owner, status, due
+/// date (`YYYY-MM-DD`), linked events (a comma list) and the hot spot they
+/// were made from (at most one not done per hot spot), and their history.
+const SCHEMA_V12: &str = "
+CREATE TABLE list_items (
+  id INTEGER PRIMARY KEY CHECK (id > 0),
+  kind TEXT NOT NULL CHECK (kind IN ('problem', 'development', 'task')),
+  area TEXT NOT NULL, title TEXT NOT NULL, detail TEXT NOT NULL, category TEXT NOT NULL,
+  owner_kind TEXT NOT NULL CHECK (owner_kind IN ('department', 'person')),
+  owner_name TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'in_progress', 'done')),
+  due TEXT, events TEXT NOT NULL, hotspot TEXT,
+  created_at INTEGER NOT NULL, created_by TEXT NOT NULL, updated_at INTEGER NOT NULL);
+CREATE INDEX list_items_area ON list_items(area);
+CREATE UNIQUE INDEX list_items_hotspot_open ON list_items(hotspot)
+  WHERE hotspot IS NOT NULL AND status <> 'done';
+CREATE TABLE list_history (
+  item_id INTEGER NOT NULL REFERENCES list_items(id), seq INTEGER NOT NULL CHECK (seq > 0),
+  at INTEGER NOT NULL, by_name TEXT NOT NULL, change TEXT NOT NULL,
+  from_value TEXT, to_value TEXT, note TEXT,
+  PRIMARY KEY (item_id, seq));
 ";

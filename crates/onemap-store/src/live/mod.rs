@@ -11,6 +11,7 @@
 
 pub(crate) mod coord;
 pub(crate) mod downloads;
+pub(crate) mod lists;
 pub(crate) mod photos;
 pub(crate) mod records;
 pub(crate) mod templates;
@@ -118,6 +119,84 @@ impl LiveStore {
         match self {
             LiveStore::Embedded(s) => blocking(s, move |s| s.coord_inputs(year)).await,
             LiveStore::Postgres(p) => p.coord_inputs(year).await,
+        }
+    }
+
+    /// A page of the list items that pass `f`, newest first, with how many
+    /// pass in all (`limit` at most [`lists::MAX_LIST_PAGE`]).
+    pub async fn list_page(
+        &self,
+        f: onemap_core::lists::ListFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<lists::ListPage, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.list_page(&f, offset, limit)).await,
+            LiveStore::Postgres(p) => p.list_page(&f, offset, limit).await,
+        }
+    }
+
+    /// A list item with its history, oldest change first.
+    pub async fn list_item(
+        &self,
+        id: u64,
+    ) -> Result<
+        Option<(
+            onemap_core::lists::ListItem,
+            Vec<onemap_core::lists::ListChange>,
+        )>,
+        StoreError,
+    > {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.list_item(id)).await,
+            LiveStore::Postgres(p) => p.list_item(id).await,
+        }
+    }
+
+    /// Creates a list item (checked here) by `by` at `now`.
+    pub async fn list_create(
+        &self,
+        new: onemap_core::lists::NewItem,
+        by: String,
+        now: i64,
+    ) -> Result<onemap_core::lists::ListItem, StoreError> {
+        let new = new.checked()?;
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.list_create(&new, &by, now)).await,
+            LiveStore::Postgres(p) => p.list_create(&new, &by, now).await,
+        }
+    }
+
+    /// Changes a list item as `actor` at `now`; the item and its history.
+    pub async fn list_update(
+        &self,
+        id: u64,
+        u: onemap_core::lists::ItemUpdate,
+        actor: Actor,
+        now: i64,
+    ) -> Result<
+        (
+            onemap_core::lists::ListItem,
+            Vec<onemap_core::lists::ListChange>,
+        ),
+        StoreError,
+    > {
+        match self {
+            LiveStore::Embedded(s) => {
+                blocking(s, move |s| s.list_update(id, &u, &actor, now)).await
+            }
+            LiveStore::Postgres(p) => p.list_update(id, &u, &actor, now).await,
+        }
+    }
+
+    /// Writes the demo's items into empty lists (none if any is there).
+    pub async fn list_import(
+        &self,
+        items: Vec<onemap_core::lists::ListItem>,
+    ) -> Result<usize, StoreError> {
+        match self {
+            LiveStore::Embedded(s) => blocking(s, move |s| s.list_import(&items)).await,
+            LiveStore::Postgres(p) => p.list_import(&items).await,
         }
     }
 

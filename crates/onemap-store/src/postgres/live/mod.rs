@@ -16,6 +16,7 @@ mod coord;
 mod downloads;
 mod events;
 mod listen;
+mod lists;
 mod photos;
 mod ships;
 mod templates;

@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "enterprises' and schools' accounts, requests and self-checks",
         sql: MIGRATION_10,
     },
+    Migration {
+        version: 11,
+        name: "the problem, development and task lists",
+        sql: MIGRATION_11,
+    },
 ];
 
 /// The one table's saved templates (`shared_in` 0 is the whole city).
@@ -412,6 +417,44 @@ CREATE TABLE coord_self_checks (
     stated_by text NOT NULL,
     at timestamptz NOT NULL,
     PRIMARY KEY (year, push, enterprise_id)
+);
+"#;
+
+/// The problem, development and task lists (issue 16): items with their
+/// area code (text: a subtree is a prefix), owner, status, due date
+/// (`YYYY-MM-DD`), linked events (a comma list) and the hot spot they were
+/// made from (at most one not done per hot spot), and their history.
+const MIGRATION_11: &str = r#"
+CREATE TABLE list_items (
+    id bigint PRIMARY KEY CHECK (id > 0),
+    kind text NOT NULL CHECK (kind IN ('problem', 'development', 'task')),
+    area text NOT NULL CHECK (area ~ '^[0-9]+$'),
+    title text NOT NULL,
+    detail text NOT NULL,
+    category text NOT NULL,
+    owner_kind text NOT NULL CHECK (owner_kind IN ('department', 'person')),
+    owner_name text NOT NULL,
+    status text NOT NULL CHECK (status IN ('open', 'in_progress', 'done')),
+    due text CHECK (due ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),
+    events text NOT NULL,
+    hotspot text,
+    created_at timestamptz NOT NULL,
+    created_by text NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE INDEX list_items_area ON list_items (area text_pattern_ops);
+CREATE UNIQUE INDEX list_items_hotspot_open ON list_items (hotspot)
+    WHERE hotspot IS NOT NULL AND status <> 'done';
+CREATE TABLE list_history (
+    item_id bigint NOT NULL REFERENCES list_items (id) ON DELETE CASCADE,
+    seq integer NOT NULL CHECK (seq > 0),
+    at timestamptz NOT NULL,
+    by_name text NOT NULL,
+    change text NOT NULL,
+    from_value text,
+    to_value text,
+    note text,
+    PRIMARY KEY (item_id, seq)
 );
 "#;
 

@@ -350,6 +350,45 @@ pub(crate) const TABLE_TEMPLATES: Table = Table {
     key: "id",
 };
 
+/// The lists' items (migration 11).
+pub(crate) const LIST_ITEMS: Table = Table {
+    name: "list_items",
+    columns: &[
+        ("id", Int8),
+        ("kind", Text),
+        ("area", Text),
+        ("title", Text),
+        ("detail", Text),
+        ("category", Text),
+        ("owner_kind", Text),
+        ("owner_name", Text),
+        ("status", Text),
+        ("due", Text),
+        ("events", Text),
+        ("hotspot", Text),
+        ("created_at", Timestamptz),
+        ("created_by", Text),
+        ("updated_at", Timestamptz),
+    ],
+    key: "id",
+};
+
+/// The lists' items' history (migration 11).
+pub(crate) const LIST_HISTORY: Table = Table {
+    name: "list_history",
+    columns: &[
+        ("item_id", Int8),
+        ("seq", Int4),
+        ("at", Timestamptz),
+        ("by_name", Text),
+        ("change", Text),
+        ("from_value", Text),
+        ("to_value", Text),
+        ("note", Text),
+    ],
+    key: "item_id, seq",
+};
+
 /// The tables the live server writes besides the city's: kept when a city
 /// is replaced (tokens, ship history, coordination answers).
 pub(crate) fn live_tables() -> Vec<Table> {
@@ -360,6 +399,8 @@ pub(crate) fn live_tables() -> Vec<Table> {
         SHIP_CROSSINGS,
         COORD_DECISIONS,
         TABLE_TEMPLATES,
+        LIST_ITEMS,
+        LIST_HISTORY,
     ]
 }
 
