@@ -562,7 +562,7 @@ const onemapI18n = (() => {
     'lists.query': 'Show',
     'lists.more': 'More',
     'lists.loading': 'Loading…',
-    'lists.count': '{kind}: {n} items',
+    'lists.count': '{kind}: {n} in all',
     'lists.empty': 'No items match',
     'lists.error': 'Could not load: {reason}',
     'lists.failed': 'Failed: {reason}',
