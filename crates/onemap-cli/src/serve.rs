@@ -93,6 +93,10 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             None => None,
             Some(dir) => match onemap_ledger::Ledgers::open(&dir) {
                 Ok(l) => Some(Arc::new(l)),
+                Err(e @ onemap_ledger::LedgerError::Outdated { .. }) if a.ledgers.is_none() => {
+                    eprintln!("{e}; the one table is off until then");
+                    None
+                }
                 Err(onemap_ledger::LedgerError::NotGenerated(_)) if a.ledgers.is_none() => {
                     eprintln!(
                         "no ledgers in {}: the one table is off (onemap ledgers build --data {} makes them)",

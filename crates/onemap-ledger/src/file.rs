@@ -316,14 +316,18 @@ impl Ledgers {
     /// not there.
     pub fn open(city_dir: &Path) -> Result<Ledgers, LedgerError> {
         let dir = ledgers_dir(city_dir);
-        // No folder, or one an older onemap wrote (without every ledger):
-        // the ledgers are to be built.
-        if !dir.is_dir()
-            || Ledger::ALL
-                .iter()
-                .any(|l| !dir.join(l.file_name()).is_file())
-        {
+        if !dir.is_dir() {
             return Err(LedgerError::NotGenerated(city_dir.to_path_buf()));
+        }
+        // One an older onemap wrote, without every ledger: to be built again.
+        if let Some(l) = Ledger::ALL
+            .iter()
+            .find(|l| !dir.join(l.file_name()).is_file())
+        {
+            return Err(LedgerError::Outdated {
+                dir: city_dir.to_path_buf(),
+                missing: l.file_name(),
+            });
         }
         let files = Ledger::ALL
             .into_iter()

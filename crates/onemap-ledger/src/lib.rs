@@ -45,6 +45,9 @@ use std::path::{Path, PathBuf};
 pub enum LedgerError {
     #[error("no ledgers in {0}: run `onemap ledgers build --data {0}` (onemap synth writes them with a new city)")]
     NotGenerated(PathBuf),
+    /// A ledgers folder an older onemap wrote, without every ledger.
+    #[error("the ledgers in {dir} were made by an older onemap ({missing} is missing): run `onemap ledgers build --data {dir}`")]
+    Outdated { dir: PathBuf, missing: String },
     #[error("{path}: {why}")]
     BadFile { path: PathBuf, why: String },
     #[error("{path}: {source}")]

@@ -407,6 +407,7 @@ fn bad_filters_and_fields_say_what_is_allowed() {
     std::fs::write(d.path().join("ledgers/people.arrow"), b"not arrow at all").unwrap();
     // A folder without every ledger (an older onemap's): to be built again.
     let e = Ledgers::open(d.path()).unwrap_err().to_string();
+    assert!(e.contains("older onemap (houses.arrow is missing)"), "{e}");
     assert!(e.contains("onemap ledgers build"), "{e}");
     for l in Ledger::ALL.into_iter().skip(1) {
         std::fs::write(d.path().join("ledgers").join(l.file_name()), b"").unwrap();

@@ -30,10 +30,10 @@ pub const MAX_PREVIEW_ROWS: usize = 500;
 impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> Self {
         let code = match &e {
-            LedgerError::NotGenerated(_) => {
+            LedgerError::NotGenerated(_) | LedgerError::Outdated { .. } => {
                 return ApiError::new(
                     ErrorCode::NoLedgers,
-                    "this city's ledgers were not generated: run `onemap ledgers build --data DIR` and restart the server",
+                    "this city's ledgers were not generated (or an older onemap made them): run `onemap ledgers build --data DIR` and restart the server",
                 )
             }
             LedgerError::BadQuery(_) => ErrorCode::UnknownValue,
