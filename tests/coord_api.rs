@@ -811,6 +811,72 @@ fn enterprises_and_schools_act_and_their_town_sees_it() {
         "{e}"
     );
 
+    // The school postpones an on-site visit (exams): its plan moves past
+    // the wished day with a reason that names the request, and the school's
+    // calendar has no on-site visit in between.
+    let mut school_requests = 1u64;
+    let sfile = ok(get_as(a, &format!("/api/coord/schools/{school}"), &sch));
+    let visit = sfile["calendar"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| {
+            v["mode"] == "on_site"
+                && v["urgent"] == false
+                && v["purpose"] != "event"
+                && v["date"].as_str().is_some_and(|d| d < "2023-12-01")
+        })
+        .cloned();
+    if let Some(v) = visit {
+        let day = v["date"].as_str().unwrap().to_string();
+        let spid = id_of(&v["plans"][0]);
+        let r = ok(ask(
+            a,
+            Some(&sch),
+            json!({"type": "postpone", "plan": spid, "reason": "exams", "until": "2023-12-20", "note": "期末考试期间"}),
+        ));
+        let srid = id_of(&r["request"]["id"]);
+        school_requests += 1;
+        let now = ok(get(a, &format!("/api/coord/plans/{spid}")));
+        let sg = &now["suggestion"];
+        assert!(
+            sg["action"] == "reschedule" || sg["action"] == "merge",
+            "{now}"
+        );
+        assert!(
+            sg["reason"]["text"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("申请#{srid}")),
+            "{now}"
+        );
+        assert!(sg["date"].as_str().unwrap() >= "2023-12-20", "{now}");
+        let after = ok(get_as(a, &format!("/api/coord/schools/{school}"), &sch));
+        for c in after["calendar"].as_array().unwrap() {
+            let d = c["date"].as_str().unwrap();
+            assert!(
+                !(c["mode"] == "on_site"
+                    && c["purpose"] != "event"
+                    && d >= day.as_str()
+                    && d < "2023-12-20"),
+                "{c}"
+            );
+        }
+    } else {
+        // Every visit of this school is online, merged away or urgent:
+        // then nothing may be postponed, and the API says so.
+        let any_plan = id_of(&sfile["plans"][0]["id"]);
+        assert_eq!(
+            ask(
+                a,
+                Some(&sch),
+                json!({"type": "postpone", "plan": any_plan, "reason": "exams", "until": "2023-12-20", "note": "x"}),
+            )
+            .error(),
+            (409, "nothing_to_postpone".into())
+        );
+    }
+
     // Who reads the requests: the town office its town's (with the notes),
     // the enterprise its own, a city viewer all, a department those naming
     // it; another town's office none of them, and not this town's.
@@ -826,7 +892,7 @@ fn enterprises_and_schools_act_and_their_town_sees_it() {
     let town_list = list(&office, "");
     assert_eq!(
         town_list["total"],
-        3 + u64::from(school_in_town),
+        3 + if school_in_town { school_requests } else { 0 },
         "{town_list}"
     );
     assert!(town_list["rows"]
@@ -839,7 +905,7 @@ fn enterprises_and_schools_act_and_their_town_sees_it() {
         ids(&town_list)
     );
     let everyone = list(&viewer, "");
-    assert_eq!(everyone["total"], 4);
+    assert_eq!(everyone["total"], 3 + school_requests);
     let here: Vec<u64> = everyone["rows"]
         .as_array()
         .unwrap()
@@ -851,7 +917,7 @@ fn enterprises_and_schools_act_and_their_town_sees_it() {
     let mine = list(&me, "");
     assert_eq!(mine["total"], 3);
     assert!(ids(&mine).contains(&rid));
-    assert_eq!(list(&sch, "")["total"], 1);
+    assert_eq!(list(&sch, "")["total"], school_requests);
     assert_eq!(list(&pusher, "")["total"], 0);
     assert_eq!(list(&elsewhere, "")["total"], 0);
     assert_eq!(
