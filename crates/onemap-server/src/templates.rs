@@ -42,15 +42,20 @@ pub(crate) fn check_params(ledger: Ledger, params: &str) -> Result<String, ApiEr
             format!("a template holds fields and filters; '{k}' is chosen when it is used, not saved in it"),
         ));
     }
-    let text = pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", escape(k), escape(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let text = query_text(&pairs);
     // The same parser as a table's question, so a saved template always
     // makes a table.
     crate::table::parse_query(Some(&format!("ledger={}&{text}", ledger.key())), None)?;
     Ok(text)
+}
+
+/// Pairs as query text, each part escaped by [`escape`].
+fn query_text(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", escape(k), escape(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Query text escaped so that it still reads as written (`fields=a,b`,
@@ -103,22 +108,16 @@ pub(crate) async fn resolve(
         ));
     }
     let (ledger, params) = template_query(state, actor, &id).await?;
-    let mut text = form_urlencoded::Serializer::new(String::new());
-    text.append_pair("ledger", ledger.key());
-    let mut out = text.finish();
-    if !params.is_empty() {
-        out.push('&');
-        out.push_str(&params);
-    }
-    let mut rest = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs.iter().filter(|(k, _)| k != "template") {
-        rest.append_pair(k, v);
-    }
-    let rest = rest.finish();
-    if !rest.is_empty() {
-        out.push('&');
-        out.push_str(&rest);
-    }
+    let rest: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "template").collect();
+    let out = [
+        format!("ledger={}", ledger.key()),
+        params,
+        query_text(&rest),
+    ]
+    .into_iter()
+    .filter(|p| !p.is_empty())
+    .collect::<Vec<_>>()
+    .join("&");
     Ok((out, Some(id)))
 }
 
