@@ -81,7 +81,7 @@ pub fn write_ledgers(
     ];
     let mut writers = Vec::new();
     let mut schemas = Vec::new();
-    for ledger in Ledger::ALL {
+    for ledger in Ledger::STORED {
         let path = tmp.path().join(ledger.file_name());
         let f = File::create(&path).map_err(|e| LedgerError::io(&path, e))?;
         let s = Arc::new(schema(ledger, &meta));
@@ -98,7 +98,7 @@ pub fn write_ledgers(
         cfg,
         places,
         |mut v: VillageRows| -> Result<(), LedgerError> {
-            for (i, ledger) in Ledger::ALL.into_iter().enumerate() {
+            for (i, ledger) in Ledger::STORED.into_iter().enumerate() {
                 let cols = v.of_mut(ledger);
                 *written.of_mut(ledger) += cols.len() as u64;
                 let (w, path) = &mut writers[i];
@@ -320,7 +320,7 @@ impl Ledgers {
             return Err(LedgerError::NotGenerated(city_dir.to_path_buf()));
         }
         // One an older onemap wrote, without every ledger: to be built again.
-        if let Some(l) = Ledger::ALL
+        if let Some(l) = Ledger::STORED
             .iter()
             .find(|l| !dir.join(l.file_name()).is_file())
         {
@@ -329,7 +329,7 @@ impl Ledgers {
                 missing: l.file_name(),
             });
         }
-        let files = Ledger::ALL
+        let files = Ledger::STORED
             .into_iter()
             .map(|l| LedgerFile::open(&dir.join(l.file_name()), l))
             .collect::<Result<_, _>>()?;
@@ -337,7 +337,7 @@ impl Ledgers {
     }
 
     pub fn get(&self, ledger: Ledger) -> &LedgerFile {
-        &self.files[Ledger::ALL
+        &self.files[Ledger::STORED
             .iter()
             .position(|l| *l == ledger)
             .unwrap_or_default()]

@@ -35,7 +35,7 @@ pub use export::{CsvSink, DownloadFormat, Preview, XlsxSink};
 pub use file::{write_ledgers, Ledgers, Written};
 pub use generate::GenConfig;
 pub use places::{Layers, Places};
-pub use query::{run, Access, Cell, Query, Sink, Summary};
+pub use query::{run, run_batches, Access, Cell, Query, Sink, Summary};
 pub use registry::{Field, Kind, Lang, Ledger, Sensitivity};
 
 use std::path::{Path, PathBuf};

@@ -304,16 +304,9 @@ pub struct Summary {
     pub written: u64,
 }
 
-/// Runs a query: every matching row (in area order) to `sink`, masked as
-/// `access` says; the count of all matching rows.
-pub fn run(
-    ledgers: &Ledgers,
-    areas: &AreaTree,
-    q: &Query,
-    access: Access,
-    sink: &mut dyn Sink,
-) -> Result<Summary, LedgerError> {
-    // A window or an age range on a ledger without the column asked.
+/// Refuses a window or an age range on a ledger without the column asked,
+/// and an area this city does not have.
+pub fn check(q: &Query, areas: &AreaTree) -> Result<(), LedgerError> {
     for (asked, key, what) in [
         (
             q.updated_from.is_some() || q.updated_to.is_some(),
@@ -333,63 +326,118 @@ pub fn run(
             )));
         }
     }
+    if let Some(a) = q.area {
+        a.level()
+            .ok_or_else(|| LedgerError::BadQuery(format!("{a} is not an area id")))?;
+        if areas.get(a).is_none() {
+            return Err(LedgerError::UnknownArea(a));
+        }
+    }
+    Ok(())
+}
+
+/// Runs a query on the ledger files: every matching row (in area order) to
+/// `sink`, masked as `access` says; the count of all matching rows. Whole
+/// village batches are chosen by id before any is read.
+pub fn run(
+    ledgers: &Ledgers,
+    areas: &AreaTree,
+    q: &Query,
+    access: Access,
+    sink: &mut dyn Sink,
+) -> Result<Summary, LedgerError> {
+    check(q, areas)?;
     let file = ledgers.get(q.ledger);
-    let (batches, row_area) = match q.area {
+    let (batches, row_area) = match q.area.and_then(|a| Some((a, a.level()?))) {
         None => ((0..file.villages().len()).collect::<Vec<_>>(), None),
-        Some(a) => {
-            let level = a
-                .level()
-                .ok_or_else(|| LedgerError::BadQuery(format!("{a} is not an area id")))?;
-            if areas.get(a).is_none() {
-                return Err(LedgerError::UnknownArea(a));
-            }
-            if level <= Level::Village {
-                let idx = file
-                    .villages()
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, v)| v.ancestor_at(level) == Some(a))
-                    .map(|(i, _)| i)
-                    .collect();
-                (idx, None)
-            } else {
-                let v = a.ancestor_at(Level::Village);
-                let idx = file
-                    .villages()
-                    .iter()
-                    .position(|x| Some(*x) == v)
-                    .into_iter()
-                    .collect();
-                (idx, Some((a, level)))
-            }
+        Some((a, level)) if level <= Level::Village => (
+            file.villages()
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.ancestor_at(level) == Some(a))
+                .map(|(i, _)| i)
+                .collect(),
+            None,
+        ),
+        Some((a, level)) => {
+            let v = a.ancestor_at(Level::Village);
+            let idx = file
+                .villages()
+                .iter()
+                .position(|x| Some(*x) == v)
+                .into_iter()
+                .collect();
+            (idx, Some((a, level)))
         }
     };
     let mut summary = Summary::default();
     for i in batches {
-        let batch = file.batch(i)?;
-        let mask = row_mask(&batch, q, row_area)?;
-        let n = mask.true_count() as u64;
-        summary.rows += n;
-        if n == 0 || !sink.wants_rows() {
-            continue;
-        }
-        let rows = arrow_select::filter::filter_record_batch(&batch, &mask)
-            .map_err(|e| LedgerError::Internal(e.to_string()))?;
-        let cols = columns(&rows, q, access, areas)?;
-        let mut cells: Vec<Cell<'_>> = Vec::with_capacity(cols.len());
-        for r in 0..rows.num_rows() {
-            if !sink.wants_rows() {
-                break;
-            }
-            cells.clear();
-            for c in &cols {
-                cells.push(c.cell(r));
-            }
-            sink.row(&cells)?;
-            summary.written += 1;
-        }
+        feed(
+            &file.batch(i)?,
+            q,
+            row_area,
+            access,
+            areas,
+            sink,
+            &mut summary,
+        )?;
     }
     Ok(summary)
+}
+
+/// Runs a query on batches from elsewhere (the live events, a database
+/// cursor): each batch holds the ledger's stored columns
+/// ([`crate::table::schema`]); every row is tested against the whole
+/// query, area included, so a source may hand over more rows than match
+/// but never fewer.
+pub fn run_batches(
+    batches: impl IntoIterator<Item = Result<RecordBatch, LedgerError>>,
+    areas: &AreaTree,
+    q: &Query,
+    access: Access,
+    sink: &mut dyn Sink,
+) -> Result<Summary, LedgerError> {
+    check(q, areas)?;
+    let row_area = q.area.and_then(|a| Some((a, a.level()?)));
+    let mut summary = Summary::default();
+    for b in batches {
+        feed(&b?, q, row_area, access, areas, sink, &mut summary)?;
+    }
+    Ok(summary)
+}
+
+/// One batch: its matching rows counted, masked and handed to the sink.
+fn feed(
+    batch: &RecordBatch,
+    q: &Query,
+    row_area: Option<(AreaId, Level)>,
+    access: Access,
+    areas: &AreaTree,
+    sink: &mut dyn Sink,
+    summary: &mut Summary,
+) -> Result<(), LedgerError> {
+    let mask = row_mask(batch, q, row_area)?;
+    let n = mask.true_count() as u64;
+    summary.rows += n;
+    if n == 0 || !sink.wants_rows() {
+        return Ok(());
+    }
+    let rows = arrow_select::filter::filter_record_batch(batch, &mask)
+        .map_err(|e| LedgerError::Internal(e.to_string()))?;
+    let cols = columns(&rows, q, access, areas)?;
+    let mut cells: Vec<Cell<'_>> = Vec::with_capacity(cols.len());
+    for r in 0..rows.num_rows() {
+        if !sink.wants_rows() {
+            break;
+        }
+        cells.clear();
+        for c in &cols {
+            cells.push(c.cell(r));
+        }
+        sink.row(&cells)?;
+        summary.written += 1;
+    }
+    Ok(())
 }
 
 fn col<'b>(batch: &'b RecordBatch, key: &str) -> Result<&'b dyn Array, LedgerError> {

@@ -32,6 +32,10 @@ impl Ledger {
         Ledger::Homesteads,
     ];
 
+    /// The ledgers kept as files (a city directory's `ledgers/` folder) and,
+    /// under PostGIS, as tables.
+    pub const STORED: [Ledger; 8] = Ledger::ALL;
+
     /// The ledgers generated from the seed (the rest are the city's layers
     /// of places, each row placed in its unit).
     pub const GENERATED: [Ledger; 4] = [
