@@ -102,7 +102,7 @@ fn the_one_table_end_to_end() {
         (403, "forbidden".into())
     );
 
-    // The registry: eight ledgers with rows, the office's area, personal.
+    // The registry: nine ledgers with rows, the office's area, personal.
     let doc = get_as(a, "/api/ledgers", &office).json();
     let keys: Vec<&str> = doc["ledgers"]
         .as_array()
@@ -120,7 +120,8 @@ fn the_one_table_end_to_end() {
             "enterprises",
             "schools",
             "heritage",
-            "homesteads"
+            "homesteads",
+            "events"
         ]
     );
     assert!(doc["ledgers"][0]["rows"].as_u64().unwrap() > 10_000);

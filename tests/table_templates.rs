@@ -109,12 +109,19 @@ fn templates_end_to_end() {
             t["params"].as_str().unwrap()
         );
         let via = format!("template={}&limit=30", percent(id));
-        let want = table(a, &office, &direct);
+        // Overdue events are few in the small city and move with the
+        // clock: asked of the whole city when the town has none.
+        let who = if t["ledger"] == "events" && table(a, &office, &direct)["total"] == 0 {
+            &viewer
+        } else {
+            &office
+        };
+        let want = table(a, who, &direct);
         assert!(
             want["total"].as_u64().unwrap() > 0,
-            "{id} finds nothing in the town"
+            "{id} finds nothing in the town (or the city)"
         );
-        assert_eq!(table(a, &office, &via), want, "{id}");
+        assert_eq!(table(a, who, &via), want, "{id}");
         // ?ledger= keeps one ledger's.
         let only = get_as(
             a,

@@ -38,6 +38,8 @@
 
   const label = (x) => (lang === 'en' ? x.en : x.zh);
   const ledger = () => doc.ledgers.find((l) => l.key === $('ledger').value);
+  // The time fields a table can be narrowed to a range of days of.
+  const WINDOWS = ['updated', 'reported'];
 
   function showSignIn() {
     $('sign-in').hidden = false;
@@ -75,12 +77,18 @@
       l.append(`${label(f)} `, sel);
       box.append(l);
     }
-    const time = document.createElement('label');
-    time.append(`${t('table.updated')} ${t('table.from')} `);
-    const from = Object.assign(document.createElement('input'), { type: 'date', id: 'updated-from' });
-    const to = Object.assign(document.createElement('input'), { type: 'date', id: 'updated-to' });
-    time.append(from, ` ${t('table.to')} `, to);
-    box.append(time);
+    // A day range per time the ledger can be filtered by (last update;
+    // an event's report time), labelled as the field is.
+    for (const key of WINDOWS) {
+      const f = ledger().fields.find((x) => x.key === key);
+      if (!f) continue;
+      const time = document.createElement('label');
+      time.append(`${label(f)} ${t('table.from')} `);
+      const from = Object.assign(document.createElement('input'), { type: 'date', id: `${key}-from` });
+      const to = Object.assign(document.createElement('input'), { type: 'date', id: `${key}-to` });
+      time.append(from, ` ${t('table.to')} `, to);
+      box.append(time);
+    }
     if (ledger().fields.some((f) => f.key === 'age')) {
       const age = document.createElement('label');
       const lo = Object.assign(document.createElement('input'), { type: 'number', min: 0, max: 150, id: 'age-min', size: 4 });
@@ -126,8 +134,10 @@
       const d = new Date(`${v}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + 1);
       return d.toISOString().slice(0, 10);
     };
-    if (day('updated-from')) p.set('updated_from', day('updated-from'));
-    if (day('updated-to')) p.set('updated_to', day('updated-to', true));
+    for (const key of WINDOWS) {
+      if (day(`${key}-from`)) p.set(`${key}_from`, day(`${key}-from`));
+      if (day(`${key}-to`)) p.set(`${key}_to`, day(`${key}-to`, true));
+    }
     for (const [id, k] of [['age-min', 'age_min'], ['age-max', 'age_max']]) if ($(id) && $(id).value !== '') p.set(k, $(id).value);
     if (lang === 'en' && !forTemplate) p.set('lang', 'en');
     return p;
@@ -196,8 +206,10 @@
       sel.value = v;
     }
     const dayBefore = (v) => { const d = new Date(`${v}T00:00:00Z`); d.setUTCDate(d.getUTCDate() - 1); return d.toISOString().slice(0, 10); };
-    if (p.has('updated_from') && $('updated-from')) $('updated-from').value = p.get('updated_from').slice(0, 10);
-    if (p.has('updated_to') && $('updated-to')) $('updated-to').value = dayBefore(p.get('updated_to').slice(0, 10));
+    for (const key of WINDOWS) {
+      if (p.has(`${key}_from`) && $(`${key}-from`)) $(`${key}-from`).value = p.get(`${key}_from`).slice(0, 10);
+      if (p.has(`${key}_to`) && $(`${key}-to`)) $(`${key}-to`).value = dayBefore(p.get(`${key}_to`).slice(0, 10));
+    }
     if (p.has('age_min') && $('age-min')) $('age-min').value = p.get('age_min');
     if (p.has('age_max') && $('age-max')) $('age-max').value = p.get('age_max');
   }

@@ -45,7 +45,8 @@ pub struct BuildArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct TableArgs {
-    /// people, houses, cadres or projects (or 人员台账 …).
+    /// people, houses, cadres, projects, enterprises, schools, heritage,
+    /// homesteads or events (or 人员台账 …).
     #[arg(
         long,
         required_unless_present = "template",
@@ -75,6 +76,11 @@ pub struct TableArgs {
     pub updated_from: Option<onemap_core::TimeBound>,
     #[arg(long)]
     pub updated_to: Option<onemap_core::TimeBound>,
+    /// Events reported at or after / before (a date, ISO time or Unix seconds).
+    #[arg(long)]
+    pub reported_from: Option<onemap_core::TimeBound>,
+    #[arg(long)]
+    pub reported_to: Option<onemap_core::TimeBound>,
     /// People at least / at most this old.
     #[arg(long)]
     pub age_min: Option<u32>,
@@ -219,11 +225,68 @@ fn template(data: &std::path::Path, id: &str) -> anyhow::Result<(Ledger, String)
     Ok((ledger, t.params))
 }
 
+/// Where the command's rows come from: the ledger files, or the events as
+/// the server would hold them (the city's events with the embedded
+/// store's changes laid over them).
+enum Source {
+    Files(Box<(Ledgers, onemap_core::AreaTree)>),
+    Events(Box<onemap_index::City>),
+}
+
+impl Source {
+    fn open(data: &std::path::Path, ledger: Ledger) -> anyhow::Result<Source> {
+        if !ledger.is_live() {
+            let ledgers = Ledgers::open(data)?;
+            let (_, areas) = onemap_store::read_city_areas(data)
+                .with_context(|| format!("cannot load {}", data.display()))?;
+            return Ok(Source::Files(Box::new((ledgers, areas))));
+        }
+        let mut city = crate::load_city(data)?;
+        let path = data.join(onemap_store::EMBEDDED_FILE);
+        if path.exists() {
+            let store = onemap_store::EmbeddedStore::open(&path)
+                .with_context(|| format!("cannot open the store {}", path.display()))?;
+            let changed = store.events()?;
+            if !changed.is_empty() {
+                city = city
+                    .with_events(changed)
+                    .context("cannot lay the store's changes over the city")?;
+            }
+        }
+        Ok(Source::Events(Box::new(city)))
+    }
+
+    fn run(
+        &self,
+        q: &Query,
+        access: Access,
+        sink: &mut dyn onemap_ledger::Sink,
+    ) -> Result<onemap_ledger::Summary, onemap_ledger::LedgerError> {
+        match self {
+            Source::Files(f) => onemap_ledger::run(&f.0, &f.1, q, access, sink),
+            Source::Events(city) => {
+                onemap_ledger::query::check(q, city.areas())?;
+                let events = city
+                    .events_in_area(q.area)
+                    .map_err(|e| onemap_ledger::LedgerError::BadQuery(e.to_string()))?;
+                onemap_ledger::run_batches(
+                    onemap_ledger::event_batches(
+                        events,
+                        onemap_core::Deadlines::default(),
+                        onemap_core::time::now(),
+                    ),
+                    city.areas(),
+                    q,
+                    access,
+                    sink,
+                )
+            }
+        }
+    }
+}
+
 pub fn table(a: TableArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
-    let ledgers = Ledgers::open(&a.data)?;
-    let (_, areas) = onemap_store::read_city_areas(&a.data)
-        .with_context(|| format!("cannot load {}", a.data.display()))?;
     let today = (onemap_core::time::now() + onemap_core::time::CST_OFFSET_S).div_euclid(86_400);
     let (ledger, params) = match (&a.template, a.ledger) {
         (Some(t), _) => template(&a.data, t)?,
@@ -252,9 +315,17 @@ pub fn table(a: TableArgs) -> anyhow::Result<i32> {
     }
     q.age_min = a.age_min.or(q.age_min);
     q.age_max = a.age_max.or(q.age_max);
+    if let Some(t) = a.reported_from {
+        q.reported_from = Some(t.unix());
+    }
+    if let Some(t) = a.reported_to {
+        q.reported_to = Some(t.unix());
+    }
     let access = Access {
         personal: a.personal,
     };
+    let source = Source::open(&a.data, ledger)?;
+    let run = |q: &Query, sink: &mut dyn onemap_ledger::Sink| source.run(q, access, sink);
     let summary = match a.format {
         DownloadFormat::Csv => {
             let out: Box<dyn Write> = match &a.out {
@@ -265,7 +336,7 @@ pub fn table(a: TableArgs) -> anyhow::Result<i32> {
                 None => Box::new(std::io::stdout().lock()),
             };
             let mut sink = CsvSink::new(std::io::BufWriter::new(out), &q.fields, q.lang)?;
-            let s = onemap_ledger::run(&ledgers, &areas, &q, access, &mut sink)?;
+            let s = run(&q, &mut sink)?;
             sink.finish()?.flush()?;
             s
         }
@@ -275,10 +346,10 @@ pub fn table(a: TableArgs) -> anyhow::Result<i32> {
             };
             let (bytes, s) = if a.format == DownloadFormat::Xlsx {
                 let mut sink = XlsxSink::new(&q.fields, q.lang, q.ledger.zh())?;
-                let s = onemap_ledger::run(&ledgers, &areas, &q, access, &mut sink)?;
+                let s = run(&q, &mut sink)?;
                 (sink.finish()?, s)
             } else {
-                let bytes = onemap_ledger::gpkg::write(&ledgers, &areas, &q, access)?;
+                let bytes = onemap_ledger::gpkg::write_with(&q, run)?;
                 let n = bytes.len();
                 (
                     bytes,

@@ -95,6 +95,39 @@ impl City {
         })
     }
 
+    /// The events of an area (None: the whole city) as records, by the
+    /// unit holding them: units in id order, ascending id within each unit
+    /// (events outside every unit have no unit to name and are left out).
+    pub fn events_in_area(
+        &self,
+        area: Option<onemap_core::AreaId>,
+    ) -> Result<impl Iterator<Item = Event> + '_, crate::IndexError> {
+        let slices: Vec<&[u32]> = match area {
+            Some(a) => vec![self.positions_in_area(Layer::Events, a)?],
+            None => self
+                .areas()
+                .level(Level::District)
+                .iter()
+                .map(|d| self.positions_in_area(Layer::Events, d.id))
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(slices.into_iter().flatten().filter_map(move |&p| {
+            let p = p as usize;
+            Some(Event {
+                id: self.events.ids[p],
+                lon: self.events.lon[p],
+                lat: self.events.lat[p],
+                category: EventCategory::from_code(self.ev.category[p])?,
+                status: EventStatus::from_code(self.ev.status[p])?,
+                reported_at: self.ev.reported_at[p],
+                closed_at: (self.ev.status[p] == EventStatus::Closed.code())
+                    .then_some(self.ev.status_at[p]),
+                status_at: self.ev.status_at[p],
+                unit: self.unit_id(self.events.unit[p])?,
+            })
+        }))
+    }
+
     /// The earliest and latest report times of the events (None if none).
     pub fn event_time_range(&self) -> Option<(i64, i64)> {
         Some((*self.ev.reported_at.first()?, *self.ev.reported_at.last()?))

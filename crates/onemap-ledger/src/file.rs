@@ -50,6 +50,7 @@ impl Written {
             Ledger::Schools => &mut self.schools,
             Ledger::Heritage => &mut self.heritage,
             Ledger::Homesteads => &mut self.homesteads,
+            Ledger::Events => unreachable!("the events ledger is never written to a file"),
         }
     }
 }

@@ -46,6 +46,7 @@ impl VillageRows {
             Ledger::Schools => &self.schools,
             Ledger::Heritage => &self.heritage,
             Ledger::Homesteads => &self.homesteads,
+            Ledger::Events => unreachable!("the events ledger is not generated"),
         }
     }
 
@@ -59,6 +60,7 @@ impl VillageRows {
             Ledger::Schools => &mut self.schools,
             Ledger::Heritage => &mut self.heritage,
             Ledger::Homesteads => &mut self.homesteads,
+            Ledger::Events => unreachable!("the events ledger is not generated"),
         }
     }
 }
@@ -128,6 +130,7 @@ pub fn id_key(ledger: Ledger) -> &'static str {
         Ledger::Schools => "school_id",
         Ledger::Heritage => "heritage_id",
         Ledger::Homesteads => "homestead_id",
+        Ledger::Events => "event_id",
     }
 }
 

@@ -3,7 +3,7 @@
 //! labels), for ledgers whose rows have a position. QGIS and GDAL open it.
 
 use crate::file::Ledgers;
-use crate::query::{run, Access, Cell, Query, Sink};
+use crate::query::{run, Access, Cell, Query, Sink, Summary};
 use crate::registry::Kind;
 use crate::LedgerError;
 use onemap_core::AreaTree;
@@ -99,6 +99,17 @@ pub fn write(
     q: &Query,
     access: Access,
 ) -> Result<Vec<u8>, LedgerError> {
+    write_with(q, |q, sink| run(ledgers, areas, q, access, sink))
+}
+
+/// [`write`] with the rows from elsewhere: `rows` runs the query it is
+/// given (the fields asked and the position) into the sink, as
+/// [`run`](crate::query::run) or [`run_batches`](crate::query::run_batches)
+/// do.
+pub fn write_with(
+    q: &Query,
+    rows: impl FnOnce(&Query, &mut dyn Sink) -> Result<Summary, LedgerError>,
+) -> Result<Vec<u8>, LedgerError> {
     if !q.ledger.has_position() {
         return Err(LedgerError::BadQuery(format!(
             "the {} ledger has no positions",
@@ -160,7 +171,7 @@ pub fn write(
                 quote(table)
             ))
             .map_err(db)?;
-        let mut rows = Rows {
+        let mut sink = Rows {
             stmt,
             n,
             bbox: [
@@ -170,8 +181,8 @@ pub fn write(
                 f64::NEG_INFINITY,
             ],
         };
-        run(ledgers, areas, &with_pos, access, &mut rows)?;
-        rows.bbox
+        rows(&with_pos, &mut sink)?;
+        sink.bbox
     };
     let bbox: [Option<f64>; 4] = bbox.map(|v| v.is_finite().then_some(v));
     tx.execute(

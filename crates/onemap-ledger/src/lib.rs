@@ -21,6 +21,7 @@
 //!
 //! Nothing here knows HTTP; the server and the command line call it.
 
+pub mod events;
 pub mod export;
 pub mod file;
 pub mod generate;
@@ -31,6 +32,7 @@ pub mod registry;
 pub mod table;
 pub mod templates;
 
+pub use events::event_batches;
 pub use export::{CsvSink, DownloadFormat, Preview, XlsxSink};
 pub use file::{write_ledgers, Ledgers, Written};
 pub use generate::GenConfig;

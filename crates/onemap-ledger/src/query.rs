@@ -30,6 +30,9 @@ pub struct Query {
     /// Rows last updated at or after / before these moments (Unix seconds).
     pub updated_from: Option<i64>,
     pub updated_to: Option<i64>,
+    /// Events reported at or after / before these moments (Unix seconds).
+    pub reported_from: Option<i64>,
+    pub reported_to: Option<i64>,
     /// People of at least / at most this age on `today`.
     pub age_min: Option<u32>,
     pub age_max: Option<u32>,
@@ -52,6 +55,8 @@ impl Query {
             flags: Vec::new(),
             updated_from: None,
             updated_to: None,
+            reported_from: None,
+            reported_to: None,
             age_min: None,
             age_max: None,
             fields: ledger
@@ -183,6 +188,8 @@ impl Query {
                 "fields" => self.set_fields(v)?,
                 "updated_from" => self.updated_from = Some(time()?),
                 "updated_to" => self.updated_to = Some(time()?),
+                "reported_from" => self.reported_from = Some(time()?),
+                "reported_to" => self.reported_to = Some(time()?),
                 "age_min" => self.age_min = Some(number()?),
                 "age_max" => self.age_max = Some(number()?),
                 _ => self.add_filter(&format!("{k}={v}"))?,
@@ -233,6 +240,12 @@ impl Query {
         }
         if let Some(t) = self.updated_to {
             parts.push(format!("updated_to={t}"));
+        }
+        if let Some(t) = self.reported_from {
+            parts.push(format!("reported_from={t}"));
+        }
+        if let Some(t) = self.reported_to {
+            parts.push(format!("reported_to={t}"));
         }
         if let Some(a) = self.age_min {
             parts.push(format!("age_min={a}"));
@@ -318,6 +331,11 @@ pub fn check(q: &Query, areas: &AreaTree) -> Result<(), LedgerError> {
             "birth",
             "ages (age_min, age_max)",
         ),
+        (
+            q.reported_from.is_some() || q.reported_to.is_some(),
+            "reported",
+            "report times (reported_from, reported_to)",
+        ),
     ] {
         if asked && q.ledger.field(key).is_none() {
             return Err(LedgerError::BadQuery(format!(
@@ -347,6 +365,12 @@ pub fn run(
     sink: &mut dyn Sink,
 ) -> Result<Summary, LedgerError> {
     check(q, areas)?;
+    if q.ledger.is_live() {
+        return Err(LedgerError::Internal(format!(
+            "the {} ledger comes from the live city, not from a file",
+            q.ledger.key()
+        )));
+    }
     let file = ledgers.get(q.ledger);
     let (batches, row_area) = match q.area.and_then(|a| Some((a, a.level()?))) {
         None => ((0..file.villages().len()).collect::<Vec<_>>(), None),
@@ -486,6 +510,14 @@ fn row_mask(
             *k &= *t >= lo && *t < hi;
         }
     }
+    if q.reported_from.is_some() || q.reported_to.is_some() {
+        let v = col(batch, "reported")?.as_primitive::<TimestampSecondType>();
+        let lo = q.reported_from.unwrap_or(i64::MIN);
+        let hi = q.reported_to.unwrap_or(i64::MAX);
+        for (k, t) in keep.iter_mut().zip(v.values()) {
+            *k &= *t >= lo && *t < hi;
+        }
+    }
     if q.age_min.is_some() || q.age_max.is_some() {
         let v = col(batch, "birth")?.as_primitive::<Date32Type>();
         let lo = q.age_min.unwrap_or(0);
@@ -586,6 +618,7 @@ impl Column<'_> {
             Column::U64(a) => Cell::Int(a.value(r)),
             Column::F64(a) => Cell::Float(a.value(r)),
             Column::Date(a) => Cell::Date(a.value(r)),
+            Column::Time(a) if a.is_null(r) => Cell::Null,
             Column::Time(a) => Cell::Time(a.value(r)),
             Column::Bool(a) => Cell::Bool(a.value(r)),
             Column::Choice(a, choices, lang, masked) => {

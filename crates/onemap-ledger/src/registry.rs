@@ -18,10 +18,27 @@ pub enum Ledger {
     Schools,
     Heritage,
     Homesteads,
+    /// The reported events as the live city holds them (never stored as a
+    /// ledger file: made from the current snapshot when asked).
+    Events,
 }
 
 impl Ledger {
-    pub const ALL: [Ledger; 8] = [
+    pub const ALL: [Ledger; 9] = [
+        Ledger::People,
+        Ledger::Houses,
+        Ledger::Cadres,
+        Ledger::Projects,
+        Ledger::Enterprises,
+        Ledger::Schools,
+        Ledger::Heritage,
+        Ledger::Homesteads,
+        Ledger::Events,
+    ];
+
+    /// The ledgers kept as files (a city directory's `ledgers/` folder) and,
+    /// under PostGIS, as tables.
+    pub const STORED: [Ledger; 8] = [
         Ledger::People,
         Ledger::Houses,
         Ledger::Cadres,
@@ -31,10 +48,6 @@ impl Ledger {
         Ledger::Heritage,
         Ledger::Homesteads,
     ];
-
-    /// The ledgers kept as files (a city directory's `ledgers/` folder) and,
-    /// under PostGIS, as tables.
-    pub const STORED: [Ledger; 8] = Ledger::ALL;
 
     /// The ledgers generated from the seed (the rest are the city's layers
     /// of places, each row placed in its unit).
@@ -47,7 +60,13 @@ impl Ledger {
 
     /// Whether the rows are a layer of the city's places.
     pub fn is_place(self) -> bool {
-        !Ledger::GENERATED.contains(&self)
+        !Ledger::GENERATED.contains(&self) && !self.is_live()
+    }
+
+    /// Whether the rows come from the live city (the events) rather than
+    /// from a ledger file or table.
+    pub fn is_live(self) -> bool {
+        self == Ledger::Events
     }
 
     pub fn key(self) -> &'static str {
@@ -60,6 +79,7 @@ impl Ledger {
             Ledger::Schools => "schools",
             Ledger::Heritage => "heritage",
             Ledger::Homesteads => "homesteads",
+            Ledger::Events => "events",
         }
     }
 
@@ -73,6 +93,7 @@ impl Ledger {
             Ledger::Schools => "学校台账",
             Ledger::Heritage => "文物保护点台账",
             Ledger::Homesteads => "闲置宅基地台账",
+            Ledger::Events => "事件台账",
         }
     }
 
@@ -86,6 +107,7 @@ impl Ledger {
             Ledger::Schools => "Schools",
             Ledger::Heritage => "Heritage sites",
             Ledger::Homesteads => "Idle homesteads",
+            Ledger::Events => "Events",
         }
     }
 
@@ -112,6 +134,7 @@ impl Ledger {
             Ledger::Schools => SCHOOLS,
             Ledger::Heritage => HERITAGE,
             Ledger::Homesteads => HOMESTEADS,
+            Ledger::Events => EVENTS,
         }
     }
 
@@ -138,12 +161,15 @@ impl Ledger {
             Ledger::Schools => &["name", "kind", "students", "town", "village"],
             Ledger::Heritage => &["name", "level", "watch", "town", "village"],
             Ledger::Homesteads => &["homestead_id", "area_m2", "status", "town", "village"],
+            Ledger::Events => &[
+                "event_id", "category", "status", "reported", "town", "village", "overdue",
+            ],
         }
     }
 
     /// Whether rows have a position (a GeoPackage can be written).
     pub fn has_position(self) -> bool {
-        matches!(self, Ledger::Houses) || self.is_place()
+        matches!(self, Ledger::Houses | Ledger::Events) || self.is_place()
     }
 }
 
@@ -639,6 +665,28 @@ pub const HOMESTEAD_STATUS: &[Choice] = choices![
     3 "reclaimed" "已复垦" "reclaimed",
 ];
 
+/// The event categories (the core's codes plus one: 0 is "none" here).
+pub const EVENT_CATEGORY: &[Choice] = choices![
+    1 "drainage" "排水" "drainage",
+    2 "sanitation" "环境卫生" "sanitation",
+    3 "dispute" "矛盾纠纷" "dispute",
+    4 "road" "道路交通" "road",
+    5 "safety_hazard" "安全隐患" "safety hazard",
+    6 "illegal_building" "违法建设" "illegal building",
+    7 "public_order" "社会治安" "public order",
+    8 "other" "其他" "other",
+];
+
+/// The steps of the event loop (the core's codes plus one).
+pub const EVENT_STATUS: &[Choice] = choices![
+    1 "reported" "已上报" "reported",
+    2 "discussing" "会商研判" "discussing",
+    3 "routed" "已流转" "routed",
+    4 "handled" "已处置" "handled",
+    5 "fed_back" "已回传" "fed back",
+    6 "closed" "已办结" "closed",
+];
+
 const LON: Field = col("lon", "经度", "longitude", Kind::Float, Public);
 const LAT: Field = col("lat", "纬度", "latitude", Kind::Float, Public);
 
@@ -719,6 +767,50 @@ static HOMESTEADS: &[Field] = &[
     GRID,
     UNIT,
 ];
+
+static EVENTS: &[Field] = &[
+    col("event_id", "事件编号", "event no.", Kind::Int, Public),
+    col(
+        "category",
+        "事件类别",
+        "category",
+        Kind::Choice(EVENT_CATEGORY),
+        Public,
+    ),
+    col(
+        "status",
+        "办理状态",
+        "status",
+        Kind::Choice(EVENT_STATUS),
+        Public,
+    ),
+    col("reported", "上报时间", "reported", Kind::Time, Public),
+    col(
+        "updated",
+        "状态更新时间",
+        "status since",
+        Kind::Time,
+        Public,
+    ),
+    col("closed", "办结时间", "closed", Kind::Time, Public),
+    col("due", "本环节时限", "step due", Kind::Time, Public),
+    col("overdue", "是否超期", "overdue", Kind::Bool, Public),
+    LON,
+    LAT,
+    AREA_ID,
+    DISTRICT,
+    TOWN,
+    VILLAGE,
+    GRID,
+    UNIT,
+];
+
+/// Whether a stored field may be empty: the live events' closing time (an
+/// open event has none) and a step's due time (closing has no limit). The
+/// ledger files have no empty cells.
+pub fn nullable(ledger: Ledger, f: &Field) -> bool {
+    ledger.is_live() && matches!(f.key, "closed" | "due")
+}
 
 #[cfg(test)]
 mod tests {

@@ -47,7 +47,8 @@ pub fn schema(ledger: Ledger, meta: &[(&str, String)]) -> Schema {
                 "sensitivity".to_string(),
                 format!("{:?}", f.sensitivity).to_lowercase(),
             );
-            ArrowField::new(f.key, data_type(f), false).with_metadata(m)
+            ArrowField::new(f.key, data_type(f), crate::registry::nullable(ledger, f))
+                .with_metadata(m)
         })
         .collect();
     let mut m: HashMap<String, String> = meta

@@ -75,6 +75,13 @@ pub const STANDARD: &[Standard] = &[
         ledger: Ledger::Projects,
         params: "fields=name,kind,investment,start,due,owner_dept,progress,town,village&status=building",
     },
+    Standard {
+        id: "std:overdue_events",
+        zh: "超期事件台账",
+        en: "Overdue events",
+        ledger: Ledger::Events,
+        params: "fields=event_id,category,status,reported,updated,due,town,village,grid,unit&overdue=true",
+    },
 ];
 
 /// The standard template `id`.

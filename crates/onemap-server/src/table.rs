@@ -57,6 +57,71 @@ fn ledgers(state: &AppState) -> Result<Arc<Ledgers>, ApiError> {
     })
 }
 
+/// Where a table's rows come from: the ledger files, or — for the events
+/// ledger — the live city's snapshot at the moment the table is made.
+#[derive(Clone)]
+pub(crate) struct Rows {
+    files: Option<Arc<Ledgers>>,
+    deadlines: onemap_core::Deadlines,
+}
+
+impl Rows {
+    /// The source of `ledger`'s rows (no_ledgers if its files are missing).
+    pub(crate) fn of(state: &AppState, ledger: Ledger) -> Result<Rows, ApiError> {
+        Ok(Rows {
+            files: if ledger.is_live() {
+                None
+            } else {
+                Some(ledgers(state)?)
+            },
+            deadlines: state.deadlines,
+        })
+    }
+
+    /// Runs `q` on `city` (whose snapshot the events come from) into `sink`.
+    pub(crate) fn run(
+        &self,
+        city: &onemap_index::City,
+        q: &onemap_ledger::Query,
+        access: Access,
+        sink: &mut dyn onemap_ledger::Sink,
+    ) -> Result<onemap_ledger::Summary, LedgerError> {
+        match &self.files {
+            Some(l) => onemap_ledger::run(l, city.areas(), q, access, sink),
+            None => {
+                onemap_ledger::query::check(q, city.areas())?;
+                let events = city
+                    .events_in_area(q.area)
+                    .map_err(|e| LedgerError::BadQuery(e.to_string()))?;
+                let now = onemap_core::time::now();
+                onemap_ledger::run_batches(
+                    onemap_ledger::event_batches(events, self.deadlines, now),
+                    city.areas(),
+                    q,
+                    access,
+                    sink,
+                )
+            }
+        }
+    }
+
+    /// How many rows the ledger has in all.
+    fn total(&self, city: &onemap_index::City, ledger: Ledger) -> u64 {
+        match &self.files {
+            Some(l) => l.get(ledger).rows(),
+            None => {
+                let out = city
+                    .report()
+                    .unassigned
+                    .get(&onemap_core::Layer::Events)
+                    .copied()
+                    .unwrap_or(0);
+                (city.len(onemap_core::Layer::Events) as u64).saturating_sub(out)
+            }
+        }
+    }
+}
+
 /// What an account may read of the ledgers: its area (None: the city) and
 /// whether personal fields are in the clear.
 pub(crate) fn access_of(actor: &Actor) -> Result<(Option<AreaId>, Access), ApiError> {
@@ -161,6 +226,8 @@ pub(crate) fn parse_query(raw: Option<&str>, scope: Option<AreaId>) -> Result<As
             }
             "updated_from" => q.updated_from = Some(time(k, v)?),
             "updated_to" => q.updated_to = Some(time(k, v)?),
+            "reported_from" => q.reported_from = Some(time(k, v)?),
+            "reported_to" => q.reported_to = Some(time(k, v)?),
             "age_min" => q.age_min = Some(number(k, v)?),
             "age_max" => q.age_max = Some(number(k, v)?),
             key if ledger.field(key).is_some() => q.add_filter(&format!("{key}={v}"))?,
@@ -168,7 +235,7 @@ pub(crate) fn parse_query(raw: Option<&str>, scope: Option<AreaId>) -> Result<As
                 return Err(ApiError::new(
                     ErrorCode::BadQuery,
                     format!(
-                        "unknown parameter '{other}': template, ledger, area, fields, lang, limit, format, updated_from, updated_to, age_min, age_max, or a coded field of the {} ledger to filter by",
+                        "unknown parameter '{other}': template, ledger, area, fields, lang, limit, format, updated_from, updated_to, reported_from, reported_to (events), age_min, age_max, or a coded field of the {} ledger to filter by",
                         ledger.key()
                     ),
                 ))
@@ -228,21 +295,21 @@ pub async fn ledgers_doc(
 ) -> Result<Response, ApiError> {
     let actor = crate::auth::read_actor(&state, &headers).await?;
     let (scope, access) = access_of(&actor)?;
-    let l = ledgers(&state)?;
+    let city = state.city();
     let list: Vec<Value> = Ledger::ALL
         .into_iter()
         .map(|ledger| {
-            json!({
+            Ok(json!({
                 "key": ledger.key(),
                 "zh": ledger.zh(),
                 "en": ledger.en(),
-                "rows": l.get(ledger).rows(),
+                "rows": Rows::of(&state, ledger)?.total(&city, ledger),
                 "default_fields": ledger.default_fields(),
                 "has_position": ledger.has_position(),
                 "fields": ledger.fields(),
-            })
+            }))
         })
-        .collect();
+        .collect::<Result<_, ApiError>>()?;
     Ok(private(Json(json!({
         "ledgers": list,
         "access": {"area": scope.map(|a| a.to_string()), "personal": access.personal},
@@ -265,18 +332,21 @@ pub(crate) fn private(r: impl IntoResponse) -> Response {
 }
 
 /// A table's first rows and its row count: `ledger` (people, houses,
-/// cadres, projects), `area` (an area id inside the account's; its subtree),
+/// cadres, projects, the places' ledgers, events), `area` (an area id inside the account's; its subtree),
 /// `fields` (comma-separated keys, `all`), a filter per coded field
 /// (`tags=care`, `sex=female`, `safety=c|d`), `updated_from`/`updated_to`,
-/// `age_min`/`age_max`, `lang` (zh, en), `limit` (≤ 500).
+/// `reported_from`/`reported_to` (events), `age_min`/`age_max`, `lang`
+/// (zh, en), `limit` (≤ 500).
 #[utoipa::path(get, path = "/api/table", tag = "table",
-    params(("ledger" = String, Query, description = "people, houses, cadres or projects"),
+    params(("ledger" = String, Query, description = "people, houses, cadres, projects, enterprises, schools, heritage, homesteads or events (the live city's)"),
         ("area" = Option<String>, Query, description = "An area id: the rows of its subtree (default: the account's area)"),
         ("fields" = Option<String>, Query, description = "Comma-separated field keys, or all (default: the ledger's default fields)"),
         ("lang" = Option<String>, Query, description = "zh (default) or en: labels and coded values"),
         ("limit" = Option<u32>, Query, description = "Rows shown, at most 500 (default 50)"),
         ("updated_from" = Option<String>, Query, description = "Last updated at or after (a date, ISO time or Unix seconds)"),
         ("updated_to" = Option<String>, Query, description = "Last updated before"),
+        ("reported_from" = Option<String>, Query, description = "Events reported at or after (a date, ISO time or Unix seconds)"),
+        ("reported_to" = Option<String>, Query, description = "Events reported before"),
         ("age_min" = Option<u32>, Query, description = "People at least this old"),
         ("age_max" = Option<u32>, Query, description = "People at most this old")),
     responses((status = 200, description = "{ledger, fields: [{key, label, type, sensitivity, masked}], rows: [[…]], total, shown, took_ms}", content_type = "application/json", body = Object),
@@ -296,11 +366,11 @@ pub async fn table(
     let (scope, access) = access_of(&actor)?;
     let (raw, template) = crate::templates::resolve(&state, &actor, raw.as_deref()).await?;
     let ask = parse_query(Some(&raw), scope)?;
-    let l = ledgers(&state)?;
+    let l = Rows::of(&state, ask.query.ledger)?;
     let started = Instant::now();
     let (summary, preview, q) = crate::answer::query(&state, move |state| {
         let mut p = Preview::new(ask.limit, ask.query.lang);
-        let s = onemap_ledger::run(&l, state.city().areas(), &ask.query, access, &mut p)?;
+        let s = l.run(&state.city(), &ask.query, access, &mut p)?;
         Ok((s, p, ask.query))
     })
     .await?;
@@ -390,25 +460,22 @@ pub async fn download(
         return Err(ApiError::new(
             ErrorCode::NotApplicable,
             format!(
-                "the {} ledger has no positions: a GeoPackage is made of the houses ledger; download csv or xlsx",
+                "the {} ledger has no positions: a GeoPackage is made of a ledger of places (houses, enterprises, schools, heritage, homesteads, events); download csv or xlsx",
                 ask.query.ledger.key()
             ),
         ));
     }
-    let l = ledgers(&state)?;
+    let l = Rows::of(&state, ask.query.ledger)?;
     let q = ask.query;
     // Count first: the log says how many rows left, and an XLSX too large
-    // for a sheet is refused before any work.
-    let (l2, q2) = (l.clone(), q.clone());
-    let rows = crate::answer::query(&state, move |state| {
-        Ok(onemap_ledger::run(
-            &l2,
-            state.city().areas(),
-            &q2,
-            access,
-            &mut Count,
-        )?)
-    })
+    // for a sheet is refused before any work. The file is made of the same
+    // snapshot (the events ledger moves with every report).
+    let city = state.city();
+    let (l2, q2, city2) = (l.clone(), q.clone(), city.clone());
+    let rows = crate::answer::query(
+        &state,
+        move |_| Ok(l2.run(&city2, &q2, access, &mut Count)?),
+    )
     .await?
     .rows;
     if format == DownloadFormat::Xlsx && rows > XLSX_MAX_ROWS {
@@ -449,7 +516,6 @@ pub async fn download(
             // Streamed: the permit is held by the task that writes, for as
             // long as it writes (answer::blocking waits for the whole work).
             let permit = state.guard.expensive()?;
-            let city = state.city();
             let (tx, rx) = tokio::sync::mpsc::channel(8);
             tokio::task::spawn_blocking(move || {
                 let _permit = permit;
@@ -458,7 +524,7 @@ pub async fn download(
                     tx: tx.clone(),
                 };
                 let done = CsvSink::new(w, &q.fields, q.lang).and_then(|mut sink| {
-                    onemap_ledger::run(&l, city.areas(), &q, access, &mut sink)?;
+                    l.run(&city, &q, access, &mut sink)?;
                     sink.finish().map(drop)
                 });
                 if let Err(e) = done {
@@ -473,22 +539,19 @@ pub async fn download(
             Body::from_stream(stream).into_response()
         }
         DownloadFormat::Xlsx => {
-            let bytes = crate::answer::blocking(&state, move |state| {
+            let bytes = crate::answer::blocking(&state, move |_| {
                 let mut sink = XlsxSink::new(&q.fields, q.lang, q.ledger.zh())?;
-                onemap_ledger::run(&l, state.city().areas(), &q, access, &mut sink)?;
+                l.run(&city, &q, access, &mut sink)?;
                 Ok(sink.finish()?)
             })
             .await?;
             bytes.into_response()
         }
         DownloadFormat::Gpkg => {
-            let bytes = crate::answer::blocking(&state, move |state| {
-                Ok(onemap_ledger::gpkg::write(
-                    &l,
-                    state.city().areas(),
-                    &q,
-                    access,
-                )?)
+            let bytes = crate::answer::blocking(&state, move |_| {
+                Ok(onemap_ledger::gpkg::write_with(&q, |q, sink| {
+                    l.run(&city, q, access, sink)
+                })?)
             })
             .await?;
             bytes.into_response()
