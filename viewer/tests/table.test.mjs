@@ -240,3 +240,59 @@ test('a town office takes a standard template, saves its own, finds it again and
     assert.deepEqual(errors, []);
   } finally { await close(); }
 });
+
+test('a town office lists its town\'s closed events of a quarter from the events ledger', async () => {
+  const { page, errors, close } = await open('office');
+  try {
+    // A ledger without times offers no time range.
+    await page.selectOption('#ledger', 'enterprises');
+    assert.equal(await page.locator('#filters input[type=date]').count(), 0, 'no time range for enterprises');
+    await page.selectOption('#ledger', 'events');
+    // Its coded fields to filter by, and two time ranges named as the fields are.
+    for (const k of ['category', 'status', 'overdue']) assert.equal(await page.locator(`#filters select[name=${k}]`).count(), 1, k);
+    const ranges = await page.evaluate(() => [...document.querySelectorAll('#filters label')]
+      .filter((l) => l.querySelector('input[type=date]')).map((l) => l.firstChild.textContent.trim()));
+    assert.deepEqual(ranges.map((r) => r.split(' ')[0]), ['状态更新时间', '上报时间']);
+    await page.selectOption('#filters select[name=status]', 'closed');
+    await page.fill('#reported-from', '2025-01-01');
+    await page.fill('#reported-to', '2025-03-31');
+    const before = await page.evaluate(() => document.getElementById('status').textContent);
+    await page.click('#run');
+    await page.waitForFunction((b) => {
+      const s = document.getElementById('status');
+      return s.textContent !== b && s.dataset.total !== undefined && !/…/.test(s.textContent);
+    }, before, { timeout: 30000 });
+    const shown = await page.evaluate(() => ({
+      total: Number(document.getElementById('status').dataset.total),
+      head: [...document.querySelectorAll('#rows th')].map((th) => th.dataset.key),
+      rows: [...document.querySelectorAll('#rows tbody tr')].map((tr) => [...tr.cells].map((td) => td.textContent)),
+      csv: document.getElementById('dl-csv').href,
+    }));
+    const link = new URL(shown.csv);
+    assert.equal(link.searchParams.get('status'), 'closed');
+    // The last day is included: the range ends before the next day.
+    assert.equal(link.searchParams.get('reported_from'), '2025-01-01');
+    assert.equal(link.searchParams.get('reported_to'), '2025-04-01');
+    // The map's own features of the town in that quarter, closed.
+    const features = await page.evaluate(async (id) => {
+      const out = [];
+      let cursor = '';
+      for (;;) {
+        const r = await (await fetch(`/api/features/events?area=${id}&from=2025-01-01&to=2025-04-01&limit=1000${cursor}`)).json();
+        out.push(...r.features.filter((f) => f.properties.status === 'closed').map((f) => f.id));
+        if (!r.next_cursor) return out;
+        cursor = `&cursor=${r.next_cursor}`;
+      }
+    }, town.id);
+    assert.ok(features.length > 0, 'the town closed events that quarter');
+    assert.equal(shown.total, features.length);
+    const idCol = shown.head.indexOf('event_id');
+    const statusCol = shown.head.indexOf('status');
+    assert.ok(idCol >= 0 && statusCol >= 0, shown.head.join(','));
+    for (const row of shown.rows) {
+      assert.ok(features.includes(Number(row[idCol])), `event ${row[idCol]} is one of the map's`);
+      assert.equal(row[statusCol], '已办结');
+    }
+    assert.deepEqual(errors, []);
+  } finally { await close(); }
+});
