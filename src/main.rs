@@ -8,6 +8,15 @@
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+// jemalloc's options are built in (.cargo/config.toml sets
+// JEMALLOC_SYS_WITH_MALLOC_CONF; `_RJEM_MALLOC_CONF` in the environment
+// overrides them): freed pages go back to the system after one second
+// instead of ten, by a background thread rather than in the middle of an
+// allocation. Each report replaces tens of MB of snapshot columns; kept ten
+// seconds, those freed pages were the difference between 1.52 GiB and
+// 1.38 GiB at the peak of the full-city soak, at the same throughput
+// (BENCHMARKS.md, "Bounds, memory and the soak").
+
 fn main() {
     std::process::exit(onemap_cli::main())
 }
