@@ -2,8 +2,8 @@
 //! table in WGS 84 whose columns are the fields asked (named by their
 //! labels), for ledgers whose rows have a position. QGIS and GDAL open it.
 
-use crate::file::Ledgers;
-use crate::query::{run, Access, Cell, Query, Sink};
+use crate::source::TableSource;
+use crate::query::{Access, Cell, Query, Sink};
 use crate::registry::Kind;
 use crate::LedgerError;
 use onemap_core::AreaTree;
@@ -94,7 +94,7 @@ fn iso_utc(t: i64) -> String {
 
 /// The table as the bytes of a GeoPackage file.
 pub fn write(
-    ledgers: &Ledgers,
+    ledgers: &dyn TableSource,
     areas: &AreaTree,
     q: &Query,
     access: Access,
@@ -170,7 +170,7 @@ pub fn write(
                 f64::NEG_INFINITY,
             ],
         };
-        run(ledgers, areas, &with_pos, access, &mut rows)?;
+        ledgers.run(areas, &with_pos, access, &mut rows)?;
         rows.bbox
     };
     let bbox: [Option<f64>; 4] = bbox.map(|v| v.is_finite().then_some(v));

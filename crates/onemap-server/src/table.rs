@@ -17,7 +17,8 @@ use onemap_core::workflow::{Actor, Scope};
 use onemap_core::{AreaId, Role, TimeBound};
 use onemap_ledger::export::XLSX_MAX_ROWS;
 use onemap_ledger::{
-    Access, CsvSink, DownloadFormat, Ledger, LedgerError, Ledgers, Preview, Query, Sink, XlsxSink,
+    Access, CsvSink, DownloadFormat, Ledger, LedgerError, Preview, Query, Sink, TableSource,
+    XlsxSink,
 };
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -39,6 +40,13 @@ impl From<LedgerError> for ApiError {
             LedgerError::BadQuery(_) => ErrorCode::UnknownValue,
             LedgerError::UnknownArea(_) => ErrorCode::UnknownArea,
             LedgerError::TooLarge(_) => ErrorCode::TooLarge,
+            LedgerError::Database(_) => {
+                tracing::error!("one table: {e}");
+                return ApiError::new(
+                    ErrorCode::StoreUnavailable,
+                    "the ledgers' database cannot be read now",
+                );
+            }
             LedgerError::BadFile { .. }
             | LedgerError::Io { .. }
             | LedgerError::Write(_)
@@ -51,7 +59,9 @@ impl From<LedgerError> for ApiError {
     }
 }
 
-fn ledgers(state: &AppState) -> Result<Arc<Ledgers>, ApiError> {
+/// The ledgers' rows: the files, or PostGIS's tables (the filter runs in
+/// the database); both answer alike.
+fn ledgers(state: &AppState) -> Result<Arc<dyn TableSource>, ApiError> {
     state.ledgers.clone().ok_or_else(|| {
         LedgerError::NotGenerated(std::path::PathBuf::from("the city directory")).into()
     })
@@ -236,7 +246,7 @@ pub async fn ledgers_doc(
                 "key": ledger.key(),
                 "zh": ledger.zh(),
                 "en": ledger.en(),
-                "rows": l.get(ledger).rows(),
+                "rows": l.rows(ledger),
                 "default_fields": ledger.default_fields(),
                 "has_position": ledger.has_position(),
                 "fields": ledger.fields(),
@@ -300,7 +310,7 @@ pub async fn table(
     let started = Instant::now();
     let (summary, preview, q) = crate::answer::query(&state, move |state| {
         let mut p = Preview::new(ask.limit, ask.query.lang);
-        let s = onemap_ledger::run(&l, state.city().areas(), &ask.query, access, &mut p)?;
+        let s = l.run(state.city().areas(), &ask.query, access, &mut p)?;
         Ok((s, p, ask.query))
     })
     .await?;
@@ -401,13 +411,7 @@ pub async fn download(
     // for a sheet is refused before any work.
     let (l2, q2) = (l.clone(), q.clone());
     let rows = crate::answer::query(&state, move |state| {
-        Ok(onemap_ledger::run(
-            &l2,
-            state.city().areas(),
-            &q2,
-            access,
-            &mut Count,
-        )?)
+        Ok(l2.run(state.city().areas(), &q2, access, &mut Count)?)
     })
     .await?
     .rows;
@@ -458,7 +462,7 @@ pub async fn download(
                     tx: tx.clone(),
                 };
                 let done = CsvSink::new(w, &q.fields, q.lang).and_then(|mut sink| {
-                    onemap_ledger::run(&l, city.areas(), &q, access, &mut sink)?;
+                    l.run(city.areas(), &q, access, &mut sink)?;
                     sink.finish().map(drop)
                 });
                 if let Err(e) = done {
@@ -475,7 +479,7 @@ pub async fn download(
         DownloadFormat::Xlsx => {
             let bytes = crate::answer::blocking(&state, move |state| {
                 let mut sink = XlsxSink::new(&q.fields, q.lang, q.ledger.zh())?;
-                onemap_ledger::run(&l, state.city().areas(), &q, access, &mut sink)?;
+                l.run(state.city().areas(), &q, access, &mut sink)?;
                 Ok(sink.finish()?)
             })
             .await?;
@@ -484,7 +488,7 @@ pub async fn download(
         DownloadFormat::Gpkg => {
             let bytes = crate::answer::blocking(&state, move |state| {
                 Ok(onemap_ledger::gpkg::write(
-                    &l,
+                    &*l,
                     state.city().areas(),
                     &q,
                     access,
