@@ -33,7 +33,7 @@ use arrow_ipc::writer::FileWriter;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 use bytes::{BufMut, BytesMut};
 use futures_util::{pin_mut, StreamExt};
-use onemap_core::{AreaTree, Level};
+use onemap_core::{AreaId, AreaTree, Level};
 use std::error::Error as StdError;
 use std::path::Path;
 use std::pin::Pin;
@@ -713,13 +713,22 @@ type Params = Vec<Box<dyn ToSql + Sync + Send>>;
 
 /// The WHERE clause of a query (values as parameters `$1…`): exactly the
 /// rows `query::run` keeps.
-fn where_clause(q: &Query) -> Result<(String, Params), LedgerError> {
+///
+/// `seqs`, the rows' places that hold the area's village batches (known
+/// from the villages' order), narrows the scan: rows come from one range
+/// of the primary key, in order, without a sort.
+fn where_clause(q: &Query, seqs: Option<(i64, i64)>) -> Result<(String, Params), LedgerError> {
     let mut parts: Vec<String> = Vec::new();
     let mut params: Params = Vec::new();
     let param = |v: Box<dyn ToSql + Sync + Send>, params: &mut Params| -> String {
         params.push(v);
         format!("${}", params.len())
     };
+    if let Some((lo, hi)) = seqs {
+        let p_lo = param(Box::new(lo), &mut params);
+        let p_hi = param(Box::new(hi), &mut params);
+        parts.push(format!("seq >= {p_lo} AND seq < {p_hi}"));
+    }
     if let Some(a) = q.area {
         let level = a
             .level()
@@ -836,6 +845,9 @@ pub struct PgLedgers {
     live: onemap_store::PgLive,
     handle: tokio::runtime::Handle,
     rows: Vec<(Ledger, u64)>,
+    /// Per ledger, its village batches in order: the village and the
+    /// places (`seq`, end excluded) of its rows.
+    batches: Vec<(Ledger, Vec<(AreaId, i64, i64)>)>,
 }
 
 impl std::fmt::Debug for PgLedgers {
@@ -858,14 +870,43 @@ impl PgLedgers {
             return Ok(None);
         }
         let mut rows = Vec::new();
+        let mut batches = Vec::new();
         for l in Ledger::STORED {
-            if !meta.iter().any(|(m, _)| *m == l) {
+            let Some((_, pairs)) = meta.iter().find(|(m, _)| *m == l) else {
                 return Err(LedgerError::Database(format!(
                     "the database has no {} ledger: import the city again (onemap import --replace)",
                     l.key()
                 )));
-            }
+            };
             let t = table(l)?;
+            let villages: Vec<AreaId> = pairs
+                .iter()
+                .find(|(k, _)| k == "villages")
+                .and_then(|(_, v)| serde_json::from_str::<Vec<u64>>(v).ok())
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|v| AreaId::new(v).ok())
+                .collect();
+            let mut places: Vec<(AreaId, i64, i64)> =
+                villages.iter().map(|v| (*v, 0, 0)).collect();
+            for r in client
+                .query(
+                    &format!(
+                        "SELECT batch, min(seq), max(seq) + 1 FROM {} GROUP BY batch",
+                        t.name
+                    ),
+                    &[],
+                )
+                .await
+                .map_err(db(&format!("read the batches of {}", t.name)))?
+            {
+                let b: i32 = r.get(0);
+                if let Some(p) = usize::try_from(b).ok().and_then(|b| places.get_mut(b)) {
+                    p.1 = r.get(1);
+                    p.2 = r.get(2);
+                }
+            }
+            batches.push((l, places));
             // seq numbers the rows from 0.
             let n: i64 = client
                 .query_one(
@@ -882,6 +923,7 @@ impl PgLedgers {
             live,
             handle: tokio::runtime::Handle::current(),
             rows,
+            batches,
         }))
     }
 }
@@ -930,6 +972,41 @@ impl Iterator for Chunks<'_> {
 }
 
 impl PgLedgers {
+    /// The places of the rows of `area`'s village batches (None: all).
+    fn seq_range(&self, ledger: Ledger, area: Option<AreaId>) -> Option<(i64, i64)> {
+        let a = area?;
+        let level = a.level()?;
+        let (_, places) = self.batches.iter().find(|(l, _)| *l == ledger)?;
+        let village = a.ancestor_at(Level::Village);
+        let mut range: Option<(i64, i64)> = None;
+        for (v, lo, hi) in places {
+            let inside = if level <= Level::Village {
+                v.ancestor_at(level) == Some(a)
+            } else {
+                Some(*v) == village
+            };
+            if inside && hi > lo {
+                range = Some(match range {
+                    None => (*lo, *hi),
+                    Some((a, b)) => (a.min(*lo), b.max(*hi)),
+                });
+            }
+        }
+        // No batch of the area holds a row: an empty range.
+        Some(range.unwrap_or((0, 0)))
+    }
+
+    /// A connection of the pool (no JIT: these queries are short, and
+    /// compiling would cost more than it saves).
+    async fn reader(&self) -> Result<deadpool_postgres::Object, LedgerError> {
+        let client = self.live.reader().await.map_err(store)?;
+        client
+            .batch_execute("SET jit = off")
+            .await
+            .map_err(db("set up a connection"))?;
+        Ok(client)
+    }
+
     fn chunks(
         &self,
         sql: String,
@@ -937,7 +1014,7 @@ impl PgLedgers {
         schema: SchemaRef,
     ) -> Result<Chunks<'_>, LedgerError> {
         let (client, rows) = self.handle.block_on(async {
-            let client = self.live.reader().await.map_err(store)?;
+            let client = self.reader().await?;
             let rows = client
                 .query_raw(&sql, params.iter().map(|p| &**p as &(dyn ToSql + Sync)))
                 .await
@@ -955,7 +1032,7 @@ impl PgLedgers {
 
     fn count(&self, sql: String, params: &Params) -> Result<u64, LedgerError> {
         self.handle.block_on(async {
-            let client = self.live.reader().await.map_err(store)?;
+            let client = self.reader().await?;
             let n: i64 = client
                 .query_one(&sql, &params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect::<Vec<_>>())
                 .await
@@ -976,7 +1053,7 @@ impl TableSource for PgLedgers {
     ) -> Result<Summary, LedgerError> {
         query::check(q, areas)?;
         let t = table(q.ledger)?;
-        let (filter, params) = where_clause(q)?;
+        let (filter, params) = where_clause(q, self.seq_range(q.ledger, q.area))?;
         let count_sql = format!("SELECT count(*) FROM {}{filter}", t.name);
         if !sink.wants_rows() {
             return Ok(Summary {
@@ -1038,7 +1115,6 @@ impl TableSource for PgLedgers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use onemap_core::AreaId;
 
     #[test]
     fn every_stored_ledger_has_its_table() {
@@ -1066,7 +1142,7 @@ mod tests {
             area: Some(a),
             ..Query::new(Ledger::People, 20_000)
         };
-        let (sql, params) = where_clause(&q).unwrap();
+        let (sql, params) = where_clause(&q, None).unwrap();
         // Town, village, grid, unit: a range each.
         assert_eq!(params.len(), 8, "{sql}");
         assert_eq!(sql.matches("area_id >=").count(), 4);
