@@ -92,7 +92,11 @@ fn synth_import_export_round_trips_byte_for_byte() {
     ok(&["import", "--replace", "--postgres", &db.url, c_s]);
     ok(&["export", "--postgres", &db.url, b_s]);
     assert_eq!(dir_files(&b), dir_files(&c));
-    assert_eq!(ledgers_of(&b), ledgers_of(&c), "the ledgers were not replaced");
+    assert_eq!(
+        ledgers_of(&b),
+        ledgers_of(&c),
+        "the ledgers were not replaced"
+    );
     assert_ne!(ledgers_of(&a), ledgers_of(&c));
 }
 

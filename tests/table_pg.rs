@@ -73,7 +73,9 @@ fn same(files: &str, pg: &str, token: (&str, &str), path: &str) -> Reply {
         String::from_utf8_lossy(&f.body),
         String::from_utf8_lossy(&p.body)
     );
-    if f.header("content-type").is_some_and(|c| c.starts_with("application/json")) {
+    if f.header("content-type")
+        .is_some_and(|c| c.starts_with("application/json"))
+    {
         let (mut a, mut b) = (f.json(), p.json());
         for v in [&mut a, &mut b] {
             if let Some(o) = v.as_object_mut() {
@@ -81,11 +83,21 @@ fn same(files: &str, pg: &str, token: (&str, &str), path: &str) -> Reply {
             }
         }
         assert_eq!(a, b, "{path}");
-    } else if f.header("content-type").is_some_and(|c| c.contains("spreadsheetml")) {
+    } else if f
+        .header("content-type")
+        .is_some_and(|c| c.contains("spreadsheetml"))
+    {
         xlsx_equal(&f.body, &p.body);
-    } else if f.header("content-type").is_some_and(|c| c.contains("geopackage")) {
+    } else if f
+        .header("content-type")
+        .is_some_and(|c| c.contains("geopackage"))
+    {
         // Rows with positions: the same table, written apart.
-        assert!(p.body.len() > 1000, "{path}: a GeoPackage of {} bytes", p.body.len());
+        assert!(
+            p.body.len() > 1000,
+            "{path}: a GeoPackage of {} bytes",
+            p.body.len()
+        );
         assert_eq!(f.header("x-table-rows"), p.header("x-table-rows"), "{path}");
     } else {
         assert!(f.body == p.body, "{path}: bytes differ");
@@ -256,16 +268,31 @@ fn postgis_answers_the_one_table_as_the_files_do() {
     }
     assert!(asked > 500, "{asked} queries");
     // The whole city's people as CSV, streamed: the same bytes.
-    let r = same(fa, pa, t(&f.viewer), "/api/table/download?ledger=people&format=csv");
+    let r = same(
+        fa,
+        pa,
+        t(&f.viewer),
+        "/api/table/download?ledger=people&format=csv",
+    );
     assert!(r.body.len() > 100_000);
     // A town's and a village's file (their ledger counts and leaders).
     for area in &areas[1..3] {
         same(fa, pa, t(&f.viewer), &format!("/api/files/area/{area}"));
     }
     // Errors alike: an unknown area, an area outside the office's town.
-    same(fa, pa, t(&f.viewer), "/api/table?ledger=people&area=350399999");
+    same(
+        fa,
+        pa,
+        t(&f.viewer),
+        "/api/table?ledger=people&area=350399999",
+    );
     let other = f.areas.level(Level::Town)[0].id;
-    same(fa, pa, t(&f.office), &format!("/api/table?ledger=people&area={other}"));
+    same(
+        fa,
+        pa,
+        t(&f.office),
+        &format!("/api/table?ledger=people&area={other}"),
+    );
 
     random_queries(&f);
 
@@ -350,7 +377,14 @@ fn random_queries(f: &Fixture) {
     );
     let mut areas: Vec<AreaId> = Vec::new();
     for level in Level::ALL {
-        areas.extend(f.areas.level(level).iter().step_by(7).take(12).map(|a| a.id));
+        areas.extend(
+            f.areas
+                .level(level)
+                .iter()
+                .step_by(7)
+                .take(12)
+                .map(|a| a.id),
+        );
     }
     let mut runner = TestRunner::new(Config {
         cases: 64,

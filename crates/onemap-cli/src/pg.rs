@@ -202,7 +202,8 @@ async fn import_ledgers(
         bar.set_message(l.key());
         bar.inc(n);
     };
-    let moved = onemap_ledger::pg::import(store.client_mut(), &ledgers, replace, &mut progress).await;
+    let moved =
+        onemap_ledger::pg::import(store.client_mut(), &ledgers, replace, &mut progress).await;
     bar.finish_and_clear();
     let moved = moved.with_context(|| format!("cannot import the ledgers into {target}"))?;
     println!(

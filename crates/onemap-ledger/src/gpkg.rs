@@ -2,9 +2,9 @@
 //! table in WGS 84 whose columns are the fields asked (named by their
 //! labels), for ledgers whose rows have a position. QGIS and GDAL open it.
 
-use crate::source::TableSource;
 use crate::query::{Access, Cell, Query, Sink};
 use crate::registry::Kind;
+use crate::source::TableSource;
 use crate::LedgerError;
 use onemap_core::AreaTree;
 use rusqlite::{params_from_iter, Connection, ToSql};

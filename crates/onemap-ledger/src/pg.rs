@@ -180,7 +180,9 @@ fn table(ledger: Ledger) -> Result<Table, LedgerError> {
     }
     Ok(Table {
         name,
-        columns: stored_fields(ledger).map(|f| (f.key, data_type(f))).collect(),
+        columns: stored_fields(ledger)
+            .map(|f| (f.key, data_type(f)))
+            .collect(),
     })
 }
 
@@ -230,9 +232,11 @@ fn cell<'a>(a: &'a dyn Array, dt: &DataType, r: usize) -> Result<Val<'a>, Ledger
         DataType::Utf8 => Val::Str(a.as_string::<i32>().value(r)),
         DataType::UInt64 => {
             let v = a.as_primitive::<UInt64Type>().value(r);
-            Val::I64(i64::try_from(v).map_err(|_| {
-                LedgerError::Internal(format!("{v} does not fit a bigint column"))
-            })?)
+            Val::I64(
+                i64::try_from(v).map_err(|_| {
+                    LedgerError::Internal(format!("{v} does not fit a bigint column"))
+                })?,
+            )
         }
         DataType::Float64 => Val::F64(a.as_primitive::<Float64Type>().value(r)),
         DataType::Date32 => Val::Date(PgDate(a.as_primitive::<Date32Type>().value(r))),
@@ -311,8 +315,12 @@ impl Builders {
                     b.append_value(u64::try_from(v).map_err(|e| bad(i, &e))?)
                 }
                 Col::F64(b) => b.append_value(row.try_get(i).map_err(|e| bad(i, &e))?),
-                Col::Date(b) => b.append_value(row.try_get::<_, PgDate>(i).map_err(|e| bad(i, &e))?.0),
-                Col::Time(b) => b.append_value(row.try_get::<_, PgTime>(i).map_err(|e| bad(i, &e))?.0),
+                Col::Date(b) => {
+                    b.append_value(row.try_get::<_, PgDate>(i).map_err(|e| bad(i, &e))?.0)
+                }
+                Col::Time(b) => {
+                    b.append_value(row.try_get::<_, PgTime>(i).map_err(|e| bad(i, &e))?.0)
+                }
                 Col::Bool(b) => b.append_value(row.try_get(i).map_err(|e| bad(i, &e))?),
                 Col::U8(b) => {
                     let v: i16 = row.try_get(i).map_err(|e| bad(i, &e))?;
@@ -622,7 +630,8 @@ pub async fn export(
     for (ledger, pairs) in &meta {
         let t = table(*ledger)?;
         let villages = villages_of(*ledger, pairs)?;
-        let refs: Vec<(&str, String)> = pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let refs: Vec<(&str, String)> =
+            pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
         let s = Arc::new(schema(*ledger, &refs));
         let path = tmp.path().join(ledger.file_name());
         let f = std::fs::File::create(&path).map_err(|e| LedgerError::io(&path, e))?;
@@ -795,7 +804,10 @@ fn where_clause(q: &Query, seqs: Option<(i64, i64)>) -> Result<(String, Params),
         }
     }
     if let Some(m) = q.age_max.filter(|m| *m < MAX_AGE) {
-        let p = param(Box::new(day(latest_birth_aged(m + 1, q.today))?), &mut params);
+        let p = param(
+            Box::new(day(latest_birth_aged(m + 1, q.today))?),
+            &mut params,
+        );
         parts.push(format!("birth > {p}"));
     }
     let sql = if parts.is_empty() {
@@ -887,8 +899,7 @@ impl PgLedgers {
                 .into_iter()
                 .filter_map(|v| AreaId::new(v).ok())
                 .collect();
-            let mut places: Vec<(AreaId, i64, i64)> =
-                villages.iter().map(|v| (*v, 0, 0)).collect();
+            let mut places: Vec<(AreaId, i64, i64)> = villages.iter().map(|v| (*v, 0, 0)).collect();
             for r in client
                 .query(
                     &format!(
@@ -1034,7 +1045,13 @@ impl PgLedgers {
         self.handle.block_on(async {
             let client = self.reader().await?;
             let n: i64 = client
-                .query_one(&sql, &params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect::<Vec<_>>())
+                .query_one(
+                    &sql,
+                    &params
+                        .iter()
+                        .map(|p| &**p as &(dyn ToSql + Sync))
+                        .collect::<Vec<_>>(),
+                )
                 .await
                 .map_err(db("count the ledger's rows"))?
                 .get(0);
@@ -1071,10 +1088,17 @@ impl TableSource for PgLedgers {
             // No column needed (no field, no filter): rows are still rows.
             "seq".to_string()
         } else {
-            cols.iter().map(|(k, _)| ident(k)).collect::<Vec<_>>().join(", ")
+            cols.iter()
+                .map(|(k, _)| ident(k))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let schema = if cols.is_empty() {
-            Arc::new(Schema::new(vec![ArrowField::new("seq", DataType::UInt64, false)]))
+            Arc::new(Schema::new(vec![ArrowField::new(
+                "seq",
+                DataType::UInt64,
+                false,
+            )]))
         } else {
             schema
         };
@@ -1126,7 +1150,12 @@ mod tests {
     #[test]
     fn birth_bounds_agree_with_the_age_count() {
         let d = onemap_core::time::days_from_civil;
-        for today in [d(2026, 2, 28), d(2028, 2, 29), d(2026, 3, 1), d(2026, 12, 31)] {
+        for today in [
+            d(2026, 2, 28),
+            d(2028, 2, 29),
+            d(2026, 3, 1),
+            d(2026, 12, 31),
+        ] {
             for m in [1u32, 2, 18, 26, 60, 100] {
                 let b = latest_birth_aged(m, today);
                 assert!(age_on(b, today) >= m, "{m} {b}");

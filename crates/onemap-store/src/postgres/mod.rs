@@ -311,7 +311,10 @@ pub fn ledger_table(key: &str) -> Option<(&'static str, Vec<(&'static str, &'sta
         .map(|t| {
             (
                 t.name,
-                t.columns.iter().map(|(n, ty)| (*n, ty.udt_name())).collect(),
+                t.columns
+                    .iter()
+                    .map(|(n, ty)| (*n, ty.udt_name()))
+                    .collect(),
             )
         })
 }

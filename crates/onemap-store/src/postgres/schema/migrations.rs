@@ -205,7 +205,6 @@ CREATE TABLE ledger_homesteads (
 CREATE INDEX ledger_homesteads_area ON ledger_homesteads (area_id);
 "#;
 
-
 /// The one table's saved templates (`shared_in` 0 is the whole city).
 const MIGRATION_9: &str = r#"
 CREATE TABLE table_templates (
