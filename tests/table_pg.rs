@@ -157,7 +157,7 @@ fn fixture() -> Fixture {
     }
 }
 
-fn t<'a>(x: &'a (String, String)) -> (&'a str, &'a str) {
+fn t(x: &(String, String)) -> (&str, &str) {
     (x.0.as_str(), x.1.as_str())
 }
 

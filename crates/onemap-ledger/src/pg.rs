@@ -859,8 +859,12 @@ pub struct PgLedgers {
     rows: Vec<(Ledger, u64)>,
     /// Per ledger, its village batches in order: the village and the
     /// places (`seq`, end excluded) of its rows.
-    batches: Vec<(Ledger, Vec<(AreaId, i64, i64)>)>,
+    batches: Vec<(Ledger, Vec<BatchPlace>)>,
 }
+
+/// A village batch: its village and the places (`seq`, end excluded) of its
+/// rows.
+type BatchPlace = (AreaId, i64, i64);
 
 impl std::fmt::Debug for PgLedgers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -899,7 +903,7 @@ impl PgLedgers {
                 .into_iter()
                 .filter_map(|v| AreaId::new(v).ok())
                 .collect();
-            let mut places: Vec<(AreaId, i64, i64)> = villages.iter().map(|v| (*v, 0, 0)).collect();
+            let mut places: Vec<BatchPlace> = villages.iter().map(|v| (*v, 0, 0)).collect();
             for r in client
                 .query(
                     &format!(

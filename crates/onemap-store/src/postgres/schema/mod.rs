@@ -475,31 +475,6 @@ pub(crate) fn history_columns() -> Vec<String> {
 
 /// The enum names the CHECK constraints of the migrations must list, by
 /// column (a test checks each appears in the SQL).
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use migrations::MIGRATIONS;
-
-    #[test]
-    fn every_layer_has_a_table_named_after_it() {
-        for layer in Layer::ALL {
-            let t = layer_table(layer);
-            assert_eq!(t.name, layer.as_str());
-            assert!(t
-                .columns
-                .iter()
-                .any(|(n, ty)| *n == "geom" && *ty == Geometry));
-            assert!(MIGRATIONS[0]
-                .sql
-                .contains(&format!("CREATE TABLE {} (", t.name)));
-        }
-        assert_eq!(
-            EVENTS.copy_in(),
-            "COPY events (id, category, status, reported_at, closed_at, unit_id, geom, status_at) FROM STDIN (FORMAT binary)"
-        );
-    }
-}
-
 /// The one table's stored ledgers (one table per ledger, `onemap import`
 /// fills them from a city's `ledgers/` folder): `seq` is the row's place in
 /// its ledger's file (village batch order, then row order), `batch` the
@@ -676,3 +651,28 @@ pub(crate) const LEDGER_HOMESTEADS: Table = Table {
     ],
     key: "seq",
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migrations::MIGRATIONS;
+
+    #[test]
+    fn every_layer_has_a_table_named_after_it() {
+        for layer in Layer::ALL {
+            let t = layer_table(layer);
+            assert_eq!(t.name, layer.as_str());
+            assert!(t
+                .columns
+                .iter()
+                .any(|(n, ty)| *n == "geom" && *ty == Geometry));
+            assert!(MIGRATIONS[0]
+                .sql
+                .contains(&format!("CREATE TABLE {} (", t.name)));
+        }
+        assert_eq!(
+            EVENTS.copy_in(),
+            "COPY events (id, category, status, reported_at, closed_at, unit_id, geom, status_at) FROM STDIN (FORMAT binary)"
+        );
+    }
+}
