@@ -36,7 +36,6 @@ use futures_util::{pin_mut, StreamExt};
 use onemap_core::{AreaId, AreaTree, Level};
 use std::error::Error as StdError;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type};
@@ -943,45 +942,59 @@ impl PgLedgers {
     }
 }
 
-/// Rows of a query, a chunk at a time, as batches of the columns read.
-struct Chunks<'a> {
-    handle: &'a tokio::runtime::Handle,
-    // The connection stays taken while its rows come.
-    _client: deadpool_postgres::Object,
-    rows: Pin<Box<RowStream>>,
-    builders: Builders,
-    done: bool,
+/// Rows of a query, a chunk at a time, as batches of the columns read: a
+/// task on the runtime reads and decodes them while the caller's thread
+/// masks and writes the chunk before (two chunks at most in between; a
+/// caller that stops early drops the receiver, which ends the task).
+struct Chunks {
+    rx: tokio::sync::mpsc::Receiver<Result<RecordBatch, LedgerError>>,
 }
 
-impl Iterator for Chunks<'_> {
+impl Iterator for Chunks {
     type Item = Result<RecordBatch, LedgerError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
+        self.rx.blocking_recv()
+    }
+}
+
+/// Reads `rows` into batches of `schema`, sent to `tx` as they fill.
+async fn produce(
+    client: deadpool_postgres::Object,
+    rows: RowStream,
+    schema: SchemaRef,
+    tx: tokio::sync::mpsc::Sender<Result<RecordBatch, LedgerError>>,
+) {
+    // The connection stays taken while its rows come.
+    let _client = client;
+    let mut b = match Builders::new(schema) {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = tx.send(Err(e)).await;
+            return;
         }
-        let (rows, b) = (&mut self.rows, &mut self.builders);
-        let step = self.handle.block_on(async {
-            while b.len < CHUNK {
-                match rows.next().await {
-                    None => return Ok(true),
-                    Some(row) => b.push(&row.map_err(db("read the ledger"))?, 0)?,
-                }
+    };
+    let rows = std::pin::pin!(rows);
+    let mut rows = rows;
+    loop {
+        let row = rows.next().await;
+        let end = row.is_none();
+        if let Some(row) = row {
+            if let Err(e) = row
+                .map_err(db("read the ledger"))
+                .and_then(|r| b.push(&r, 0))
+            {
+                let _ = tx.send(Err(e)).await;
+                return;
             }
-            Ok::<_, LedgerError>(false)
-        });
-        match step {
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
+        }
+        if b.len >= CHUNK || (end && b.len > 0) {
+            if tx.send(b.finish()).await.is_err() {
+                return;
             }
-            Ok(end) => {
-                self.done = end;
-                if end && self.builders.len == 0 {
-                    return None;
-                }
-                Some(self.builders.finish())
-            }
+        }
+        if end {
+            return;
         }
     }
 }
@@ -1027,7 +1040,7 @@ impl PgLedgers {
         sql: String,
         params: &Params,
         schema: SchemaRef,
-    ) -> Result<Chunks<'_>, LedgerError> {
+    ) -> Result<Chunks, LedgerError> {
         let (client, rows) = self.handle.block_on(async {
             let client = self.reader().await?;
             let rows = client
@@ -1036,13 +1049,9 @@ impl PgLedgers {
                 .map_err(db("query the ledger"))?;
             Ok::<_, LedgerError>((client, rows))
         })?;
-        Ok(Chunks {
-            handle: &self.handle,
-            _client: client,
-            rows: Box::pin(rows),
-            builders: Builders::new(schema)?,
-            done: false,
-        })
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        self.handle.spawn(produce(client, rows, schema, tx));
+        Ok(Chunks { rx })
     }
 
     fn count(&self, sql: String, params: &Params) -> Result<u64, LedgerError> {
