@@ -301,6 +301,14 @@ fn postgis_answers_the_one_table_as_the_files_do() {
     for area in &areas[1..3] {
         same(fa, pa, t(&f.viewer), &format!("/api/files/area/{area}"));
     }
+    // The standard templates, as a preview and as a download.
+    for tpl in onemap_ledger::templates::STANDARD {
+        for who in [t(&f.viewer), t(&f.office)] {
+            let q = format!("template={}&area={}&limit=500", tpl.id, f.town);
+            same(fa, pa, who, &format!("/api/table?{q}"));
+            same(fa, pa, who, &format!("/api/table/download?{q}&format=csv"));
+        }
+    }
     // Errors alike: an unknown area, an area outside the office's town.
     same(
         fa,
