@@ -988,10 +988,9 @@ async fn produce(
                 return;
             }
         }
-        if b.len >= CHUNK || (end && b.len > 0) {
-            if tx.send(b.finish()).await.is_err() {
-                return;
-            }
+        let full = b.len >= CHUNK || (end && b.len > 0);
+        if full && tx.send(b.finish()).await.is_err() {
+            return;
         }
         if end {
             return;
