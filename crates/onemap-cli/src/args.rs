@@ -132,8 +132,9 @@ pub struct ServeArgs {
     /// City directory to load.
     #[arg(long, default_value = DEFAULT_DATA)]
     pub data: PathBuf,
-    /// City directory whose ledgers/ the one table reads [default: --data;
-    /// with --postgres, none unless given].
+    /// City directory whose ledgers/ the one table reads, as files
+    /// [default: --data; with --postgres, the database's ledgers, where the
+    /// filter runs].
     #[arg(long)]
     pub ledgers: Option<PathBuf>,
     /// Load the city from this PostGIS database instead of a directory

@@ -31,6 +31,14 @@ pub enum LedgersCommand {
     /// The standard templates (id, names, ledger, fields and filter) every
     /// account sees; use one with `onemap table --template ID`.
     Templates,
+    /// What each ledger file holds, whatever its bytes: rows, village
+    /// batches and a SHA-256 of its metadata and values, a line per ledger
+    /// (two folders with the same lines hold the same ledgers).
+    Digest {
+        /// City directory.
+        #[arg(long, default_value = crate::args::DEFAULT_DATA)]
+        data: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -113,6 +121,12 @@ pub fn run(a: LedgersArgs) -> anyhow::Result<i32> {
                 "{}",
                 serde_json::to_string_pretty(onemap_ledger::templates::STANDARD)?
             );
+            Ok(0)
+        }
+        LedgersCommand::Digest { data } => {
+            for (l, rows, batches, hash) in onemap_ledger::file::digest(&data)? {
+                println!("{} rows={rows} batches={batches} sha256={hash}", l.key());
+            }
             Ok(0)
         }
         LedgersCommand::Fields { ledger } => {

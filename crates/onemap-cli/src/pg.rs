@@ -82,6 +82,7 @@ pub fn import(a: ImportArgs) -> anyhow::Result<i32> {
         let result = store.import(&meta, &city, mode, &mut progress).await;
         bar.finish_and_clear();
         result.with_context(|| format!("cannot import into {}", store.target()))?;
+        import_ledgers(&a.dir, &mut store, a.replace).await?;
         let lists = crate::lists::import_pg(&a.dir, &a.postgres, a.replace)
             .await
             .with_context(|| format!("cannot import the lists into {}", store.target()))?;
@@ -129,6 +130,23 @@ pub fn export(a: ExportArgs) -> anyhow::Result<i32> {
         let loaded = started.elapsed();
         onemap_store::write_city_dir(&a.dir, &meta, &city)
             .with_context(|| format!("cannot write {}", a.dir.display()))?;
+        let ledgers_started = Instant::now();
+        let bar = rows_bar(0, "exported");
+        let mut progress = |l: onemap_ledger::Ledger, n: u64| {
+            bar.set_message(l.key());
+            bar.inc(n);
+        };
+        let moved = onemap_ledger::pg::export(store.client_mut(), &a.dir, &mut progress).await;
+        bar.finish_and_clear();
+        let moved =
+            moved.with_context(|| format!("cannot export the ledgers from {}", store.target()))?;
+        if let Some(moved) = moved {
+            println!(
+                "exported the ledgers ({}) in {:.2} s",
+                describe(&moved),
+                ledgers_started.elapsed().as_secs_f64()
+            );
+        }
         crate::lists::export_pg(&a.dir, &a.postgres)
             .await
             .with_context(|| format!("cannot export the lists from {}", store.target()))?;
@@ -144,4 +162,54 @@ pub fn export(a: ExportArgs) -> anyhow::Result<i32> {
         );
         Ok(0)
     })
+}
+
+/// Rows per ledger, for a message.
+fn describe(moved: &[(onemap_ledger::Ledger, u64)]) -> String {
+    moved
+        .iter()
+        .map(|(l, n)| format!("{n} {}", l.key()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The city directory's ledgers (its ledgers/ folder) into the database, in
+/// a transaction of their own: all or none. Without a folder, a --replace
+/// removes the old city's ledgers; else nothing is done.
+async fn import_ledgers(
+    dir: &std::path::Path,
+    store: &mut PgStore,
+    replace: bool,
+) -> anyhow::Result<()> {
+    let target = store.target().to_string();
+    if !onemap_ledger::file::ledgers_dir(dir).is_dir() {
+        if replace {
+            onemap_ledger::pg::clear(store.client_mut())
+                .await
+                .with_context(|| format!("cannot remove the old ledgers from {target}"))?;
+        }
+        return Ok(());
+    }
+    let ledgers = onemap_ledger::Ledgers::open(dir)
+        .with_context(|| format!("cannot read the ledgers of {}", dir.display()))?;
+    let total: u64 = onemap_ledger::Ledger::STORED
+        .iter()
+        .map(|l| ledgers.get(*l).rows())
+        .sum();
+    let started = Instant::now();
+    let bar = rows_bar(total, "imported");
+    let mut progress = |l: onemap_ledger::Ledger, n: u64| {
+        bar.set_message(l.key());
+        bar.inc(n);
+    };
+    let moved =
+        onemap_ledger::pg::import(store.client_mut(), &ledgers, replace, &mut progress).await;
+    bar.finish_and_clear();
+    let moved = moved.with_context(|| format!("cannot import the ledgers into {target}"))?;
+    println!(
+        "imported the ledgers ({}) in {:.2} s",
+        describe(&moved),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

@@ -81,33 +81,56 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         let load = started.elapsed();
         // Where the city came from is in the log line below, not in
         // /healthz, which anyone may read.
-        let store = match pg {
-            Some((link, _)) => StoreHandle::Postgis { link },
+        let store = match &pg {
+            Some((link, _)) => StoreHandle::Postgis { link: link.clone() },
             None => StoreHandle::Files,
         };
-        let ledgers_dir = a
-            .ledgers
-            .clone()
-            .or_else(|| a.postgres.is_none().then(|| a.data.clone()));
-        let ledgers = match ledgers_dir {
-            None => None,
-            Some(dir) => match onemap_ledger::Ledgers::open(&dir) {
-                Ok(l) => Some(Arc::new(l)),
-                Err(e @ onemap_ledger::LedgerError::Outdated { .. }) if a.ledgers.is_none() => {
-                    eprintln!("{e}; the one table is off until then");
-                    None
+        // The one table's rows: `--ledgers DIR` (files) first; else PostGIS's
+        // tables when the city comes from there; else the city directory's
+        // files.
+        let ledgers: Option<Arc<dyn onemap_ledger::TableSource>> = match (&a.ledgers, &a.postgres)
+        {
+            (None, Some(_)) => {
+                let Some((link, target)) = &pg else {
+                    anyhow::bail!("no PostGIS connection")
+                };
+                match onemap_ledger::pg::PgLedgers::open(target)
+                    .await
+                    .with_context(|| format!("cannot open the ledgers in {}", link.target()))?
+                {
+                    Some(l) => Some(Arc::new(l)),
+                    None => {
+                        eprintln!(
+                            "no ledgers in {}: the one table is off (onemap import of a city directory with its ledgers/ puts them there; or serve them from files with --ledgers DIR)",
+                            link.target()
+                        );
+                        None
+                    }
                 }
-                Err(onemap_ledger::LedgerError::NotGenerated(_)) if a.ledgers.is_none() => {
-                    eprintln!(
-                        "no ledgers in {}: the one table is off (onemap ledgers build --data {} makes them)",
-                        dir.display(),
-                        dir.display()
-                    );
-                    None
+            }
+            (given, _) => {
+                let dir = given.clone().unwrap_or_else(|| a.data.clone());
+                match onemap_ledger::Ledgers::open(&dir) {
+                    Ok(l) => Some(Arc::new(l)),
+                    Err(e @ onemap_ledger::LedgerError::Outdated { .. }) if a.ledgers.is_none() => {
+                        eprintln!("{e}; the one table is off until then");
+                        None
+                    }
+                    Err(onemap_ledger::LedgerError::NotGenerated(_)) if a.ledgers.is_none() => {
+                        eprintln!(
+                            "no ledgers in {}: the one table is off (onemap ledgers build --data {} makes them)",
+                            dir.display(),
+                            dir.display()
+                        );
+                        None
+                    }
+                    Err(e) => return Err(anyhow::Error::new(e).context("cannot open the ledgers")),
                 }
-                Err(e) => return Err(anyhow::Error::new(e).context("cannot open the ledgers")),
-            },
+            }
         };
+        if let Some(l) = &ledgers {
+            eprintln!("the one table's ledgers from {}", l.describe());
+        }
         let config = ServerConfig {
             styles_dir: a.styles,
             viewer_dir: a.viewer,

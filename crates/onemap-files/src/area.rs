@@ -6,7 +6,7 @@ use onemap_core::{
     AreaId, BBox, EventCategory, EventStatus, HomesteadStatus, Layer, Level, ProtectionLevel,
 };
 use onemap_index::{AreaRef, City, NO_UNIT};
-use onemap_ledger::{Cell, Ledger, LedgerError, Ledgers, Query, Sink};
+use onemap_ledger::{Cell, Ledger, LedgerError, Query, Sink, TableSource};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -217,7 +217,7 @@ pub struct SiteRow {
 /// The file of area `id`.
 pub fn area_file(
     city: &City,
-    ledgers: Option<&Ledgers>,
+    ledgers: Option<&dyn TableSource>,
     id: AreaId,
     req: &FileRequest,
 ) -> Result<AreaFile, FilesError> {
@@ -696,7 +696,7 @@ fn query(ledger: Ledger, id: AreaId, req: &FileRequest) -> Query {
 /// leader and unit leaders, a unit's leader.
 fn leaders(
     city: &City,
-    ledgers: &Ledgers,
+    ledgers: &dyn TableSource,
     id: AreaId,
     level: Level,
     req: &FileRequest,
@@ -713,7 +713,7 @@ fn leaders(
         q.set_fields("name,phone,party,area_id")?;
         q.add_filter(&format!("post={post}"))?;
         let mut rows = Rows::default();
-        onemap_ledger::run(ledgers, city.areas(), &q, req.access, &mut rows)?;
+        ledgers.run(city.areas(), &q, req.access, &mut rows)?;
         for r in rows.0 {
             if out.len() >= MAX_ROWS {
                 break;
@@ -744,7 +744,7 @@ fn leaders(
 
 fn ledger_counts(
     city: &City,
-    ledgers: &Ledgers,
+    ledgers: &dyn TableSource,
     id: AreaId,
     req: &FileRequest,
     kids: &Children<'_>,
@@ -759,11 +759,11 @@ fn ledger_counts(
             counts: vec![0; kids.areas.len()],
             total: 0,
         };
-        let s = onemap_ledger::run(ledgers, areas, &q, req.access, &mut sink)?;
+        let s = ledgers.run(areas, &q, req.access, &mut sink)?;
         Ok((s.rows, sink.counts))
     };
     let count = |q: &Query| -> Result<u64, FilesError> {
-        Ok(onemap_ledger::run(ledgers, areas, q, req.access, &mut Count)?.rows)
+        Ok(ledgers.run(areas, q, req.access, &mut Count)?.rows)
     };
     let people_q = query(Ledger::People, id, req);
     let (people, per) = by_child(&people_q)?;

@@ -120,6 +120,10 @@ impl Sink for Preview {
         self.rows.len() < self.limit
     }
 
+    fn row_limit(&self) -> Option<usize> {
+        Some(self.limit)
+    }
+
     fn row(&mut self, cells: &[Cell<'_>]) -> Result<(), LedgerError> {
         use serde_json::Value as J;
         self.rows.push(

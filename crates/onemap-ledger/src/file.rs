@@ -65,7 +65,6 @@ pub fn write_ledgers(
     places: &crate::Places,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Written, LedgerError> {
-    let target = ledgers_dir(city_dir);
     let tmp = tempfile::Builder::new()
         .prefix(".ledgers-")
         .tempdir_in(city_dir)
@@ -121,7 +120,14 @@ pub fn write_ledgers(
             .map_err(|e| LedgerError::io(&path, e.into_error()))?;
         f.sync_all().map_err(|e| LedgerError::io(&path, e))?;
     }
-    // Swap the folder in: the old one (if any) aside, the new one in place.
+    swap_in(city_dir, tmp)?;
+    Ok(written)
+}
+
+/// Puts a folder of whole ledger files in place of `city_dir/ledgers/`:
+/// the old one (if any) aside, the new one in place, the old one removed.
+pub(crate) fn swap_in(city_dir: &Path, tmp: tempfile::TempDir) -> Result<(), LedgerError> {
+    let target = ledgers_dir(city_dir);
     let old = city_dir.join(".ledgers-old");
     let _ = std::fs::remove_dir_all(&old);
     if target.exists() {
@@ -130,7 +136,44 @@ pub fn write_ledgers(
     let tmp_path = tmp.keep();
     std::fs::rename(&tmp_path, &target).map_err(|e| LedgerError::io(&target, e))?;
     let _ = std::fs::remove_dir_all(&old);
-    Ok(written)
+    Ok(())
+}
+
+/// What a ledger file holds, whatever its bytes: its rows, batches and a
+/// SHA-256 of its metadata (sorted) and of every batch's values (each
+/// batch encoded alone as an Arrow IPC stream without metadata). Two files
+/// with the same digest hold the same rows, values, batches and metadata
+/// (the bytes of two writes differ: the metadata's order is a hash map's).
+pub fn digest(city_dir: &Path) -> Result<Vec<(Ledger, u64, usize, String)>, LedgerError> {
+    use sha2::Digest;
+    let ledgers = Ledgers::open(city_dir)?;
+    let mut out = Vec::new();
+    for l in Ledger::STORED {
+        let f = ledgers.get(l);
+        let mut h = sha2::Sha256::new();
+        let mut meta: Vec<(&String, &String)> = f.schema().metadata().iter().collect();
+        meta.sort();
+        for (k, v) in meta {
+            h.update(format!("{k}={v}\n").as_bytes());
+        }
+        let plain = Arc::new(Schema::new(f.schema().fields().clone()));
+        for i in 0..f.villages().len() {
+            let b = f.batch(i)?;
+            let b = RecordBatch::try_new(plain.clone(), b.columns().to_vec())
+                .map_err(|e| LedgerError::arrow(&f.path, e))?;
+            let mut buf = Vec::new();
+            let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut buf, &plain)
+                .map_err(|e| LedgerError::arrow(&f.path, e))?;
+            w.write(&b).map_err(|e| LedgerError::arrow(&f.path, e))?;
+            w.finish().map_err(|e| LedgerError::arrow(&f.path, e))?;
+            drop(w);
+            h.update((buf.len() as u64).to_le_bytes());
+            h.update(&buf);
+        }
+        let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        out.push((l, f.rows(), f.villages().len(), hex));
+    }
+    Ok(out)
 }
 
 /// One ledger's file, open: its footer read, its batches read on demand.

@@ -2,9 +2,9 @@
 //! table in WGS 84 whose columns are the fields asked (named by their
 //! labels), for ledgers whose rows have a position. QGIS and GDAL open it.
 
-use crate::file::Ledgers;
-use crate::query::{run, Access, Cell, Query, Sink, Summary};
+use crate::query::{Access, Cell, Query, Sink, Summary};
 use crate::registry::Kind;
+use crate::source::TableSource;
 use crate::LedgerError;
 use onemap_core::AreaTree;
 use rusqlite::{params_from_iter, Connection, ToSql};
@@ -94,12 +94,12 @@ fn iso_utc(t: i64) -> String {
 
 /// The table as the bytes of a GeoPackage file.
 pub fn write(
-    ledgers: &Ledgers,
+    ledgers: &dyn TableSource,
     areas: &AreaTree,
     q: &Query,
     access: Access,
 ) -> Result<Vec<u8>, LedgerError> {
-    write_with(q, |q, sink| run(ledgers, areas, q, access, sink))
+    write_with(q, |q, sink| ledgers.run(areas, q, access, sink))
 }
 
 /// [`write`] with the rows from elsewhere: `rows` runs the query it is

@@ -16,6 +16,10 @@
 //! - [`export`]: the sinks: JSON preview, CSV with a BOM, typed XLSX,
 //!   GeoPackage.
 //!
+//! - [`source`]: where a table's rows come from ([`TableSource`]): the
+//!   files, or ([`pg`]) the ledgers' tables in PostGIS, where the filter
+//!   runs in the database.
+//!
 //! - [`templates`]: the standard templates (a ledger, fields and a filter
 //!   under a name) every account sees.
 //!
@@ -26,9 +30,11 @@ pub mod export;
 pub mod file;
 pub mod generate;
 pub mod gpkg;
+pub mod pg;
 pub mod places;
 pub mod query;
 pub mod registry;
+pub mod source;
 pub mod table;
 pub mod templates;
 
@@ -39,6 +45,7 @@ pub use generate::GenConfig;
 pub use places::{Layers, Places};
 pub use query::{run, run_batches, Access, Cell, Query, Sink, Summary};
 pub use registry::{Field, Kind, Lang, Ledger, Sensitivity};
+pub use source::TableSource;
 
 use std::path::{Path, PathBuf};
 
@@ -67,6 +74,9 @@ pub enum LedgerError {
     Write(std::io::Error),
     #[error("internal error: {0}")]
     Internal(String),
+    /// The ledgers' database (PostGIS) failed or is away.
+    #[error("the ledgers' database: {0}")]
+    Database(String),
 }
 
 impl LedgerError {

@@ -305,6 +305,11 @@ pub trait Sink {
     fn wants_rows(&self) -> bool {
         true
     }
+    /// The most rows the sink takes (a preview's), if it stops early: a
+    /// source that can count apart (the database) sends no more than this.
+    fn row_limit(&self) -> Option<usize> {
+        None
+    }
     fn row(&mut self, cells: &[Cell<'_>]) -> Result<(), LedgerError>;
 }
 

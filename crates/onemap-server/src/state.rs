@@ -35,9 +35,9 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// The time limit of each step of the loop.
     pub deadlines: onemap_core::Deadlines,
-    /// The one table's ledgers (None: not generated; the table routes say
-    /// how to make them).
-    pub ledgers: Option<Arc<onemap_ledger::Ledgers>>,
+    /// The one table's ledgers: the files or PostGIS's tables (None: not
+    /// generated; the table routes say how to make them).
+    pub ledgers: Option<Arc<dyn onemap_ledger::TableSource>>,
     /// What the coordination of inspections and school visits is built
     /// from (`/api/coord/…`); `None`: those routes answer 503.
     pub coord: Option<crate::CoordSource>,
@@ -121,7 +121,7 @@ pub struct Inner {
     pub(crate) cors: crate::CorsOrigins,
     pub(crate) secure_cookies: bool,
     pub(crate) deadlines: onemap_core::Deadlines,
-    pub(crate) ledgers: Option<Arc<onemap_ledger::Ledgers>>,
+    pub(crate) ledgers: Option<Arc<dyn onemap_ledger::TableSource>>,
     /// Failed sign-ins by name and by address, for a while.
     pub(crate) sign_in_failures: moka::sync::Cache<String, u32>,
     /// The limits in force, their permits and counters.

@@ -17,7 +17,8 @@ use onemap_core::workflow::{Actor, Scope};
 use onemap_core::{AreaId, Role, TimeBound};
 use onemap_ledger::export::XLSX_MAX_ROWS;
 use onemap_ledger::{
-    Access, CsvSink, DownloadFormat, Ledger, LedgerError, Ledgers, Preview, Query, Sink, XlsxSink,
+    Access, CsvSink, DownloadFormat, Ledger, LedgerError, Preview, Query, Sink, TableSource,
+    XlsxSink,
 };
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -39,6 +40,13 @@ impl From<LedgerError> for ApiError {
             LedgerError::BadQuery(_) => ErrorCode::UnknownValue,
             LedgerError::UnknownArea(_) => ErrorCode::UnknownArea,
             LedgerError::TooLarge(_) => ErrorCode::TooLarge,
+            LedgerError::Database(_) => {
+                tracing::error!("one table: {e}");
+                return ApiError::new(
+                    ErrorCode::StoreUnavailable,
+                    "the ledgers' database cannot be read now",
+                );
+            }
             LedgerError::BadFile { .. }
             | LedgerError::Io { .. }
             | LedgerError::Write(_)
@@ -51,17 +59,20 @@ impl From<LedgerError> for ApiError {
     }
 }
 
-fn ledgers(state: &AppState) -> Result<Arc<Ledgers>, ApiError> {
+/// The ledgers' rows: the files, or PostGIS's tables (the filter runs in
+/// the database); both answer alike.
+fn ledgers(state: &AppState) -> Result<Arc<dyn TableSource>, ApiError> {
     state.ledgers.clone().ok_or_else(|| {
         LedgerError::NotGenerated(std::path::PathBuf::from("the city directory")).into()
     })
 }
 
-/// Where a table's rows come from: the ledger files, or — for the events
-/// ledger — the live city's snapshot at the moment the table is made.
+/// Where a table's rows come from: the stored ledgers (files or PostGIS),
+/// or — for the events ledger — the live city's snapshot at the moment the
+/// table is made.
 #[derive(Clone)]
 pub(crate) struct Rows {
-    files: Option<Arc<Ledgers>>,
+    files: Option<Arc<dyn TableSource>>,
     deadlines: onemap_core::Deadlines,
 }
 
@@ -87,7 +98,7 @@ impl Rows {
         sink: &mut dyn onemap_ledger::Sink,
     ) -> Result<onemap_ledger::Summary, LedgerError> {
         match &self.files {
-            Some(l) => onemap_ledger::run(l, city.areas(), q, access, sink),
+            Some(l) => l.run(city.areas(), q, access, sink),
             None => {
                 onemap_ledger::query::check(q, city.areas())?;
                 let events = city
@@ -108,7 +119,7 @@ impl Rows {
     /// How many rows the ledger has in all.
     fn total(&self, city: &onemap_index::City, ledger: Ledger) -> u64 {
         match &self.files {
-            Some(l) => l.get(ledger).rows(),
+            Some(l) => l.rows(ledger),
             None => {
                 let out = city
                     .report()

@@ -164,6 +164,12 @@ impl PgStore {
         &self.target
     }
 
+    /// The connection itself, for work of other crates on the same
+    /// database (the one table's ledgers: `onemap import` and `export`).
+    pub fn client_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
     /// Whether the connection is still open.
     pub fn is_closed(&self) -> bool {
         self.client.is_closed()
@@ -278,6 +284,8 @@ impl PgStore {
 pub fn registry() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
     let mut tables = schema::city_tables();
     tables.extend(schema::live_tables());
+    tables.extend(schema::ledger_tables());
+    tables.push(schema::LEDGER_META);
     tables.sort_by_key(|t| t.name);
     tables
         .into_iter()
@@ -291,6 +299,28 @@ pub fn registry() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         })
         .collect()
 }
+
+/// The table of the stored ledger `key` (`people`, `houses`, …): its name
+/// and its columns with their PostgreSQL type names, `seq` (the row's place
+/// in its ledger's file) and `batch` (its village batch) first.
+pub fn ledger_table(key: &str) -> Option<(&'static str, Vec<(&'static str, &'static str)>)> {
+    let name = format!("ledger_{key}");
+    schema::ledger_tables()
+        .into_iter()
+        .find(|t| t.name == name)
+        .map(|t| {
+            (
+                t.name,
+                t.columns
+                    .iter()
+                    .map(|(n, ty)| (*n, ty.udt_name()))
+                    .collect(),
+            )
+        })
+}
+
+/// The table of the stored ledgers' metadata: (ledger, key, value).
+pub const LEDGER_META_TABLE: &str = schema::LEDGER_META.name;
 
 /// A connection that comes back by itself: holds the current [`PgStore`]
 /// and, with [`PgLink::spawn_reconnect`], replaces it with a new one when
@@ -425,6 +455,8 @@ async fn pg_type(
     Ok(match ty {
         Ty::Int8 => Type::INT8,
         Ty::Int4 => Type::INT4,
+        Ty::Int2 => Type::INT2,
+        Ty::Date => Type::DATE,
         Ty::Text => Type::TEXT,
         Ty::Float8 => Type::FLOAT8,
         Ty::Float4 => Type::FLOAT4,

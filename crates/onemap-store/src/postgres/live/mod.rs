@@ -107,6 +107,12 @@ impl PgLive {
         &self.target
     }
 
+    /// A connection of the pool for another crate's reads (the one
+    /// table's ledgers), given back when dropped.
+    pub async fn reader(&self) -> Result<Object, PgError> {
+        self.client().await
+    }
+
     async fn client(&self) -> Result<Object, PgError> {
         self.pool.get().await.map_err(|e| {
             let message = match &e {

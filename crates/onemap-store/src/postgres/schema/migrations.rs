@@ -67,7 +67,143 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "the problem, development and task lists",
         sql: MIGRATION_11,
     },
+    Migration {
+        version: 12,
+        name: "the one table's ledgers",
+        sql: MIGRATION_12,
+    },
 ];
+
+/// The one table's stored ledgers: one table per ledger, rows in the
+/// files' order (`seq`), an area subtree as ranges of `area_id` (an id's
+/// ancestors are its leading digits), the care group by a partial index.
+const MIGRATION_12: &str = r#"
+CREATE TABLE ledger_meta (
+    ledger text NOT NULL,
+    key text NOT NULL,
+    value text NOT NULL,
+    PRIMARY KEY (ledger, key)
+);
+CREATE TABLE ledger_people (
+    seq bigint PRIMARY KEY CHECK (seq >= 0),
+    batch integer NOT NULL CHECK (batch >= 0),
+    "person_id" bigint NOT NULL CHECK ("person_id" >= 0),
+    "name" text NOT NULL,
+    "id_number" text NOT NULL,
+    "sex" smallint NOT NULL CHECK ("sex" BETWEEN 0 AND 255),
+    "birth" date NOT NULL,
+    "phone" text NOT NULL,
+    "household" bigint NOT NULL CHECK ("household" >= 0),
+    "relation" smallint NOT NULL CHECK ("relation" BETWEEN 0 AND 255),
+    "house" bigint NOT NULL CHECK ("house" >= 0),
+    "area_id" bigint NOT NULL CHECK ("area_id" >= 0),
+    "tags" integer NOT NULL CHECK (tags BETWEEN 0 AND 65535),
+    "illness" smallint NOT NULL CHECK ("illness" BETWEEN 0 AND 255),
+    "updated" timestamptz NOT NULL
+);
+CREATE INDEX ledger_people_area ON ledger_people (area_id);
+-- The care group (关爱人群: any of the five care tags, CARE_MASK 0b1_1111).
+CREATE INDEX ledger_people_care ON ledger_people (area_id) WHERE (tags & 31) <> 0;
+CREATE TABLE ledger_houses (
+    seq bigint PRIMARY KEY CHECK (seq >= 0),
+    batch integer NOT NULL CHECK (batch >= 0),
+    "house_id" bigint NOT NULL CHECK ("house_id" >= 0),
+    "address" text NOT NULL,
+    "lon" double precision NOT NULL,
+    "lat" double precision NOT NULL,
+    "area_id" bigint NOT NULL CHECK ("area_id" >= 0),
+    "structure" smallint NOT NULL CHECK ("structure" BETWEEN 0 AND 255),
+    "floors" bigint NOT NULL CHECK ("floors" >= 0),
+    "floor_area" double precision NOT NULL,
+    "built" bigint NOT NULL CHECK ("built" >= 0),
+    "usage" smallint NOT NULL CHECK ("usage" BETWEEN 0 AND 255),
+    "households" bigint NOT NULL CHECK ("households" >= 0),
+    "residents" bigint NOT NULL CHECK ("residents" >= 0),
+    "safety" smallint NOT NULL CHECK ("safety" BETWEEN 0 AND 255),
+    "owner" text NOT NULL,
+    "updated" timestamptz NOT NULL
+);
+CREATE INDEX ledger_houses_area ON ledger_houses (area_id);
+CREATE TABLE ledger_cadres (
+    seq bigint PRIMARY KEY CHECK (seq >= 0),
+    batch integer NOT NULL CHECK (batch >= 0),
+    "cadre_id" bigint NOT NULL CHECK ("cadre_id" >= 0),
+    "name" text NOT NULL,
+    "sex" smallint NOT NULL CHECK ("sex" BETWEEN 0 AND 255),
+    "birth" date NOT NULL,
+    "phone" text NOT NULL,
+    "post" smallint NOT NULL CHECK ("post" BETWEEN 0 AND 255),
+    "area_id" bigint NOT NULL CHECK ("area_id" >= 0),
+    "party" boolean NOT NULL,
+    "education" smallint NOT NULL CHECK ("education" BETWEEN 0 AND 255),
+    "updated" timestamptz NOT NULL
+);
+CREATE INDEX ledger_cadres_area ON ledger_cadres (area_id);
+CREATE TABLE ledger_projects (
+    seq bigint PRIMARY KEY CHECK (seq >= 0),
+    batch integer NOT NULL CHECK (batch >= 0),
+    "project_id" bigint NOT NULL CHECK ("project_id" >= 0),
+    "name" text NOT NULL,
+    "area_id" bigint NOT NULL CHECK ("area_id" >= 0),
+    "kind" smallint NOT NULL CHECK ("kind" BETWEEN 0 AND 255),
+    "investment" double precision NOT NULL,
+    "status" smallint NOT NULL CHECK ("status" BETWEEN 0 AND 255),
+    "start" date NOT NULL,
+    "due" date NOT NULL,
+    "owner_dept" text NOT NULL,
+    "progress" bigint NOT NULL CHECK ("progress" >= 0),
+    "updated" timestamptz NOT NULL
+);
+CREATE INDEX ledger_projects_area ON ledger_projects (area_id);
+CREATE TABLE ledger_enterprises (
+    seq bigint PRIMARY KEY CHECK (seq >= 0),
+    batch integer NOT NULL CHECK (batch >= 0),
+    "enterprise_id" bigint NOT NULL CHECK ("enterprise_id" >= 0),
+    "name" text NOT NULL,
+    "industry" text NOT NULL,
+    "employees" bigint NOT NULL CHECK ("employees" >= 0),
+    "large" boolean NOT NULL,
+    "lon" double precision NOT NULL,
+    "lat" double precision NOT NULL,
+    "area_id" bigint NOT NULL CHECK ("area_id" >= 0)
+);
+CREATE INDEX ledger_enterprises_area ON ledger_enterprises (area_id);
+CREATE TABLE ledger_schools (
+    seq bigint PRIMARY KEY CHECK (seq >= 0),
+    batch integer NOT NULL CHECK (batch >= 0),
+    "school_id" bigint NOT NULL CHECK ("school_id" >= 0),
+    "name" text NOT NULL,
+    "kind" smallint NOT NULL CHECK ("kind" BETWEEN 0 AND 255),
+    "students" bigint NOT NULL CHECK ("students" >= 0),
+    "lon" double precision NOT NULL,
+    "lat" double precision NOT NULL,
+    "area_id" bigint NOT NULL CHECK ("area_id" >= 0)
+);
+CREATE INDEX ledger_schools_area ON ledger_schools (area_id);
+CREATE TABLE ledger_heritage (
+    seq bigint PRIMARY KEY CHECK (seq >= 0),
+    batch integer NOT NULL CHECK (batch >= 0),
+    "heritage_id" bigint NOT NULL CHECK ("heritage_id" >= 0),
+    "name" text NOT NULL,
+    "level" smallint NOT NULL CHECK ("level" BETWEEN 0 AND 255),
+    "watch" smallint NOT NULL CHECK ("watch" BETWEEN 0 AND 255),
+    "lon" double precision NOT NULL,
+    "lat" double precision NOT NULL,
+    "area_id" bigint NOT NULL CHECK ("area_id" >= 0)
+);
+CREATE INDEX ledger_heritage_area ON ledger_heritage (area_id);
+CREATE TABLE ledger_homesteads (
+    seq bigint PRIMARY KEY CHECK (seq >= 0),
+    batch integer NOT NULL CHECK (batch >= 0),
+    "homestead_id" bigint NOT NULL CHECK ("homestead_id" >= 0),
+    "area_m2" double precision NOT NULL,
+    "status" smallint NOT NULL CHECK ("status" BETWEEN 0 AND 255),
+    "lon" double precision NOT NULL,
+    "lat" double precision NOT NULL,
+    "area_id" bigint NOT NULL CHECK ("area_id" >= 0)
+);
+CREATE INDEX ledger_homesteads_area ON ledger_homesteads (area_id);
+"#;
 
 /// The one table's saved templates (`shared_in` 0 is the whole city).
 const MIGRATION_9: &str = r#"

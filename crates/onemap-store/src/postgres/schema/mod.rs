@@ -27,6 +27,7 @@ use onemap_core::{Layer, Level};
 pub(crate) enum Ty {
     Int8,
     Int4,
+    Int2,
     Text,
     Float8,
     Float4,
@@ -36,6 +37,7 @@ pub(crate) enum Ty {
     /// PostGIS `geometry` (the type's oid is looked up per connection).
     Geometry,
     Bytea,
+    Date,
 }
 
 impl Ty {
@@ -44,6 +46,8 @@ impl Ty {
         match self {
             Ty::Int8 => "int8",
             Ty::Int4 => "int4",
+            Ty::Int2 => "int2",
+            Ty::Date => "date",
             Ty::Text => "text",
             Ty::Float8 => "float8",
             Ty::Float4 => "float4",
@@ -471,6 +475,183 @@ pub(crate) fn history_columns() -> Vec<String> {
 
 /// The enum names the CHECK constraints of the migrations must list, by
 /// column (a test checks each appears in the SQL).
+/// The one table's stored ledgers (one table per ledger, `onemap import`
+/// fills them from a city's `ledgers/` folder): `seq` is the row's place in
+/// its ledger's file (village batch order, then row order), `batch` the
+/// village batch it came from; then the ledger's stored columns, in the
+/// file's order (onemap-ledger checks them against its registry). Ids and
+/// counts are `bigint`, coded values `smallint`, tags `integer` (bits),
+/// dates `date` and times `timestamptz` (whole seconds).
+pub(crate) fn ledger_tables() -> Vec<Table> {
+    vec![
+        LEDGER_PEOPLE,
+        LEDGER_HOUSES,
+        LEDGER_CADRES,
+        LEDGER_PROJECTS,
+        LEDGER_ENTERPRISES,
+        LEDGER_SCHOOLS,
+        LEDGER_HERITAGE,
+        LEDGER_HOMESTEADS,
+    ]
+}
+
+/// Each stored ledger's metadata (the seed, the last day, the villages in
+/// batch order), as its file's schema holds it.
+pub(crate) const LEDGER_META: Table = Table {
+    name: "ledger_meta",
+    columns: &[("ledger", Text), ("key", Text), ("value", Text)],
+    key: "ledger, key",
+};
+
+pub(crate) const LEDGER_PEOPLE: Table = Table {
+    name: "ledger_people",
+    columns: &[
+        ("seq", Int8),
+        ("batch", Int4),
+        ("person_id", Int8),
+        ("name", Text),
+        ("id_number", Text),
+        ("sex", Int2),
+        ("birth", Date),
+        ("phone", Text),
+        ("household", Int8),
+        ("relation", Int2),
+        ("house", Int8),
+        ("area_id", Int8),
+        ("tags", Int4),
+        ("illness", Int2),
+        ("updated", Timestamptz),
+    ],
+    key: "seq",
+};
+
+pub(crate) const LEDGER_HOUSES: Table = Table {
+    name: "ledger_houses",
+    columns: &[
+        ("seq", Int8),
+        ("batch", Int4),
+        ("house_id", Int8),
+        ("address", Text),
+        ("lon", Float8),
+        ("lat", Float8),
+        ("area_id", Int8),
+        ("structure", Int2),
+        ("floors", Int8),
+        ("floor_area", Float8),
+        ("built", Int8),
+        ("usage", Int2),
+        ("households", Int8),
+        ("residents", Int8),
+        ("safety", Int2),
+        ("owner", Text),
+        ("updated", Timestamptz),
+    ],
+    key: "seq",
+};
+
+pub(crate) const LEDGER_CADRES: Table = Table {
+    name: "ledger_cadres",
+    columns: &[
+        ("seq", Int8),
+        ("batch", Int4),
+        ("cadre_id", Int8),
+        ("name", Text),
+        ("sex", Int2),
+        ("birth", Date),
+        ("phone", Text),
+        ("post", Int2),
+        ("area_id", Int8),
+        ("party", Bool),
+        ("education", Int2),
+        ("updated", Timestamptz),
+    ],
+    key: "seq",
+};
+
+pub(crate) const LEDGER_PROJECTS: Table = Table {
+    name: "ledger_projects",
+    columns: &[
+        ("seq", Int8),
+        ("batch", Int4),
+        ("project_id", Int8),
+        ("name", Text),
+        ("area_id", Int8),
+        ("kind", Int2),
+        ("investment", Float8),
+        ("status", Int2),
+        ("start", Date),
+        ("due", Date),
+        ("owner_dept", Text),
+        ("progress", Int8),
+        ("updated", Timestamptz),
+    ],
+    key: "seq",
+};
+
+pub(crate) const LEDGER_ENTERPRISES: Table = Table {
+    name: "ledger_enterprises",
+    columns: &[
+        ("seq", Int8),
+        ("batch", Int4),
+        ("enterprise_id", Int8),
+        ("name", Text),
+        ("industry", Text),
+        ("employees", Int8),
+        ("large", Bool),
+        ("lon", Float8),
+        ("lat", Float8),
+        ("area_id", Int8),
+    ],
+    key: "seq",
+};
+
+pub(crate) const LEDGER_SCHOOLS: Table = Table {
+    name: "ledger_schools",
+    columns: &[
+        ("seq", Int8),
+        ("batch", Int4),
+        ("school_id", Int8),
+        ("name", Text),
+        ("kind", Int2),
+        ("students", Int8),
+        ("lon", Float8),
+        ("lat", Float8),
+        ("area_id", Int8),
+    ],
+    key: "seq",
+};
+
+pub(crate) const LEDGER_HERITAGE: Table = Table {
+    name: "ledger_heritage",
+    columns: &[
+        ("seq", Int8),
+        ("batch", Int4),
+        ("heritage_id", Int8),
+        ("name", Text),
+        ("level", Int2),
+        ("watch", Int2),
+        ("lon", Float8),
+        ("lat", Float8),
+        ("area_id", Int8),
+    ],
+    key: "seq",
+};
+
+pub(crate) const LEDGER_HOMESTEADS: Table = Table {
+    name: "ledger_homesteads",
+    columns: &[
+        ("seq", Int8),
+        ("batch", Int4),
+        ("homestead_id", Int8),
+        ("area_m2", Float8),
+        ("status", Int2),
+        ("lon", Float8),
+        ("lat", Float8),
+        ("area_id", Int8),
+    ],
+    key: "seq",
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
