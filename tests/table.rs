@@ -7,45 +7,8 @@
 
 mod http_support;
 
-use http_support::{get, get_as, id_of, other_town, small_city, start, token, Reply};
+use http_support::{check_file, get, get_as, id_of, other_town, small_city, start, token, Reply};
 use serde_json::{json, Value};
-use std::process::Command;
-
-fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| {
-        panic!(
-            "set PYTHON to a Python with openpyxl (scripts/test.sh makes one in target/python-env)"
-        )
-    })
-}
-
-/// Checks a downloaded file with tests/tools/table_check.py.
-fn check_file(kind: &str, body: &[u8], expected: &Value) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join(format!("t.{kind}"));
-    let exp = dir.path().join("expected.json");
-    std::fs::write(&file, body).unwrap();
-    std::fs::write(&exp, expected.to_string()).unwrap();
-    let out = Command::new(python())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/tools/table_check.py"
-        ))
-        .arg(kind)
-        .arg(&file)
-        .arg(&exp)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{kind} differs from the engine's answer: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let said = String::from_utf8_lossy(&out.stdout);
-    let n = expected["rows"].as_array().unwrap().len();
-    assert_eq!(said.trim(), format!("ok {n}"));
-}
 
 fn table(a: &str, token: &str, query: &str) -> Reply {
     get_as(a, &format!("/api/table?{query}"), token)

@@ -9,7 +9,7 @@
 
 mod http_support;
 
-use http_support::{get_as, id_of, post, small_city, start, token};
+use http_support::{check_file, get_as, id_of, post, small_city, start, token};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -271,7 +271,7 @@ fn the_events_ledger_is_the_live_city_s_events() {
         .collect();
     let gpkg = get_as(a, &format!("/api/table/download?format=gpkg&{q}"), &office);
     assert_eq!(gpkg.status, 200);
-    check_gpkg(&gpkg.body, &answer);
+    check_file("gpkg", &gpkg.body, &answer);
 
     // The command line writes the same CSV as the download (closed events:
     // nothing in them moves with the clock).
@@ -297,35 +297,6 @@ fn the_events_ledger_is_the_live_city_s_events() {
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(api).unwrap()
-    );
-}
-
-fn check_gpkg(body: &[u8], expected: &Value) {
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| {
-        panic!(
-            "set PYTHON to a Python with openpyxl (scripts/test.sh makes one in target/python-env)"
-        )
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("t.gpkg");
-    let exp = dir.path().join("expected.json");
-    std::fs::write(&file, body).unwrap();
-    std::fs::write(&exp, expected.to_string()).unwrap();
-    let out = Command::new(python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/tools/table_check.py"
-        ))
-        .arg("gpkg")
-        .arg(&file)
-        .arg(&exp)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "the GeoPackage differs from the answer: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
     );
 }
 

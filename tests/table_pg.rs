@@ -15,7 +15,7 @@
 mod http_support;
 mod pg_db;
 
-use http_support::{get_as, start_with, token_with, Reply};
+use http_support::{get_as, python, start_with, token_with, Reply};
 use onemap_core::{AreaId, Level};
 use onemap_ledger::{Kind, Ledger};
 use pg_db::{ok, query_i64, TestDb};
@@ -24,14 +24,6 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
-
-fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| {
-        panic!(
-            "set PYTHON to a Python with openpyxl (scripts/test.sh makes one in target/python-env)"
-        )
-    })
-}
 
 /// The cells of every sheet of two XLSX files, read by openpyxl, compared.
 fn xlsx_equal(a: &[u8], b: &[u8]) {

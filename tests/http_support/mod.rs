@@ -461,3 +461,42 @@ pub fn other_town(a: &str, town: u64) -> u64 {
         .find(|t| *t != town)
         .expect("another town")
 }
+
+/// The Python that reads the one table's files (openpyxl; scripts/test.sh
+/// makes it in target/python-env).
+pub fn python() -> String {
+    std::env::var("PYTHON").unwrap_or_else(|_| {
+        panic!(
+            "set PYTHON to a Python with openpyxl (scripts/test.sh makes one in target/python-env)"
+        )
+    })
+}
+
+/// Checks a downloaded table (csv, xlsx, gpkg) with
+/// tests/tools/table_check.py against the engine's JSON answer.
+pub fn check_file(kind: &str, body: &[u8], expected: &Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("t.{kind}"));
+    let exp = dir.path().join("expected.json");
+    std::fs::write(&file, body).unwrap();
+    std::fs::write(&exp, expected.to_string()).unwrap();
+    let out = std::process::Command::new(python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/tools/table_check.py"
+        ))
+        .arg(kind)
+        .arg(&file)
+        .arg(&exp)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{kind} differs from the engine's answer: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    let n = expected["rows"].as_array().unwrap().len();
+    assert_eq!(said.trim(), format!("ok {n}"));
+}

@@ -278,23 +278,15 @@ impl Source {
     ) -> Result<onemap_ledger::Summary, onemap_ledger::LedgerError> {
         match self {
             Source::Files(f) => onemap_ledger::run(&f.0, &f.1, q, access, sink),
-            Source::Events(city) => {
-                onemap_ledger::query::check(q, city.areas())?;
-                let events = city
-                    .events_in_area(q.area)
-                    .map_err(|e| onemap_ledger::LedgerError::BadQuery(e.to_string()))?;
-                onemap_ledger::run_batches(
-                    onemap_ledger::event_batches(
-                        events,
-                        onemap_core::Deadlines::default(),
-                        onemap_core::time::now(),
-                    ),
-                    city.areas(),
-                    q,
-                    access,
-                    sink,
-                )
-            }
+            Source::Events(city) => onemap_ledger::events::run_events(
+                city.areas(),
+                q,
+                access,
+                sink,
+                onemap_core::Deadlines::default(),
+                onemap_core::time::now(),
+                |a| city.events_in_area(a).map_err(|e| e.to_string()),
+            ),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! change every minute; they are never a ledger file). The caller hands
 //! the events of the area asked, in area order, from one snapshot.
 
+use crate::query::{check, run_batches, Access, Query, Sink, Summary};
 use crate::registry::{nullable, Ledger};
 use crate::table::{schema, stored_fields, TIME_ZONE};
 use crate::LedgerError;
@@ -11,11 +12,38 @@ use arrow_array::builder::{
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::Schema;
-use onemap_core::{Deadlines, Event, EventStatus};
+use onemap_core::{AreaId, AreaTree, Deadlines, Event, EventStatus};
 use std::sync::Arc;
 
 /// Rows per batch.
 pub const BATCH_ROWS: usize = 16_384;
+
+/// Runs `q` on the events ledger: `events` gives the events of an area
+/// (None: the city) in area order, from one snapshot; each is due and
+/// overdue as `deadlines` say at `now`.
+#[allow(clippy::too_many_arguments)]
+pub fn run_events<I>(
+    areas: &AreaTree,
+    q: &Query,
+    access: Access,
+    sink: &mut dyn Sink,
+    deadlines: Deadlines,
+    now: i64,
+    events: impl FnOnce(Option<AreaId>) -> Result<I, String>,
+) -> Result<Summary, LedgerError>
+where
+    I: IntoIterator<Item = Event>,
+{
+    check(q, areas)?;
+    let events = events(q.area).map_err(LedgerError::BadQuery)?;
+    run_batches(
+        event_batches(events, deadlines, now),
+        areas,
+        q,
+        access,
+        sink,
+    )
+}
 
 /// The events as batches of the events ledger's stored columns, each event
 /// with its step's due time and whether it is overdue at `now` under

@@ -507,20 +507,16 @@ fn row_mask(
             *k &= v.value(i) == *b;
         }
     }
-    if q.updated_from.is_some() || q.updated_to.is_some() {
-        let v = col(batch, "updated")?.as_primitive::<TimestampSecondType>();
-        let lo = q.updated_from.unwrap_or(i64::MIN);
-        let hi = q.updated_to.unwrap_or(i64::MAX);
-        for (k, t) in keep.iter_mut().zip(v.values()) {
-            *k &= *t >= lo && *t < hi;
-        }
-    }
-    if q.reported_from.is_some() || q.reported_to.is_some() {
-        let v = col(batch, "reported")?.as_primitive::<TimestampSecondType>();
-        let lo = q.reported_from.unwrap_or(i64::MIN);
-        let hi = q.reported_to.unwrap_or(i64::MAX);
-        for (k, t) in keep.iter_mut().zip(v.values()) {
-            *k &= *t >= lo && *t < hi;
+    for (key, from, to) in [
+        ("updated", q.updated_from, q.updated_to),
+        ("reported", q.reported_from, q.reported_to),
+    ] {
+        if from.is_some() || to.is_some() {
+            let v = col(batch, key)?.as_primitive::<TimestampSecondType>();
+            let (lo, hi) = (from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX));
+            for (k, t) in keep.iter_mut().zip(v.values()) {
+                *k &= *t >= lo && *t < hi;
+            }
         }
     }
     if q.age_min.is_some() || q.age_max.is_some() {

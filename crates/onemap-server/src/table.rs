@@ -99,20 +99,15 @@ impl Rows {
     ) -> Result<onemap_ledger::Summary, LedgerError> {
         match &self.files {
             Some(l) => l.run(city.areas(), q, access, sink),
-            None => {
-                onemap_ledger::query::check(q, city.areas())?;
-                let events = city
-                    .events_in_area(q.area)
-                    .map_err(|e| LedgerError::BadQuery(e.to_string()))?;
-                let now = onemap_core::time::now();
-                onemap_ledger::run_batches(
-                    onemap_ledger::event_batches(events, self.deadlines, now),
-                    city.areas(),
-                    q,
-                    access,
-                    sink,
-                )
-            }
+            None => onemap_ledger::events::run_events(
+                city.areas(),
+                q,
+                access,
+                sink,
+                self.deadlines,
+                onemap_core::time::now(),
+                |a| city.events_in_area(a).map_err(|e| e.to_string()),
+            ),
         }
     }
 
