@@ -9,8 +9,10 @@
 # Usage: bash scripts/soak.sh [SCALE] [SECONDS] [CONNECTIONS] [OUT_DIR]
 #   defaults: 0.02 (a small city), 60 s, 32 connections, a temporary folder.
 # The faults come at 1/3 (database restart) and 7/12 (server B killed) of
-# the run. OUT_DIR keeps summary.json (the tallies), rss.csv (seconds, KiB)
-# and the servers' logs. Needs PostgreSQL 15 + PostGIS (installed by
+# the run. OUT_DIR keeps summary.json (the tallies), rss.csv (seconds, KiB),
+# memory.csv (what server A's /metrics said each second: allocator bytes,
+# snapshots held, tile cache, expensive requests running) and the servers'
+# logs. Needs PostgreSQL 15 + PostGIS (installed by
 # scripts/pg-test-cluster.sh) and a release build (made here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,13 +98,23 @@ read -r A_PID A_ADDR < <(start_server "$OUT/server-a.log" 0) || fail "server A d
 read -r B_PID B_ADDR < <(start_server "$OUT/server-b.log" 0) || fail "server B did not start"
 say "A $A_ADDR (pid $A_PID), B $B_ADDR (pid $B_PID)"
 
-# Server A's resident memory every second.
+# Server A's resident memory every second, and what its /metrics says
+# holds it: the allocator's live bytes and resident pages, the snapshots
+# requests still hold, the tile cache.
 echo "seconds,rss_kib" >"$OUT/rss.csv"
+echo "seconds,allocated,resident,snapshots,tile_cache,expensive" >"$OUT/memory.csv"
 (
   t0=$SECONDS
   while kill -0 "$A_PID" 2>/dev/null; do
     rss="$(awk '/^VmRSS:/ {print $2}' "/proc/$A_PID/status" 2>/dev/null || true)"
     [ -n "$rss" ] && echo "$((SECONDS - t0)),$rss" >>"$OUT/rss.csv"
+    curl -s -m 1 "http://$A_ADDR/metrics" 2>/dev/null | awk -v t=$((SECONDS - t0)) '
+      $1 == "onemap_allocator_allocated_bytes" { a = $2 }
+      $1 == "onemap_allocator_resident_bytes" { r = $2 }
+      $1 == "onemap_snapshots_alive" { s = $2 }
+      $1 == "onemap_tile_cache_bytes" { c = $2 }
+      $1 == "onemap_http_expensive_requests" { e = $2 }
+      END { if (a != "") print t "," a "," r "," s "," c "," e }' >>"$OUT/memory.csv" || true
     sleep 1
   done
 ) &

@@ -18,5 +18,20 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 // (BENCHMARKS.md, "Bounds, memory and the soak").
 
 fn main() {
+    onemap_server::set_allocator_probe(allocator_stats);
     std::process::exit(onemap_cli::main())
+}
+
+/// jemalloc's own figures, refreshed (its statistics are cached until the
+/// epoch advances).
+fn allocator_stats() -> Option<onemap_server::AllocatorStats> {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    epoch::advance().ok()?;
+    let read = |r: tikv_jemalloc_ctl::Result<usize>| r.ok().map(|v| v as u64);
+    Some(onemap_server::AllocatorStats {
+        allocated: read(stats::allocated::read())?,
+        active: read(stats::active::read())?,
+        resident: read(stats::resident::read())?,
+        retained: read(stats::retained::read())?,
+    })
 }

@@ -76,7 +76,7 @@ pub use feature::{Feature, Neighbor, Page, Properties};
 pub use filter::{Cursor, EventFilter, PageRequest, TimeWindow, MAX_BBOX_DEGREES, MAX_LIMIT};
 pub use h3::{FINE_RESOLUTION, HOTSPOT_RESOLUTIONS, STATS_RESOLUTIONS, TILE_RESOLUTIONS};
 pub use hotspots::{Hotspot, HotspotPlace, HotspotQuery, PlaceKey};
-pub use json::{js_safe, MAX_SAFE_INTEGER};
+pub use json::{js_safe, to_js_safe_vec, MAX_SAFE_INTEGER};
 pub use memory::MemoryReport;
 pub use overdue::{OverdueEvent, OverdueReport, MAX_OVERDUE_LIST};
 pub use stats::{

@@ -1,6 +1,6 @@
 //! `/api/…`: every question of the index, as JSON (features as GeoJSON).
 
-use crate::answer::{js_safe, query};
+use crate::answer::{json_body, query, JsonBody};
 use crate::error::path_error;
 use crate::error::{ApiError, ErrorCode};
 use crate::geojson;
@@ -12,17 +12,13 @@ use crate::params::{
 use crate::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::Json;
 use onemap_core::Layer;
 use onemap_index::AreaRef;
-use serde_json::{json, Value};
 
-type ApiResult = Result<Json<Value>, ApiError>;
+type ApiResult = Result<JsonBody, ApiError>;
 
 fn to_json<T: serde::Serialize>(v: &T) -> ApiResult {
-    serde_json::to_value(v)
-        .map(|v| Json(js_safe(v)))
-        .map_err(|e| ApiError::internal(format!("cannot serialize an answer: {e}")))
+    json_body(v)
 }
 
 fn layer(name: &str) -> Result<Layer, ApiError> {
@@ -58,7 +54,7 @@ pub async fn features(
             Within::Area(a) => s.city().features_in_area(layer, *a, filter, page)?,
             Within::Polygon(poly) => s.city().features_in_polygon(layer, poly, filter, page)?,
         };
-        Ok(Json(js_safe(geojson::page(&s.city(), &found))))
+        to_json(&geojson::page(&s.city(), &found))
     })
     .await
 }
@@ -86,7 +82,7 @@ pub async fn feature(
             format!("no feature {id} in layer '{layer}'"),
         )
     })?;
-    Ok(Json(js_safe(geojson::feature(&state.city(), &f))))
+    to_json(&geojson::feature(&state.city(), &f))
 }
 
 /// The k features of a point layer nearest to a point, with geodesic
@@ -107,7 +103,7 @@ pub async fn nearest(
         let found = s
             .city()
             .nearest(layer, q.lon, q.lat, q.k, q.max_distance, &q.filter)?;
-        Ok(Json(js_safe(geojson::neighbors(&s.city(), &found))))
+        to_json(&geojson::neighbors(&s.city(), &found))
     })
     .await
 }
@@ -123,10 +119,16 @@ pub async fn stats(State(state): State<AppState>, Params(p): Params<StatsParams>
     let max = state.guard.limits.max_groups;
     query(&state, move |s| {
         let due = s.deadlines.cutoffs(at);
-        let mut doc = serde_json::to_value(s.city().event_stats_due(&q, max, Some(&due))?)
-            .map_err(|e| ApiError::internal(format!("cannot serialize an answer: {e}")))?;
-        doc["overdue_at"] = json!(at);
-        Ok(Json(js_safe(doc)))
+        #[derive(serde::Serialize)]
+        struct Doc {
+            #[serde(flatten)]
+            report: onemap_index::StatsReport,
+            overdue_at: i64,
+        }
+        to_json(&Doc {
+            report: s.city().event_stats_due(&q, max, Some(&due))?,
+            overdue_at: at,
+        })
     })
     .await
 }
@@ -143,7 +145,17 @@ pub async fn overdue(State(state): State<AppState>, Params(p): Params<OverduePar
         let report = s
             .city()
             .overdue(scope.as_ref(), &s.deadlines.cutoffs(at), limit)?;
-        to_json(&json!({ "at": at, "deadlines": s.deadlines, "report": report }))
+        #[derive(serde::Serialize)]
+        struct Doc<'a> {
+            at: i64,
+            deadlines: &'a onemap_core::Deadlines,
+            report: onemap_index::OverdueReport,
+        }
+        to_json(&Doc {
+            at,
+            deadlines: &s.deadlines,
+            report,
+        })
     })
     .await
 }
@@ -166,7 +178,13 @@ pub async fn hotspots(
 ) -> ApiResult {
     let q = p.query()?;
     query(&state, move |s| {
-        to_json(&json!({ "hotspots": s.city().hotspots(&q)? }))
+        #[derive(serde::Serialize)]
+        struct Doc {
+            hotspots: Vec<onemap_index::Hotspot>,
+        }
+        to_json(&Doc {
+            hotspots: s.city().hotspots(&q)?,
+        })
     })
     .await
 }
@@ -202,7 +220,20 @@ pub async fn search(State(state): State<AppState>, Params(p): Params<SearchParam
     query(&state, move |s| {
         let city = s.city();
         let areas = city.areas();
-        let hits: Vec<Value> = s
+        /// One area found.
+        #[derive(serde::Serialize)]
+        struct Hit<'a> {
+            id: onemap_core::AreaId,
+            level: onemap_core::Level,
+            name: Option<&'a str>,
+            path: Vec<AreaRef>,
+            bbox: Option<onemap_core::BBox>,
+        }
+        #[derive(serde::Serialize)]
+        struct Doc<'a> {
+            areas: Vec<Hit<'a>>,
+        }
+        let found: Vec<Hit> = s
             .search
             .iter()
             .filter(|e| e.key.contains(&q) || e.digits.starts_with(&q))
@@ -220,21 +251,16 @@ pub async fn search(State(state): State<AppState>, Params(p): Params<SearchParam
                     cur = pa.parent;
                 }
                 path.reverse();
-                let f = s.city().feature(Layer::for_level(e.level), e.id.get());
-                let bbox = f.and_then(|f| match f.properties {
-                    onemap_index::Properties::Area { bbox, .. } => Some(bbox),
-                    _ => None,
-                });
-                json!({
-                    "id": e.id,
-                    "level": e.level,
-                    "name": areas.get(e.id).map(|a| a.name.as_str()),
-                    "path": path,
-                    "bbox": bbox,
-                })
+                Hit {
+                    id: e.id,
+                    level: e.level,
+                    name: areas.get(e.id).map(|a| a.name.as_str()),
+                    path,
+                    bbox: city.area_bbox(e.id),
+                }
             })
             .collect();
-        Ok(Json(js_safe(json!({ "areas": hits }))))
+        to_json(&Doc { areas: found })
     })
     .await
 }

@@ -64,6 +64,7 @@ pub use coord::{CoordSource, DEFAULT_COORD_YEAR};
 pub use cors::CorsOrigins;
 pub use error::{ApiError, ErrorCode};
 pub use guard::{default_max_queries, Limits, OVERFLOW_CONNECTIONS, QUERY_WAIT, RETRY_AFTER_SECS};
+pub use metrics::{set_allocator_probe, AllocatorStats};
 pub use state::{AppState, ServerConfig, StoreHandle};
 
 use axum::Router;

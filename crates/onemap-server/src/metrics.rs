@@ -255,12 +255,80 @@ pub fn render(state: &AppState) -> String {
             "# HELP {name} {help}.\n# TYPE {name} gauge\n{name} {now}\n# HELP {name}_max {help}: the cap.\n# TYPE {name}_max gauge\n{name}_max {max}"
         );
     }
+    memory(&mut out, cache.sources_alive);
     let _ = writeln!(
         out,
         "# TYPE onemap_uptime_seconds gauge\nonemap_uptime_seconds {:.3}",
         state.started.elapsed().as_secs_f64()
     );
     out
+}
+
+/// What the allocator holds, as a [`set_allocator_probe`] reads it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AllocatorStats {
+    /// Bytes the program has allocated and not freed.
+    pub allocated: u64,
+    /// Bytes in the pages those allocations occupy.
+    pub active: u64,
+    /// Bytes of the allocator's pages in physical memory (freed pages not
+    /// yet given back included).
+    pub resident: u64,
+    /// Bytes of address space the allocator kept after giving its pages back.
+    pub retained: u64,
+}
+
+static ALLOCATOR: std::sync::OnceLock<fn() -> Option<AllocatorStats>> = std::sync::OnceLock::new();
+
+/// Tells `/metrics` how to read the process's allocator (the binary's
+/// global allocator is chosen by the binary, not by this crate). The first
+/// probe set is kept.
+pub fn set_allocator_probe(probe: fn() -> Option<AllocatorStats>) {
+    let _ = ALLOCATOR.set(probe);
+}
+
+/// The process's resident memory and, with a probe, its allocator's
+/// figures; and how many tile sources (city snapshots) are alive.
+fn memory(out: &mut String, sources_alive: u64) {
+    if let Some(rss) = process_resident_bytes() {
+        let _ = writeln!(
+            out,
+            "# HELP onemap_process_resident_bytes Resident memory of the process.\n# TYPE onemap_process_resident_bytes gauge\nonemap_process_resident_bytes {rss}"
+        );
+    }
+    if let Some(a) = ALLOCATOR.get().and_then(|p| p()) {
+        for (what, help, v) in [
+            ("allocated", "Bytes allocated and not freed", a.allocated),
+            ("active", "Bytes of the pages holding allocations", a.active),
+            (
+                "resident",
+                "Bytes of the allocator's pages in memory, freed ones not yet returned included",
+                a.resident,
+            ),
+            (
+                "retained",
+                "Address space kept after its pages were returned",
+                a.retained,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP onemap_allocator_{what}_bytes {help}.\n# TYPE onemap_allocator_{what}_bytes gauge\nonemap_allocator_{what}_bytes {v}"
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP onemap_snapshots_alive City snapshots still held (the current one and those requests in flight hold).\n# TYPE onemap_snapshots_alive gauge\nonemap_snapshots_alive {sources_alive}"
+    );
+}
+
+/// `VmRSS` of `/proc/self/status` (Linux); `None` elsewhere.
+fn process_resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 #[cfg(test)]

@@ -24,6 +24,9 @@ pub struct CacheStats {
     pub entries: u64,
     /// Weighted size: encoded bytes plus a small per-entry overhead.
     pub bytes: u64,
+    /// Tile sources alive in this process (each holds a city snapshot):
+    /// the current one and those requests in flight still hold.
+    pub sources_alive: u64,
 }
 
 /// An event filter reduced to what changes counts: the time window and
@@ -125,6 +128,27 @@ pub struct TileSource {
     misses: Arc<AtomicU64>,
     /// Lon/lat bounds of the areas: `[west, south, east, north]`.
     pub(crate) bounds: [f64; 4],
+    _alive: Alive,
+}
+
+/// How many [`TileSource`]s exist: each holds a city snapshot, so this is
+/// how many snapshots' event columns memory holds at once.
+static SOURCES_ALIVE: AtomicU64 = AtomicU64::new(0);
+
+/// Counts its [`TileSource`] in [`SOURCES_ALIVE`] while it lives.
+struct Alive;
+
+impl Alive {
+    fn new() -> Alive {
+        SOURCES_ALIVE.fetch_add(1, Ordering::Relaxed);
+        Alive
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        SOURCES_ALIVE.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for TileSource {
@@ -233,6 +257,7 @@ impl TileSource {
             hits: Arc::default(),
             misses: Arc::default(),
             bounds,
+            _alive: Alive::new(),
         };
         // The unrestricted figures are what most tiles ask for: count them now.
         src.figures_for(&EventFilter::default());
@@ -364,6 +389,7 @@ impl TileSource {
             hits: Arc::clone(&self.hits),
             misses: Arc::clone(&self.misses),
             bounds: self.bounds,
+            _alive: Alive::new(),
         };
         src.prune_figures();
         src.figures_for(&EventFilter::default());
@@ -516,6 +542,7 @@ impl TileSource {
             misses: self.misses.load(Ordering::Relaxed),
             entries: self.cache.entry_count(),
             bytes: self.cache.weighted_size(),
+            sources_alive: SOURCES_ALIVE.load(Ordering::Relaxed),
         }
     }
 

@@ -159,6 +159,12 @@ impl City {
         }
     }
 
+    /// An area's bounding box (`None`: no such area).
+    pub fn area_bbox(&self, id: onemap_core::AreaId) -> Option<onemap_core::BBox> {
+        let (level, pos) = self.areas.position(id)?;
+        Some(to_bbox(self.level_boxes[level.depth()][pos as usize]))
+    }
+
     /// The feature of an area.
     pub(crate) fn area_feature(&self, level: Level, pos: u32) -> Feature {
         let a = self.area_at(level, pos);
