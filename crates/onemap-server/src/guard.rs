@@ -63,6 +63,13 @@ pub struct Limits {
     /// answered 503 `overloaded`. Default the cores, at least 2 (on 2 cores
     /// 4 at once answered no more and held 1.59 GB; 2 held 1.40 GB).
     pub max_queries: usize,
+    /// Downloads of the one table made at once (CSV, XLSX, GeoPackage);
+    /// beyond, one waits up to [`QUERY_WAIT`] for its turn, then 503. A
+    /// download holds the city snapshot it started on for as long as it
+    /// runs (a CSV as long as its client reads), and an XLSX or GeoPackage
+    /// is made whole in memory (64 MiB for a million events as XLSX).
+    /// Their own turns, so slow readers cannot hold up queries. Default 2.
+    pub max_downloads: usize,
     /// Groups one `/api/stats` answer lists (422 `too_large` beyond).
     /// Default [`onemap_index::MAX_GROUPS`] (20,000).
     pub max_groups: usize,
@@ -105,6 +112,7 @@ impl Default for Limits {
             max_streams: 256,
             max_groups: onemap_index::MAX_GROUPS,
             max_queries: default_max_queries(),
+            max_downloads: 2,
             event_body: 64 << 10,
             ships_body: 4 << 20,
             photo_body: 10 << 20,
@@ -151,6 +159,7 @@ pub struct Guard {
     overflow: Arc<Semaphore>,
     expensive: Arc<Semaphore>,
     queries: Arc<Semaphore>,
+    downloads: Arc<Semaphore>,
     streams: Arc<Semaphore>,
     shed: [AtomicU64; 4],
     timeouts: AtomicU64,
@@ -177,6 +186,7 @@ impl Guard {
             overflow: sem(OVERFLOW_CONNECTIONS),
             expensive: sem(limits.max_expensive),
             queries: sem(limits.max_queries),
+            downloads: sem(limits.max_downloads),
             streams: sem(limits.max_streams),
             shed: Default::default(),
             timeouts: AtomicU64::new(0),
@@ -231,6 +241,23 @@ impl Guard {
         }
     }
 
+    /// A download's turn: waits up to [`QUERY_WAIT`] for one of
+    /// [`Limits::max_downloads`], then 503 `overloaded` (counted as
+    /// expensive).
+    pub(crate) async fn download(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        match tokio::time::timeout(QUERY_WAIT, self.downloads.clone().acquire_owned()).await {
+            Ok(Ok(p)) => Ok(p),
+            _ => {
+                self.count(Shed::Expensive);
+                Err(overloaded(format!(
+                    "the server is busy: {} downloads are being made and others waited {} s for their turn",
+                    self.limits.max_downloads,
+                    QUERY_WAIT.as_secs()
+                )))
+            }
+        }
+    }
+
     /// A permit for a stream subscriber, held as long as its stream;
     /// 503 `overloaded` when all are taken.
     pub(crate) fn stream(&self) -> Result<OwnedSemaphorePermit, ApiError> {
@@ -255,8 +282,9 @@ impl Guard {
         self.timeouts.load(Ordering::Relaxed)
     }
 
-    /// (open connections, expensive requests running, stream subscribers).
-    pub(crate) fn in_use(&self) -> (usize, usize, usize) {
+    /// (open connections, expensive requests running, stream subscribers,
+    /// downloads being made).
+    pub(crate) fn in_use(&self) -> (usize, usize, usize, usize) {
         let used =
             |s: &Semaphore, max: usize| max.min(Semaphore::MAX_PERMITS) - s.available_permits();
         (
@@ -264,6 +292,7 @@ impl Guard {
                 + used(&self.overflow, OVERFLOW_CONNECTIONS),
             used(&self.expensive, self.limits.max_expensive),
             used(&self.streams, self.limits.max_streams),
+            used(&self.downloads, self.limits.max_downloads),
         )
     }
 
@@ -379,7 +408,36 @@ mod tests {
         assert!(more.iter().all(|s| s.as_ref().is_some_and(|s| s.overflow)));
         assert!(g.connection().is_none());
         assert_eq!(g.shed(Shed::Closed), 1);
-        assert_eq!(g.in_use(), (1 + OVERFLOW_CONNECTIONS, 1, 1));
+        assert_eq!(g.in_use(), (1 + OVERFLOW_CONNECTIONS, 1, 1, 0));
+    }
+
+    #[tokio::test]
+    async fn downloads_take_turns_apart_from_queries() {
+        let g = Arc::new(Guard::new(Limits {
+            max_downloads: 1,
+            max_queries: 1,
+            ..Limits::default()
+        }));
+        let first = g.download().await.unwrap();
+        // A download being made does not hold up queries.
+        let q = g.query().await.unwrap();
+        assert_eq!(g.in_use().3, 1);
+        // The next download waits for the turn the first gives back.
+        let next = tokio::spawn({
+            let g = Arc::clone(&g);
+            async move { g.download().await.map(drop) }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!next.is_finished());
+        drop(first);
+        next.await.unwrap().unwrap();
+        // Held past the wait, a download is refused: 503 overloaded.
+        let _held = g.download().await.unwrap();
+        let e = g.download().await.unwrap_err();
+        assert_eq!((e.code, e.status().as_u16()), (ErrorCode::Overloaded, 503));
+        assert!(e.message.contains("downloads"), "{}", e.message);
+        assert_eq!(g.shed(Shed::Expensive), 1);
+        drop(q);
     }
 
     #[test]

@@ -228,7 +228,7 @@ pub fn render(state: &AppState) -> String {
         "# HELP onemap_http_timeouts_total Requests answered 503 timeout.\n# TYPE onemap_http_timeouts_total counter\nonemap_http_timeouts_total {}",
         guard.timeouts()
     );
-    let (connections, expensive, streams) = guard.in_use();
+    let (connections, expensive, streams, downloads) = guard.in_use();
     let limits = &guard.limits;
     for (name, help, now, max) in [
         (
@@ -242,6 +242,12 @@ pub fn render(state: &AppState) -> String {
             "Expensive requests running",
             expensive,
             limits.max_expensive,
+        ),
+        (
+            "onemap_table_downloads",
+            "Downloads of the one table being made",
+            downloads,
+            limits.max_downloads,
         ),
         (
             "onemap_ship_stream_subscribers",

@@ -519,12 +519,14 @@ pub async fn download(
     );
     let mut res = match format {
         DownloadFormat::Csv => {
-            // Streamed: the permit is held by the task that writes, for as
-            // long as it writes (answer::blocking waits for the whole work).
+            // Streamed: the turn and the permit are held by the task that
+            // writes, for as long as it writes (answer::blocking waits for
+            // the whole work).
+            let turn = state.guard.download().await?;
             let permit = state.guard.expensive()?;
             let (tx, rx) = tokio::sync::mpsc::channel(8);
             tokio::task::spawn_blocking(move || {
-                let _permit = permit;
+                let _permit = (turn, permit);
                 let w = ChannelWriter {
                     buf: Vec::new(),
                     tx: tx.clone(),
@@ -545,7 +547,7 @@ pub async fn download(
             Body::from_stream(stream).into_response()
         }
         DownloadFormat::Xlsx => {
-            let bytes = crate::answer::blocking(&state, move |_| {
+            let bytes = crate::answer::download(&state, move |_| {
                 let mut sink = XlsxSink::new(&q.fields, q.lang, q.ledger.zh())?;
                 l.run(&city, &q, access, &mut sink)?;
                 Ok(sink.finish()?)
@@ -554,7 +556,7 @@ pub async fn download(
             bytes.into_response()
         }
         DownloadFormat::Gpkg => {
-            let bytes = crate::answer::blocking(&state, move |_| {
+            let bytes = crate::answer::download(&state, move |_| {
                 Ok(onemap_ledger::gpkg::write_with(&q, |q, sink| {
                     l.run(&city, q, access, sink)
                 })?)
