@@ -18,6 +18,15 @@ pub(crate) type PointEntry = GeomWithData<[f32; 2], u32>;
 /// change builds the tree again.
 pub(crate) const TAIL_MAX: usize = 2048;
 
+/// Where a point of a merged set comes from ([`PointSet::merged`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Src {
+    /// The point at this position of the old set.
+    Old(u32),
+    /// The new point of this index.
+    New(u32),
+}
+
 /// One point layer. Positions (`u32`) index every column.
 #[derive(Debug)]
 pub(crate) struct PointSet {
@@ -134,14 +143,21 @@ impl PointSet {
         }
     }
 
-    /// This set with points appended after its last position: answers as
-    /// [`PointSet::build_with_cells`] over the extended columns would, but
-    /// shares the tree and lists the new positions in the tail instead of
-    /// bulk-loading the tree again. `cells` are the new points' cells. `None` unless the new ids are ascending and above every id
-    /// here, and the new points lie inside this set's extent (so the tree's
-    /// origin stays).
-    pub(crate) fn appended(
+    /// A new set with `seq` from position `from` on: each entry an old
+    /// point (its position here) or a new one (its index into `ids`, `lon`,
+    /// `lat`, `unit` and `cells`), in storage order. Everything before
+    /// `from` is kept as it is, and `from` is at or after the last point
+    /// the R-tree holds, so the tree is shared and every position after it
+    /// is in the tail; the id and unit orders are merged, not sorted.
+    /// `None` when that does not hold: `from` before the tail, the tail
+    /// beyond [`TAIL_MAX`], a new point outside the extent (its tree
+    /// coordinates would lose precision), or no points here. The caller
+    /// gives new ids that are not here.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn merged(
         &self,
+        from: usize,
+        seq: &[Src],
         ids: &[u64],
         lon: &[f64],
         lat: &[f64],
@@ -149,65 +165,99 @@ impl PointSet {
         cells: &FreshCells,
         n_units: usize,
     ) -> Option<PointSet> {
-        let last = self.by_id.last().map(|&p| self.ids[p as usize]);
-        let ascending = ids.windows(2).all(|w| w[0] < w[1]);
-        let above = match (last, ids.first()) {
-            (Some(l), Some(&f)) => f > l,
-            _ => true,
-        };
+        let n_old = self.ids.len();
+        let n_tree = n_old - self.tail.len();
+        let n = from + seq.len();
         let e = self.extent;
         let inside = lon
             .iter()
             .zip(lat)
             .all(|(&x, &y)| x >= e[0] && x <= e[2] && y >= e[1] && y <= e[3]);
-        if !ascending
-            || !above
-            || !inside
-            || self.ids.is_empty()
-            || self.tail.len() + ids.len() > TAIL_MAX
-        {
+        if from < n_tree || n - n_tree > TAIL_MAX || !inside || self.ids.is_empty() {
             return None;
         }
-        let n0 = self.ids.len();
-        let old = &self.cells.stacks;
-        let mut stack: Vec<u32> = self
-            .cells
-            .stack
+        let n_stacks = self.cells.stacks.len();
+        fn column<T: Copy>(
+            prefix: &[T],
+            seq: &[Src],
+            old: &[T],
+            new: impl Fn(usize) -> T,
+        ) -> Vec<T> {
+            let mut v = Vec::with_capacity(prefix.len() + seq.len());
+            v.extend_from_slice(prefix);
+            v.extend(seq.iter().map(|s| match *s {
+                Src::Old(p) => old[p as usize],
+                Src::New(j) => new(j as usize),
+            }));
+            v
+        }
+        let mut stack = column(&self.cells.stack[..from], seq, &self.cells.stack, |j| {
+            (n_stacks + j) as u32
+        });
+        let table = PointCells::settle(&mut stack, &self.cells.stacks, &cells.stacks);
+        // Where each old point of the merged part went.
+        let mut moved_to = vec![0u32; n_old - from];
+        for (k, s) in seq.iter().enumerate() {
+            if let Src::Old(p) = *s {
+                moved_to[p as usize - from] = (from + k) as u32;
+            }
+        }
+        let at = |p: u32| {
+            if (p as usize) < from {
+                p
+            } else {
+                moved_to[p as usize - from]
+            }
+        };
+        // The new points by id, merged into the old id order.
+        let mut fresh: Vec<(u64, u32)> = seq
             .iter()
-            .copied()
-            .chain((0..cells.stacks.len()).map(|k| (old.len() + k) as u32))
+            .enumerate()
+            .filter_map(|(k, s)| match *s {
+                Src::New(j) => Some((ids[j as usize], (from + k) as u32)),
+                Src::Old(_) => None,
+            })
             .collect();
-        let table = PointCells::settle(&mut stack, old, &cells.stacks);
+        fresh.sort_unstable();
+        let mut by_id = Vec::with_capacity(n);
+        let mut f = fresh.iter().peekable();
+        for &p in &self.by_id {
+            while let Some(&&(id, q)) = f.peek() {
+                if id > self.ids[p as usize] {
+                    break;
+                }
+                by_id.push(q);
+                f.next();
+            }
+            by_id.push(at(p));
+        }
+        by_id.extend(f.map(|&(_, q)| q));
         let mut next = PointSet {
-            ids: [&self.ids[..], ids].concat(),
-            lon: [&self.lon[..], lon].concat(),
-            lat: [&self.lat[..], lat].concat(),
-            unit: [&self.unit[..], unit].concat(),
+            ids: column(&self.ids[..from], seq, &self.ids, |j| ids[j]),
+            lon: column(&self.lon[..from], seq, &self.lon, |j| lon[j]),
+            lat: column(&self.lat[..from], seq, &self.lat, |j| lat[j]),
+            unit: column(&self.unit[..from], seq, &self.unit, |j| unit[j]),
             cells: PointCells {
-                fine: [&self.cells.fine[..], &cells.fine].concat(),
+                fine: column(&self.cells.fine[..from], seq, &self.cells.fine, |j| {
+                    cells.fine[j]
+                }),
                 stack,
                 stacks: table,
-                not_parent: [&self.cells.not_parent[..], &cells.not_parent].concat(),
+                not_parent: column(
+                    &self.cells.not_parent[..from],
+                    seq,
+                    &self.cells.not_parent,
+                    |j| cells.not_parent[j],
+                ),
             },
-            by_id: Vec::new(),
+            by_id,
             by_unit: Vec::new(),
             unit_start: Vec::new(),
             tree: Arc::clone(&self.tree),
-            tail: self
-                .tail
-                .iter()
-                .copied()
-                .chain(n0 as u32..(n0 + ids.len()) as u32)
-                .collect(),
+            tail: (n_tree as u32..n as u32).collect(),
             extent: self.extent,
             origin: self.origin,
         };
-        next.by_id = self
-            .by_id
-            .iter()
-            .copied()
-            .chain(n0 as u32..(n0 + ids.len()) as u32)
-            .collect();
         let (by_unit, unit_start) = unit_order(&next.unit, &next.by_id, n_units);
         next.by_unit = by_unit;
         next.unit_start = unit_start;

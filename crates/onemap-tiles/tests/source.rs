@@ -790,6 +790,41 @@ fn a_new_city_snapshot_changes_event_tiles_only() {
             "z{z}"
         );
     }
+    // Then a report another server made a second before that one, with a
+    // higher id: merged before it in the tail, and again drawn as a fresh
+    // source draws it.
+    let earlier = onemap_core::Event {
+        id: id + 1,
+        reported_at: 1_800_000_000 - 1,
+        status_at: 1_800_000_000 - 1,
+        lon: lon + 1e-4,
+        ..event_like(&next, id)
+    };
+    let last = next;
+    let next = last.with_city(Arc::new(last.city().with_events(vec![earlier]).unwrap()));
+    assert_eq!(
+        next.city().events_appended_to(last.city()),
+        Some(f.data.events.len()),
+        "merged into the tail, the tree shared"
+    );
+    let fresh = TileSource::new(Arc::clone(next.city()), 0);
+    for z in [8, 10, 12, 14, 16] {
+        let t = TileCoord::containing(lon, lat, z);
+        let q = req("events,villages,units", t, EventFilter::default());
+        let drawn = next.render_uncached(&q).unwrap();
+        assert_eq!(drawn, fresh.render_uncached(&q).unwrap(), "z{z}");
+    }
+    let t = TileCoord::containing(lon, lat, 16);
+    let drawn = get_from(&next, "events", t).expect("events there");
+    assert!(
+        ids(&drawn, "events").contains(&(id + 1)),
+        "the earlier report is drawn"
+    );
+}
+
+/// The event `id` of `src`'s city, as a template for another.
+fn event_like(src: &TileSource, id: u64) -> onemap_core::Event {
+    src.city().event(id).expect("the event is there")
 }
 
 #[test]

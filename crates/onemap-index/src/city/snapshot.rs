@@ -6,7 +6,7 @@
 use super::build::{assign_unit, check_point, point_layer, Locator};
 use super::{City, EventColumns};
 use crate::cells::PointCells;
-use crate::points::PointSet;
+use crate::points::{PointSet, Src};
 use crate::IndexError;
 use onemap_core::{Event, Layer, Ship};
 use rayon::prelude::*;
@@ -32,6 +32,9 @@ impl City {
         }
         let mut new: Vec<Event> = last.into_values().collect();
         if let Some(city) = self.with_event_attributes(&new) {
+            return Ok(city);
+        }
+        if let Some(city) = self.with_moves_then_reports(&new) {
             return Ok(city);
         }
         new.sort_unstable_by_key(|e| (e.reported_at, e.id));
@@ -137,12 +140,39 @@ impl City {
         })
     }
 
+    /// The fast paths of [`City::with_events`] one after the other, for a
+    /// batch of moves along the loop and new reports (a live server's
+    /// usual batch): the moves change the attribute columns, then the
+    /// reports are appended to that. `None` when either part needs the
+    /// full rebuild. `new` holds one change per id.
+    fn with_moves_then_reports(&self, new: &[Event]) -> Option<City> {
+        let (known, mut fresh): (Vec<Event>, Vec<Event>) = new
+            .iter()
+            .cloned()
+            .partition(|e| self.events.position(e.id).is_some());
+        if known.is_empty() || fresh.is_empty() {
+            return None;
+        }
+        let moved = self.with_event_attributes(&known)?;
+        fresh.sort_unstable_by_key(|e| (e.reported_at, e.id));
+        let loc = Locator {
+            units: &moved.units,
+            grid: &moved.grid,
+        };
+        let assigned: Vec<(u32, bool)> = fresh
+            .par_iter()
+            .map(|e| assign_unit(e, &moved.areas, &loc))
+            .collect();
+        moved.with_reports_appended(&fresh, &[], &assigned)
+    }
+
     /// The fast path of [`City::with_events`] for reports: new events (none
-    /// replaced) after every event here in storage order, with ids above
-    /// every id here, are appended to the point index (see
-    /// [`PointSet::appended`]) and the columns extended, without merging.
-    /// `new` is sorted by `(reported_at, id)`; `None` when that does not
-    /// apply.
+    /// replaced) that go after every point the event R-tree holds, in
+    /// storage order — a live server's reports, a few milliseconds apart,
+    /// also those another server made a moment earlier — are merged into
+    /// the tail of the point index (see [`PointSet::merged`]) and the
+    /// columns, without bulk-loading the tree again. `new` is sorted by
+    /// `(reported_at, id)`; `None` when that does not apply.
     fn with_reports_appended(
         &self,
         new: &[Event],
@@ -155,9 +185,30 @@ impl City {
         if dropped.iter().any(|d| *d) || n_old == 0 {
             return None;
         }
-        let last = n_old - 1;
-        if (self.ev.reported_at[last], old.ids[last]) >= (first.reported_at, first.id) {
+        let key = |p: usize| (self.ev.reported_at[p], old.ids[p]);
+        let first = (first.reported_at, first.id);
+        // Where the first report goes: after every point with a smaller key,
+        // looked for from the end (only the tail may move).
+        let n_tree = n_old - old.tail.len();
+        let mut from = n_old;
+        while from > n_tree && key(from - 1) > first {
+            from -= 1;
+        }
+        if from == n_tree && from > 0 && key(from - 1) > first {
             return None;
+        }
+        let mut seq = Vec::with_capacity(n_old - from + new.len());
+        let (mut i, mut j) = (from, 0);
+        while i < n_old || j < new.len() {
+            let take_old =
+                j == new.len() || (i < n_old && key(i) < (new[j].reported_at, new[j].id));
+            if take_old {
+                seq.push(Src::Old(i as u32));
+                i += 1;
+            } else {
+                seq.push(Src::New(j as u32));
+                j += 1;
+            }
         }
         let ids: Vec<u64> = new.iter().map(|e| e.id).collect();
         let lon: Vec<f64> = new.iter().map(|e| e.lon).collect();
@@ -165,23 +216,36 @@ impl City {
         let unit: Vec<u32> = assigned.iter().map(|a| a.0).collect();
         let cells = PointCells::of_points(&lon, &lat);
         let n_units = self.units.len();
-        let ps = old.appended(&ids, &lon, &lat, &unit, &cells, n_units)?;
-        let mut ev = EventColumns {
-            reported_at: Vec::with_capacity(ps.len()),
-            status_at: Vec::with_capacity(ps.len()),
-            category: Vec::with_capacity(ps.len()),
-            status: Vec::with_capacity(ps.len()),
-        };
-        ev.reported_at.extend_from_slice(&self.ev.reported_at);
-        ev.status_at.extend_from_slice(&self.ev.status_at);
-        ev.category.extend_from_slice(&self.ev.category);
-        ev.status.extend_from_slice(&self.ev.status);
-        for e in new {
-            ev.reported_at.push(e.reported_at);
-            ev.status_at.push(e.status_at);
-            ev.category.push(e.category.code());
-            ev.status.push(e.status.code());
+        let ps = old.merged(from, &seq, &ids, &lon, &lat, &unit, &cells, n_units)?;
+        fn column<T: Copy>(
+            prefix: &[T],
+            seq: &[Src],
+            old: &[T],
+            new: impl Fn(usize) -> T,
+        ) -> Vec<T> {
+            let mut v = Vec::with_capacity(prefix.len() + seq.len());
+            v.extend_from_slice(prefix);
+            v.extend(seq.iter().map(|s| match *s {
+                Src::Old(p) => old[p as usize],
+                Src::New(j) => new(j as usize),
+            }));
+            v
         }
+        let ev = &self.ev;
+        let ev = EventColumns {
+            reported_at: column(&ev.reported_at[..from], &seq, &ev.reported_at, |j| {
+                new[j].reported_at
+            }),
+            status_at: column(&ev.status_at[..from], &seq, &ev.status_at, |j| {
+                new[j].status_at
+            }),
+            category: column(&ev.category[..from], &seq, &ev.category, |j| {
+                new[j].category.code()
+            }),
+            status: column(&ev.status[..from], &seq, &ev.status, |j| {
+                new[j].status.code()
+            }),
+        };
         let mut report = self.report.clone();
         report.events_relocated += assigned.iter().filter(|a| a.1).count() as u64;
         report.events_appended += new.len() as u64;
@@ -290,14 +354,14 @@ impl City {
         Arc::ptr_eq(&self.events, &other.events) && Arc::ptr_eq(&self.ev, &other.ev)
     }
 
-    /// When this snapshot's events are `earlier`'s with new points appended
-    /// after its last position (a report; see [`City::with_events`]), how
-    /// many points `earlier` had: positions below that hold the same points
-    /// in both. `None` otherwise.
+    /// When this snapshot's events were made from `earlier`'s by reports
+    /// merged into the tail of its point index (see [`City::with_events`]),
+    /// how many leading positions hold the same points in both: those the
+    /// shared R-tree holds. `None` otherwise.
     pub fn events_appended_to(&self, earlier: &City) -> Option<usize> {
         let (a, b) = (&*self.events, &*earlier.events);
-        let n = b.len();
-        (Arc::ptr_eq(&a.tree, &b.tree) && a.len() > n && a.ids[..n] == b.ids[..]).then_some(n)
+        let n = b.len() - b.tail.len();
+        (Arc::ptr_eq(&a.tree, &b.tree) && !Arc::ptr_eq(&self.events, &earlier.events)).then_some(n)
     }
 
     /// Whether two snapshots share one event point index (one was made

@@ -143,15 +143,17 @@ impl World {
         let next = city.with_events(batch).expect("events apply");
         assert!(next.shares_base_with(&city));
         // Round three: moves along the loop only, which keep the point index.
+        let (moved, moved_later) = moved.split_at(moved.len() / 2);
         let next = {
-            let after = next.with_events(moved).expect("moves apply");
+            let after = next.with_events(moved.to_vec()).expect("moves apply");
             assert!(after.same_event_points(&next) && !after.same_events(&next));
             after
         };
-        // Round four: the latest reports, appended one by one.
+        // Round four: the latest reports but four, appended one by one.
+        let (late, late_mixed) = late.split_at(late.len() - 4);
         let appended_before = next.report().events_appended;
         let mut next = next;
-        for e in &late {
+        for e in late {
             next = next.with_events(vec![e.clone()]).expect("reports apply");
         }
         let appended = next.report().events_appended - appended_before;
@@ -161,6 +163,39 @@ impl World {
             "{appended} of {} appended",
             late.len()
         );
+        // Round five: the other moves and the last four reports in one
+        // batch, as a live server gathers them: moved, then appended.
+        let appended_before = next.report().events_appended;
+        let mut batch = moved_later.to_vec();
+        batch.extend(late_mixed.iter().cloned());
+        let next = next.with_events(batch).expect("moves and reports apply");
+        assert!(
+            next.report().events_appended > appended_before,
+            "the mixed batch was rebuilt instead of moved and appended"
+        );
+        // Round six: a report another server made a second before the
+        // latest one here, at a place among the others: it goes before the
+        // latest, inside the tail, and is merged there.
+        // Every event of `data` is in `next` by now.
+        let latest = data
+            .events
+            .iter()
+            .max_by_key(|e| (e.reported_at, e.id))
+            .expect("events")
+            .clone();
+        let mut early = data.events[0].clone();
+        early.id = max_id + 100;
+        early.reported_at = latest.reported_at - 1;
+        data.events.push(early.clone());
+        let appended_before = next.report().events_appended;
+        let prev = next;
+        let next = prev.with_events(vec![early]).expect("the report applies");
+        assert_eq!(
+            next.report().events_appended,
+            appended_before + 1,
+            "a report just before the latest was rebuilt instead of merged"
+        );
+        assert!(next.events_appended_to(&prev).is_some());
         // Ships: the new ones first, then a detour for every moved one, then
         // where they really are.
         let moved: Vec<_> = data
