@@ -11,7 +11,7 @@ paths=["/api/hotspots?place=h3:12&min_count=1&limit=10000",
        "/api/features/events?bbox=118.8,25.2,119.4,25.7&limit=10000",
        "/api/features/units?area=350304&limit=10000",
        "/api/nearest/events?lon=119.0&lat=25.45&k=10000",
-       "/api/areas/search?q=村&limit=10000"]
+       "/api/areas/search?q=%E6%9D%91&limit=10000"]
 stop=time.time()+float(sys.argv[1])
 counts={}
 def worker(i):
