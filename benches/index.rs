@@ -91,6 +91,25 @@ fn bench_index(c: &mut Criterion) {
     g.bench_function("with_events_1_move", |b| {
         b.iter(|| city.with_events(vec![black_box(moved.clone())]).unwrap())
     });
+    // A live server's usual batch: a move and a report together.
+    g.bench_function("with_events_move_and_new", |b| {
+        b.iter(|| {
+            city.with_events(vec![black_box(moved.clone()), black_box(fresh.clone())])
+                .unwrap()
+        })
+    });
+    // Another server's report made a second before this one's latest: it
+    // goes before it, in the tail.
+    let after = city.with_events(vec![fresh.clone()]).unwrap();
+    let earlier = onemap_core::Event {
+        id: u64::MAX / 2 + 1,
+        reported_at: fresh.reported_at - 1,
+        status_at: fresh.reported_at - 1,
+        ..fresh.clone()
+    };
+    g.bench_function("with_events_1_earlier", |b| {
+        b.iter(|| after.with_events(vec![black_box(earlier.clone())]).unwrap())
+    });
     g.finish();
 
     let e = onemap_core::CITY_EXTENT;

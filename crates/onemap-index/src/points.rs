@@ -27,6 +27,23 @@ pub(crate) enum Src {
     New(u32),
 }
 
+/// A column of a merged set: `prefix` as it is, then `seq` read from `old`
+/// (an old point) or `new` (a new point's index).
+pub(crate) fn merged_column<T: Copy>(
+    prefix: &[T],
+    seq: &[Src],
+    old: &[T],
+    new: impl Fn(usize) -> T,
+) -> Vec<T> {
+    let mut v = Vec::with_capacity(prefix.len() + seq.len());
+    v.extend_from_slice(prefix);
+    v.extend(seq.iter().map(|s| match *s {
+        Src::Old(p) => old[p as usize],
+        Src::New(j) => new(j as usize),
+    }));
+    v
+}
+
 /// One point layer. Positions (`u32`) index every column.
 #[derive(Debug)]
 pub(crate) struct PointSet {
@@ -177,21 +194,7 @@ impl PointSet {
             return None;
         }
         let n_stacks = self.cells.stacks.len();
-        fn column<T: Copy>(
-            prefix: &[T],
-            seq: &[Src],
-            old: &[T],
-            new: impl Fn(usize) -> T,
-        ) -> Vec<T> {
-            let mut v = Vec::with_capacity(prefix.len() + seq.len());
-            v.extend_from_slice(prefix);
-            v.extend(seq.iter().map(|s| match *s {
-                Src::Old(p) => old[p as usize],
-                Src::New(j) => new(j as usize),
-            }));
-            v
-        }
-        let mut stack = column(&self.cells.stack[..from], seq, &self.cells.stack, |j| {
+        let mut stack = merged_column(&self.cells.stack[..from], seq, &self.cells.stack, |j| {
             (n_stacks + j) as u32
         });
         let table = PointCells::settle(&mut stack, &self.cells.stacks, &cells.stacks);
@@ -233,17 +236,17 @@ impl PointSet {
         }
         by_id.extend(f.map(|&(_, q)| q));
         let mut next = PointSet {
-            ids: column(&self.ids[..from], seq, &self.ids, |j| ids[j]),
-            lon: column(&self.lon[..from], seq, &self.lon, |j| lon[j]),
-            lat: column(&self.lat[..from], seq, &self.lat, |j| lat[j]),
-            unit: column(&self.unit[..from], seq, &self.unit, |j| unit[j]),
+            ids: merged_column(&self.ids[..from], seq, &self.ids, |j| ids[j]),
+            lon: merged_column(&self.lon[..from], seq, &self.lon, |j| lon[j]),
+            lat: merged_column(&self.lat[..from], seq, &self.lat, |j| lat[j]),
+            unit: merged_column(&self.unit[..from], seq, &self.unit, |j| unit[j]),
             cells: PointCells {
-                fine: column(&self.cells.fine[..from], seq, &self.cells.fine, |j| {
+                fine: merged_column(&self.cells.fine[..from], seq, &self.cells.fine, |j| {
                     cells.fine[j]
                 }),
                 stack,
                 stacks: table,
-                not_parent: column(
+                not_parent: merged_column(
                     &self.cells.not_parent[..from],
                     seq,
                     &self.cells.not_parent,

@@ -6,7 +6,7 @@
 use super::build::{assign_unit, check_point, point_layer, Locator};
 use super::{City, EventColumns};
 use crate::cells::PointCells;
-use crate::points::{PointSet, Src};
+use crate::points::{merged_column, PointSet, Src};
 use crate::IndexError;
 use onemap_core::{Event, Layer, Ship};
 use rayon::prelude::*;
@@ -217,32 +217,18 @@ impl City {
         let cells = PointCells::of_points(&lon, &lat);
         let n_units = self.units.len();
         let ps = old.merged(from, &seq, &ids, &lon, &lat, &unit, &cells, n_units)?;
-        fn column<T: Copy>(
-            prefix: &[T],
-            seq: &[Src],
-            old: &[T],
-            new: impl Fn(usize) -> T,
-        ) -> Vec<T> {
-            let mut v = Vec::with_capacity(prefix.len() + seq.len());
-            v.extend_from_slice(prefix);
-            v.extend(seq.iter().map(|s| match *s {
-                Src::Old(p) => old[p as usize],
-                Src::New(j) => new(j as usize),
-            }));
-            v
-        }
         let ev = &self.ev;
         let ev = EventColumns {
-            reported_at: column(&ev.reported_at[..from], &seq, &ev.reported_at, |j| {
+            reported_at: merged_column(&ev.reported_at[..from], &seq, &ev.reported_at, |j| {
                 new[j].reported_at
             }),
-            status_at: column(&ev.status_at[..from], &seq, &ev.status_at, |j| {
+            status_at: merged_column(&ev.status_at[..from], &seq, &ev.status_at, |j| {
                 new[j].status_at
             }),
-            category: column(&ev.category[..from], &seq, &ev.category, |j| {
+            category: merged_column(&ev.category[..from], &seq, &ev.category, |j| {
                 new[j].category.code()
             }),
-            status: column(&ev.status[..from], &seq, &ev.status, |j| {
+            status: merged_column(&ev.status[..from], &seq, &ev.status, |j| {
                 new[j].status.code()
             }),
         };
