@@ -27,17 +27,9 @@ pub(crate) async fn query<T: Send + 'static>(
     run_blocking(state, Some(turn), f).await
 }
 
-/// A download of the one table made whole off the async threads (XLSX,
-/// GeoPackage): it takes its turn among [`crate::Limits::max_downloads`].
-pub(crate) async fn download<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let turn = state.guard.download().await?;
-    run_blocking(state, Some(turn), f).await
-}
-
-async fn run_blocking<T: Send + 'static>(
+/// [`blocking`] holding `turn` (a query's or a download's) until the work
+/// is done.
+pub(crate) async fn run_blocking<T: Send + 'static>(
     state: &AppState,
     turn: Option<tokio::sync::OwnedSemaphorePermit>,
     f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,

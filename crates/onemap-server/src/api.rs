@@ -17,10 +17,6 @@ use onemap_index::AreaRef;
 
 type ApiResult = Result<JsonBody, ApiError>;
 
-fn to_json<T: serde::Serialize>(v: &T) -> ApiResult {
-    json_body(v)
-}
-
 fn layer(name: &str) -> Result<Layer, ApiError> {
     Ok(name.parse::<Layer>()?)
 }
@@ -31,7 +27,7 @@ fn layer(name: &str) -> Result<Layer, ApiError> {
         (status = 400, description = "Text that does not parse", body = ErrorBody), (status = 422, description = "A value out of range or unknown", body = ErrorBody)))]
 pub async fn locate(State(state): State<AppState>, Params(p): Params<LocateParams>) -> ApiResult {
     let (lon, lat) = p.point()?;
-    to_json(&state.city().locate(lon, lat)?)
+    json_body(&state.city().locate(lon, lat)?)
 }
 
 /// One page of GeoJSON.
@@ -54,7 +50,7 @@ pub async fn features(
             Within::Area(a) => s.city().features_in_area(layer, *a, filter, page)?,
             Within::Polygon(poly) => s.city().features_in_polygon(layer, poly, filter, page)?,
         };
-        to_json(&geojson::page(&s.city(), &found))
+        json_body(&geojson::page(&s.city(), &found))
     })
     .await
 }
@@ -82,7 +78,7 @@ pub async fn feature(
             format!("no feature {id} in layer '{layer}'"),
         )
     })?;
-    to_json(&geojson::feature(&state.city(), &f))
+    json_body(&geojson::feature(&state.city(), &f))
 }
 
 /// The k features of a point layer nearest to a point, with geodesic
@@ -103,7 +99,7 @@ pub async fn nearest(
         let found = s
             .city()
             .nearest(layer, q.lon, q.lat, q.k, q.max_distance, &q.filter)?;
-        to_json(&geojson::neighbors(&s.city(), &found))
+        json_body(&geojson::neighbors(&s.city(), &found))
     })
     .await
 }
@@ -125,7 +121,7 @@ pub async fn stats(State(state): State<AppState>, Params(p): Params<StatsParams>
             report: onemap_index::StatsReport,
             overdue_at: i64,
         }
-        to_json(&Doc {
+        json_body(&Doc {
             report: s.city().event_stats_due(&q, max, Some(&due))?,
             overdue_at: at,
         })
@@ -151,7 +147,7 @@ pub async fn overdue(State(state): State<AppState>, Params(p): Params<OverduePar
             deadlines: &'a onemap_core::Deadlines,
             report: onemap_index::OverdueReport,
         }
-        to_json(&Doc {
+        json_body(&Doc {
             at,
             deadlines: &s.deadlines,
             report,
@@ -164,7 +160,7 @@ pub async fn overdue(State(state): State<AppState>, Params(p): Params<OverduePar
 #[utoipa::path(get, path = "/api/deadlines", tag = "queries",
     responses((status = 200, description = "{judge, route, handle, feed_back, close}: seconds, or null for no limit", content_type = "application/json", body = Object)))]
 pub async fn deadlines(State(state): State<AppState>) -> ApiResult {
-    to_json(&state.deadlines)
+    json_body(&state.deadlines)
 }
 
 /// Places where the same problem keeps coming back.
@@ -182,7 +178,7 @@ pub async fn hotspots(
         struct Doc {
             hotspots: Vec<onemap_index::Hotspot>,
         }
-        to_json(&Doc {
+        json_body(&Doc {
             hotspots: s.city().hotspots(&q)?,
         })
     })
@@ -204,7 +200,7 @@ pub async fn area(
     let id = parse_area_id(&id)?;
     let window = p.window()?;
     query(&state, move |s| {
-        to_json(&s.city().area_details(id, &window)?)
+        json_body(&s.city().area_details(id, &window)?)
     })
     .await
 }
@@ -260,7 +256,7 @@ pub async fn search(State(state): State<AppState>, Params(p): Params<SearchParam
                 }
             })
             .collect();
-        to_json(&Doc { areas: found })
+        json_body(&Doc { areas: found })
     })
     .await
 }

@@ -228,30 +228,30 @@ impl Guard {
     /// A query's turn: waits up to [`QUERY_WAIT`] for one of
     /// [`Limits::max_queries`], then 503 `overloaded` (counted as expensive).
     pub(crate) async fn query(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        match tokio::time::timeout(QUERY_WAIT, self.queries.clone().acquire_owned()).await {
-            Ok(Ok(p)) => Ok(p),
-            _ => {
-                self.count(Shed::Expensive);
-                Err(overloaded(format!(
-                    "the server is busy: {} queries are running and others waited {} s for their turn",
-                    self.limits.max_queries,
-                    QUERY_WAIT.as_secs()
-                )))
-            }
-        }
+        let busy = || format!("{} queries are running", self.limits.max_queries);
+        self.turn(&self.queries, busy).await
     }
 
-    /// A download's turn: waits up to [`QUERY_WAIT`] for one of
-    /// [`Limits::max_downloads`], then 503 `overloaded` (counted as
-    /// expensive).
+    /// A download's turn: as a query's, among [`Limits::max_downloads`].
     pub(crate) async fn download(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        match tokio::time::timeout(QUERY_WAIT, self.downloads.clone().acquire_owned()).await {
+        let busy = || format!("{} downloads are being made", self.limits.max_downloads);
+        self.turn(&self.downloads, busy).await
+    }
+
+    /// One of `turns`, waited for up to [`QUERY_WAIT`]; then 503
+    /// `overloaded` saying `busy()` (counted as expensive).
+    async fn turn(
+        &self,
+        turns: &Arc<Semaphore>,
+        busy: impl FnOnce() -> String,
+    ) -> Result<OwnedSemaphorePermit, ApiError> {
+        match tokio::time::timeout(QUERY_WAIT, Arc::clone(turns).acquire_owned()).await {
             Ok(Ok(p)) => Ok(p),
             _ => {
                 self.count(Shed::Expensive);
                 Err(overloaded(format!(
-                    "the server is busy: {} downloads are being made and others waited {} s for their turn",
-                    self.limits.max_downloads,
+                    "the server is busy: {} and others waited {} s for their turn",
+                    busy(),
                     QUERY_WAIT.as_secs()
                 )))
             }

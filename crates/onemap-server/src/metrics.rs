@@ -261,7 +261,7 @@ pub fn render(state: &AppState) -> String {
             "# HELP {name} {help}.\n# TYPE {name} gauge\n{name} {now}\n# HELP {name}_max {help}: the cap.\n# TYPE {name}_max gauge\n{name}_max {max}"
         );
     }
-    memory(&mut out, cache.sources_alive);
+    memory(&mut out, onemap_tiles::sources_alive());
     let _ = writeln!(
         out,
         "# TYPE onemap_uptime_seconds gauge\nonemap_uptime_seconds {:.3}",

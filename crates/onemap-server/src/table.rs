@@ -473,6 +473,10 @@ pub async fn download(
     }
     let l = Rows::of(&state, ask.query.ledger)?;
     let q = ask.query;
+    // The download's turn before anything else: one refused for want of a
+    // turn is neither counted nor logged, and holds no snapshot while it
+    // waits. It is held until the file is made (a CSV: written).
+    let turn = state.guard.download().await?;
     // Count first: the log says how many rows left, and an XLSX too large
     // for a sheet is refused before any work. The file is made of the same
     // snapshot (the events ledger moves with every report).
@@ -522,7 +526,6 @@ pub async fn download(
             // Streamed: the turn and the permit are held by the task that
             // writes, for as long as it writes (answer::blocking waits for
             // the whole work).
-            let turn = state.guard.download().await?;
             let permit = state.guard.expensive()?;
             let (tx, rx) = tokio::sync::mpsc::channel(8);
             tokio::task::spawn_blocking(move || {
@@ -547,7 +550,7 @@ pub async fn download(
             Body::from_stream(stream).into_response()
         }
         DownloadFormat::Xlsx => {
-            let bytes = crate::answer::download(&state, move |_| {
+            let bytes = crate::answer::run_blocking(&state, Some(turn), move |_| {
                 let mut sink = XlsxSink::new(&q.fields, q.lang, q.ledger.zh())?;
                 l.run(&city, &q, access, &mut sink)?;
                 Ok(sink.finish()?)
@@ -556,7 +559,7 @@ pub async fn download(
             bytes.into_response()
         }
         DownloadFormat::Gpkg => {
-            let bytes = crate::answer::download(&state, move |_| {
+            let bytes = crate::answer::run_blocking(&state, Some(turn), move |_| {
                 Ok(onemap_ledger::gpkg::write_with(&q, |q, sink| {
                     l.run(&city, q, access, sink)
                 })?)

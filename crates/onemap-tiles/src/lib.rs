@@ -51,5 +51,5 @@ pub use prepared::{FINEST_BAND, MIN_FEATURE_PX};
 pub use rules::{
     rule, rule_for, rules, rules_markdown, Aggregation, LayerRule, LABELS, MAX_TILE_POINTS,
 };
-pub use source::{CacheStats, TileSource};
+pub use source::{sources_alive, CacheStats, TileSource};
 pub use tilejson::{feature_id, fields};

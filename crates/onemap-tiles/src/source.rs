@@ -24,9 +24,6 @@ pub struct CacheStats {
     pub entries: u64,
     /// Weighted size: encoded bytes plus a small per-entry overhead.
     pub bytes: u64,
-    /// Tile sources alive in this process (each holds a city snapshot):
-    /// the current one and those requests in flight still hold.
-    pub sources_alive: u64,
 }
 
 /// An event filter reduced to what changes counts: the time window and
@@ -134,6 +131,12 @@ pub struct TileSource {
 /// How many [`TileSource`]s exist: each holds a city snapshot, so this is
 /// how many snapshots' event columns memory holds at once.
 static SOURCES_ALIVE: AtomicU64 = AtomicU64::new(0);
+
+/// Tile sources alive in this process (each holds a city snapshot): the
+/// current one and those requests in flight still hold.
+pub fn sources_alive() -> u64 {
+    SOURCES_ALIVE.load(Ordering::Relaxed)
+}
 
 /// Counts its [`TileSource`] in [`SOURCES_ALIVE`] while it lives.
 struct Alive;
@@ -542,7 +545,6 @@ impl TileSource {
             misses: self.misses.load(Ordering::Relaxed),
             entries: self.cache.entry_count(),
             bytes: self.cache.weighted_size(),
-            sources_alive: SOURCES_ALIVE.load(Ordering::Relaxed),
         }
     }
 

@@ -45,16 +45,11 @@ impl City {
                 dropped[p as usize] = true;
             }
         }
-        let loc = Locator {
-            units: &self.units,
-            grid: &self.grid,
-        };
-        let assigned: Vec<(u32, bool)> = new
-            .par_iter()
-            .map(|e| assign_unit(e, &self.areas, &loc))
-            .collect();
-        if let Some(city) = self.with_reports_appended(&new, &dropped, &assigned) {
-            return Ok(city);
+        let assigned = self.units_of(&new);
+        if !dropped.iter().any(|d| *d) {
+            if let Some(city) = self.with_reports_appended(&new, &assigned) {
+                return Ok(city);
+            }
         }
         let n = old.len() - dropped.iter().filter(|d| **d).count() + new.len();
         let (new_lon, new_lat): (Vec<f64>, Vec<f64>) = new.iter().map(|e| (e.lon, e.lat)).unzip();
@@ -155,34 +150,35 @@ impl City {
         }
         let moved = self.with_event_attributes(&known)?;
         fresh.sort_unstable_by_key(|e| (e.reported_at, e.id));
-        let loc = Locator {
-            units: &moved.units,
-            grid: &moved.grid,
-        };
-        let assigned: Vec<(u32, bool)> = fresh
-            .par_iter()
-            .map(|e| assign_unit(e, &moved.areas, &loc))
-            .collect();
-        moved.with_reports_appended(&fresh, &[], &assigned)
+        let assigned = moved.units_of(&fresh);
+        moved.with_reports_appended(&fresh, &assigned)
     }
 
-    /// The fast path of [`City::with_events`] for reports: new events (none
-    /// replaced) that go after every point the event R-tree holds, in
+    /// Each event's unit as the full rebuild assigns it, and whether it was
+    /// relocated.
+    fn units_of(&self, events: &[Event]) -> Vec<(u32, bool)> {
+        let loc = Locator {
+            units: &self.units,
+            grid: &self.grid,
+        };
+        events
+            .par_iter()
+            .map(|e| assign_unit(e, &self.areas, &loc))
+            .collect()
+    }
+
+    /// The fast path of [`City::with_events`] for reports: new events (the
+    /// caller knows none replaces one here) that go after every point the event R-tree holds, in
     /// storage order — a live server's reports, a few milliseconds apart,
     /// also those another server made a moment earlier — are merged into
     /// the tail of the point index (see [`PointSet::merged`]) and the
     /// columns, without bulk-loading the tree again. `new` is sorted by
     /// `(reported_at, id)`; `None` when that does not apply.
-    fn with_reports_appended(
-        &self,
-        new: &[Event],
-        dropped: &[bool],
-        assigned: &[(u32, bool)],
-    ) -> Option<City> {
+    fn with_reports_appended(&self, new: &[Event], assigned: &[(u32, bool)]) -> Option<City> {
         let old = &*self.events;
         let n_old = old.len();
         let first = new.first()?;
-        if dropped.iter().any(|d| *d) || n_old == 0 {
+        if n_old == 0 {
             return None;
         }
         let key = |p: usize| (self.ev.reported_at[p], old.ids[p]);
